@@ -1,0 +1,23 @@
+import { Command, CommanderError } from "commander";
+import { isQservError } from "../common/errors.js";
+import { registerDemo } from "./demo.js";
+import { registerPartition } from "./partition.js";
+
+/** The `mini-qserv` command: one sub-command per file in this folder. */
+const program = new Command("mini-qserv")
+  .description("A distributed, sharded SQL database for astronomical catalogs, modeled on LSST's Qserv")
+  .showHelpAfterError()
+  .exitOverride();
+registerPartition(program);
+registerDemo(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (isQservError(e)) {
+    process.stderr.write(`mini-qserv: error [${e.code}]: ${e.message}\n`);
+    process.exit(2);
+  }
+  throw e;
+}

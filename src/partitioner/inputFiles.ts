@@ -1,0 +1,49 @@
+import { createReadStream, statSync } from "node:fs";
+import { createGunzip } from "node:zlib";
+import { QservError } from "../common/errors.js";
+import type { Dialect } from "./dialect.js";
+import { RowScanner } from "./rowScanner.js";
+
+/** Total on-disk size of the inputs (for progress and ETA). */
+export function totalBytes(files: ReadonlyArray<string>): number {
+  let n = 0;
+  for (const f of files) {
+    try {
+      n += statSync(f).size;
+    } catch (e) {
+      throw new QservError("IO", `${f}: cannot read: ${(e as Error).message}`);
+    }
+  }
+  return n;
+}
+
+/**
+ * Stream the rows of one CSV/TSV file (gzip when named *.gz) as latin1 text, so that every byte
+ * passes through unchanged. `onRow` sees the scanner describing the row; `onBytes` the number of
+ * file bytes consumed so far.
+ */
+export async function readRows(
+  file: string,
+  dialect: Dialect,
+  onRow: (scanner: RowScanner, text: string, start: number, line: number) => void,
+  onBytes?: (bytes: number) => void,
+): Promise<void> {
+  const scanner = new RowScanner(dialect);
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const gz = /\.gz$/i.test(file);
+  const stream = gz ? raw.pipe(createGunzip()) : raw;
+  stream.setEncoding("latin1");
+  raw.on("error", (e) => stream.destroy(e));
+  try {
+    for await (const piece of stream as AsyncIterable<string>) {
+      scanner.feed(piece, false, (text, start, line) => onRow(scanner, text, start, line));
+      onBytes?.(raw.bytesRead);
+    }
+    scanner.feed("", true, (text, start, line) => onRow(scanner, text, start, line));
+  } catch (e) {
+    if (e instanceof QservError) throw e;
+    throw new QservError("IO", `${file}: ${(e as Error).message}`);
+  } finally {
+    raw.destroy();
+  }
+}

@@ -1,0 +1,401 @@
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { basename, join } from "node:path";
+import { QservError } from "../common/errors.js";
+import { type DatabaseConfig, inputColumns, isDirector, type TableConfig } from "../common/ingestConfig.js";
+import { Chunker, type ChunkLocation, normalizeRa } from "../sphere/index.js";
+import { BufferedFiles } from "./bufferedFiles.js";
+import { type Dialect, type DialectOverrides, dialectFor, fieldValue } from "./dialect.js";
+import { bucketFile, bucketOf, DEFAULT_BUCKETS, INDEX_DIR, loadIndexBucket, readLines } from "./directorIndex.js";
+import { readRows, totalBytes } from "./inputFiles.js";
+import { type Progress, silentProgress } from "./progress.js";
+import { RowScanner } from "./rowScanner.js";
+
+export const CHUNK_INFO = "chunk_info.json";
+export const chunkFile = (chunkId: number): string => `chunk_${chunkId}.txt`;
+export const overlapFile = (chunkId: number): string => `chunk_${chunkId}_overlap.txt`;
+
+export interface PartitionOptions {
+  readonly database: DatabaseConfig;
+  readonly table: TableConfig;
+  readonly files: ReadonlyArray<string>;
+  readonly outDir: string;
+  readonly dialect?: DialectOverrides;
+  /** Write bad rows here with their reasons and carry on; without it the first bad row stops the run. */
+  readonly rejectsFile?: string;
+  /** Partition output of the director table: places child rows that have no position. */
+  readonly directorDir?: string;
+  readonly progress?: Progress;
+  /** Bytes of rows buffered in memory before they are written out. */
+  readonly maxBuffered?: number;
+}
+
+export interface ChunkCount {
+  id: number;
+  /** [rows, overlap rows], as Qserv's chunk_info. */
+  nrec: [number, number];
+}
+
+/** What `chunk_info.json` holds. */
+export interface ChunkInfo {
+  database: string;
+  table: string;
+  numStripes: number;
+  numSubStripes: number;
+  overlap: number;
+  dialect: Dialect;
+  columns: string[];
+  directorIndex: { dir: string; buckets: number; keyColumn: string } | null;
+  chunks: ChunkCount[];
+  totals: { chunks: number; rows: number; overlapRows: number; rejected: number };
+}
+
+export interface PartitionResult {
+  info: ChunkInfo;
+  elapsedMs: number;
+}
+
+/** A row's source position, for error messages and rejects. */
+interface Origin {
+  file: string;
+  line: number;
+}
+
+/** Reasons to drop already-written rows, by output file and ordinal. */
+type Removals = Map<string, Map<number, { origin: Origin; reason: string } | null>>;
+
+const TMP = "_tmp";
+
+/** Split a catalog into Qserv chunks: see `mini-qserv partition --help` and README. */
+export async function partition(opts: PartitionOptions): Promise<PartitionResult> {
+  const t0 = Date.now();
+  const { database: db, table } = opts;
+  if (!table.isPartitioned) {
+    throw new QservError("BAD_CONFIG", `table ${table.table} is not partitioned: it is loaded whole, not chunked`);
+  }
+  if (table.database !== db.database) {
+    throw new QservError("BAD_CONFIG", `table ${table.table} belongs to ${table.database}, not ${db.database}`);
+  }
+  if (opts.files.length === 0) throw new QservError("BAD_ARGUMENT", "no input files given");
+  const director = isDirector(table);
+  const chunker = new Chunker({
+    numStripes: db.numStripes,
+    numSubStripesPerStripe: db.numSubStripes,
+    overlap: director ? db.overlap : 0,
+  });
+  const columns = inputColumns(table).map((c) => c.name);
+  const col = (name: string): number => (name === "" ? -1 : columns.indexOf(name));
+  const lonIdx = col(table.longitudeKey);
+  const latIdx = col(table.latitudeKey);
+  const keyIdx = col(table.directorKey);
+  const lookup = director ? null : openDirector(opts.directorDir, db, table);
+  const buckets = lookup?.buckets ?? DEFAULT_BUCKETS;
+
+  const dialect = dialectFor(opts.files[0] as string, opts.dialect);
+  for (const f of opts.files) {
+    const d = dialectFor(f, opts.dialect);
+    if (d.delimiter !== dialect.delimiter) {
+      throw new QservError(
+        "BAD_ARGUMENT",
+        `${f}: its delimiter differs from ${opts.files[0]}'s: partition one format per run`,
+      );
+    }
+  }
+  const sep = dialect.delimiter;
+  const outDir = opts.outDir.replace(/\/+$/, "");
+  checkOutDir(outDir);
+  const stage = `${outDir}.partial-${process.pid}`;
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(join(stage, TMP), { recursive: true });
+  const out = new BufferedFiles(stage, opts.maxBuffered);
+  const tmp = new BufferedFiles(join(stage, TMP), Math.max(1 << 20, (opts.maxBuffered ?? 64 << 20) / 4));
+  const progress = opts.progress ?? silentProgress;
+  const rejects = opts.rejectsFile === undefined ? null : openSync(opts.rejectsFile, "w");
+  let rejected = 0;
+  const reject = (o: Origin, reason: string, raw: string): void => {
+    if (rejects === null) throw new QservError("BAD_INPUT", `${o.file}:${o.line}: ${reason}`, { ...o, reason });
+    rejected++;
+    writeSync(rejects, `${o.file}:${o.line}: ${reason}\t${raw}\n`, null, "latin1");
+  };
+
+  try {
+    const fileNames = opts.files;
+    const bytesTotal = totalBytes(fileNames);
+    let bytesDone = 0;
+    let rows = 0;
+    const locs: ChunkLocation[] = [];
+    for (let fi = 0; fi < fileNames.length; fi++) {
+      const file = fileNames[fi] as string;
+      const name = basename(file);
+      await readRows(
+        file,
+        dialect,
+        (sc, text, start, line) => {
+          rows++;
+          if ((rows & 0xffff) === 0) progress.update(rows, bytesDone);
+          const raw = text.slice(start, sc.rowEnd());
+          const origin = { file: name, line };
+          if (sc.fieldCount !== columns.length) {
+            return reject(origin, `expected ${columns.length} fields, found ${sc.fieldCount}`, raw);
+          }
+          const key = keyIdx < 0 ? null : fieldValue(sc.field(text, keyIdx), dialect);
+          const lonText = fieldValue(sc.field(text, lonIdx), dialect);
+          const latText = fieldValue(sc.field(text, latIdx), dialect);
+          if (director && key === null) return reject(origin, `director key ${table.directorKey} is NULL`, raw);
+          if (lonIdx < 0 || lonText === null || latText === null) {
+            if (director) return reject(origin, `position ${table.longitudeKey}/${table.latitudeKey} is NULL`, raw);
+            if (lookup === null) {
+              return reject(origin, "row has no position and no director index was given (--director)", raw);
+            }
+            if (key === null) return reject(origin, `row has neither a position nor a ${table.directorKey}`, raw);
+            tmp.add(
+              `pending_${bucketFile(bucketOf(key, buckets))}`,
+              `${key}\t${fi}\t${line}\t${JSON.stringify(raw)}\n`,
+            );
+            return;
+          }
+          const ra = parseCoord(lonText);
+          const dec = parseCoord(latText);
+          if (Number.isNaN(ra))
+            return reject(origin, `${table.longitudeKey} ${JSON.stringify(lonText)} is not a number`, raw);
+          if (Number.isNaN(dec))
+            return reject(origin, `${table.latitudeKey} ${JSON.stringify(latText)} is not a number`, raw);
+          if (dec < -90 || dec > 90) return reject(origin, `${table.latitudeKey} ${dec} outside [-90, 90]`, raw);
+          chunker.locateAll(normalizeRa(ra), dec, locs);
+          const home = locs[0] as ChunkLocation;
+          const homeOrd = out.add(chunkFile(home.chunkId), `${raw}${sep}${home.chunkId}${sep}${home.subChunkId}\n`);
+          let overlaps = "";
+          for (let i = 1; i < locs.length; i++) {
+            const l = locs[i] as ChunkLocation;
+            const ord = out.add(overlapFile(l.chunkId), `${raw}${sep}${l.chunkId}${sep}${l.subChunkId}\n`);
+            overlaps += `${overlaps === "" ? "" : ","}${l.chunkId}:${ord}`;
+          }
+          if (director) {
+            tmp.add(
+              `index_${bucketFile(bucketOf(key as string, buckets))}`,
+              `${key}\t${home.chunkId}\t${home.subChunkId}\t${fi}\t${line}\t${homeOrd}\t${overlaps}\n`,
+            );
+          }
+        },
+        (b) => {
+          progress.update(rows, bytesDone + b);
+        },
+      );
+      bytesDone += statSize(file);
+    }
+    progress.update(rows, bytesTotal);
+    out.flush();
+    tmp.flush();
+
+    // Second phase, one bucket at a time: duplicate keys, unknown directors, pending child rows.
+    const removals: Removals = new Map();
+    const remove = (file: string, ord: number, why: { origin: Origin; reason: string } | null): void => {
+      const m = removals.get(file) ?? new Map();
+      removals.set(file, m);
+      m.set(ord, why);
+    };
+    const origin = (fi: string, line: string): Origin => ({
+      file: basename(fileNames[Number(fi)] as string),
+      line: Number(line),
+    });
+    if (director) mkdirSync(join(stage, INDEX_DIR));
+    for (let b = 0; b < buckets; b++) {
+      if (director) {
+        const seen = new Map<string, Origin>();
+        const lines: string[] = [];
+        for (const entry of readLines(join(stage, TMP, `index_${bucketFile(b)}`))) {
+          const [key, chunkId, subChunkId, fi, line, homeOrd, overlaps] = entry.split("\t") as string[];
+          const o = origin(fi as string, line as string);
+          const first = seen.get(key as string);
+          if (first === undefined) {
+            seen.set(key as string, o);
+            lines.push(`${key}\t${chunkId}\t${subChunkId}\n`);
+            continue;
+          }
+          const reason = `duplicate director key ${table.directorKey}=${key} (first at ${first.file}:${first.line})`;
+          if (rejects === null) throw new QservError("BAD_INPUT", `${o.file}:${o.line}: ${reason}`, { ...o, reason });
+          remove(chunkFile(Number(chunkId)), Number(homeOrd), { origin: o, reason });
+          for (const ov of (overlaps as string) === "" ? [] : (overlaps as string).split(",")) {
+            const [c, ord] = ov.split(":");
+            remove(overlapFile(Number(c)), Number(ord), null);
+          }
+        }
+        writeLatin1(join(stage, INDEX_DIR, bucketFile(b)), lines.join(""));
+      } else if (lookup !== null) {
+        const index = loadIndexBucket(lookup.indexDir, b);
+        for (const entry of readLines(join(stage, TMP, `pending_${bucketFile(b)}`))) {
+          const [key, fi, line, rawJson] = entry.split("\t") as string[];
+          const raw = JSON.parse(rawJson as string) as string;
+          const loc = index.get(key as string);
+          if (loc === undefined) {
+            reject(
+              origin(fi as string, line as string),
+              `unknown director: no ${lookup.table} row with ${table.directorKey}=${key}`,
+              raw,
+            );
+            continue;
+          }
+          out.add(chunkFile(loc.chunkId), `${raw}${sep}${loc.chunkId}${sep}${loc.subChunkId}\n`);
+        }
+        out.flush();
+      }
+    }
+    for (const [file, ords] of removals) {
+      removeRows(join(stage, file), dialect, ords, (o, reason, raw) => {
+        rejected++;
+        if (rejects !== null) writeSync(rejects, `${o.file}:${o.line}: ${reason}\t${raw}\n`, null, "latin1");
+      });
+    }
+    rmSync(join(stage, TMP), { recursive: true, force: true });
+
+    const count = (f: string): number => out.count(f) - (removals.get(f)?.size ?? 0);
+    const info = chunkInfo(
+      count,
+      out.names(),
+      opts,
+      dialect,
+      columns,
+      director ? { dir: INDEX_DIR, buckets, keyColumn: table.directorKey } : null,
+    );
+    info.totals.rejected = rejected;
+    writeLatin1(join(stage, CHUNK_INFO), `${JSON.stringify(info, null, 1)}\n`);
+    rmSync(outDir, { recursive: true, force: true });
+    renameSync(stage, outDir);
+    return { info, elapsedMs: Date.now() - t0 };
+  } catch (e) {
+    rmSync(stage, { recursive: true, force: true });
+    throw e;
+  } finally {
+    progress.stop();
+    if (rejects !== null) closeSync(rejects);
+  }
+}
+
+/** A coordinate's value, NaN when the text is not a plain decimal number. */
+function parseCoord(s: string): number {
+  const t = s.trim();
+  if (t === "" || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number.NaN;
+  return Number(t);
+}
+
+function statSize(file: string): number {
+  return totalBytes([file]);
+}
+
+function writeLatin1(path: string, text: string): void {
+  const fd = openSync(path, "w");
+  try {
+    writeSync(fd, text, null, "latin1");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The output directory must be absent, empty, or an earlier partition output (replaced). */
+function checkOutDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  const entries = readdirSync(dir);
+  if (entries.length > 0 && !entries.includes(CHUNK_INFO)) {
+    throw new QservError("BAD_ARGUMENT", `${dir} exists and is not a partition output: refusing to overwrite it`);
+  }
+}
+
+interface DirectorLookup {
+  indexDir: string;
+  buckets: number;
+  table: string;
+}
+
+function openDirector(dir: string | undefined, db: DatabaseConfig, table: TableConfig): DirectorLookup | null {
+  if (dir === undefined) return null;
+  const path = join(dir, CHUNK_INFO);
+  let info: ChunkInfo;
+  try {
+    info = JSON.parse(readFileSync(path, "utf8")) as ChunkInfo;
+  } catch (e) {
+    throw new QservError("BAD_ARGUMENT", `${path}: not a partition output: ${(e as Error).message}`);
+  }
+  if (info.directorIndex === null)
+    throw new QservError("BAD_ARGUMENT", `${dir} holds no director index (${info.table} is not a director table)`);
+  if (info.table !== table.directorTable) {
+    throw new QservError(
+      "BAD_ARGUMENT",
+      `${dir} holds ${info.table}, but ${table.table}'s director is ${table.directorTable}`,
+    );
+  }
+  if (info.numStripes !== db.numStripes || info.numSubStripes !== db.numSubStripes) {
+    throw new QservError(
+      "BAD_ARGUMENT",
+      `${dir} was partitioned with other num_stripes/num_sub_stripes than ${db.database}`,
+    );
+  }
+  return { indexDir: join(dir, info.directorIndex.dir), buckets: info.directorIndex.buckets, table: info.table };
+}
+
+/** Rewrite a chunk file without the rows at the given ordinals. */
+function removeRows(
+  path: string,
+  dialect: Dialect,
+  ords: Map<number, { origin: Origin; reason: string } | null>,
+  onRemoved: (o: Origin, reason: string, raw: string) => void,
+): void {
+  const text = readFileSync(path, "latin1");
+  const sc = new RowScanner(dialect);
+  const kept: string[] = [];
+  let ord = 0;
+  sc.feed(text, true, (t, start) => {
+    const why = ords.get(ord);
+    if (!ords.has(ord)) kept.push(t.slice(start, sc.rowEnd()), "\n");
+    else if (why) onRemoved(why.origin, why.reason, t.slice(start, sc.bounds[2 * (sc.fieldCount - 2) - 1]));
+    ord++;
+  });
+  if (kept.length === 0) rmSync(path);
+  else writeLatin1(path, kept.join(""));
+}
+
+/** Qserv-shaped chunk_info from the rows written per chunk file. */
+function chunkInfo(
+  count: (file: string) => number,
+  files: Iterable<string>,
+  opts: PartitionOptions,
+  dialect: Dialect,
+  columns: string[],
+  directorIndex: ChunkInfo["directorIndex"],
+): ChunkInfo {
+  const counts = new Map<number, [number, number]>();
+  for (const f of files) {
+    const m = /^chunk_(\d+)(_overlap)?\.txt$/.exec(f);
+    if (m === null) continue;
+    const id = Number(m[1]);
+    const c = counts.get(id) ?? [0, 0];
+    c[m[2] ? 1 : 0] = count(f);
+    counts.set(id, c);
+  }
+  const chunks = [...counts.entries()]
+    .filter(([, n]) => n[0] + n[1] > 0)
+    .sort((a, b) => a[0] - b[0])
+    .map(([id, nrec]) => ({ id, nrec }));
+  const rows = chunks.reduce((s, c) => s + c.nrec[0], 0);
+  const overlapRows = chunks.reduce((s, c) => s + c.nrec[1], 0);
+  return {
+    database: opts.database.database,
+    table: opts.table.table,
+    numStripes: opts.database.numStripes,
+    numSubStripes: opts.database.numSubStripes,
+    overlap: isDirector(opts.table) ? opts.database.overlap : 0,
+    dialect,
+    columns: [...columns, "chunkId", "subChunkId"],
+    directorIndex,
+    chunks,
+    totals: { chunks: chunks.filter((c) => c.nrec[0] > 0).length, rows, overlapRows, rejected: 0 },
+  };
+}
