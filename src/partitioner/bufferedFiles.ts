@@ -2,56 +2,107 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 /**
- * Appends lines to many files in one directory while holding at most one file open: lines are
- * buffered per file and the buffers are written out whenever together they pass `maxBuffered`
- * bytes, so memory stays flat whatever the number of files. Text is latin1 (one char = one byte),
- * so rows pass through byte for byte.
+ * Appends rows to many files of one directory through one bounded in-memory arena: rows are
+ * copied into the arena as they come, and when it is full they are grouped by file and each
+ * file's rows written with one append, one file open at a time. Memory stays flat whatever the
+ * number of files, and a file is opened once per flush rather than once per row.
  */
 export class BufferedFiles {
-  private readonly buffers = new Map<string, string[]>();
-  private readonly counts = new Map<string, number>();
-  private buffered = 0;
+  private arena: Buffer;
+  private sorted: Buffer;
+  private used = 0;
+  private keys: Int32Array = new Int32Array(1 << 16);
+  private offsets: Int32Array = new Int32Array(1 << 16);
+  private records = 0;
+  private readonly counts = new Map<number, number>();
 
+  /** `nameOf(key)` names the file of a numeric key. */
   constructor(
     readonly dir: string,
-    private readonly maxBuffered = 64 * 1024 * 1024,
-  ) {}
+    readonly nameOf: (key: number) => string,
+    arenaBytes = 64 * 1024 * 1024,
+  ) {
+    this.arena = Buffer.allocUnsafe(arenaBytes);
+    this.sorted = Buffer.allocUnsafe(arenaBytes);
+  }
 
-  /** Append one line (with its newline) and return its 0-based ordinal in the file. */
-  add(name: string, line: string): number {
-    let buf = this.buffers.get(name);
-    if (buf === undefined) {
-      buf = [];
-      this.buffers.set(name, buf);
+  /** Append `src[start, end)` followed by `suffix` (latin1) as one row; returns its 0-based ordinal in the file. */
+  add(key: number, src: Buffer | null, start: number, end: number, suffix: string): number {
+    const len = end - start + suffix.length;
+    if (this.used + len > this.arena.length) {
+      this.flush();
+      if (len > this.arena.length) this.grow(len);
     }
-    buf.push(line);
-    this.buffered += line.length;
-    const ordinal = this.counts.get(name) ?? 0;
-    this.counts.set(name, ordinal + 1);
-    if (this.buffered >= this.maxBuffered) this.flush();
+    if (this.records === this.keys.length) {
+      this.keys = grown(this.keys);
+      this.offsets = grown(this.offsets);
+    }
+    this.keys[this.records] = key;
+    this.offsets[this.records] = this.used;
+    this.records++;
+    if (src !== null) this.used += src.copy(this.arena, this.used, start, end);
+    this.used += this.arena.write(suffix, this.used, "latin1");
+    const ordinal = this.counts.get(key) ?? 0;
+    this.counts.set(key, ordinal + 1);
     return ordinal;
   }
 
-  /** Lines added to a file so far. */
-  count(name: string): number {
-    return this.counts.get(name) ?? 0;
+  /** Append a whole latin1 string as one row. */
+  addText(key: number, text: string): number {
+    return this.add(key, null, 0, 0, text);
   }
 
-  names(): IterableIterator<string> {
+  /** Rows added to a key's file so far. */
+  count(key: number): number {
+    return this.counts.get(key) ?? 0;
+  }
+
+  keysWritten(): IterableIterator<number> {
     return this.counts.keys();
   }
 
   flush(): void {
-    for (const [name, lines] of this.buffers) {
-      if (lines.length === 0) continue;
-      const fd = openSync(join(this.dir, name), "a");
+    if (this.records === 0) return;
+    const n = this.records;
+    const ends = (i: number) => (i + 1 < n ? (this.offsets[i + 1] as number) : this.used);
+    // Group rows by key, keeping their order: a counting sort into the second arena.
+    const bytes = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const k = this.keys[i] as number;
+      bytes.set(k, (bytes.get(k) ?? 0) + ends(i) - (this.offsets[i] as number));
+    }
+    const start = new Map<number, number>();
+    let pos = 0;
+    for (const [k, b] of bytes) {
+      start.set(k, pos);
+      pos += b;
+    }
+    const cursor = new Map(start);
+    for (let i = 0; i < n; i++) {
+      const k = this.keys[i] as number;
+      const at = cursor.get(k) as number;
+      cursor.set(k, at + this.arena.copy(this.sorted, at, this.offsets[i] as number, ends(i)));
+    }
+    for (const [k, s] of start) {
+      const fd = openSync(join(this.dir, this.nameOf(k)), "a");
       try {
-        writeSync(fd, lines.join(""), null, "latin1");
+        writeSync(fd, this.sorted, s, bytes.get(k) as number);
       } finally {
         closeSync(fd);
       }
     }
-    this.buffers.clear();
-    this.buffered = 0;
+    this.records = 0;
+    this.used = 0;
   }
+
+  private grow(len: number): void {
+    this.arena = Buffer.allocUnsafe(len);
+    this.sorted = Buffer.allocUnsafe(len);
+  }
+}
+
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }

@@ -18,28 +18,27 @@ export function totalBytes(files: ReadonlyArray<string>): number {
 }
 
 /**
- * Stream the rows of one CSV/TSV file (gzip when named *.gz) as latin1 text, so that every byte
- * passes through unchanged. `onRow` sees the scanner describing the row; `onBytes` the number of
- * file bytes consumed so far.
+ * Stream the rows of one CSV/TSV file (gzip when named *.gz) as bytes. `onRow` sees the scanner
+ * describing the row; `onBytes` the number of file bytes consumed so far.
  */
 export async function readRows(
   file: string,
   dialect: Dialect,
-  onRow: (scanner: RowScanner, text: string, start: number, line: number) => void,
+  onRow: (scanner: RowScanner, buf: Buffer, start: number, line: number) => void,
   onBytes?: (bytes: number) => void,
 ): Promise<void> {
   const scanner = new RowScanner(dialect);
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   const gz = /\.gz$/i.test(file);
   const stream = gz ? raw.pipe(createGunzip()) : raw;
-  stream.setEncoding("latin1");
   raw.on("error", (e) => stream.destroy(e));
   try {
-    for await (const piece of stream as AsyncIterable<string>) {
-      scanner.feed(piece, false, (text, start, line) => onRow(scanner, text, start, line));
+    const emit = (buf: Buffer, start: number, line: number) => onRow(scanner, buf, start, line);
+    for await (const piece of stream as AsyncIterable<Buffer>) {
+      scanner.feed(piece, false, emit);
       onBytes?.(raw.bytesRead);
     }
-    scanner.feed("", true, (text, start, line) => onRow(scanner, text, start, line));
+    scanner.feed(Buffer.alloc(0), true, emit);
   } catch (e) {
     if (e instanceof QservError) throw e;
     throw new QservError("IO", `${file}: ${(e as Error).message}`);

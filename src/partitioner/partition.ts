@@ -7,6 +7,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import { basename, join } from "node:path";
@@ -74,6 +75,7 @@ interface Origin {
 type Removals = Map<string, Map<number, { origin: Origin; reason: string } | null>>;
 
 const TMP = "_tmp";
+const NEWLINE = Buffer.from("\n");
 
 /** Split a catalog into Qserv chunks: see `mini-qserv partition --help` and README. */
 export async function partition(opts: PartitionOptions): Promise<PartitionResult> {
@@ -116,12 +118,18 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
   const stage = `${outDir}.partial-${process.pid}`;
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(join(stage, TMP), { recursive: true });
-  const out = new BufferedFiles(stage, opts.maxBuffered);
-  const tmp = new BufferedFiles(join(stage, TMP), Math.max(1 << 20, (opts.maxBuffered ?? 64 << 20) / 4));
+  // Output keys: chunkId * 2 for a chunk's rows, + 1 for its overlap rows.
+  const out = new BufferedFiles(stage, (k) => (k & 1 ? overlapFile(k >> 1) : chunkFile(k >> 1)), opts.maxBuffered);
+  // Scratch keys: bucket b of the index entries, buckets + b of pending child rows.
+  const tmp = new BufferedFiles(
+    join(stage, TMP),
+    (k) => (k < buckets ? `index_${bucketFile(k)}` : `pending_${bucketFile(k - buckets)}`),
+    Math.max(1 << 20, (opts.maxBuffered ?? 64 << 20) / 4),
+  );
   const progress = opts.progress ?? silentProgress;
   const rejects = opts.rejectsFile === undefined ? null : openSync(opts.rejectsFile, "w");
   let rejected = 0;
-  const reject = (o: Origin, reason: string, raw: string): void => {
+  const rejectRow = (o: Origin, reason: string, raw: string): void => {
     if (rejects === null) throw new QservError("BAD_INPUT", `${o.file}:${o.line}: ${reason}`, { ...o, reason });
     rejected++;
     writeSync(rejects, `${o.file}:${o.line}: ${reason}\t${raw}\n`, null, "latin1");
@@ -139,56 +147,48 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
       await readRows(
         file,
         dialect,
-        (sc, text, start, line) => {
+        (sc, buf, start, line) => {
           rows++;
-          if ((rows & 0xffff) === 0) progress.update(rows, bytesDone);
-          const raw = text.slice(start, sc.rowEnd());
-          const origin = { file: name, line };
+          const end = sc.rowEnd();
+          const reject = (reason: string) =>
+            rejectRow({ file: name, line }, reason, buf.toString("latin1", start, end));
           if (sc.fieldCount !== columns.length) {
-            return reject(origin, `expected ${columns.length} fields, found ${sc.fieldCount}`, raw);
+            return reject(`expected ${columns.length} fields, found ${sc.fieldCount}`);
           }
-          const key = keyIdx < 0 ? null : fieldValue(sc.field(text, keyIdx), dialect);
-          const lonText = fieldValue(sc.field(text, lonIdx), dialect);
-          const latText = fieldValue(sc.field(text, latIdx), dialect);
-          if (director && key === null) return reject(origin, `director key ${table.directorKey} is NULL`, raw);
-          if (lonIdx < 0 || lonText === null || latText === null) {
-            if (director) return reject(origin, `position ${table.longitudeKey}/${table.latitudeKey} is NULL`, raw);
-            if (lookup === null) {
-              return reject(origin, "row has no position and no director index was given (--director)", raw);
-            }
-            if (key === null) return reject(origin, `row has neither a position nor a ${table.directorKey}`, raw);
-            tmp.add(
-              `pending_${bucketFile(bucketOf(key, buckets))}`,
-              `${key}\t${fi}\t${line}\t${JSON.stringify(raw)}\n`,
-            );
+          const key = keyIdx < 0 ? null : fieldValue(sc.field(buf, keyIdx), dialect);
+          const lonText = lonIdx < 0 ? null : fieldValue(sc.field(buf, lonIdx), dialect);
+          const latText = latIdx < 0 ? null : fieldValue(sc.field(buf, latIdx), dialect);
+          if (director && key === null) return reject(`director key ${table.directorKey} is NULL`);
+          if (lonText === null || latText === null) {
+            if (director) return reject(`position ${table.longitudeKey}/${table.latitudeKey} is NULL`);
+            if (lookup === null) return reject("row has no position and no director index was given (--director)");
+            if (key === null) return reject(`row has neither a position nor a ${table.directorKey}`);
+            const raw = JSON.stringify(buf.toString("latin1", start, end));
+            tmp.addText(buckets + bucketOf(key, buckets), `${key}\t${fi}\t${line}\t${raw}\n`);
             return;
           }
           const ra = parseCoord(lonText);
           const dec = parseCoord(latText);
-          if (Number.isNaN(ra))
-            return reject(origin, `${table.longitudeKey} ${JSON.stringify(lonText)} is not a number`, raw);
-          if (Number.isNaN(dec))
-            return reject(origin, `${table.latitudeKey} ${JSON.stringify(latText)} is not a number`, raw);
-          if (dec < -90 || dec > 90) return reject(origin, `${table.latitudeKey} ${dec} outside [-90, 90]`, raw);
+          if (Number.isNaN(ra)) return reject(`${table.longitudeKey} ${JSON.stringify(lonText)} is not a number`);
+          if (Number.isNaN(dec)) return reject(`${table.latitudeKey} ${JSON.stringify(latText)} is not a number`);
+          if (dec < -90 || dec > 90) return reject(`${table.latitudeKey} ${dec} outside [-90, 90]`);
           chunker.locateAll(normalizeRa(ra), dec, locs);
           const home = locs[0] as ChunkLocation;
-          const homeOrd = out.add(chunkFile(home.chunkId), `${raw}${sep}${home.chunkId}${sep}${home.subChunkId}\n`);
+          const homeOrd = out.add(home.chunkId * 2, buf, start, end, `${sep}${home.chunkId}${sep}${home.subChunkId}\n`);
           let overlaps = "";
           for (let i = 1; i < locs.length; i++) {
             const l = locs[i] as ChunkLocation;
-            const ord = out.add(overlapFile(l.chunkId), `${raw}${sep}${l.chunkId}${sep}${l.subChunkId}\n`);
+            const ord = out.add(l.chunkId * 2 + 1, buf, start, end, `${sep}${l.chunkId}${sep}${l.subChunkId}\n`);
             overlaps += `${overlaps === "" ? "" : ","}${l.chunkId}:${ord}`;
           }
           if (director) {
-            tmp.add(
-              `index_${bucketFile(bucketOf(key as string, buckets))}`,
+            tmp.addText(
+              bucketOf(key as string, buckets),
               `${key}\t${home.chunkId}\t${home.subChunkId}\t${fi}\t${line}\t${homeOrd}\t${overlaps}\n`,
             );
           }
         },
-        (b) => {
-          progress.update(rows, bytesDone + b);
-        },
+        (b) => progress.update(rows, bytesDone + b),
       );
       bytesDone += statSize(file);
     }
@@ -237,14 +237,14 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
           const raw = JSON.parse(rawJson as string) as string;
           const loc = index.get(key as string);
           if (loc === undefined) {
-            reject(
+            rejectRow(
               origin(fi as string, line as string),
               `unknown director: no ${lookup.table} row with ${table.directorKey}=${key}`,
               raw,
             );
             continue;
           }
-          out.add(chunkFile(loc.chunkId), `${raw}${sep}${loc.chunkId}${sep}${loc.subChunkId}\n`);
+          out.addText(loc.chunkId * 2, `${raw}${sep}${loc.chunkId}${sep}${loc.subChunkId}\n`);
         }
         out.flush();
       }
@@ -257,10 +257,10 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
     }
     rmSync(join(stage, TMP), { recursive: true, force: true });
 
-    const count = (f: string): number => out.count(f) - (removals.get(f)?.size ?? 0);
+    const count = (k: number): number => out.count(k) - (removals.get(out.nameOf(k))?.size ?? 0);
     const info = chunkInfo(
       count,
-      out.names(),
+      out.keysWritten(),
       opts,
       dialect,
       columns,
@@ -348,36 +348,35 @@ function removeRows(
   ords: Map<number, { origin: Origin; reason: string } | null>,
   onRemoved: (o: Origin, reason: string, raw: string) => void,
 ): void {
-  const text = readFileSync(path, "latin1");
   const sc = new RowScanner(dialect);
-  const kept: string[] = [];
+  const kept: Buffer[] = [];
   let ord = 0;
-  sc.feed(text, true, (t, start) => {
+  sc.feed(readFileSync(path), true, (buf, start) => {
     const why = ords.get(ord);
-    if (!ords.has(ord)) kept.push(t.slice(start, sc.rowEnd()), "\n");
-    else if (why) onRemoved(why.origin, why.reason, t.slice(start, sc.bounds[2 * (sc.fieldCount - 2) - 1]));
+    if (!ords.has(ord)) kept.push(buf.subarray(start, sc.rowEnd()), NEWLINE);
+    // The reject shows the row as it came in: without the appended chunkId and subChunkId.
+    else if (why)
+      onRemoved(why.origin, why.reason, buf.toString("latin1", start, sc.bounds[2 * (sc.fieldCount - 2) - 1]));
     ord++;
   });
   if (kept.length === 0) rmSync(path);
-  else writeLatin1(path, kept.join(""));
+  else writeFileSync(path, Buffer.concat(kept));
 }
 
 /** Qserv-shaped chunk_info from the rows written per chunk file. */
 function chunkInfo(
-  count: (file: string) => number,
-  files: Iterable<string>,
+  count: (key: number) => number,
+  keys: Iterable<number>,
   opts: PartitionOptions,
   dialect: Dialect,
   columns: string[],
   directorIndex: ChunkInfo["directorIndex"],
 ): ChunkInfo {
   const counts = new Map<number, [number, number]>();
-  for (const f of files) {
-    const m = /^chunk_(\d+)(_overlap)?\.txt$/.exec(f);
-    if (m === null) continue;
-    const id = Number(m[1]);
+  for (const k of keys) {
+    const id = k >> 1;
     const c = counts.get(id) ?? [0, 0];
-    c[m[2] ? 1 : 0] = count(f);
+    c[k & 1] = count(k);
     counts.set(id, c);
   }
   const chunks = [...counts.entries()]
