@@ -1,5 +1,5 @@
 import { QservError } from "../common/errors.js";
-import { ARCSEC_PER_DEG, maxAlpha, normalizeRa, RAD_PER_DEG } from "./angles.js";
+import { ARCSEC_PER_DEG, DEG_PER_RAD, maxAlpha, normalizeRa, RAD_PER_DEG } from "./angles.js";
 import { SphericalBox } from "./box.js";
 import { angSep } from "./separation.js";
 import { add, cross, dot, norm, normalize, toRaDec, unitVector, type Vector3, vectorAngle } from "./vector.js";
@@ -92,6 +92,12 @@ export class EllipseRegion implements Region {
   private readonly invMajor2: number;
   private readonly invMinor2: number;
   private readonly center: Vector3;
+  /**
+   * Largest angular distance (deg) from the centre to a point of the ellipse. The test bounds the
+   * orthographic projection (sine of the distance) by the semi-major axis M, so this is asin(M),
+   * slightly more than M itself.
+   */
+  private readonly boundRadius: number;
 
   constructor(
     ra: number,
@@ -122,6 +128,7 @@ export class EllipseRegion implements Region {
     this.invMajor2 = 1 / (M * M);
     this.invMinor2 = 1 / (m * m);
     this.center = unitVector(this.ra, dec);
+    this.boundRadius = Math.asin(M) * DEG_PER_RAD;
   }
 
   contains(ra: number, dec: number): boolean {
@@ -136,10 +143,10 @@ export class EllipseRegion implements Region {
     return x * x * this.invMajor2 + y * y * this.invMinor2 <= 1;
   }
   boundingBox(): SphericalBox {
-    return circleBoundingBox(this.ra, this.dec, this.semiMajorArcsec / ARCSEC_PER_DEG);
+    return circleBoundingBox(this.ra, this.dec, this.boundRadius);
   }
   intersectsBox(box: SphericalBox): boolean {
-    return box.distanceTo(this.ra, this.dec) <= this.semiMajorArcsec / ARCSEC_PER_DEG;
+    return box.distanceTo(this.ra, this.dec) <= this.boundRadius;
   }
 }
 
@@ -186,10 +193,19 @@ export class ConvexPolygonRegion implements Region {
     });
     this.vertices = verts;
     this.edges = edges;
-    // A cap holding every vertex holds the whole (convex) polygon.
+    // A cap no wider than a hemisphere holding every vertex holds the whole (convex) polygon.
     const c = normalize(verts.reduce(add, { x: 0, y: 0, z: 0 }));
-    this.capCenter = toRaDec(c);
-    this.capRadius = Math.max(...verts.map((v) => vectorAngle(c, v)));
+    const radius = Math.max(...verts.map((v) => vectorAngle(c, v)));
+    if (radius <= 90) {
+      this.capCenter = toRaDec(c);
+      this.capRadius = radius;
+    } else {
+      // A cap wider than a hemisphere is not convex, so holding every vertex no longer means
+      // holding the polygon. The polygon is on the inner side of every edge, hence within 90
+      // degrees of the sum of the inward edge normals.
+      this.capCenter = toRaDec(normalize(edges.reduce(add, { x: 0, y: 0, z: 0 })));
+      this.capRadius = 90;
+    }
   }
 
   contains(ra: number, dec: number): boolean {
