@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { prng as mulberry32 } from "../../bench/generate.js";
 import { QservError } from "../../src/common/errors.js";
 import {
   angSep,
@@ -26,18 +27,6 @@ import {
 // --- independent helpers ----------------------------------------------------------------------
 
 const D2R = Math.PI / 180;
-
-/** Deterministic PRNG (mulberry32) so every run sees the same "random" cases. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type V3 = [number, number, number];
 
