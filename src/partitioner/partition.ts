@@ -190,7 +190,7 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
         },
         (b) => progress.update(rows, bytesDone + b),
       );
-      bytesDone += statSize(file);
+      bytesDone += totalBytes([file]);
     }
     progress.update(rows, bytesTotal);
     out.flush();
@@ -285,10 +285,6 @@ function parseCoord(s: string): number {
   const t = s.trim();
   if (t === "" || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number.NaN;
   return Number(t);
-}
-
-function statSize(file: string): number {
-  return totalBytes([file]);
 }
 
 function writeLatin1(path: string, text: string): void {

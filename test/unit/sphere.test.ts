@@ -23,6 +23,7 @@ import {
   toRaDec,
   unitVector,
 } from "../../src/sphere/index.js";
+import { destination, wrapRa } from "../support/sphereRef.js";
 
 // --- independent helpers ----------------------------------------------------------------------
 
@@ -66,22 +67,6 @@ function crossSep(ra1: number, dec1: number, ra2: number, dec2: number): number 
   const a = vec(ra1, dec1);
   const b = vec(ra2, dec2);
   return Math.atan2(vnorm(vcross(a, b)), vdot(a, b)) / D2R;
-}
-
-function wrapRa(ra: number): number {
-  const r = ra % 360;
-  return r < 0 ? r + 360 : r;
-}
-
-/** The point `dist` degrees from (ra, dec) along initial bearing `bearing` (deg east of north). */
-function destination(ra: number, dec: number, dist: number, bearing: number): [number, number] {
-  const d1 = dec * D2R;
-  const t = dist * D2R;
-  const b = bearing * D2R;
-  const sd2 = Math.sin(d1) * Math.cos(t) + Math.cos(d1) * Math.sin(t) * Math.cos(b);
-  const d2 = Math.asin(Math.max(-1, Math.min(1, sd2)));
-  const dl = Math.atan2(Math.sin(b) * Math.sin(t) * Math.cos(d1), Math.cos(t) - Math.sin(d1) * sd2);
-  return [wrapRa(ra + dl / D2R), d2 / D2R];
 }
 
 /** Initial bearing (deg, east of north) of the great circle from point 1 towards point 2. */
