@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { isQservError } from "../common/errors.js";
 import { registerDemo } from "./demo.js";
 import { registerPartition } from "./partition.js";
+import { registerWorker } from "./worker.js";
 
 /** The `mini-qserv` command: one sub-command per file in this folder. */
 const program = new Command("mini-qserv")
@@ -10,6 +11,7 @@ const program = new Command("mini-qserv")
   .exitOverride();
 registerPartition(program);
 registerDemo(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);

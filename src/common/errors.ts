@@ -4,7 +4,14 @@ export type ErrorCode =
   | "BAD_INPUT" // a catalog row cannot be partitioned (field count, position, key)
   | "BAD_REGION" // a spherical region has invalid parameters
   | "BAD_ARGUMENT" // a command-line or API argument is invalid
-  | "IO"; // a file could not be read or written
+  | "IO" // a file could not be read or written
+  | "SYNTAX_ERROR" // SQL text does not parse
+  | "SQL_ERROR" // SQLite rejected or failed a statement
+  | "NOT_FOUND" // a database, table or chunk is not held
+  | "CONFLICT" // a request contradicts what is held (e.g. another schema for a table)
+  | "CANCELLED" // the caller or a KILL stopped the work
+  | "UNAVAILABLE" // a node cannot be reached or is shutting down
+  | "INTERNAL"; // a bug: an invariant did not hold
 
 /** A typed error: `code` for programs, `message` for people, `details` for context. */
 export class QservError extends Error {

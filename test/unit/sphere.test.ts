@@ -23,7 +23,7 @@ import {
   toRaDec,
   unitVector,
 } from "../../src/sphere/index.js";
-import { destination, wrapRa } from "../support/sphereRef.js";
+import { destination } from "../support/sphereRef.js";
 
 // --- independent helpers ----------------------------------------------------------------------
 

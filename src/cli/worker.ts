@@ -1,0 +1,45 @@
+import type { Command } from "commander";
+import { QservError } from "../common/errors.js";
+import { createLogger } from "../common/log.js";
+import { startWorker } from "../worker/server.js";
+
+function int(what: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new QservError("BAD_ARGUMENT", `${what} must be a whole number, got ${v}`);
+  return n;
+}
+
+export function registerWorker(program: Command): void {
+  program
+    .command("worker")
+    .description("Run a worker: holds chunk tables in SQLite and answers per-chunk SQL over gRPC")
+    .requiredOption("--port <port>", "gRPC port (0: any free port, logged at start)")
+    .requiredOption("--data-dir <dir>", "where the chunk files live")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--threads <n>", "query executor threads (default: number of cores)")
+    .action(async (o: { port: string; dataDir: string; host: string; threads?: string }) => {
+      const log = createLogger("worker");
+      const threads = int("--threads", o.threads);
+      if (threads === 0) throw new QservError("BAD_ARGUMENT", "--threads must be at least 1");
+      const worker = await startWorker({
+        dataDir: o.dataDir,
+        port: int("--port", o.port) ?? 0,
+        host: o.host,
+        log,
+        ...(threads === undefined ? {} : { threads }),
+      });
+      const stop = (signal: string) => {
+        log.info({ signal }, "shutting down");
+        worker.close().then(
+          () => process.exit(0),
+          (e) => {
+            log.error({ err: String(e) }, "shutdown failed");
+            process.exit(1);
+          },
+        );
+      };
+      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.once("SIGINT", () => stop("SIGINT"));
+    });
+}

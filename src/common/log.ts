@@ -1,0 +1,10 @@
+import pino, { type Logger } from "pino";
+import pretty from "pino-pretty";
+
+/** A pino logger named for its component: JSON lines, or readable lines on a terminal. */
+export function createLogger(name: string, level = process.env.MINI_QSERV_LOG ?? "info"): Logger {
+  if (process.stdout.isTTY) {
+    return pino({ name, level }, pretty({ colorize: true, translateTime: "HH:MM:ss.l", sync: true }));
+  }
+  return pino({ name, level });
+}

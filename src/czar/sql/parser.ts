@@ -1,0 +1,790 @@
+/**
+ * Recursive-descent parser for the MySQL SELECT subset and the session statements the czar
+ * accepts. Expression precedence follows MySQL's grammar (sql_yacc.yy): OR/|| < XOR < AND/&& <
+ * NOT < comparisons and IS < [NOT] IN/BETWEEN/LIKE < | < & < << >> < + - < * / DIV MOD % < ^ <
+ * unary - + ~ ! < primaries.
+ */
+import type {
+  BinaryOp,
+  Call,
+  Case,
+  Cast,
+  CastType,
+  Expr,
+  FromItem,
+  JoinType,
+  Limit,
+  OrderItem,
+  Select,
+  SelectItem,
+  SetItem,
+  ShowFilter,
+  Statement,
+  UnaryOp,
+} from "./ast.js";
+import { RESERVED, sqlError, type Token, tokenize } from "./lexer.js";
+
+/** Parses one statement (an optional trailing `;` allowed). Throws QservError on bad input. */
+export function parseStatement(text: string): Statement {
+  const p = new Parser(text);
+  const stmt = p.statement();
+  p.end();
+  return stmt;
+}
+
+/** Parses one expression alone (the whole text). Throws QservError on bad input. */
+export function parseExpression(text: string): Expr {
+  const p = new Parser(text);
+  const e = p.expr();
+  p.end();
+  return e;
+}
+
+function words(s: string): ReadonlySet<string> {
+  return new Set(s.split(" "));
+}
+
+const COMPARISONS: Record<string, BinaryOp> = {
+  "=": "=",
+  "<=>": "<=>",
+  "<>": "<>",
+  "!=": "<>",
+  "<": "<",
+  "<=": "<=",
+  ">": ">",
+  ">=": ">=",
+};
+
+/** Binary operators of bit_expr, lowest precedence first; keys are op text or keyword. */
+const BIT_LEVELS: Record<string, BinaryOp>[] = [
+  { "|": "|" },
+  { "&": "&" },
+  { "<<": "<<", ">>": ">>" },
+  { "+": "+", "-": "-" },
+  { "*": "*", "/": "/", "%": "MOD", DIV: "DIV", MOD: "MOD" },
+  { "^": "^" },
+];
+
+const AGGREGATES = words(
+  "COUNT SUM AVG MIN MAX GROUP_CONCAT STD STDDEV STDDEV_POP STDDEV_SAMP VARIANCE VAR_POP VAR_SAMP BIT_AND BIT_OR BIT_XOR",
+);
+
+/** Reserved words that are also function names when followed by `(`. */
+const RESERVED_FUNCTIONS = words(
+  "IF LEFT RIGHT MOD REPLACE INSERT REPEAT CHAR DATABASE SCHEMA CURRENT_USER CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP LOCALTIME LOCALTIMESTAMP UTC_DATE UTC_TIME UTC_TIMESTAMP",
+);
+
+/** Functions that MySQL also accepts without parentheses. */
+const NILADIC = words(
+  "CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER LOCALTIME LOCALTIMESTAMP UTC_DATE UTC_TIME UTC_TIMESTAMP",
+);
+
+/** CAST target types; values say how many numeric parameters each may take. */
+const CAST_TYPES: Record<string, number> = {
+  BINARY: 1,
+  CHAR: 1,
+  NCHAR: 1,
+  DATE: 0,
+  DATETIME: 1,
+  TIME: 1,
+  DECIMAL: 2,
+  DOUBLE: 0,
+  FLOAT: 1,
+  REAL: 0,
+  JSON: 0,
+  SIGNED: 0,
+  UNSIGNED: 0,
+  YEAR: 0,
+};
+
+const UNARY_OPS: Record<string, UnaryOp> = { "-": "-", "+": "+", "~": "~", "!": "NOT" };
+
+const IS_WHAT = ["NULL", "TRUE", "FALSE", "UNKNOWN"] as const;
+
+const SUBQUERY = "subqueries in expressions";
+
+class Parser {
+  private readonly toks: Token[];
+  private i = 0;
+
+  constructor(text: string) {
+    this.toks = tokenize(text);
+  }
+
+  // --- token helpers --------------------------------------------------------------------------
+
+  private peek(k = 0): Token {
+    return this.toks[Math.min(this.i + k, this.toks.length - 1)]!;
+  }
+
+  private next(): Token {
+    const t = this.peek();
+    if (t.type !== "eof") this.i++;
+    return t;
+  }
+
+  /** Whether the token `k` ahead is the (unquoted) keyword `word`. */
+  private isKw(word: string, k = 0): boolean {
+    const t = this.peek(k);
+    return t.type === "ident" && t.value.toUpperCase() === word;
+  }
+
+  private acceptKw(word: string): boolean {
+    if (!this.isKw(word)) return false;
+    this.i++;
+    return true;
+  }
+
+  private expectKw(word: string): Token {
+    if (!this.isKw(word)) this.fail(word);
+    return this.next();
+  }
+
+  private isOp(op: string, k = 0): boolean {
+    const t = this.peek(k);
+    return t.type === "op" && t.value === op;
+  }
+
+  private acceptOp(op: string): boolean {
+    if (!this.isOp(op)) return false;
+    this.i++;
+    return true;
+  }
+
+  private expectOp(op: string): Token {
+    if (!this.isOp(op)) this.fail(`'${op}'`);
+    return this.next();
+  }
+
+  private fail(expected: string, t: Token = this.peek()): never {
+    throw sqlError("syntax error", t.pos, t.text, `expected ${expected}`);
+  }
+
+  /** "<what> is|are not supported"; the verb is guessed from a plural `what` unless given. */
+  private unsupported(what: string, t: Token = this.peek(), verb = /s$/.test(what) ? "are" : "is"): never {
+    throw sqlError(`${what} ${verb} not supported`, t.pos, t.text);
+  }
+
+  /** Whether the current token can be an identifier: backquoted, or a non-reserved word. */
+  private isIdent(k = 0): boolean {
+    const t = this.peek(k);
+    return t.type === "qident" || (t.type === "ident" && !RESERVED.has(t.value.toUpperCase()));
+  }
+
+  /** An identifier; after a `.` (`anyWord`) MySQL accepts reserved words too. */
+  private ident(what: string, anyWord = false): string {
+    const t = this.peek();
+    if (this.isIdent() || (anyWord && t.type === "ident")) return this.next().value;
+    return this.fail(what);
+  }
+
+  /** `name` or `qualifier.name`. */
+  private qualifiedName(what: string): [string | null, string] {
+    const first = this.ident(what);
+    if (!this.acceptOp(".")) return [null, first];
+    return [first, this.ident(what, true)];
+  }
+
+  /** Requires the end of input, after an optional `;`. */
+  end(): void {
+    const semi = this.acceptOp(";");
+    const t = this.peek();
+    if (t.type === "eof") return;
+    if (semi) this.unsupported("multiple statements", t);
+    if (this.isKw("UNION") || this.isKw("INTERSECT") || this.isKw("EXCEPT")) this.unsupported(t.value.toUpperCase());
+    if (this.isKw("INTO")) this.unsupported("SELECT ... INTO");
+    if (this.isKw("FOR") || this.isKw("LOCK")) this.unsupported("locking clauses");
+    this.fail("end of statement");
+  }
+
+  // --- statements -----------------------------------------------------------------------------
+
+  statement(): Statement {
+    const t = this.peek();
+    if (t.type !== "ident") return this.fail("a statement");
+    switch (t.value.toUpperCase()) {
+      case "SELECT":
+        return this.select();
+      case "SHOW":
+        return this.show();
+      case "DESCRIBE":
+      case "DESC":
+      case "EXPLAIN":
+        return this.describe();
+      case "KILL": {
+        this.next();
+        const query = this.acceptKw("QUERY");
+        if (!query) this.acceptKw("CONNECTION");
+        const n = this.peek();
+        if (n.type !== "integer" || !Number.isSafeInteger(Number(n.value))) return this.fail("a process id");
+        this.next();
+        return { kind: "kill", query, id: Number(n.value), pos: t.pos };
+      }
+      case "USE":
+        this.next();
+        return { kind: "use", db: this.ident("a database name"), pos: t.pos };
+      case "SET":
+        return this.set();
+      default:
+        throw sqlError(`unsupported statement ${t.value.toUpperCase()}`, t.pos, t.text);
+    }
+  }
+
+  private show(): Statement {
+    const pos = this.next().pos;
+    const full = this.acceptKw("FULL");
+    const t = this.peek();
+    const word = t.type === "ident" ? t.value.toUpperCase() : "";
+    if (word === "DATABASES" || word === "SCHEMAS") {
+      if (full) this.fail("TABLES, COLUMNS or PROCESSLIST", t);
+      this.next();
+      return { kind: "showDatabases", filter: this.showFilter(), pos };
+    }
+    if (word === "TABLES") {
+      this.next();
+      const db = this.acceptKw("FROM") || this.acceptKw("IN") ? this.ident("a database name") : null;
+      return { kind: "showTables", full, db, filter: this.showFilter(), pos };
+    }
+    if (word === "COLUMNS" || word === "FIELDS") {
+      this.next();
+      if (!this.acceptKw("FROM") && !this.acceptKw("IN")) this.fail("FROM");
+      let [db, table] = this.qualifiedName("a table name");
+      if (this.acceptKw("FROM") || this.acceptKw("IN")) db = this.ident("a database name");
+      return { kind: "showColumns", full, db, table, filter: this.showFilter(), pos };
+    }
+    if (word === "PROCESSLIST") {
+      this.next();
+      return { kind: "showProcesslist", full, pos };
+    }
+    if (t.type === "eof") this.fail("DATABASES, TABLES, COLUMNS or PROCESSLIST");
+    return this.unsupported(`SHOW ${full ? "FULL " : ""}${t.text}`, t, "is");
+  }
+
+  private showFilter(): ShowFilter | null {
+    if (this.acceptKw("LIKE")) {
+      const t = this.peek();
+      if (t.type !== "string") this.fail("a pattern string");
+      return { kind: "like", pattern: this.stringValue() };
+    }
+    if (this.acceptKw("WHERE")) return { kind: "where", expr: this.expr() };
+    return null;
+  }
+
+  private describe(): Statement {
+    const t = this.next();
+    if (this.isKw("SELECT") || this.isKw("FORMAT") || this.isKw("ANALYZE") || this.isKw("FOR")) {
+      this.unsupported("EXPLAIN", t);
+    }
+    const [db, table] = this.qualifiedName("a table name");
+    return { kind: "describe", db, table, pos: t.pos };
+  }
+
+  private set(): Statement {
+    const pos = this.next().pos;
+    const items: SetItem[] = [];
+    do items.push(this.setItem());
+    while (this.acceptOp(","));
+    return { kind: "set", items, pos };
+  }
+
+  private setItem(): SetItem {
+    const t = this.peek();
+    if (this.acceptKw("NAMES")) {
+      const charset = this.acceptKw("DEFAULT") ? null : this.nameOrString("a character set");
+      const collate = charset !== null && this.acceptKw("COLLATE") ? this.nameOrString("a collation") : null;
+      return { kind: "names", charset, collate };
+    }
+    if (t.type === "uservar") this.unsupported("user variables");
+    if (this.isKw("TRANSACTION") || this.isKw("CHARACTER") || this.isKw("CHARSET") || this.isKw("PASSWORD")) {
+      this.unsupported(`SET ${t.value.toUpperCase()}`);
+    }
+    let scope: "GLOBAL" | "SESSION" | null = null;
+    let name: string;
+    if (t.type === "sysvar") {
+      const v = this.sysvar();
+      scope = v.scope;
+      name = v.name;
+    } else {
+      if (this.acceptKw("GLOBAL")) scope = "GLOBAL";
+      else if (this.acceptKw("SESSION") || this.acceptKw("LOCAL")) scope = "SESSION";
+      else if (this.isKw("PERSIST") || this.isKw("PERSIST_ONLY")) this.unsupported(`SET ${t.value.toUpperCase()}`);
+      name = this.ident("a variable name");
+    }
+    if (!this.acceptOp("=") && !this.acceptOp(":=")) this.fail("'='");
+    const v = this.peek();
+    // `SET x = ON` names the value ON; MySQL treats it as the string 'ON'.
+    if (this.isKw("ON") && (this.isOp(",", 1) || this.isOp(";", 1) || this.peek(1).type === "eof")) {
+      this.next();
+      return { kind: "variable", scope, name, value: { kind: "string", value: "ON", pos: v.pos } };
+    }
+    return { kind: "variable", scope, name, value: this.expr() };
+  }
+
+  private nameOrString(what: string): string {
+    return this.peek().type === "string" ? this.stringValue() : this.ident(what);
+  }
+
+  /** Adjacent string literals concatenate, as in MySQL. */
+  private stringValue(): string {
+    let s = this.next().value;
+    while (this.peek().type === "string") s += this.next().value;
+    return s;
+  }
+
+  // --- SELECT ---------------------------------------------------------------------------------
+
+  select(): Select {
+    const pos = this.expectKw("SELECT").pos;
+    let distinct = false;
+    for (;;) {
+      if (this.acceptKw("DISTINCT") || this.acceptKw("DISTINCTROW")) distinct = true;
+      else if (!this.acceptKw("ALL")) break;
+    }
+    const t = this.peek();
+    if (t.type === "ident" && /^(HIGH_PRIORITY|STRAIGHT_JOIN|SQL_\w+)$/i.test(t.value)) {
+      this.unsupported(`SELECT modifier ${t.value.toUpperCase()}`);
+    }
+    const items: SelectItem[] = [];
+    do items.push(this.selectItem());
+    while (this.acceptOp(","));
+    if (this.isKw("INTO")) this.unsupported("SELECT ... INTO");
+    let from: FromItem[] = [];
+    if (this.acceptKw("FROM") && !this.acceptKw("DUAL")) from = this.fromList();
+    const where = this.acceptKw("WHERE") ? this.expr() : null;
+    let groupBy: Expr[] = [];
+    if (this.acceptKw("GROUP")) {
+      this.expectKw("BY");
+      groupBy = this.exprList();
+      if (this.isKw("WITH")) this.unsupported("WITH ROLLUP");
+    }
+    const having = this.acceptKw("HAVING") ? this.expr() : null;
+    if (this.isKw("WINDOW")) this.unsupported("window functions");
+    const orderBy: OrderItem[] = [];
+    if (this.acceptKw("ORDER")) {
+      this.expectKw("BY");
+      do {
+        const ipos = this.peek().pos;
+        const expr = this.expr();
+        const desc = this.acceptKw("DESC");
+        if (!desc) this.acceptKw("ASC");
+        orderBy.push({ expr, desc, pos: ipos });
+      } while (this.acceptOp(","));
+    }
+    const limit = this.acceptKw("LIMIT") ? this.limit() : null;
+    return { kind: "select", distinct, items, from, where, groupBy, having, orderBy, limit, pos };
+  }
+
+  private limit(): Limit {
+    const first = this.limitNumber();
+    if (this.acceptOp(",")) return { count: this.limitNumber(), offset: first };
+    if (this.acceptKw("OFFSET")) return { count: first, offset: this.limitNumber() };
+    return { count: first, offset: null };
+  }
+
+  private limitNumber(): number {
+    const t = this.peek();
+    if (t.type === "param" || t.type === "uservar") this.unsupported("LIMIT parameters");
+    if (t.type !== "integer") this.fail("an integer");
+    return Number(this.next().value);
+  }
+
+  private selectItem(): SelectItem {
+    const t = this.peek();
+    if (this.acceptOp("*")) return { kind: "allColumns", db: null, table: null, pos: t.pos };
+    // `t.*` or `db.t.*`
+    if (this.isIdent() && this.isOp(".", 1)) {
+      if (this.isOp("*", 2)) {
+        const table = this.next().value;
+        this.i += 2;
+        return { kind: "allColumns", db: null, table, pos: t.pos };
+      }
+      if (this.peek(2).type === "ident" || this.peek(2).type === "qident") {
+        if (this.isOp(".", 3) && this.isOp("*", 4)) {
+          const db = this.next().value;
+          this.next();
+          const table = this.next().value;
+          this.i += 2;
+          return { kind: "allColumns", db, table, pos: t.pos };
+        }
+      }
+    }
+    const expr = this.expr();
+    return { kind: "expr", expr, alias: this.alias(), pos: t.pos };
+  }
+
+  /** `[AS] alias`: an identifier or a string; without AS, not a reserved word. */
+  private alias(): string | null {
+    if (this.acceptKw("AS")) return this.peek().type === "string" ? this.stringValue() : this.ident("an alias");
+    if (this.peek().type === "string") return this.stringValue();
+    // MySQL would read `a FULL JOIN b` as `a AS FULL JOIN b`, an inner join: refuse it instead.
+    if (this.isKw("FULL") && (this.isKw("JOIN", 1) || this.isKw("OUTER", 1))) this.unsupported("FULL JOIN");
+    return this.isIdent() ? this.next().value : null;
+  }
+
+  private fromList(): FromItem[] {
+    const items = [this.joined()];
+    while (this.acceptOp(",")) items.push(this.joined());
+    return items;
+  }
+
+  /** A table factor followed by any number of JOINs (left-associative). */
+  private joined(): FromItem {
+    let left = this.tableFactor();
+    for (;;) {
+      const t = this.peek();
+      const natural = this.acceptKw("NATURAL");
+      let type: JoinType | null = null;
+      if (this.acceptKw("INNER")) type = "INNER";
+      else if (!natural && this.acceptKw("CROSS")) type = "CROSS";
+      else if (this.acceptKw("LEFT")) type = "LEFT";
+      else if (this.acceptKw("RIGHT")) type = "RIGHT";
+      else if (this.isKw("STRAIGHT_JOIN")) this.unsupported("STRAIGHT_JOIN");
+      else if (this.isKw("FULL")) this.unsupported("FULL JOIN");
+      if (type === "LEFT" || type === "RIGHT") this.acceptKw("OUTER");
+      if (type === null && !this.isKw("JOIN")) {
+        if (natural) this.fail("JOIN");
+        return left;
+      }
+      this.expectKw("JOIN");
+      const right = this.tableFactor();
+      let on: Expr | null = null;
+      let using: string[] | null = null;
+      if (!natural && this.acceptKw("ON")) on = this.expr();
+      else if (!natural && this.acceptKw("USING")) {
+        this.expectOp("(");
+        using = [this.ident("a column name")];
+        while (this.acceptOp(",")) using.push(this.ident("a column name"));
+        this.expectOp(")");
+      } else if (!natural && (type === "LEFT" || type === "RIGHT")) this.fail("ON or USING");
+      left = { kind: "join", type: type ?? "INNER", natural, left, right, on, using, pos: t.pos };
+    }
+  }
+
+  private tableFactor(): FromItem {
+    const t = this.peek();
+    if (this.acceptOp("(")) {
+      if (this.isKw("SELECT")) {
+        const select = this.select();
+        this.expectOp(")");
+        const a = this.peek();
+        const alias = this.alias();
+        if (alias === null) throw sqlError("a derived table needs an alias", a.pos, a.text);
+        return { kind: "derived", select, alias, pos: t.pos };
+      }
+      const inner = this.joined();
+      this.expectOp(")");
+      return inner;
+    }
+    const [db, name] = this.qualifiedName("a table name");
+    const alias = this.alias();
+    if (
+      (this.isKw("USE") || this.isKw("FORCE") || this.isKw("IGNORE")) &&
+      (this.isKw("INDEX", 1) || this.isKw("KEY", 1))
+    ) {
+      this.unsupported("index hints");
+    }
+    if (this.isKw("PARTITION")) this.unsupported("PARTITION selection");
+    return { kind: "table", db, name, alias, pos: t.pos };
+  }
+
+  // --- expressions ----------------------------------------------------------------------------
+
+  expr(): Expr {
+    let left = this.xor();
+    for (;;) {
+      const t = this.peek();
+      if (!this.acceptKw("OR") && !this.acceptOp("||")) return left;
+      left = { kind: "binary", op: "OR", left, right: this.xor(), pos: t.pos };
+    }
+  }
+
+  private xor(): Expr {
+    let left = this.and();
+    for (;;) {
+      const t = this.peek();
+      if (!this.acceptKw("XOR")) return left;
+      left = { kind: "binary", op: "XOR", left, right: this.and(), pos: t.pos };
+    }
+  }
+
+  private and(): Expr {
+    let left = this.not();
+    for (;;) {
+      const t = this.peek();
+      if (!this.acceptKw("AND") && !this.acceptOp("&&")) return left;
+      left = { kind: "binary", op: "AND", left, right: this.not(), pos: t.pos };
+    }
+  }
+
+  private not(): Expr {
+    const t = this.peek();
+    if (this.acceptKw("NOT")) return { kind: "unary", op: "NOT", operand: this.not(), pos: t.pos };
+    return this.boolPrimary();
+  }
+
+  /** Comparisons and IS, left-associative; the right operand of a comparison is a predicate. */
+  private boolPrimary(): Expr {
+    let left = this.predicate();
+    for (;;) {
+      const t = this.peek();
+      const op = t.type === "op" ? COMPARISONS[t.value] : undefined;
+      if (op !== undefined) {
+        this.next();
+        if ((this.isKw("ANY") || this.isKw("SOME") || this.isKw("ALL")) && this.isOp("(", 1))
+          this.unsupported(SUBQUERY);
+        left = { kind: "binary", op, left, right: this.predicate(), pos: t.pos };
+      } else if (this.acceptKw("IS")) {
+        const not = this.acceptKw("NOT");
+        const w = this.peek();
+        const what = IS_WHAT.find((x) => w.type === "ident" && w.value.toUpperCase() === x);
+        if (what === undefined) return this.fail("NULL, TRUE, FALSE or UNKNOWN");
+        this.next();
+        left = { kind: "is", not, expr: left, what, pos: t.pos };
+      } else {
+        return left;
+      }
+    }
+  }
+
+  /** `bit_expr [[NOT] IN (...) | [NOT] BETWEEN .. AND .. | [NOT] LIKE ..]`. */
+  private predicate(): Expr {
+    const expr = this.bitExpr(0);
+    const negated = this.isKw("NOT") && ["IN", "BETWEEN", "LIKE", "REGEXP", "RLIKE"].some((w) => this.isKw(w, 1));
+    if (negated) this.next();
+    const t = this.peek();
+    const word = t.type === "ident" ? t.value.toUpperCase() : "";
+    switch (word) {
+      case "IN": {
+        this.next();
+        this.expectOp("(");
+        if (this.isKw("SELECT")) this.unsupported(SUBQUERY);
+        const list = this.exprList();
+        this.expectOp(")");
+        return { kind: "in", not: negated, expr, list, pos: t.pos };
+      }
+      case "BETWEEN": {
+        this.next();
+        const low = this.bitExpr(0);
+        this.expectKw("AND");
+        return { kind: "between", not: negated, expr, low, high: this.predicate(), pos: t.pos };
+      }
+      case "LIKE": {
+        this.next();
+        const pattern = this.unary();
+        const esc = this.acceptKw("ESCAPE") ? this.unary() : null;
+        return { kind: "like", not: negated, expr, pattern, escape: esc, pos: t.pos };
+      }
+      case "REGEXP":
+      case "RLIKE":
+        return this.unsupported(word);
+      case "SOUNDS":
+        if (this.isKw("LIKE", 1)) this.unsupported("SOUNDS LIKE");
+        return expr;
+      case "MEMBER":
+        if (this.isKw("OF", 1)) this.unsupported("MEMBER OF");
+        return expr;
+      default:
+        return expr;
+    }
+  }
+
+  /** Binary operators of bit_expr by precedence climbing over BIT_LEVELS. */
+  private bitExpr(level: number): Expr {
+    const ops = BIT_LEVELS[level];
+    if (ops === undefined) return this.unary();
+    let left = this.bitExpr(level + 1);
+    for (;;) {
+      const t = this.peek();
+      const key = t.type === "op" ? t.value : t.type === "ident" ? t.value.toUpperCase() : "";
+      const op = Object.hasOwn(ops, key) ? ops[key] : undefined;
+      if (op === undefined) return left;
+      this.next();
+      left = { kind: "binary", op, left, right: this.bitExpr(level + 1), pos: t.pos };
+    }
+  }
+
+  private unary(): Expr {
+    const t = this.peek();
+    if (t.type === "op" && Object.hasOwn(UNARY_OPS, t.value)) {
+      this.next();
+      return { kind: "unary", op: UNARY_OPS[t.value]!, operand: this.unary(), pos: t.pos };
+    }
+    if (this.isKw("BINARY") && !this.isOp("(", 1)) this.unsupported("the BINARY operator");
+    const e = this.primary();
+    if (this.isKw("COLLATE")) this.unsupported("COLLATE");
+    return e;
+  }
+
+  private primary(): Expr {
+    const t = this.peek();
+    switch (t.type) {
+      case "integer":
+        this.next();
+        return { kind: "integer", text: t.value, pos: t.pos };
+      case "decimal":
+        this.next();
+        return { kind: "decimal", text: t.value, pos: t.pos };
+      case "hex":
+        this.next();
+        return { kind: "hex", digits: t.value, pos: t.pos };
+      case "string":
+        return { kind: "string", value: this.stringValue(), pos: t.pos };
+      case "uservar":
+        return this.unsupported("user variables");
+      case "param":
+        return this.unsupported("query parameters");
+      case "sysvar":
+        return { kind: "sysvar", ...this.sysvar(), pos: t.pos };
+      case "op":
+        return t.value === "(" ? this.parenthesized() : this.fail("an expression");
+      case "qident":
+        return this.columnRef();
+      case "ident":
+        return this.identPrimary(t);
+      default:
+        return this.fail("an expression");
+    }
+  }
+
+  private parenthesized(): Expr {
+    this.next();
+    if (this.isKw("SELECT")) this.unsupported(SUBQUERY);
+    const e = this.expr();
+    if (this.isOp(",")) this.unsupported("row constructors");
+    this.expectOp(")");
+    return e;
+  }
+
+  /** `@@name`, `@@global.name`, `@@session.name` (`@@local.` is session). */
+  private sysvar(): { scope: "GLOBAL" | "SESSION" | null; name: string } {
+    const t = this.next();
+    if (t.value === "") this.fail("a variable name", t);
+    const s = t.value.toUpperCase();
+    if ((s === "GLOBAL" || s === "SESSION" || s === "LOCAL") && this.acceptOp(".")) {
+      return { scope: s === "GLOBAL" ? "GLOBAL" : "SESSION", name: this.ident("a variable name", true) };
+    }
+    return { scope: null, name: t.value };
+  }
+
+  private identPrimary(t: Token): Expr {
+    const word = t.value.toUpperCase();
+    const call = this.isOp("(", 1);
+    switch (word) {
+      case "NULL":
+        this.next();
+        return { kind: "null", pos: t.pos };
+      case "TRUE":
+      case "FALSE":
+        this.next();
+        return { kind: "boolean", value: word === "TRUE", pos: t.pos };
+      case "CASE":
+        return this.caseExpr();
+      case "EXISTS":
+        return this.unsupported(SUBQUERY);
+      case "INTERVAL":
+        return this.unsupported("INTERVAL expressions");
+      case "CONVERT":
+        return this.unsupported("CONVERT (use CAST)");
+    }
+    if (word === "CAST" && call) return this.cast();
+    if (t.value.startsWith("_") && this.peek(1).type === "string") this.unsupported("character set introducers");
+    if (call && (!RESERVED.has(word) || RESERVED_FUNCTIONS.has(word))) return this.call();
+    if (NILADIC.has(word)) {
+      this.next();
+      return { kind: "call", name: t.value, distinct: false, star: false, args: [], pos: t.pos };
+    }
+    if (RESERVED.has(word)) return this.fail("an expression");
+    return this.columnRef();
+  }
+
+  /** `col`, `t.col` or `db.t.col`. */
+  private columnRef(): Expr {
+    const pos = this.peek().pos;
+    const parts = [this.ident("a column name")];
+    while (parts.length < 3 && this.acceptOp(".")) {
+      if (this.isOp("*")) this.fail("a column name ('*' is allowed only in the select list)");
+      parts.push(this.ident("a column name", true));
+    }
+    const name = parts.pop()!;
+    const table = parts.pop() ?? null;
+    const db = parts.pop() ?? null;
+    return { kind: "column", db, table, name, pos };
+  }
+
+  private call(): Call {
+    const t = this.next();
+    const upper = t.value.toUpperCase();
+    this.expectOp("(");
+    const star = this.isOp("*");
+    if (star) {
+      if (upper !== "COUNT") throw sqlError("'*' is allowed only in COUNT(*)", this.peek().pos, "*");
+      this.next();
+      this.expectOp(")");
+      return { kind: "call", name: t.value, distinct: false, star, args: [], pos: t.pos };
+    }
+    let distinct = false;
+    if (this.isKw("DISTINCT") || this.isKw("ALL")) {
+      if (!AGGREGATES.has(upper)) this.unsupported(`${this.peek().value.toUpperCase()} in ${t.value}()`);
+      distinct = this.next().value.toUpperCase() === "DISTINCT";
+    }
+    const args = this.isOp(")") && !distinct ? [] : this.exprList();
+    this.expectOp(")");
+    if (this.isKw("OVER")) this.unsupported("window functions");
+    return { kind: "call", name: t.value, distinct, star, args, pos: t.pos };
+  }
+
+  private caseExpr(): Case {
+    const pos = this.next().pos;
+    const operand = this.isKw("WHEN") ? null : this.expr();
+    const whens: Case["whens"] = [];
+    do {
+      this.expectKw("WHEN");
+      const condition = this.expr();
+      this.expectKw("THEN");
+      whens.push({ condition, result: this.expr() });
+    } while (this.isKw("WHEN"));
+    const otherwise = this.acceptKw("ELSE") ? this.expr() : null;
+    this.expectKw("END");
+    return { kind: "case", operand, whens, else: otherwise, pos };
+  }
+
+  private cast(): Cast {
+    const pos = this.next().pos;
+    this.expectOp("(");
+    const expr = this.expr();
+    this.expectKw("AS");
+    const type = this.castType();
+    this.expectOp(")");
+    return { kind: "cast", expr, type, pos };
+  }
+
+  private castType(): CastType {
+    const t = this.peek();
+    const name = t.type === "ident" ? t.value.toUpperCase() : "";
+    const maxParams = CAST_TYPES[name];
+    if (maxParams === undefined) return this.fail("a CAST type");
+    this.next();
+    if (name === "SIGNED" || name === "UNSIGNED") {
+      if (!this.acceptKw("INTEGER")) this.acceptKw("INT");
+    } else if (name === "DOUBLE") {
+      this.acceptKw("PRECISION");
+    }
+    const params: number[] = [];
+    if (maxParams > 0 && this.acceptOp("(")) {
+      do {
+        const n = this.peek();
+        if (n.type !== "integer") this.fail("an integer");
+        params.push(Number(this.next().value));
+      } while (params.length < maxParams && this.acceptOp(","));
+      this.expectOp(")");
+    }
+    if (this.isKw("CHARACTER") || this.isKw("CHARSET")) this.unsupported("character sets in CAST");
+    return { name, params };
+  }
+
+  private exprList(): Expr[] {
+    const list = [this.expr()];
+    while (this.acceptOp(",")) list.push(this.expr());
+    return list;
+  }
+}

@@ -1,0 +1,141 @@
+import type Database from "better-sqlite3";
+import { QservError } from "../common/errors.js";
+import {
+  angSep,
+  BoxRegion,
+  CircleRegion,
+  ConvexPolygonRegion,
+  EllipseRegion,
+  normalize,
+  type Region,
+  vectorAngle,
+} from "../sphere/index.js";
+
+/** SQLite values a scalar function may receive. */
+type Arg = number | bigint | string | Buffer | null;
+
+/** A number from a SQL argument; null stays null (scisql: NULL in, NULL out). */
+function num(fn: string, v: Arg): number | null {
+  if (v === null) return null;
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
+  throw new QservError("BAD_ARGUMENT", `${fn}: argument ${JSON.stringify(String(v))} is not a number`);
+}
+
+function nums(fn: string, args: readonly Arg[]): number[] | null {
+  const out: number[] = new Array(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const n = num(fn, args[i] as Arg);
+    if (n === null) return null;
+    out[i] = n;
+  }
+  return out;
+}
+
+function checkDec(fn: string, dec: number): void {
+  if (!(dec >= -90 && dec <= 90)) throw new QservError("BAD_ARGUMENT", `${fn}: declination ${dec} outside [-90, 90]`);
+}
+
+/** Regions are built once per distinct parameter list (a query usually has one). */
+class RegionCache {
+  private key = "";
+  private region: Region | null = null;
+  constructor(private readonly make: (p: number[]) => Region) {}
+  get(p: number[]): Region {
+    const key = p.join(",");
+    if (this.region === null || key !== this.key) {
+      this.region = this.make(p);
+      this.key = key;
+    }
+    return this.region;
+  }
+}
+
+/**
+ * A point-in-region function: (ra, dec, ...region parameters) → 1 / 0, NULL when any input is.
+ * `arity` is its argument count (null: any, as for polygons).
+ */
+function pointIn(fn: string, arity: number | null, cache: RegionCache) {
+  return (...args: Arg[]): number | null => {
+    if (arity !== null && args.length !== arity) {
+      throw new QservError("BAD_ARGUMENT", `${fn} takes ${arity} arguments, got ${args.length}`);
+    }
+    const p = nums(fn, args);
+    if (p === null) return null;
+    const [ra, dec] = p as [number, number];
+    checkDec(fn, dec);
+    try {
+      return cache.get(p.slice(2)).contains(ra, dec) ? 1 : 0;
+    } catch (e) {
+      if (e instanceof QservError) throw new QservError("BAD_ARGUMENT", `${fn}: ${e.message}`);
+      throw e;
+    }
+  };
+}
+
+/** scisql's AB magnitude zero point: m = -2.5 log10(f) - 48.6, with f in erg/cm²/s/Hz. */
+const AB_OFFSET = 48.6;
+/** 2.5 / ln(10): d(mag)/d(ln flux), the factor of the sigma conversions. */
+const MAG_PER_LN = 2.5 / Math.LN10;
+
+/** SQL has no NaN or infinity: such results (log of a flux <= 0, division by 0) are NULL. */
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+function abMagToFlux(mag: number): number {
+  return 10 ** (-0.4 * (mag + AB_OFFSET));
+}
+
+/**
+ * Registers the scisql functions on a connection, with scisql's semantics (angles in degrees,
+ * ellipse axes in arcseconds) and NULL for any NULL argument. They are implemented once, on
+ * src/sphere; invalid regions raise an SQL error naming the function.
+ */
+export function registerScisql(db: Database.Database): void {
+  const det = { deterministic: true } as const;
+  db.function("scisql_angSep", { ...det, varargs: true }, (...args: Arg[]) => {
+    const p = nums("scisql_angSep", args);
+    if (p === null) return null;
+    if (p.length === 4) {
+      checkDec("scisql_angSep", p[1] as number);
+      checkDec("scisql_angSep", p[3] as number);
+      return angSep(p[0] as number, p[1] as number, p[2] as number, p[3] as number);
+    }
+    if (p.length === 6) {
+      const a = normalize({ x: p[0] as number, y: p[1] as number, z: p[2] as number });
+      const b = normalize({ x: p[3] as number, y: p[4] as number, z: p[5] as number });
+      return vectorAngle(a, b);
+    }
+    throw new QservError("BAD_ARGUMENT", "scisql_angSep takes 4 (ra, dec, ra, dec) or 6 (two vectors) arguments");
+  });
+  const regions: Array<[string, number | null, (p: number[]) => Region]> = [
+    ["scisql_s2PtInBox", 6, (p) => BoxRegion.of(...(p as [number, number, number, number]))],
+    ["scisql_s2PtInCircle", 5, (p) => new CircleRegion(...(p as [number, number, number]))],
+    ["scisql_s2PtInEllipse", 7, (p) => new EllipseRegion(...(p as [number, number, number, number, number]))],
+    ["scisql_s2PtInCPoly", null, (p) => new ConvexPolygonRegion(p)],
+  ];
+  for (const [name, arity, make] of regions) {
+    db.function(name, { ...det, varargs: true }, pointIn(name, arity, new RegionCache(make)));
+  }
+  db.function("scisql_fluxToAbMag", det, (f: Arg) => {
+    const flux = num("scisql_fluxToAbMag", f);
+    return flux === null ? null : finite(-2.5 * Math.log10(flux) - AB_OFFSET);
+  });
+  db.function("scisql_abMagToFlux", det, (m: Arg) => {
+    const mag = num("scisql_abMagToFlux", m);
+    return mag === null ? null : finite(abMagToFlux(mag));
+  });
+  db.function("scisql_fluxToAbMagSigma", det, (f: Arg, s: Arg) => {
+    const p = nums("scisql_fluxToAbMagSigma", [f, s]);
+    if (p === null) return null;
+    const [flux, sigma] = p as [number, number];
+    return finite((MAG_PER_LN * sigma) / flux);
+  });
+  db.function("scisql_abMagToFluxSigma", det, (m: Arg, s: Arg) => {
+    const p = nums("scisql_abMagToFluxSigma", [m, s]);
+    if (p === null) return null;
+    const [mag, sigma] = p as [number, number];
+    return finite((sigma * abMagToFlux(mag)) / MAG_PER_LN);
+  });
+}

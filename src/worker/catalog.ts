@@ -1,0 +1,194 @@
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { QservError } from "../common/errors.js";
+import { chunkIdOfFile, dataFile, NO_CHUNK, REPLICATED_FILE, type TableRecord } from "./layout.js";
+import type { ColumnDef, DatabaseHeld, ListResponse } from "./messages.js";
+
+export interface TableMeta {
+  name: string;
+  partitioned: boolean;
+  columns: ColumnDef[];
+  directorKey: string;
+}
+
+export interface Counts {
+  rows: number;
+  overlapRows: number;
+}
+
+interface DatabaseEntry {
+  tables: Map<string, TableMeta>;
+  /** chunk id (NO_CHUNK: the replicated file) → table → row counts. */
+  files: Map<number, Map<string, Counts>>;
+}
+
+function sameColumns(a: readonly ColumnDef[], b: readonly ColumnDef[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.name === b[i]?.name && c.mysqlType === b[i]?.mysqlType);
+}
+
+/**
+ * What this worker holds, kept in memory by the main thread: rebuilt at start from the data files'
+ * own _mq_tables, updated after every committed load and drop.
+ */
+export class Catalog {
+  private readonly dbs = new Map<string, DatabaseEntry>();
+
+  constructor(readonly dataDir: string) {}
+
+  /** Reads every data file under the data dir; files a crash left without bookkeeping are removed. */
+  static scan(dataDir: string): Catalog {
+    const cat = new Catalog(dataDir);
+    fs.mkdirSync(dataDir, { recursive: true });
+    for (const dbName of fs.readdirSync(dataDir)) {
+      const dir = path.join(dataDir, dbName);
+      if (!fs.statSync(dir).isDirectory()) continue;
+      for (const f of fs.readdirSync(dir)) {
+        const chunkId = f === REPLICATED_FILE ? NO_CHUNK : chunkIdOfFile(f);
+        if (chunkId === null) continue;
+        const file = path.join(dir, f);
+        const records = readTableRecords(file);
+        if (records === null) {
+          removeDataFile(file);
+          continue;
+        }
+        for (const r of records) {
+          const meta: TableMeta = {
+            name: r.name,
+            partitioned: chunkId !== NO_CHUNK,
+            columns: JSON.parse(r.columns) as ColumnDef[],
+            directorKey: r.director_key,
+          };
+          cat.record(dbName, chunkId, meta, { rows: r.rows, overlapRows: r.overlap_rows });
+        }
+      }
+    }
+    return cat;
+  }
+
+  /** Throws CONFLICT when `meta` contradicts the table already held under that name. */
+  checkTable(database: string, meta: TableMeta): void {
+    const held = this.dbs.get(database)?.tables.get(meta.name);
+    if (held === undefined) return;
+    if (held.partitioned !== meta.partitioned) {
+      throw new QservError(
+        "CONFLICT",
+        `table ${database}.${meta.name} is held as ${held.partitioned ? "partitioned" : "replicated"}`,
+      );
+    }
+    if (!sameColumns(held.columns, meta.columns)) {
+      throw new QservError("CONFLICT", `table ${database}.${meta.name} is held with other columns`);
+    }
+  }
+
+  /** Sets the counts of a table in a file (after a commit). */
+  record(database: string, chunkId: number, meta: TableMeta, counts: Counts): void {
+    let db = this.dbs.get(database);
+    if (db === undefined) {
+      db = { tables: new Map(), files: new Map() };
+      this.dbs.set(database, db);
+    }
+    if (!db.tables.has(meta.name)) db.tables.set(meta.name, meta);
+    let file = db.files.get(chunkId);
+    if (file === undefined) {
+      file = new Map();
+      db.files.set(chunkId, file);
+    }
+    file.set(meta.name, counts);
+  }
+
+  hasDatabase(database: string): boolean {
+    return this.dbs.has(database);
+  }
+
+  /** Tables held in the file of `chunkId`, or null when there is no such file. */
+  tablesIn(database: string, chunkId: number): ReadonlyMap<string, Counts> | null {
+    return this.dbs.get(database)?.files.get(chunkId) ?? null;
+  }
+
+  /** Partitioned tables of a database (whichever chunks hold them). */
+  partitionedTables(database: string): TableMeta[] {
+    return [...(this.dbs.get(database)?.tables.values() ?? [])].filter((t) => t.partitioned);
+  }
+
+  /** Forgets a whole file, or one table of it; true when something was held. */
+  forget(database: string, chunkId: number, table: string | null): boolean {
+    const db = this.dbs.get(database);
+    const file = db?.files.get(chunkId);
+    if (db === undefined || file === undefined) return false;
+    const existed = table === null ? true : file.delete(table);
+    if (table === null || file.size === 0) db.files.delete(chunkId);
+    for (const name of db.tables.keys()) {
+      if (![...db.files.values()].some((f) => f.has(name))) db.tables.delete(name);
+    }
+    if (db.files.size === 0) this.dbs.delete(database);
+    return existed;
+  }
+
+  get databaseCount(): number {
+    return this.dbs.size;
+  }
+
+  get chunkCount(): number {
+    let n = 0;
+    for (const db of this.dbs.values()) for (const id of db.files.keys()) if (id !== NO_CHUNK) n++;
+    return n;
+  }
+
+  list(only: string): ListResponse {
+    const databases: DatabaseHeld[] = [];
+    for (const [name, db] of [...this.dbs].sort(([a], [b]) => a.localeCompare(b))) {
+      if (only !== "" && name !== only) continue;
+      const replicated = db.files.get(NO_CHUNK);
+      databases.push({
+        name,
+        tables: [...db.tables.values()].map((t) => ({
+          name: t.name,
+          partitioned: t.partitioned,
+          columns: t.columns,
+          directorKey: t.directorKey,
+          rows: t.partitioned ? 0 : (replicated?.get(t.name)?.rows ?? 0),
+        })),
+        chunks: [...db.files]
+          .filter(([id]) => id !== NO_CHUNK)
+          .sort(([a], [b]) => a - b)
+          .map(([chunkId, tables]) => ({
+            chunkId,
+            tables: [...tables].map(([table, c]) => ({ table, rows: c.rows, overlapRows: c.overlapRows })),
+            bytes: fileBytes(dataFile(this.dataDir, name, chunkId)),
+          })),
+      });
+    }
+    return { databases };
+  }
+}
+
+function fileBytes(file: string): number {
+  let n = 0;
+  for (const f of [file, `${file}-wal`]) {
+    try {
+      n += fs.statSync(f).size;
+    } catch {
+      // absent WAL
+    }
+  }
+  return n;
+}
+
+/** The _mq_tables rows of a data file, or null when it has none (a load never committed). */
+function readTableRecords(file: string): TableRecord[] | null {
+  const db = new Database(file);
+  try {
+    const has = db.prepare("SELECT 1 FROM sqlite_master WHERE name = '_mq_tables'").get();
+    if (has === undefined) return null;
+    const rows = db.prepare("SELECT * FROM _mq_tables").all() as TableRecord[];
+    return rows.length === 0 ? null : rows;
+  } finally {
+    db.close();
+  }
+}
+
+/** Deletes a SQLite file with its WAL and shared-memory files. */
+export function removeDataFile(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) fs.rmSync(f, { force: true });
+}

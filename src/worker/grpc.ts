@@ -1,0 +1,79 @@
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
+
+/** proto/worker.proto, from dist/src/worker/ (compiled) as from src/worker/. */
+export const WORKER_PROTO = fileURLToPath(new URL("../../../proto/worker.proto", import.meta.url));
+
+/** Loader options matching src/worker/messages.ts. */
+const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  arrays: true,
+  oneofs: true,
+};
+
+let cached: grpc.ServiceClientConstructor | null = null;
+
+/** The Worker service of miniqserv.worker.v1 (definition + client constructor). */
+export function workerService(): grpc.ServiceClientConstructor {
+  if (cached === null) {
+    const def = protoLoader.loadSync(WORKER_PROTO, LOADER_OPTIONS);
+    const pkg = grpc.loadPackageDefinition(def) as unknown as {
+      miniqserv: { worker: { v1: { Worker: grpc.ServiceClientConstructor } } };
+    };
+    cached = pkg.miniqserv.worker.v1.Worker;
+  }
+  return cached;
+}
+
+/** Metadata key carrying our error code next to the gRPC status. */
+const CODE_KEY = "mq-error-code";
+
+const STATUS_OF: Record<ErrorCode, grpc.status> = {
+  BAD_CONFIG: grpc.status.INVALID_ARGUMENT,
+  BAD_INPUT: grpc.status.INVALID_ARGUMENT,
+  BAD_REGION: grpc.status.INVALID_ARGUMENT,
+  BAD_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  SYNTAX_ERROR: grpc.status.INVALID_ARGUMENT,
+  SQL_ERROR: grpc.status.INVALID_ARGUMENT,
+  IO: grpc.status.INTERNAL,
+  NOT_FOUND: grpc.status.NOT_FOUND,
+  CONFLICT: grpc.status.FAILED_PRECONDITION,
+  CANCELLED: grpc.status.CANCELLED,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
+  INTERNAL: grpc.status.INTERNAL,
+};
+
+/** A gRPC error for any thrown value; QservErrors keep their code in the metadata. */
+export function toGrpcError(e: unknown): Partial<grpc.StatusObject> {
+  const err = isQservError(e) ? e : new QservError("INTERNAL", e instanceof Error ? e.message : String(e));
+  const metadata = new grpc.Metadata();
+  metadata.set(CODE_KEY, err.code);
+  return { code: STATUS_OF[err.code], details: err.message, metadata };
+}
+
+const CODE_OF_STATUS: Partial<Record<grpc.status, ErrorCode>> = {
+  [grpc.status.INVALID_ARGUMENT]: "BAD_ARGUMENT",
+  [grpc.status.NOT_FOUND]: "NOT_FOUND",
+  [grpc.status.FAILED_PRECONDITION]: "CONFLICT",
+  [grpc.status.CANCELLED]: "CANCELLED",
+  [grpc.status.UNAVAILABLE]: "UNAVAILABLE",
+  [grpc.status.DEADLINE_EXCEEDED]: "UNAVAILABLE",
+};
+
+/** A QservError for an error a gRPC call ended with; `where` names the peer. */
+export function fromGrpcError(e: unknown, where: string): QservError {
+  if (isQservError(e)) return e;
+  const se = e as Partial<grpc.ServiceError>;
+  if (typeof se.code !== "number") return new QservError("INTERNAL", `${where}: ${String(e)}`);
+  const sent = se.metadata?.get(CODE_KEY)[0];
+  const code = (typeof sent === "string" ? sent : CODE_OF_STATUS[se.code]) ?? "INTERNAL";
+  return new QservError(code as ErrorCode, se.details || se.message || "unknown error", {
+    where,
+    grpcStatus: se.code,
+  });
+}

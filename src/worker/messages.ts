@@ -1,0 +1,151 @@
+/**
+ * TypeScript shapes of the messages of proto/worker.proto (package miniqserv.worker.v1), as
+ * @grpc/proto-loader delivers them with the options of grpc.ts (camelCase fields, 64-bit
+ * integers as numbers, enums as strings, defaults filled in). Keep in step with the .proto.
+ */
+
+export interface QueryRequest {
+  queryId: string;
+  database: string;
+  /** -1: the replicated tables only. */
+  chunkId: number;
+  subChunkIds: number[];
+  sql: string;
+  maxBatchRows: number;
+  maxBatchBytes: number;
+}
+
+export interface ResultColumn {
+  name: string;
+  declType: string;
+}
+
+export interface ResultHeader {
+  columns: ResultColumn[];
+}
+
+export interface RowBatch {
+  rowCount: number;
+  rows: Buffer;
+}
+
+export interface ResultSummary {
+  rowCount: number;
+  bytes: number;
+  queuedMs: number;
+  execMs: number;
+  elapsedMs: number;
+}
+
+export type QueryResponse =
+  | { part: "header"; header: ResultHeader }
+  | { part: "batch"; batch: RowBatch }
+  | { part: "summary"; summary: ResultSummary };
+
+export interface ColumnDef {
+  name: string;
+  mysqlType: string;
+}
+
+export interface DialectMessage {
+  delimiter: string;
+  quote: string;
+  escape: string;
+  nullToken: string;
+}
+
+export interface LoadHeader {
+  loadId: string;
+  database: string;
+  table: string;
+  /** -1: a replicated table. */
+  chunkId: number;
+  columns: ColumnDef[];
+  directorKey: string;
+  dialect: DialectMessage;
+}
+
+export type LoadPart = "ROWS" | "OVERLAP";
+
+export interface LoadData {
+  part: LoadPart;
+  data: Buffer;
+}
+
+export type LoadRequest =
+  | { part: "header"; header: LoadHeader }
+  | { part: "data"; data: LoadData }
+  | { part: "commit"; commit: Record<string, never> };
+
+export interface LoadResponse {
+  rows: number;
+  overlapRows: number;
+  duplicate: boolean;
+  elapsedMs: number;
+}
+
+export interface TableCount {
+  table: string;
+  rows: number;
+  overlapRows: number;
+}
+
+export interface ChunkHeld {
+  chunkId: number;
+  tables: TableCount[];
+  bytes: number;
+}
+
+export interface TableHeld {
+  name: string;
+  partitioned: boolean;
+  columns: ColumnDef[];
+  directorKey: string;
+  rows: number;
+}
+
+export interface DatabaseHeld {
+  name: string;
+  tables: TableHeld[];
+  chunks: ChunkHeld[];
+}
+
+export interface ListRequest {
+  database: string;
+}
+
+export interface ListResponse {
+  databases: DatabaseHeld[];
+}
+
+export interface DropRequest {
+  database: string;
+  chunkId: number;
+  table: string;
+}
+
+export interface DropResponse {
+  existed: boolean;
+}
+
+export interface RunningQuery {
+  queryId: string;
+  database: string;
+  chunkId: number;
+  rowsSent: number;
+  elapsedMs: number;
+}
+
+export interface StatusResponse {
+  version: string;
+  threads: number;
+  queriesRunning: number;
+  queriesQueued: number;
+  loadsRunning: number;
+  databases: number;
+  chunks: number;
+  uptimeS: number;
+  rssBytes: number;
+  loadAvg: number[];
+  running: RunningQuery[];
+}

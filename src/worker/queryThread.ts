@@ -1,0 +1,215 @@
+/**
+ * A query executor thread: runs one SELECT at a time on a chunk file with better-sqlite3 (which
+ * blocks), so the main thread's event loop stays free. Rows are gathered by the aggregate
+ * _mq_rows, which SQLite calls once per row without building a JS row object, encoded, and
+ * posted in batches; after each batch the thread waits for a credit from the main thread, which
+ * grants one when gRPC has taken the previous batch (backpressure). The main thread cancels by
+ * writing the job number to the shared control array; the next row or wait sees it.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import Database from "better-sqlite3";
+import { RowEncoder } from "../common/rowCodec.js";
+import { registerScisql } from "../sqlite/scisql.js";
+import { quoteIdent } from "../sqlite/types.js";
+import { createTableSql, tableNames } from "./layout.js";
+import {
+  CTRL_CANCEL,
+  CTRL_CREDITS,
+  type FromQueryThread,
+  type JobTable,
+  type QueryJob,
+  type ToQueryThread,
+} from "./threadMessages.js";
+
+const port = parentPort!;
+const ctrl = new Int32Array(workerData.ctrl as SharedArrayBuffer);
+const MAX_CONNECTIONS = 64;
+const SUBCHUNK = "{SUBCHUNK}";
+
+class Cancelled extends Error {}
+
+function post(m: FromQueryThread, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(m, transfer);
+}
+
+/** Where _mq_rows puts the rows of the running job. */
+class Sink {
+  private readonly enc: RowEncoder;
+  rows = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly job: QueryJob,
+    private readonly cancelled: () => boolean,
+  ) {
+    this.enc = new RowEncoder(Math.min(job.maxBytes + 1024, 1 << 20));
+  }
+
+  row(values: unknown[]): void {
+    if (this.cancelled()) throw new Cancelled();
+    this.enc.append(values);
+    if (this.enc.rows >= this.job.maxRows || this.enc.bytes >= this.job.maxBytes) this.flush();
+  }
+
+  flush(): void {
+    if (this.enc.rows === 0) return;
+    const rows = this.enc.rows;
+    const buf = this.enc.take();
+    this.rows += rows;
+    this.bytes += buf.length;
+    const data = buf.buffer as ArrayBuffer;
+    post({ t: "batch", job: this.job.job, rows, data, offset: buf.byteOffset, length: buf.length }, [data]);
+    Atomics.sub(ctrl, CTRL_CREDITS, 1);
+    for (;;) {
+      const credits = Atomics.load(ctrl, CTRL_CREDITS);
+      if (credits > 0) return;
+      if (this.cancelled()) throw new Cancelled();
+      Atomics.wait(ctrl, CTRL_CREDITS, credits, 100);
+    }
+  }
+}
+
+let sink: Sink | null = null;
+
+interface Conn {
+  db: Database.Database;
+  attached: string | null;
+}
+const conns = new Map<string, Conn>();
+
+function connection(file: string): Conn {
+  const held = conns.get(file);
+  if (held !== undefined) {
+    conns.delete(file); // re-inserted below: Map order is the LRU order
+    conns.set(file, held);
+    return held;
+  }
+  const db = new Database(file, { fileMustExist: true });
+  db.pragma("temp_store = memory");
+  db.pragma("mmap_size = 268435456");
+  db.pragma("cache_size = -65536");
+  registerScisql(db);
+  db.aggregate("_mq_rows", {
+    varargs: true,
+    safeIntegers: true,
+    start: 0,
+    step: (n: number, ...values: unknown[]) => {
+      sink!.row(values);
+      return n + 1;
+    },
+  });
+  const conn = { db, attached: null };
+  conns.set(file, conn);
+  if (conns.size > MAX_CONNECTIONS) {
+    const [oldest, c] = conns.entries().next().value as [string, Conn];
+    c.db.close();
+    conns.delete(oldest);
+  }
+  return conn;
+}
+
+function closeFile(file: string): void {
+  for (const [f, c] of conns) {
+    if (f === file || c.attached === file) {
+      c.db.close();
+      conns.delete(f);
+    }
+  }
+}
+
+/** Empty stand-ins for tables this chunk lacks, and sub-chunk views; returns their drops. */
+function tempObjects(db: Database.Database, job: QueryJob, tables: JobTable[], subChunk: number | null): string[] {
+  const drops: string[] = [];
+  for (const t of tables) {
+    const names = tableNames(t.name, job.chunkId);
+    for (const base of [names.rows, names.overlap as string]) {
+      if (subChunk === null) {
+        db.exec(createTableSql(base, t.columns, true));
+        drops.push(`DROP TABLE IF EXISTS temp.${quoteIdent(base)}`);
+      } else {
+        const view = `${base}_${subChunk}`;
+        db.exec(
+          `CREATE TEMP VIEW IF NOT EXISTS ${quoteIdent(view)} AS SELECT * FROM ${quoteIdent(base)} WHERE subChunkId = ${subChunk}`,
+        );
+        drops.push(`DROP VIEW IF EXISTS temp.${quoteIdent(view)}`);
+      }
+    }
+  }
+  return drops;
+}
+
+function dropAll(db: Database.Database, drops: string[]): void {
+  for (const d of drops) {
+    try {
+      db.exec(d);
+    } catch {
+      // the connection is unusable; it is dropped from the cache below
+      closeFile([...conns].find(([, c]) => c.db === db)?.[0] ?? "");
+      return;
+    }
+  }
+}
+
+/** The statement wrapped so that _mq_rows sees every row, columns renamed by position. */
+function wrapped(sql: string, ncols: number): string {
+  const cols = Array.from({ length: ncols }, (_, i) => `c${i}`).join(", ");
+  return `WITH _mq_q(${cols}) AS (${sql}\n) SELECT _mq_rows(${cols}) FROM _mq_q`;
+}
+
+function execute(job: QueryJob, db: Database.Database, current: Sink): void {
+  const sql = job.sql.replace(/[\s;]+$/, "");
+  const passes = job.subChunkIds.length > 0 ? job.subChunkIds : [null];
+  let headerSent = false;
+  for (const s of passes) {
+    const views = s === null ? [] : tempObjects(db, job, job.tables, s);
+    try {
+      const text = s === null ? sql : sql.replaceAll(SUBCHUNK, String(s));
+      const stmt = db.prepare(text);
+      if (!stmt.reader) throw new Error("only SELECT statements run on a worker");
+      const columns = stmt.columns();
+      if (!headerSent) {
+        post({ t: "header", job: job.job, columns: columns.map((c) => ({ name: c.name, declType: c.type ?? "" })) });
+        headerSent = true;
+      }
+      db.prepare(wrapped(text, columns.length)).get();
+    } finally {
+      dropAll(db, views);
+    }
+  }
+  current.flush();
+}
+
+function run(job: QueryJob): void {
+  const t0 = performance.now();
+  const current = new Sink(job, () => Atomics.load(ctrl, CTRL_CANCEL) === job.job);
+  let standIns: string[] = [];
+  let db: Database.Database | null = null;
+  try {
+    const conn = connection(job.file);
+    db = conn.db;
+    if (job.attach !== null && conn.attached !== job.attach) {
+      db.prepare("ATTACH DATABASE ? AS rep").run(job.attach);
+      conn.attached = job.attach;
+    }
+    standIns = tempObjects(
+      db,
+      job,
+      job.tables.filter((t) => !t.present),
+      null,
+    );
+    sink = current;
+    execute(job, db, current);
+    post({ t: "done", job: job.job, rows: current.rows, bytes: current.bytes, execMs: performance.now() - t0 });
+  } catch (e) {
+    if (e instanceof Cancelled) post({ t: "error", job: job.job, code: "CANCELLED", message: "query cancelled" });
+    else post({ t: "error", job: job.job, code: "SQL_ERROR", message: e instanceof Error ? e.message : String(e) });
+  } finally {
+    sink = null;
+    if (db !== null) dropAll(db, standIns);
+  }
+}
+
+port.on("message", (m: ToQueryThread) => {
+  if (m.t === "query") run(m);
+  else closeFile(m.file);
+});

@@ -1,0 +1,69 @@
+import os from "node:os";
+import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import { QservError } from "../common/errors.js";
+import { Catalog } from "./catalog.js";
+import { workerService } from "./grpc.js";
+import { Loader } from "./loader.js";
+import { QueryPool } from "./queryPool.js";
+import { WorkerService } from "./service.js";
+
+export interface WorkerOptions {
+  dataDir: string;
+  port: number;
+  host?: string;
+  /** Query executor threads (default: the number of cores). */
+  threads?: number;
+  log: Logger;
+}
+
+export interface RunningWorker {
+  port: number;
+  service: WorkerService;
+  /** Stops taking calls, lets running ones finish for up to `graceMs`, then cancels the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Large enough for a load's data pieces and a result batch with big blobs. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
+  const catalog = Catalog.scan(o.dataDir);
+  const threads = o.threads ?? os.availableParallelism();
+  const pool = new QueryPool(threads);
+  const loader = new Loader();
+  const service = new WorkerService(o.dataDir, catalog, pool, loader, o.log);
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+    "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+  });
+  server.addService(workerService().service, service.handlers());
+  const host = o.host ?? "127.0.0.1";
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${o.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(new QservError("UNAVAILABLE", `cannot listen on ${host}:${o.port}: ${err.message}`)) : resolve(p),
+    ),
+  );
+  o.log.info(
+    { port, dataDir: o.dataDir, threads, databases: catalog.databaseCount, chunks: catalog.chunkCount },
+    "worker listening",
+  );
+  return {
+    port,
+    service,
+    async close(graceMs = 5000) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await Promise.all([pool.close(), loader.close()]);
+      o.log.info("worker stopped");
+    },
+  };
+}

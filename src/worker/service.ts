@@ -1,0 +1,312 @@
+import fs from "node:fs";
+import os from "node:os";
+import type * as grpc from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import { QservError } from "../common/errors.js";
+import type { Dialect } from "../partitioner/dialect.js";
+import { type Catalog, removeDataFile, type TableMeta } from "./catalog.js";
+import { toGrpcError } from "./grpc.js";
+import { KeyedMutex } from "./keyedMutex.js";
+import { checkName, databaseDir, dataFile, NO_CHUNK } from "./layout.js";
+import type { Loader } from "./loader.js";
+import type {
+  DropRequest,
+  DropResponse,
+  ListRequest,
+  ListResponse,
+  LoadHeader,
+  LoadRequest,
+  LoadResponse,
+  QueryRequest,
+  QueryResponse,
+  RunningQuery,
+  StatusResponse,
+} from "./messages.js";
+import type { QueryPool } from "./queryPool.js";
+
+export const WORKER_VERSION = "mini-qserv-worker/0.1.0 (miniqserv.worker.v1)";
+const DEFAULT_BATCH_ROWS = 8192;
+const DEFAULT_BATCH_BYTES = 256 * 1024;
+
+function dialectOf(h: LoadHeader): Dialect {
+  const d = h.dialect;
+  if (d.delimiter.length !== 1) throw new QservError("BAD_ARGUMENT", "load dialect needs a one-character delimiter");
+  return {
+    delimiter: d.delimiter,
+    quote: d.quote === "" ? null : d.quote,
+    escape: d.escape === "" ? null : d.escape,
+    nullToken: d.nullToken === "" ? "\\N" : d.nullToken,
+  };
+}
+
+/** The Worker service's handlers over one data dir. */
+export class WorkerService {
+  private readonly fileLocks = new KeyedMutex();
+  private readonly running = new Map<number, RunningQuery & { startedAt: number }>();
+  private nextCall = 1;
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly catalog: Catalog,
+    private readonly pool: QueryPool,
+    private readonly loader: Loader,
+    private readonly log: Logger,
+  ) {}
+
+  /** grpc-js handler map for the Worker service. */
+  handlers(): grpc.UntypedServiceImplementation {
+    return {
+      query: (call: grpc.ServerWritableStream<QueryRequest, QueryResponse>) => this.query(call),
+      load: (call: grpc.ServerReadableStream<LoadRequest, LoadResponse>, cb: grpc.sendUnaryData<LoadResponse>) =>
+        this.load(call, cb),
+      list: (call: grpc.ServerUnaryCall<ListRequest, ListResponse>, cb: grpc.sendUnaryData<ListResponse>) =>
+        this.unary(cb, () => this.catalog.list(call.request.database)),
+      drop: (call: grpc.ServerUnaryCall<DropRequest, DropResponse>, cb: grpc.sendUnaryData<DropResponse>) =>
+        this.unary(cb, () => this.drop(call.request)),
+      status: (_call: grpc.ServerUnaryCall<unknown, StatusResponse>, cb: grpc.sendUnaryData<StatusResponse>) =>
+        this.unary(cb, () => this.status()),
+    };
+  }
+
+  private unary<T>(cb: grpc.sendUnaryData<T>, fn: () => T | Promise<T>): void {
+    Promise.resolve()
+      .then(fn)
+      .then(
+        (r) => cb(null, r),
+        (e) => cb(toGrpcError(e)),
+      );
+  }
+
+  status(): StatusResponse {
+    const now = performance.now();
+    return {
+      version: WORKER_VERSION,
+      threads: this.pool.size,
+      queriesRunning: this.pool.running,
+      queriesQueued: this.pool.queued,
+      loadsRunning: this.loader.running,
+      databases: this.catalog.databaseCount,
+      chunks: this.catalog.chunkCount,
+      uptimeS: (now - this.startedAt) / 1000,
+      rssBytes: process.memoryUsage.rss(),
+      loadAvg: os.loadavg(),
+      running: [...this.running.values()].map(({ startedAt, ...q }) => ({ ...q, elapsedMs: now - startedAt })),
+    };
+  }
+
+  private query(call: grpc.ServerWritableStream<QueryRequest, QueryResponse>): void {
+    const req = call.request;
+    const t0 = performance.now();
+    const callId = this.nextCall++;
+    let finished = false;
+    const end = (e: unknown) => {
+      if (finished) return;
+      finished = true;
+      this.running.delete(callId);
+      if (e !== null) {
+        this.log.debug({ queryId: req.queryId, chunkId: req.chunkId, err: String(e) }, "query failed");
+        call.emit("error", toGrpcError(e));
+      } else {
+        call.end();
+      }
+    };
+    let spec: Parameters<QueryPool["run"]>[0];
+    try {
+      spec = this.jobSpec(req);
+    } catch (e) {
+      end(e);
+      return;
+    }
+    const info = {
+      queryId: req.queryId,
+      database: req.database,
+      chunkId: req.chunkId,
+      rowsSent: 0,
+      elapsedMs: 0,
+      startedAt: t0,
+    };
+    this.running.set(callId, info);
+    const handle = this.pool.run(spec, {
+      header: (columns) => {
+        if (!finished) call.write({ part: "header", header: { columns } } satisfies QueryResponse);
+      },
+      batch: (rows, data, taken) => {
+        if (finished) return;
+        info.rowsSent += rows;
+        call.write({ part: "batch", batch: { rowCount: rows, rows: data } } satisfies QueryResponse, () => taken());
+      },
+      done: (s) => {
+        if (finished) return;
+        const summary = {
+          rowCount: s.rows,
+          bytes: s.bytes,
+          queuedMs: s.queuedMs,
+          execMs: s.execMs,
+          elapsedMs: performance.now() - t0,
+        };
+        call.write({ part: "summary", summary } satisfies QueryResponse);
+        end(null);
+      },
+      error: (e) => end(e),
+    });
+    call.on("cancelled", () => {
+      handle.cancel();
+      finished = true;
+      this.running.delete(callId);
+    });
+  }
+
+  private jobSpec(req: QueryRequest): Parameters<QueryPool["run"]>[0] {
+    checkName("database", req.database);
+    const held = this.catalog.tablesIn(req.database, req.chunkId);
+    if (held === null) {
+      const what = req.chunkId === NO_CHUNK ? "replicated tables" : `chunk ${req.chunkId}`;
+      throw new QservError("NOT_FOUND", `this worker holds no ${what} of database ${req.database}`);
+    }
+    const replicated = dataFile(this.dataDir, req.database, NO_CHUNK);
+    const partitioned = req.chunkId === NO_CHUNK ? [] : this.catalog.partitionedTables(req.database);
+    return {
+      file: dataFile(this.dataDir, req.database, req.chunkId),
+      attach: req.chunkId !== NO_CHUNK && this.catalog.tablesIn(req.database, NO_CHUNK) !== null ? replicated : null,
+      chunkId: req.chunkId,
+      subChunkIds: req.subChunkIds,
+      sql: req.sql,
+      tables: partitioned.map((t) => ({ name: t.name, columns: t.columns, present: held.has(t.name) })),
+      maxRows: req.maxBatchRows || DEFAULT_BATCH_ROWS,
+      maxBytes: req.maxBatchBytes || DEFAULT_BATCH_BYTES,
+    };
+  }
+
+  private load(call: grpc.ServerReadableStream<LoadRequest, LoadResponse>, cb: grpc.sendUnaryData<LoadResponse>) {
+    const t0 = performance.now();
+    const id = this.loader.newId();
+    let header: LoadHeader | null = null;
+    let release: (() => void) | null = null;
+    let state: "start" | "loading" | "duplicate" | "committed" | "done" = "start";
+    let duplicate: LoadResponse | null = null;
+    let committed = false;
+    const gone = () => state === "done";
+
+    const finish = (e: unknown, r?: LoadResponse) => {
+      if (state === "done") return;
+      const wasLoading = state === "loading";
+      state = "done";
+      const after = e === null || !wasLoading ? Promise.resolve() : this.loader.abort(id);
+      void after.finally(() => {
+        release?.();
+        if (e === null) cb(null, r);
+        else {
+          if (header !== null)
+            this.log.warn({ table: header.table, chunkId: header.chunkId, err: String(e) }, "load rolled back");
+          cb(toGrpcError(e));
+        }
+      });
+    };
+
+    const onMessage = async (m: LoadRequest): Promise<void> => {
+      if (state === "done") return;
+      if (m.part === "header") {
+        if (state !== "start") throw new QservError("BAD_ARGUMENT", "a load has one header, first");
+        header = m.header;
+        const file = this.begin(m.header);
+        const rel = await this.fileLocks.acquire(file.path);
+        if (gone()) return rel(); // the client went away while we waited
+        release = rel;
+        const job = {
+          id,
+          file: file.path,
+          created: !fs.existsSync(file.path),
+          loadId: header.loadId,
+          table: header.table,
+          chunkId: header.chunkId,
+          columns: header.columns,
+          directorKey: header.directorKey,
+          dialect: file.dialect,
+        };
+        state = "loading";
+        const seen = await this.loader.begin(job);
+        if (seen !== null) {
+          state = "duplicate";
+          duplicate = { ...seen, duplicate: true, elapsedMs: 0 };
+        }
+        return;
+      }
+      if (state === "start") throw new QservError("BAD_ARGUMENT", "a load starts with its header");
+      if (committed) throw new QservError("BAD_ARGUMENT", "nothing may follow a load's commit");
+      if (m.part === "data") {
+        if (state === "loading") await this.loader.data(id, m.data.part, m.data.data);
+        return;
+      }
+      committed = true;
+      const h = header!;
+      if (state === "duplicate") {
+        finish(null, { ...duplicate!, elapsedMs: performance.now() - t0 });
+        return;
+      }
+      const r = await this.loader.commit(id);
+      state = "committed";
+      const meta: TableMeta = {
+        name: h.table,
+        partitioned: h.chunkId !== NO_CHUNK,
+        columns: h.columns,
+        directorKey: h.directorKey,
+      };
+      this.catalog.record(h.database, h.chunkId, meta, r.totals);
+      this.log.info({ database: h.database, table: h.table, chunkId: h.chunkId, ...r.loaded }, "load committed");
+      finish(null, { ...r.loaded, duplicate: false, elapsedMs: performance.now() - t0 });
+    };
+
+    call.on("data", (m: LoadRequest) => {
+      call.pause();
+      onMessage(m).then(
+        () => call.resume(),
+        (e) => finish(e),
+      );
+    });
+    call.on("end", () => {
+      if (!committed) finish(new QservError("BAD_ARGUMENT", "load stream ended without a commit: rolled back"));
+    });
+    call.on("cancelled", () => finish(new QservError("CANCELLED", "load cancelled by the client: rolled back")));
+    call.on("error", (e) => finish(e));
+  }
+
+  /** Validates a load header; the file it writes and the dialect of its data. */
+  private begin(h: LoadHeader): { path: string; dialect: Dialect } {
+    checkName("database", h.database);
+    checkName("table", h.table);
+    if (h.loadId === "") throw new QservError("BAD_ARGUMENT", "a load needs a load_id");
+    if (h.chunkId < NO_CHUNK) throw new QservError("BAD_ARGUMENT", `bad chunk id ${h.chunkId}`);
+    if (h.columns.length === 0) throw new QservError("BAD_ARGUMENT", `table ${h.table} has no columns`);
+    for (const c of h.columns) checkName("column", c.name);
+    this.catalog.checkTable(h.database, {
+      name: h.table,
+      partitioned: h.chunkId !== NO_CHUNK,
+      columns: h.columns,
+      directorKey: h.directorKey,
+    });
+    fs.mkdirSync(databaseDir(this.dataDir, h.database), { recursive: true });
+    return { path: dataFile(this.dataDir, h.database, h.chunkId), dialect: dialectOf(h) };
+  }
+
+  private async drop(req: DropRequest): Promise<DropResponse> {
+    checkName("database", req.database);
+    const file = dataFile(this.dataDir, req.database, req.chunkId);
+    const release = await this.fileLocks.acquire(file);
+    try {
+      const held = this.catalog.tablesIn(req.database, req.chunkId);
+      if (held === null || (req.table !== "" && !held.has(req.table))) return { existed: false };
+      let removeFile = req.table === "";
+      if (!removeFile) removeFile = await this.loader.dropTable(file, req.table, req.chunkId);
+      this.catalog.forget(req.database, req.chunkId, req.table === "" ? null : req.table);
+      if (removeFile) {
+        this.pool.closeFile(file);
+        removeDataFile(file);
+      }
+      this.log.info({ database: req.database, chunkId: req.chunkId, table: req.table }, "dropped");
+      return { existed: true };
+    } finally {
+      release();
+    }
+  }
+}

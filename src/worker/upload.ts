@@ -1,0 +1,94 @@
+import fs from "node:fs";
+import path from "node:path";
+import pLimit from "p-limit";
+import { QservError } from "../common/errors.js";
+import type { TableConfig } from "../common/ingestConfig.js";
+import type { Dialect } from "../partitioner/dialect.js";
+import { CHUNK_INFO, type ChunkInfo, chunkFile, overlapFile } from "../partitioner/partition.js";
+import { type ChunkLoad, filePieces, loadHeader, type WorkerClient } from "./client.js";
+import { NO_CHUNK } from "./layout.js";
+import type { ColumnDef } from "./messages.js";
+
+export interface UploadResult {
+  chunks: number;
+  rows: number;
+  overlapRows: number;
+}
+
+/** Column definitions in file order, typed from the table config. */
+function columnDefs(names: readonly string[], table: TableConfig): ColumnDef[] {
+  return names.map((name) => {
+    const c = table.schema.find((s) => s.name === name);
+    if (c === undefined) throw new QservError("BAD_CONFIG", `column ${name} is not in the config of ${table.table}`);
+    return { name, mysqlType: c.type };
+  });
+}
+
+export function readChunkInfo(dir: string): ChunkInfo {
+  return JSON.parse(fs.readFileSync(path.join(dir, CHUNK_INFO), "utf8")) as ChunkInfo;
+}
+
+/**
+ * Loads a partitioner output directory into one worker, one atomic load per chunk (load id
+ * `<loadId>:<chunkId>`, so a retried upload does not duplicate a chunk already committed).
+ */
+export async function uploadPartition(
+  client: WorkerClient,
+  dir: string,
+  table: TableConfig,
+  loadId: string,
+  o: { chunks?: ReadonlySet<number>; concurrency?: number; signal?: AbortSignal } = {},
+): Promise<UploadResult> {
+  const info = readChunkInfo(dir);
+  const load: Omit<ChunkLoad, "loadId"> = {
+    database: table.database,
+    table: table.table,
+    columns: columnDefs(info.columns, table),
+    directorKey: table.directorKey,
+    dialect: info.dialect,
+  };
+  const limit = pLimit(o.concurrency ?? 2);
+  const chunks = info.chunks.filter((c) => o.chunks === undefined || o.chunks.has(c.id));
+  const results = await Promise.all(
+    chunks.map((c) =>
+      limit(() =>
+        client.load(
+          loadHeader({ ...load, loadId: `${loadId}:${c.id}` }, c.id),
+          filePieces([
+            { part: "ROWS", file: path.join(dir, chunkFile(c.id)) },
+            { part: "OVERLAP", file: path.join(dir, overlapFile(c.id)) },
+          ]),
+          o.signal === undefined ? {} : { signal: o.signal },
+        ),
+      ),
+    ),
+  );
+  return {
+    chunks: chunks.length,
+    rows: results.reduce((n, r) => n + r.rows, 0),
+    overlapRows: results.reduce((n, r) => n + r.overlapRows, 0),
+  };
+}
+
+/** Loads the input files of a replicated (non-partitioned) table into one worker, atomically. */
+export async function uploadReplicated(
+  client: WorkerClient,
+  files: readonly string[],
+  table: TableConfig,
+  dialect: Dialect,
+  loadId: string,
+): Promise<UploadResult> {
+  const header = loadHeader(
+    {
+      loadId,
+      database: table.database,
+      table: table.table,
+      columns: table.schema.map((c) => ({ name: c.name, mysqlType: c.type })),
+      directorKey: table.directorKey,
+      dialect,
+    },
+    NO_CHUNK,
+  );
+  const r = await client.load(header, filePieces(files.map((file) => ({ part: "ROWS" as const, file }))));
+  return { chunks: 0, rows: r.rows, overlapRows: 0 };
+}
