@@ -82,7 +82,9 @@ export class QueryPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const q of this.queue.splice(0)) q.sink.error(new QservError("CANCELLED", "worker is shutting down"));
-    await Promise.all(this.slots.map((s) => s.thread.terminate()));
+    // A thread inside a long SQLite step only stops when the step returns: do not wait for it.
+    const stopped = Promise.all(this.slots.map((s) => s.thread.terminate()));
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, 500).unref())]);
   }
 
   /** Gives the slot a new thread (and control array) wired to this pool. */
@@ -119,7 +121,8 @@ export class QueryPool {
     if (slot === undefined || slot.job === null || slot.job.cancelTimer !== undefined) return;
     Atomics.store(slot.ctrl, CTRL_CANCEL, id);
     Atomics.notify(slot.ctrl, CTRL_CREDITS);
-    // A scan that yields no rows never looks at the flag: replace its thread.
+    // A scan that yields no rows never looks at the flag: replace its thread. (better-sqlite3 has
+    // no sqlite3_interrupt; the old thread stops when its current statement ends.)
     slot.job.cancelTimer = setTimeout(() => {
       if (slot.job?.id !== id || this.closed) return;
       this.replace(slot, "CANCELLED", "query cancelled");

@@ -2,20 +2,21 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type Database from "better-sqlite3";
+import { startWorkerProcess, type WorkerProcess } from "../../src/cluster/workerProcess.js";
 import { isQservError } from "../../src/common/errors.js";
 import { type DatabaseConfig, loadDatabaseConfig, loadTableConfig } from "../../src/common/ingestConfig.js";
 import { dialectFor } from "../../src/partitioner/dialect.js";
 import { partition } from "../../src/partitioner/partition.js";
-import { loadHeader, WorkerClient } from "../../src/worker/client.js";
+import { WorkerClient } from "../../src/worker/client.js";
 import { NO_CHUNK } from "../../src/worker/layout.js";
 import type { ListResponse } from "../../src/worker/messages.js";
 import { readChunkInfo, uploadPartition, uploadReplicated } from "../../src/worker/upload.js";
 import { tempDir } from "../support/fs.js";
+import { idXHeader } from "../support/loads.js";
 import { ITEST, SKIP_ITEST } from "../support/paths.js";
 import { loadReference, referenceDb } from "../support/referenceDb.js";
 import { rowSet } from "../support/rows.js";
 import * as ref from "../support/sphereRef.js";
-import { startWorkerProcess, type WorkerProcess } from "../support/workerProcess.js";
 
 interface Case {
   name: string;
@@ -254,20 +255,7 @@ describe("a worker process holding case01 and case02", { skip: SKIP_ITEST }, () 
   test("a load with a bad row fails with its line and leaves nothing", async () => {
     const c = cases[0]!;
     const chunkId = c.chunks[0]!;
-    const header = loadHeader(
-      {
-        loadId: "bad-1",
-        database: c.db.database,
-        table: "Extra",
-        columns: [
-          { name: "id", mysqlType: "BIGINT" },
-          { name: "x", mysqlType: "DOUBLE" },
-        ],
-        directorKey: "id",
-        dialect: dialectFor("x.csv"),
-      },
-      chunkId,
-    );
+    const header = idXHeader("bad-1", c.db.database, "Extra", chunkId);
     const rows = Buffer.from("1,2.5\n2,3.5\n3,abc\n");
     await assert.rejects(
       client.load(header, [{ part: "ROWS", data: rows }]),

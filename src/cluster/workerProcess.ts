@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { CLI } from "./paths.js";
+import { fileURLToPath } from "node:url";
+
+/** bin/mini-qserv.js, from dist/src/cluster/. */
+const CLI = fileURLToPath(new URL("../../../bin/mini-qserv.js", import.meta.url));
 
 export interface WorkerProcess {
   address: string;
@@ -11,12 +14,11 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `mini-qserv worker --port 0` as a real process; killed when the test process exits. */
+/** Starts `mini-qserv worker --port 0` as a child process; killed when this process exits. */
 export async function startWorkerProcess(dataDir: string, extra: string[] = []): Promise<WorkerProcess> {
   const proc = spawn(process.execPath, [CLI, "worker", "--port", "0", "--data-dir", dataDir, ...extra], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  // Not node:test's after(): called from a before() hook, that would run as soon as the hook ends.
   process.once("exit", () => proc.kill("SIGKILL"));
   const logs: Array<Record<string, unknown>> = [];
   let pending = "";
@@ -35,12 +37,16 @@ export async function startWorkerProcess(dataDir: string, extra: string[] = []):
     });
     proc.once("exit", (code) => reject(new Error(`worker exited with ${code} before listening`)));
   });
+  // Once listening, the child no longer keeps this process alive.
+  proc.unref();
+  (proc.stdout as unknown as { unref(): void }).unref();
   return {
     address: `127.0.0.1:${port}`,
     proc,
     logs,
     async stop(signal = "SIGTERM") {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.ref();
       const exited = once(proc, "exit");
       proc.kill(signal);
       const [code] = (await exited) as [number | null];
