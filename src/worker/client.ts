@@ -228,4 +228,3 @@ export async function* filePieces(
   }
 }
 
-export { NO_CHUNK };
