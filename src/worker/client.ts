@@ -5,7 +5,6 @@ import { QservError } from "../common/errors.js";
 import { decodeRows, type Value } from "../common/rowCodec.js";
 import type { Dialect } from "../partitioner/dialect.js";
 import { fromGrpcError, workerService } from "./grpc.js";
-import { NO_CHUNK } from "./layout.js";
 import type {
   ColumnDef,
   DropRequest,
@@ -196,7 +195,7 @@ export interface ChunkLoad {
   dialect: Dialect;
 }
 
-/** The load header of a table load into `chunkId` (NO_CHUNK for a replicated table). */
+/** The load header of a table load into `chunkId` (-1, NO_CHUNK, for a replicated table). */
 export function loadHeader(l: ChunkLoad, chunkId: number): LoadHeader {
   return {
     loadId: l.loadId,
@@ -227,4 +226,3 @@ export async function* filePieces(
     }
   }
 }
-
