@@ -39,16 +39,20 @@ function checkDec(fn: string, dec: number): void {
 
 /** Regions are built once per distinct parameter list (a query usually has one). */
 class RegionCache {
-  private key = "";
+  private params: number[] = [];
   private region: Region | null = null;
   constructor(private readonly make: (p: number[]) => Region) {}
-  get(p: number[]): Region {
-    const key = p.join(",");
-    if (this.region === null || key !== this.key) {
-      this.region = this.make(p);
-      this.key = key;
+  /** The region of parameters p[from...]; compared value by value, so a row costs no allocation. */
+  get(p: number[], from: number): Region {
+    const held = this.params;
+    let same = this.region !== null && held.length === p.length - from;
+    for (let i = from; same && i < p.length; i++) same = p[i] === held[i - from];
+    if (!same) {
+      const params = p.slice(from);
+      this.region = this.make(params); // throws for a bad region: nothing cached
+      this.params = params;
     }
-    return this.region;
+    return this.region!;
   }
 }
 
@@ -66,7 +70,7 @@ function pointIn(fn: string, arity: number | null, cache: RegionCache) {
     const [ra, dec] = p as [number, number];
     checkDec(fn, dec);
     try {
-      return cache.get(p.slice(2)).contains(ra, dec) ? 1 : 0;
+      return cache.get(p, 2).contains(ra, dec) ? 1 : 0;
     } catch (e) {
       if (e instanceof QservError) throw new QservError("BAD_ARGUMENT", `${fn}: ${e.message}`);
       throw e;
