@@ -1,7 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { isQservError } from "../common/errors.js";
+import { registerCzar } from "./czar.js";
 import { registerDemo } from "./demo.js";
+import { registerIngest } from "./ingest.js";
 import { registerPartition } from "./partition.js";
+import { registerQuery } from "./query.js";
 import { registerWorker } from "./worker.js";
 
 /** The `mini-qserv` command: one sub-command per file in this folder. */
@@ -12,6 +15,9 @@ const program = new Command("mini-qserv")
 registerPartition(program);
 registerDemo(program);
 registerWorker(program);
+registerCzar(program);
+registerIngest(program);
+registerQuery(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,13 +2,7 @@ import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
 import { startWorker } from "../worker/server.js";
-
-function int(what: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new QservError("BAD_ARGUMENT", `${what} must be a whole number, got ${v}`);
-  return n;
-}
+import { exitOnSignals, int } from "./options.js";
 
 export function registerWorker(program: Command): void {
   program
@@ -29,17 +23,6 @@ export function registerWorker(program: Command): void {
         log,
         ...(threads === undefined ? {} : { threads }),
       });
-      const stop = (signal: string) => {
-        log.info({ signal }, "shutting down");
-        worker.close().then(
-          () => process.exit(0),
-          (e) => {
-            log.error({ err: String(e) }, "shutdown failed");
-            process.exit(1);
-          },
-        );
-      };
-      process.once("SIGTERM", () => stop("SIGTERM"));
-      process.once("SIGINT", () => stop("SIGINT"));
+      exitOnSignals(log, () => worker.close());
     });
 }

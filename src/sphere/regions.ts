@@ -220,3 +220,26 @@ export class ConvexPolygonRegion implements Region {
     return box.distanceTo(this.capCenter.ra, this.capCenter.dec) <= this.capRadius;
   }
 }
+
+export type RegionKind = Region["kind"];
+
+/** Number of parameters of each region kind (null: an even number, at least 6). */
+export const REGION_ARITY: Record<RegionKind, number | null> = { box: 4, circle: 3, ellipse: 5, polygon: null };
+
+/** A region from its parameter list, as scisql and qserv_areaspec_* take them. */
+export function regionOf(kind: RegionKind, p: ReadonlyArray<number>): Region {
+  const n = REGION_ARITY[kind];
+  if (n !== null && p.length !== n) {
+    throw new QservError("BAD_REGION", `a ${kind} takes ${n} parameters, got ${p.length}`);
+  }
+  switch (kind) {
+    case "box":
+      return BoxRegion.of(p[0]!, p[1]!, p[2]!, p[3]!);
+    case "circle":
+      return new CircleRegion(p[0]!, p[1]!, p[2]!);
+    case "ellipse":
+      return new EllipseRegion(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!);
+    case "polygon":
+      return new ConvexPolygonRegion(p);
+  }
+}

@@ -20,13 +20,14 @@ import { HAVE_ITEST, ITEST, SKIP_ITEST } from "../support/paths.js";
 
 // --- helpers ----------------------------------------------------------------------------------
 
-/** A deep copy without `pos` fields. */
+/** A deep copy without `pos` fields and select items' source `text`. */
 function stripPos(x: unknown): unknown {
   if (Array.isArray(x)) return x.map(stripPos);
   if (x !== null && typeof x === "object") {
+    const item = (x as { kind?: unknown }).kind === "expr";
     return Object.fromEntries(
       Object.entries(x)
-        .filter(([k]) => k !== "pos")
+        .filter(([k]) => k !== "pos" && !(item && k === "text"))
         .map(([k, v]) => [k, stripPos(v)]),
     );
   }

@@ -212,6 +212,8 @@ export interface ExprItem {
   kind: "expr";
   expr: Expr;
   alias: string | null;
+  /** The expression's source text: MySQL's name for an unaliased result column. */
+  text: string;
   pos: Pos;
 }
 

@@ -25,6 +25,9 @@ export interface Token {
   /** Identifier name, decoded string value, hex digits or operator; else the text. */
   value: string;
   pos: Pos;
+  /** Offsets of the token in the source text: [start, end). */
+  start: number;
+  end: number;
 }
 
 /** The error for a problem at `pos`: `<what> at line L, column C near 'tok'[: detail]`. */
@@ -137,7 +140,7 @@ export function tokenize(text: string): Token[] {
     }
     const start = i;
     const push = (type: TokenType, value: string, end: number): void => {
-      tokens.push({ type, text: text.slice(start, end), value, pos });
+      tokens.push({ type, text: text.slice(start, end), value, pos, start, end });
       skipTo(end);
     };
 
@@ -204,7 +207,7 @@ export function tokenize(text: string): Token[] {
       push("op", op, i + op.length);
     }
   }
-  tokens.push({ type: "eof", text: "", value: "", pos: posAt(i) });
+  tokens.push({ type: "eof", text: "", value: "", pos: posAt(i), start: i, end: i });
   return tokens;
 }
 

@@ -107,8 +107,8 @@ class Parser {
   private readonly toks: Token[];
   private i = 0;
 
-  constructor(text: string) {
-    this.toks = tokenize(text);
+  constructor(private readonly source: string) {
+    this.toks = tokenize(source);
   }
 
   // --- token helpers --------------------------------------------------------------------------
@@ -409,7 +409,8 @@ class Parser {
       }
     }
     const expr = this.expr();
-    return { kind: "expr", expr, alias: this.alias(), pos: t.pos };
+    const text = this.source.slice(t.start, this.toks[this.i - 1]!.end);
+    return { kind: "expr", expr, alias: this.alias(), text, pos: t.pos };
   }
 
   /** `[AS] alias`: an identifier or a string; without AS, not a reserved word. */

@@ -1,0 +1,51 @@
+import type { Command } from "commander";
+import { QservError } from "../common/errors.js";
+import { createLogger } from "../common/log.js";
+import { startCzar } from "../czar/server.js";
+import { exitOnSignals, int } from "./options.js";
+
+/** `--worker ADDR` or `--worker ID=ADDR` (the id defaults to the address). */
+function workerSpec(v: string): { id: string; address: string } {
+  const eq = v.indexOf("=");
+  const [id, address] = eq < 0 ? [v, v] : [v.slice(0, eq), v.slice(eq + 1)];
+  if (!/^[^:\s]+:\d+$/.test(address)) throw new QservError("BAD_ARGUMENT", `--worker ${v}: expected HOST:PORT or ID=HOST:PORT`);
+  return { id, address };
+}
+
+export function registerCzar(program: Command): void {
+  program
+    .command("czar")
+    .description("Run the czar: the SQL endpoint (HTTP JSON API) over a set of workers")
+    .requiredOption("--data-dir <dir>", "where the czar keeps its metadata (czar.sqlite)")
+    .option("--worker <addr...>", "a worker, HOST:PORT or ID=HOST:PORT (repeatable; earlier ones are remembered)")
+    .option("--http-port <port>", "HTTP API port (0: any free port, logged at start)", "8080")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--replicas <n>", "workers per chunk for ingest (default: 2 with two or more workers)")
+    .option("--query-timeout <seconds>", "time limit of a query (0: none)", "0")
+    .option("--max-result-mb <n>", "largest result the czar holds for one query", "1024")
+    .action(
+      async (o: {
+        dataDir: string;
+        worker?: string[];
+        httpPort: string;
+        host: string;
+        replicas?: string;
+        queryTimeout: string;
+        maxResultMb: string;
+      }) => {
+        const log = createLogger("czar");
+        const replicas = int("--replicas", o.replicas);
+        const czar = await startCzar({
+          dataDir: o.dataDir,
+          workers: (o.worker ?? []).map(workerSpec),
+          httpPort: int("--http-port", o.httpPort) ?? 8080,
+          host: o.host,
+          queryTimeoutMs: (int("--query-timeout", o.queryTimeout) ?? 0) * 1000,
+          maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,
+          log,
+          ...(replicas === undefined ? {} : { replicas }),
+        });
+        exitOnSignals(log, () => czar.close());
+      },
+    );
+}

@@ -1,0 +1,225 @@
+/**
+ * Restrictors: the WHERE terms that limit which chunks a query must visit — spatial regions
+ * (`qserv_areaspec_*`, `scisql_s2PtIn*(lon, lat, ...) = 1`) and director-key predicates.
+ */
+import { QservError } from "../../common/errors.js";
+import { type Region, type RegionKind, regionOf } from "../../sphere/regions.js";
+import type { Key } from "../catalog.js";
+import type { Call, Expr } from "../sql/ast.js";
+import { andAll, binary, call, column, conjuncts, disjuncts, integer, visit } from "../sql/walk.js";
+import { type Binding, bindingOf, unsupported } from "./bindings.js";
+
+/** A region that rows of `binding` must lie in (by the table's partitioning position). */
+export interface RegionRestrictor {
+  binding: Binding;
+  region: Region;
+}
+
+/** One director-key condition: a key list or a range. */
+export type KeyPredicate =
+  | { kind: "keys"; keys: Key[] }
+  | { kind: "range"; lo: bigint | number | null; loInclusive: boolean; hi: bigint | number | null; hiInclusive: boolean };
+
+/** A WHERE term on `binding`'s director key: rows satisfy one of the alternatives. */
+export interface KeyRestrictor {
+  binding: Binding;
+  alternatives: KeyPredicate[];
+}
+
+export interface Restrictors {
+  /** WHERE with each qserv_areaspec_* replaced by the equivalent scisql filter. */
+  where: Expr | null;
+  regions: RegionRestrictor[];
+  keys: KeyRestrictor[];
+}
+
+const AREASPEC: Record<string, RegionKind> = {
+  qserv_areaspec_box: "box",
+  qserv_areaspec_circle: "circle",
+  qserv_areaspec_ellipse: "ellipse",
+  qserv_areaspec_poly: "polygon",
+};
+
+const SCISQL_OF: Record<RegionKind, string> = {
+  box: "scisql_s2PtInBox",
+  circle: "scisql_s2PtInCircle",
+  ellipse: "scisql_s2PtInEllipse",
+  polygon: "scisql_s2PtInCPoly",
+};
+
+const S2PT: Record<string, RegionKind> = Object.fromEntries(
+  Object.entries(SCISQL_OF).map(([k, v]) => [v.toLowerCase(), k as RegionKind]),
+);
+
+const isOne = (e: Expr): boolean => e.kind === "integer" && e.text === "1";
+
+/** `f(...)`, `f(...) = 1` or `1 = f(...)`: the call, else null. */
+function truthCall(e: Expr): Call | null {
+  if (e.kind === "call") return e;
+  if (e.kind === "binary" && e.op === "=") {
+    if (e.left.kind === "call" && isOne(e.right)) return e.left;
+    if (e.right.kind === "call" && isOne(e.left)) return e.right;
+  }
+  return null;
+}
+
+/** A numeric literal (optionally signed), else null. */
+export function numberOf(e: Expr): number | null {
+  if (e.kind === "integer" || e.kind === "decimal") return Number(e.text);
+  if (e.kind === "unary" && (e.op === "-" || e.op === "+")) {
+    const v = numberOf(e.operand);
+    return v === null ? null : e.op === "-" ? -v : v;
+  }
+  return null;
+}
+
+/** A literal usable as a director key: integers exact (bigint), strings as is. */
+function keyOf(e: Expr): Key | null {
+  if (e.kind === "integer") return BigInt(e.text);
+  if (e.kind === "unary" && e.op === "-" && e.operand.kind === "integer") return -BigInt(e.operand.text);
+  if (e.kind === "string") return e.value;
+  if (e.kind === "decimal") return Number(e.text);
+  return null;
+}
+
+function areaspecRegion(c: Call, kind: RegionKind): Region {
+  const params = c.args.map((a) => {
+    const v = numberOf(a);
+    if (v === null) {
+      throw new QservError("BAD_QUERY", `${c.name}: parameters must be numeric literals (line ${a.pos.line}, column ${a.pos.column})`, {
+        line: a.pos.line,
+        column: a.pos.column,
+      });
+    }
+    return v;
+  });
+  try {
+    return regionOf(kind, params);
+  } catch (e) {
+    const m = e instanceof Error ? e.message : String(e);
+    throw new QservError("BAD_REGION", `${c.name} (line ${c.pos.line}, column ${c.pos.column}): ${m}`, {
+      line: c.pos.line,
+      column: c.pos.column,
+    });
+  }
+}
+
+/** The binding a qserv_areaspec_* restricts: the first director table, else the first partitioned one. */
+function areaspecTarget(bindings: readonly Binding[], c: Call): Binding {
+  const b =
+    bindings.find((x) => x.meta.kind === "director") ?? bindings.find((x) => x.meta.kind !== "replicated") ?? null;
+  if (b === null) {
+    throw new QservError("BAD_QUERY", `${c.name} needs a partitioned table in FROM (line ${c.pos.line})`, {
+      line: c.pos.line,
+      column: c.pos.column,
+    });
+  }
+  return b;
+}
+
+/** A scisql_s2PtIn* term on a binding's own partitioning position, as a region restrictor. */
+function s2ptRestrictor(c: Call, bindings: readonly Binding[], db: string): RegionRestrictor | null {
+  const kind = S2PT[c.name.toLowerCase()];
+  if (kind === undefined || c.args.length < 2) return null;
+  const [lon, lat] = c.args as [Expr, Expr];
+  if (lon.kind !== "column" || lat.kind !== "column") return null;
+  const b = bindingOf(bindings, lon, db);
+  if (b === null || b !== bindingOf(bindings, lat, db) || b.meta.kind === "replicated") return null;
+  const cfg = b.meta.config;
+  const same = (a: string, x: string) => a.toLowerCase() === x.toLowerCase();
+  if (!same(lon.name, cfg.longitudeKey) || !same(lat.name, cfg.latitudeKey)) return null;
+  const params = c.args.slice(2).map(numberOf);
+  if (params.some((p) => p === null)) return null;
+  try {
+    return { binding: b, region: regionOf(kind, params as number[]) };
+  } catch {
+    return null; // the worker reports a bad region with its own message
+  }
+}
+
+/** The director-key column of a partitioned binding. */
+function isKeyColumn(e: Expr, bindings: readonly Binding[], db: string): Binding | null {
+  if (e.kind !== "column") return null;
+  const b = bindingOf(bindings, e, db);
+  if (b === null || b.meta.kind === "replicated") return null;
+  return b.meta.config.directorKey.toLowerCase() === e.name.toLowerCase() ? b : null;
+}
+
+const FLIP: Record<string, string> = { "<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=" };
+
+/** A single key predicate term, else null. */
+function keyPredicate(e: Expr, bindings: readonly Binding[], db: string): { b: Binding; p: KeyPredicate } | null {
+  if (e.kind === "in" && !e.not) {
+    const b = isKeyColumn(e.expr, bindings, db);
+    const keys = e.list.map(keyOf);
+    if (b === null || keys.some((k) => k === null)) return null;
+    return { b, p: { kind: "keys", keys: keys as Key[] } };
+  }
+  if (e.kind === "between" && !e.not) {
+    const b = isKeyColumn(e.expr, bindings, db);
+    const lo = keyOf(e.low);
+    const hi = keyOf(e.high);
+    if (b === null || lo === null || hi === null || typeof lo === "string" || typeof hi === "string") return null;
+    return { b, p: { kind: "range", lo, loInclusive: true, hi, hiInclusive: true } };
+  }
+  if (e.kind === "binary" && FLIP[e.op] !== undefined) {
+    let op = e.op as string;
+    let b = isKeyColumn(e.left, bindings, db);
+    let lit = e.right;
+    if (b === null) {
+      b = isKeyColumn(e.right, bindings, db);
+      lit = e.left;
+      op = FLIP[op]!;
+    }
+    const k = b === null ? null : keyOf(lit);
+    if (b === null || k === null) return null;
+    if (op === "=") return { b, p: { kind: "keys", keys: [k] } };
+    if (typeof k === "string") return null;
+    if (op === "<" || op === "<=") return { b, p: { kind: "range", lo: null, loInclusive: false, hi: k, hiInclusive: op === "<=" } };
+    return { b, p: { kind: "range", lo: k, loInclusive: op === ">=", hi: null, hiInclusive: false } };
+  }
+  return null;
+}
+
+/** A term that is one key predicate or an OR of key predicates on the same binding. */
+function keyRestrictor(e: Expr, bindings: readonly Binding[], db: string): KeyRestrictor | null {
+  const parts = disjuncts(e).map((d) => keyPredicate(d, bindings, db));
+  const first = parts[0];
+  if (first === null || first === undefined || parts.some((p) => p === null || p.b !== first.b)) return null;
+  return { binding: first.b, alternatives: parts.map((p) => p!.p) };
+}
+
+/** Finds the restrictors of a WHERE clause and replaces qserv_areaspec_* by scisql filters. */
+export function extractRestrictors(where: Expr | null, bindings: readonly Binding[], db: string): Restrictors {
+  const terms: Expr[] = [];
+  const regions: RegionRestrictor[] = [];
+  const keys: KeyRestrictor[] = [];
+  let areaspecs = 0;
+  for (const term of conjuncts(where)) {
+    const c = truthCall(term);
+    const kind = c === null ? undefined : AREASPEC[c.name.toLowerCase()];
+    if (c !== null && kind !== undefined) {
+      if (++areaspecs > 1) throw unsupported("more than one qserv_areaspec_* restrictor", c.pos);
+      const b = areaspecTarget(bindings, c);
+      const region = areaspecRegion(c, kind);
+      regions.push({ binding: b, region });
+      const cfg = b.meta.config;
+      const args = [column(b.name, cfg.longitudeKey), column(b.name, cfg.latitudeKey), ...c.args];
+      terms.push(binary("=", call(SCISQL_OF[kind], args, c.pos), integer(1)));
+      continue;
+    }
+    visit(term, (x) => {
+      if (x.kind === "call" && AREASPEC[x.name.toLowerCase()] !== undefined) {
+        throw unsupported(`${x.name} anywhere but as a top-level AND term of WHERE`, x.pos);
+      }
+    });
+    if (c !== null) {
+      const r = s2ptRestrictor(c, bindings, db);
+      if (r !== null) regions.push(r);
+    }
+    const k = keyRestrictor(term, bindings, db);
+    if (k !== null) keys.push(k);
+    terms.push(term);
+  }
+  return { where: andAll(terms), regions, keys };
+}

@@ -1,0 +1,267 @@
+/** The czar's query engine: statement in, answer out (parse → plan → dispatch → merge). */
+import type { Logger } from "pino";
+import { isQservError, QservError } from "../common/errors.js";
+import { type ColumnType, valueType } from "../common/jsonValue.js";
+import type { Value } from "../common/rowCodec.js";
+import type { CzarCatalog } from "./catalog.js";
+import type { WorkerDirectory } from "./exec/dispatch.js";
+import { executePlan } from "./exec/execute.js";
+import { scratchDb, selectRows } from "./exec/scratch.js";
+import { planSelect } from "./plan/planner.js";
+import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
+import type { Select, Statement } from "./sql/ast.js";
+import { parseStatement } from "./sql/parser.js";
+import { printSqliteExpr } from "./sql/sqlitePrinter.js";
+import { mapExpr } from "./sql/walk.js";
+
+export interface ResultColumnInfo {
+  name: string;
+  type: ColumnType;
+}
+
+export interface QueryStats {
+  chunks: number;
+  retries: number;
+  elapsedMs: number;
+}
+
+export interface QueryAnswer {
+  columns: ResultColumnInfo[];
+  rows: Value[][];
+  stats: QueryStats;
+}
+
+/** Per-connection state (the HTTP API has one per request). */
+export interface Session {
+  database: string | null;
+  user?: string;
+}
+
+export interface CzarOptions {
+  catalog: CzarCatalog;
+  directory: WorkerDirectory;
+  /** Chunk jobs in flight per query. */
+  concurrency?: number;
+  attemptTimeoutMs?: number;
+  maxAttempts?: number;
+  maxResultBytes?: number;
+  /** A query's time limit (0: none). */
+  queryTimeoutMs?: number;
+  log?: Logger;
+}
+
+/** A running query, as SHOW PROCESSLIST shows it. */
+export interface ProcessInfo {
+  id: number;
+  user: string;
+  database: string | null;
+  query: string;
+  startedAt: number;
+  chunksDone: number;
+  chunksTotal: number;
+  /** Stops the query; `why` becomes its error message. */
+  cancel(why: string): void;
+}
+
+export const VERSION = "8.0.0-mini-qserv";
+
+const SYSVARS: Record<string, Value> = {
+  version_comment: "mini-qserv",
+  version: VERSION,
+  max_allowed_packet: 67108864n,
+  autocommit: 1n,
+  sql_mode: "",
+  character_set_client: "utf8mb4",
+  character_set_results: "utf8mb4",
+  collation_connection: "utf8mb4_general_ci",
+  lower_case_table_names: 0n,
+  tx_isolation: "REPEATABLE-READ",
+  transaction_isolation: "REPEATABLE-READ",
+  session_track_schema: 0n,
+  wait_timeout: 28800n,
+  interactive_timeout: 28800n,
+  time_zone: "SYSTEM",
+  system_time_zone: "UTC",
+};
+
+function typesOf(names: readonly string[], rows: readonly Value[][]): ResultColumnInfo[] {
+  return names.map((name, i) => {
+    let type: ColumnType = "NULL";
+    for (const r of rows) {
+      const v = r[i] ?? null;
+      if (v !== null) {
+        type = valueType(v);
+        break;
+      }
+    }
+    return { name, type };
+  });
+}
+
+export class Czar {
+  private nextId = 1;
+  private readonly running = new Map<number, ProcessInfo>();
+
+  constructor(private readonly o: CzarOptions) {}
+
+  get catalog(): CzarCatalog {
+    return this.o.catalog;
+  }
+
+  processes(): ProcessInfo[] {
+    return [...this.running.values()];
+  }
+
+  /** Cancels a running query; false if there is none with that id. */
+  kill(id: number): boolean {
+    const p = this.running.get(id);
+    if (p === undefined) return false;
+    p.cancel(`query ${id} killed`);
+    return true;
+  }
+
+  /** Runs one statement. `signal` cancels it (the client went away). */
+  async execute(sql: string, session: Session, signal?: AbortSignal): Promise<QueryAnswer> {
+    const t0 = performance.now();
+    const stmt = parseStatement(sql);
+    const listing = (l: Listing): QueryAnswer => ({
+      columns: typesOf(l.columns, l.rows),
+      rows: l.rows,
+      stats: { chunks: 0, retries: 0, elapsedMs: performance.now() - t0 },
+    });
+    switch (stmt.kind) {
+      case "select":
+        return stmt.from.length === 0 ? listing(this.local(stmt, session)) : this.select(sql, stmt, session, t0, signal);
+      case "showDatabases":
+        return listing(showDatabases(this.o.catalog, stmt));
+      case "showTables":
+        return listing(showTables(this.o.catalog, stmt, session.database));
+      case "showColumns":
+      case "describe":
+        return listing(showColumns(this.o.catalog, stmt, session.database));
+      case "showProcesslist":
+        return listing(this.processlist(stmt.full));
+      case "kill":
+        if (!this.kill(stmt.id)) throw new QservError("NOT_FOUND", `Unknown thread id: ${stmt.id}`);
+        return listing({ columns: [], rows: [] });
+      case "use":
+        if (this.o.catalog.database(stmt.db) === null) throw new QservError("BAD_QUERY", `Unknown database '${stmt.db}'`);
+        session.database = stmt.db;
+        return listing({ columns: [], rows: [] });
+      case "set":
+        return listing({ columns: [], rows: [] }); // session variables are accepted and ignored
+      default:
+        return unreachable(stmt);
+    }
+  }
+
+  private processlist(full: boolean): Listing {
+    const now = Date.now();
+    const columns = ["Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"];
+    const rows: Value[][] = this.processes().map((p) => [
+      BigInt(p.id),
+      p.user,
+      "",
+      p.database,
+      "Query",
+      BigInt(Math.floor((now - p.startedAt) / 1000)),
+      `${p.chunksDone}/${p.chunksTotal} chunks`,
+      full ? p.query : p.query.slice(0, 100),
+      p.chunksTotal === 0 ? 0 : p.chunksDone / p.chunksTotal,
+    ]);
+    return { columns, rows };
+  }
+
+  /** A SELECT without FROM, evaluated on the czar (system variables and DATABASE() answered here). */
+  private local(s: Select, session: Session): Listing {
+    const columns: string[] = [];
+    const exprs: string[] = [];
+    for (const it of s.items) {
+      if (it.kind !== "expr") throw new QservError("BAD_QUERY", "SELECT * without FROM: No tables used");
+      const e = mapExpr(it.expr, (x) => {
+        if (x.kind === "sysvar") {
+          const v = SYSVARS[x.name.toLowerCase()];
+          if (v === undefined) throw new QservError("BAD_QUERY", `Unknown system variable '${x.name}'`);
+          if (v === null) return { kind: "null", pos: x.pos };
+          return typeof v === "string" ? { kind: "string", value: v, pos: x.pos } : { kind: "integer", text: String(v), pos: x.pos };
+        }
+        if (x.kind === "call" && x.args.length === 0) {
+          const n = x.name.toUpperCase();
+          if (n === "DATABASE" || n === "SCHEMA") {
+            return session.database === null ? { kind: "null", pos: x.pos } : { kind: "string", value: session.database, pos: x.pos };
+          }
+          if (n === "VERSION") return { kind: "string", value: VERSION, pos: x.pos };
+          if (n === "USER" || n === "CURRENT_USER") return { kind: "string", value: `${session.user ?? "qsmaster"}@localhost`, pos: x.pos };
+          if (n === "CONNECTION_ID") return { kind: "integer", text: "1", pos: x.pos };
+        }
+        return x;
+      });
+      columns.push(it.alias ?? (it.expr.kind === "sysvar" ? `@@${it.expr.scope === null ? "" : `${it.expr.scope.toLowerCase()}.`}${it.expr.name}` : it.text));
+      exprs.push(printSqliteExpr(e));
+    }
+    const db = scratchDb();
+    try {
+      const limit = s.limit === null ? "" : ` LIMIT ${s.limit.count}${s.limit.offset === null ? "" : ` OFFSET ${s.limit.offset}`}`;
+      const where = s.where === null ? "" : ` WHERE ${printSqliteExpr(s.where)}`;
+      return { columns, rows: selectRows(db, `SELECT ${exprs.join(", ")}${where}${limit}`) };
+    } catch (e) {
+      if (isQservError(e)) throw e;
+      throw new QservError("SQL_ERROR", (e as Error).message);
+    } finally {
+      db.close();
+    }
+  }
+
+  private async select(sql: string, stmt: Select, session: Session, t0: number, signal?: AbortSignal): Promise<QueryAnswer> {
+    const plan = planSelect(stmt, session.database, this.o.catalog);
+    const id = this.nextId++;
+    const controller = new AbortController();
+    let why = "";
+    const cancel = (reason: string) => {
+      why ||= reason;
+      controller.abort();
+    };
+    const proc: ProcessInfo = {
+      id,
+      user: session.user ?? "qsmaster",
+      database: plan.database,
+      query: sql,
+      startedAt: Date.now(),
+      chunksDone: 0,
+      chunksTotal: plan.jobs.length,
+      cancel,
+    };
+    this.running.set(id, proc);
+    const onAbort = () => cancel("query cancelled by the client");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const timeoutMs = this.o.queryTimeoutMs ?? 0;
+    const timer = timeoutMs > 0 ? setTimeout(() => cancel(`query ${id} exceeded its time limit of ${timeoutMs} ms`), timeoutMs) : null;
+    try {
+      const { rows, stats } = await executePlan(plan, this.o.directory, {
+        queryId: `q${id}`,
+        concurrency: this.o.concurrency ?? 8,
+        attemptTimeoutMs: this.o.attemptTimeoutMs ?? 600_000,
+        maxAttempts: this.o.maxAttempts ?? 3,
+        maxResultBytes: this.o.maxResultBytes ?? 1 << 30,
+        signal: controller.signal,
+        onProgress: (done) => {
+          proc.chunksDone = done;
+        },
+      });
+      const elapsedMs = performance.now() - t0;
+      this.o.log?.info({ id, chunks: plan.jobs.length, rows: rows.length, ms: Math.round(elapsedMs) }, "query done");
+      return { columns: typesOf(plan.columns, rows), rows, stats: { chunks: stats.jobs, retries: stats.retries, elapsedMs } };
+    } catch (e) {
+      if (why !== "") throw new QservError("CANCELLED", why);
+      throw e;
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      this.running.delete(id);
+    }
+  }
+}
+
+function unreachable(x: never): never {
+  throw new QservError("INTERNAL", `unhandled statement ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,132 @@
+/**
+ * Dispatch: runs a plan's jobs on the workers holding their chunks, a bounded number at a time,
+ * each attempt under a deadline; a job whose worker fails or times out is retried (with backoff)
+ * on the next replica. A job's rows are handed on only once the job has completed, so a failed
+ * attempt never leaves partial rows in the answer.
+ */
+import pLimit from "p-limit";
+import { isQservError, QservError } from "../../common/errors.js";
+import type { Value } from "../../common/rowCodec.js";
+import type { WorkerClient } from "../../worker/client.js";
+import type { Job } from "../plan/planner.js";
+
+/** Where chunks live and how to reach workers. */
+export interface WorkerDirectory {
+  /** Addresses of the workers holding the chunk, in preference order. */
+  replicas(db: string, chunkId: number): string[];
+  client(address: string): Pick<WorkerClient, "query">;
+}
+
+export interface DispatchOptions {
+  queryId: string;
+  /** Jobs in flight at once. */
+  concurrency: number;
+  /** Milliseconds one attempt of a job may take. */
+  attemptTimeoutMs: number;
+  /** Attempts per job, over its replicas in turn. */
+  maxAttempts: number;
+  signal: AbortSignal;
+  /** Called as jobs complete. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface DispatchStats {
+  jobs: number;
+  retries: number;
+}
+
+/** Errors worth another replica: the worker, not the query, failed. */
+function retryable(e: QservError): boolean {
+  return e.code === "UNAVAILABLE" || e.code === "NOT_FOUND" || e.code === "INTERNAL" || e.code === "CANCELLED";
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+/**
+ * Runs every job; `sink` receives each completed job's rows (in completion order) and returns
+ * false once it needs no more, which cancels the jobs still running.
+ */
+export async function dispatch(
+  database: string,
+  jobs: readonly Job[],
+  dir: WorkerDirectory,
+  o: DispatchOptions,
+  sink: (rows: Value[][], job: Job) => boolean,
+): Promise<DispatchStats> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  o.signal.addEventListener("abort", onAbort, { once: true });
+  const limit = pLimit(Math.max(1, o.concurrency));
+  const stats: DispatchStats = { jobs: jobs.length, retries: 0 };
+  let done = 0;
+  let failure: QservError | null = null;
+
+  const runJob = async (job: Job): Promise<void> => {
+    const replicas = dir.replicas(database, job.chunkId);
+    if (replicas.length === 0) {
+      throw new QservError("UNAVAILABLE", `no worker holds chunk ${job.chunkId} of ${database}`, {
+        chunks: [job.chunkId],
+      });
+    }
+    const start = job.chunkId >= 0 ? job.chunkId % replicas.length : Math.floor(Math.random() * replicas.length);
+    let last: QservError | null = null;
+    for (let attempt = 0; attempt < o.maxAttempts; attempt++) {
+      if (stop.signal.aborted) return;
+      if (attempt > 0) {
+        stats.retries++;
+        await sleep(Math.min(1000, 50 * 2 ** (attempt - 1)), stop.signal);
+      }
+      const address = replicas[(start + attempt) % replicas.length]!;
+      const rows: Value[][] = [];
+      try {
+        const spec = { queryId: o.queryId, database, chunkId: job.chunkId, subChunkIds: job.subChunkIds, sql: job.sql };
+        for await (const ev of dir.client(address).query(spec, { signal: stop.signal, timeoutMs: o.attemptTimeoutMs })) {
+          if (ev.kind === "rows") for (const r of ev.rows) rows.push(r);
+        }
+      } catch (e) {
+        if (stop.signal.aborted) return;
+        const err = isQservError(e) ? e : new QservError("INTERNAL", String(e));
+        if (!retryable(err)) throw err;
+        last = err;
+        continue;
+      }
+      if (stop.signal.aborted) return;
+      if (!sink(rows, job)) stop.abort();
+      o.onProgress?.(++done, jobs.length);
+      return;
+    }
+    throw new QservError(
+      "UNAVAILABLE",
+      `chunk ${job.chunkId} of ${database}: every replica failed (${replicas.join(", ")}); last error: ${last?.message}`,
+      { chunks: [job.chunkId] },
+    );
+  };
+
+  try {
+    await Promise.all(
+      jobs.map((job) =>
+        limit(async () => {
+          if (stop.signal.aborted) return;
+          try {
+            await runJob(job);
+          } catch (e) {
+            failure ??= isQservError(e) ? e : new QservError("INTERNAL", String(e));
+            stop.abort();
+          }
+        }),
+      ),
+    );
+  } finally {
+    o.signal.removeEventListener("abort", onAbort);
+  }
+  if (o.signal.aborted) throw new QservError("CANCELLED", "query cancelled");
+  if (failure !== null) throw failure;
+  return stats;
+}

@@ -1,0 +1,95 @@
+/** Runs a plan: dispatches its jobs and turns their rows into the answer (concatenated or merged). */
+import { QservError } from "../../common/errors.js";
+import type { Value } from "../../common/rowCodec.js";
+import type { MergeStep, Plan } from "../plan/planner.js";
+import { MERGE_TABLE } from "../plan/split.js";
+import { type DispatchOptions, type DispatchStats, dispatch, type WorkerDirectory } from "./dispatch.js";
+import { createScratchTable, insertRows, scratchDb, selectRows } from "./scratch.js";
+
+export interface ExecuteOptions extends DispatchOptions {
+  /** Bytes of rows the czar may hold for one query. */
+  maxResultBytes: number;
+}
+
+/** Approximate bytes of a row, for the result-size limit. */
+function rowBytes(r: readonly Value[]): number {
+  let n = 16;
+  for (const v of r) n += v === null ? 1 : typeof v === "string" || v instanceof Uint8Array ? v.length + 8 : 8;
+  return n;
+}
+
+class SizeGuard {
+  private bytes = 0;
+  constructor(private readonly max: number) {}
+  add(rows: readonly Value[][]): void {
+    for (const r of rows) this.bytes += rowBytes(r);
+    if (this.bytes > this.max) {
+      throw new QservError(
+        "TOO_LARGE",
+        `the result exceeds the czar's limit of ${Math.round(this.max / 2 ** 20)} MiB; add a LIMIT or narrow the query`,
+      );
+    }
+  }
+}
+
+async function concat(
+  plan: Plan,
+  step: Extract<MergeStep, { kind: "concat" }>,
+  dir: WorkerDirectory,
+  o: ExecuteOptions,
+): Promise<{ rows: Value[][]; stats: DispatchStats }> {
+  const out: Value[][] = [];
+  const guard = new SizeGuard(o.maxResultBytes);
+  let skip = step.offset;
+  const stats = await dispatch(plan.database, plan.jobs, dir, o, (rows) => {
+    for (const r of rows) {
+      if (step.limit !== null && out.length >= step.limit) return false;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      out.push(r);
+    }
+    guard.add(rows);
+    return step.limit === null || out.length < step.limit;
+  });
+  return { rows: out, stats };
+}
+
+async function merge(
+  plan: Plan,
+  step: Extract<MergeStep, { kind: "merge" }>,
+  dir: WorkerDirectory,
+  o: ExecuteOptions,
+): Promise<{ rows: Value[][]; stats: DispatchStats }> {
+  const db = scratchDb();
+  try {
+    createScratchTable(
+      db,
+      MERGE_TABLE,
+      Array.from({ length: step.ncols }, (_, i) => `c${i}`),
+    );
+    const guard = new SizeGuard(o.maxResultBytes);
+    const stats = await dispatch(plan.database, plan.jobs, dir, o, (rows) => {
+      guard.add(rows);
+      insertRows(db, MERGE_TABLE, step.ncols, rows);
+      return true;
+    });
+    return { rows: selectRows(db, step.sql), stats };
+  } catch (e) {
+    if (e instanceof Error && !(e instanceof QservError) && "code" in e) {
+      throw new QservError("SQL_ERROR", `merge query failed: ${e.message}`);
+    }
+    throw e;
+  } finally {
+    db.close();
+  }
+}
+
+export function executePlan(
+  plan: Plan,
+  dir: WorkerDirectory,
+  o: ExecuteOptions,
+): Promise<{ rows: Value[][]; stats: DispatchStats }> {
+  return plan.merge.kind === "concat" ? concat(plan, plan.merge, dir, o) : merge(plan, plan.merge, dir, o);
+}

@@ -1,0 +1,123 @@
+/**
+ * The czar's HTTP JSON API: `POST /query` {"query","database"} → {"columns","rows","stats"},
+ * `POST /ingest` {"database","table","files"}, `GET /status`. Errors: {"error": {"code",
+ * "message","line","column"}} with a 4xx/5xx status.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
+import { toJsonValue } from "../common/jsonValue.js";
+import type { Czar } from "./czar.js";
+
+export interface HttpRoutes {
+  czar: Czar;
+  ingest(body: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+  status(): Promise<unknown>;
+}
+
+const STATUS_OF: Record<ErrorCode, number> = {
+  BAD_CONFIG: 400,
+  BAD_INPUT: 400,
+  BAD_REGION: 400,
+  BAD_ARGUMENT: 400,
+  SYNTAX_ERROR: 400,
+  SQL_ERROR: 400,
+  BAD_QUERY: 400,
+  UNSUPPORTED: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  TOO_LARGE: 413,
+  CANCELLED: 409,
+  IO: 500,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+};
+
+const MAX_BODY = 16 << 20;
+
+async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new QservError("TOO_LARGE", `request body over ${MAX_BODY} bytes`);
+    parts.push(chunk as Buffer);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.concat(parts).toString("utf8"));
+  } catch (e) {
+    throw new QservError("BAD_ARGUMENT", `request body is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new QservError("BAD_ARGUMENT", "request body must be a JSON object");
+  }
+  return v as Record<string, unknown>;
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function errorBody(e: unknown): { status: number; body: unknown } {
+  const err = isQservError(e) ? e : new QservError("INTERNAL", e instanceof Error ? e.message : String(e));
+  const d = err.details as { line?: unknown; column?: unknown };
+  const pos = typeof d.line === "number" ? { line: d.line, column: d.column } : {};
+  return { status: STATUS_OF[err.code] ?? 500, body: { error: { code: err.code, message: err.message, ...pos } } };
+}
+
+async function query(r: HttpRoutes, body: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+  const sql = body.query;
+  const db = body.database ?? null;
+  if (typeof sql !== "string") throw new QservError("BAD_ARGUMENT", `"query" must be a string`);
+  if (db !== null && typeof db !== "string") throw new QservError("BAD_ARGUMENT", `"database" must be a string`);
+  const a = await r.czar.execute(sql, { database: db === "" ? null : db }, signal);
+  return {
+    columns: a.columns,
+    rows: a.rows.map((row) => row.map(toJsonValue)),
+    stats: { chunks: a.stats.chunks, retries: a.stats.retries, rows: a.rows.length, elapsedMs: Math.round(a.stats.elapsedMs * 10) / 10 },
+  };
+}
+
+export async function startHttp(r: HttpRoutes, port: number, host: string, log: Logger): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const abort = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const route = `${req.method} ${(req.url ?? "/").split("?")[0]}`;
+    const handle = async (): Promise<unknown> => {
+      switch (route) {
+        case "POST /query":
+          return query(r, await readJson(req), abort.signal);
+        case "POST /ingest":
+          return r.ingest(await readJson(req), abort.signal);
+        case "GET /status":
+          return r.status();
+        default:
+          throw new QservError("NOT_FOUND", `no route ${route} (POST /query, POST /ingest, GET /status)`);
+      }
+    };
+    handle().then(
+      (body) => send(res, 200, body),
+      (e) => {
+        const { status, body } = errorBody(e);
+        if (status >= 500) log.error({ err: e, route }, "request failed");
+        if (!res.headersSent) send(res, status, body);
+      },
+    );
+  });
+  server.listen(port, host);
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  return server;
+}
+
+export function portOf(server: http.Server): number {
+  return (server.address() as AddressInfo).port;
+}

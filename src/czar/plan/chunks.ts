@@ -1,0 +1,66 @@
+/** The chunks a query must visit: the tables' chunks, narrowed by regions and director keys. */
+import { Chunker } from "../../sphere/chunker.js";
+import type { Binding } from "../analyze/bindings.js";
+import type { KeyRestrictor, RegionRestrictor } from "../analyze/restrictors.js";
+import type { CzarCatalog } from "../catalog.js";
+
+const chunkers = new Map<string, Chunker>();
+
+/** The database's chunker (cached per partitioning). */
+export function chunkerOf(cat: CzarCatalog, db: string): Chunker {
+  const cfg = cat.database(db);
+  if (cfg === null) throw new Error(`unknown database ${db}`);
+  const key = `${cfg.numStripes}/${cfg.numSubStripes}/${cfg.overlap}`;
+  let c = chunkers.get(key);
+  if (c === undefined) {
+    c = new Chunker({ numStripes: cfg.numStripes, numSubStripesPerStripe: cfg.numSubStripes, overlap: cfg.overlap });
+    chunkers.set(key, c);
+  }
+  return c;
+}
+
+/** The director table whose index holds a partitioned binding's keys. */
+export function directorOf(b: Binding): string {
+  return b.meta.kind === "director" ? b.meta.name : b.meta.config.directorTable;
+}
+
+function keyChunks(cat: CzarCatalog, db: string, k: KeyRestrictor): Set<number> {
+  const out = new Set<number>();
+  const dir = directorOf(k.binding);
+  for (const p of k.alternatives) {
+    const ids =
+      p.kind === "keys"
+        ? cat.lookupKeys(db, dir, p.keys)
+        : cat.lookupRange(db, dir, p.lo, p.loInclusive, p.hi, p.hiInclusive);
+    for (const id of ids) out.add(id);
+  }
+  return out;
+}
+
+/**
+ * The chunk ids (ascending) to visit: chunks holding any of `tables`, intersected with the chunks
+ * of every region and key restrictor on one of `restricted` (the bindings whose rows decide
+ * which chunk a result row comes from).
+ */
+export function chunkSet(
+  cat: CzarCatalog,
+  db: string,
+  tables: readonly Binding[],
+  restricted: readonly Binding[],
+  regions: readonly RegionRestrictor[],
+  keys: readonly KeyRestrictor[],
+): number[] {
+  let ids = new Set<number>();
+  for (const b of tables) for (const id of cat.tableChunks(db, b.meta.name)) ids.add(id);
+  const chunker = chunkerOf(cat, db);
+  for (const r of regions) {
+    if (!restricted.includes(r.binding)) continue;
+    ids = new Set([...ids].filter((id) => r.region.intersectsBox(chunker.chunkBounds(id))));
+  }
+  for (const k of keys) {
+    if (!restricted.includes(k.binding)) continue;
+    const allowed = keyChunks(cat, db, k);
+    ids = new Set([...ids].filter((id) => allowed.has(id)));
+  }
+  return [...ids].sort((a, b) => a - b);
+}

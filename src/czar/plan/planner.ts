@@ -1,0 +1,134 @@
+/** SELECT → plan: the jobs (chunk id, sub-chunks, SQLite text) and how their rows are merged. */
+import { QservError } from "../../common/errors.js";
+import { quoteIdent } from "../../sqlite/types.js";
+import { type Binding, bindTables, candidates, checkColumns, expandStars } from "../analyze/bindings.js";
+import { type JoinShape, joinShape } from "../analyze/joins.js";
+import { extractRestrictors } from "../analyze/restrictors.js";
+import type { CzarCatalog } from "../catalog.js";
+import type { ColumnRef, Select, TableRef } from "../sql/ast.js";
+import { printSqlite } from "../sql/sqlitePrinter.js";
+
+import { chunkerOf, chunkSet } from "./chunks.js";
+import { type ChunkQuery, resolveAliases, splitSelect } from "./split.js";
+
+/** One unit of work: a query against one chunk (-1: the replicated tables) of a worker. */
+export interface Job {
+  chunkId: number;
+  /** Sub-chunks to run `sql` on (`{SUBCHUNK}` substituted), results concatenated; empty: once. */
+  subChunkIds: number[];
+  sql: string;
+}
+
+export type MergeStep =
+  /** The jobs' rows are the answer; skip `offset` rows, stop after `limit`. */
+  | { kind: "concat"; limit: number | null; offset: number }
+  /** The jobs' rows (columns c0..c<ncols-1>) go into MERGE_TABLE; `sql` computes the answer. */
+  | { kind: "merge"; ncols: number; sql: string };
+
+export interface Plan {
+  database: string;
+  /** Result column names, as MySQL names them. */
+  columns: string[];
+  jobs: Job[];
+  merge: MergeStep;
+  shape: JoinShape["kind"];
+}
+
+const TEXT_TYPE = /^\s*((var)?char|(tiny|medium|long)?text|enum|set)\b/i;
+
+/** Result column names: the alias, the column name, else the expression's source text. */
+function columnNames(s: Select): string[] {
+  return s.items.map((it) => {
+    if (it.kind !== "expr") throw new QservError("INTERNAL", "columnNames: * not expanded");
+    if (it.alias !== null) return it.alias;
+    return it.expr.kind === "column" ? it.expr.name : it.text;
+  });
+}
+
+function chunkSelect(s: Select, q: ChunkQuery): Select {
+  return {
+    ...s,
+    distinct: q.distinct,
+    items: q.items.map((expr, i) => ({ kind: "expr", expr, alias: `c${i}`, text: "", pos: s.pos })),
+    groupBy: q.groupBy,
+    having: null,
+    orderBy: q.orderBy,
+    limit: q.limit === null ? null : { count: q.limit, offset: null },
+  };
+}
+
+/** Plans a SELECT with a FROM clause. */
+export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCatalog): Plan {
+  const { db, bindings } = bindTables(stmt, defaultDb, cat);
+  const expanded: Select = { ...stmt, items: expandStars(stmt, bindings) };
+  checkColumns(expanded, bindings, db);
+  const isTableColumn = (c: ColumnRef) => candidates(bindings, c, db).length > 0;
+  const restr = extractRestrictors(expanded.where, bindings, db);
+  const s: Select = {
+    ...expanded,
+    where: restr.where,
+    groupBy: expanded.groupBy.map((g) => resolveAliases(g, expanded, "group", isTableColumn)),
+    having: expanded.having === null ? null : resolveAliases(expanded.having, expanded, "having", isTableColumn),
+    orderBy: expanded.orderBy.map((o) => ({ ...o, expr: resolveAliases(o.expr, expanded, "order", isTableColumn) })),
+  };
+  const shape = joinShape(s, restr, bindings, db, cat);
+  const columns = columnNames(s);
+  const isText = (c: ColumnRef): boolean => {
+    const b = candidates(bindings, c, db)[0];
+    const t = b?.meta.config.schema.find((x) => x.name.toLowerCase() === c.name.toLowerCase())?.type;
+    return t !== undefined && TEXT_TYPE.test(t);
+  };
+  const byRef = new Map<TableRef, Binding>(bindings.map((b) => [b.ref, b]));
+  const alias = (t: TableRef) => quoteIdent(t.alias ?? t.name);
+
+  if (shape.kind === "replicated") {
+    const sql = printSqlite(s, { isText, table: (t) => `${quoteIdent(t.name)} AS ${alias(t)}` });
+    return { database: db, columns, jobs: [{ chunkId: -1, subChunkIds: [], sql }], merge: CONCAT_ALL, shape: shape.kind };
+  }
+
+  const partitioned = bindings.filter((b) => b.meta.kind !== "replicated");
+  const restricted = shape.kind === "nearNeighbor" ? [shape.home] : partitioned;
+  const chunks = chunkSet(cat, db, partitioned, restricted, restr.regions, restr.keys);
+  const tableText = (chunkId: number) => (t: TableRef): string => {
+    const b = byRef.get(t)!;
+    const name = b.meta.name;
+    if (b.meta.kind === "replicated") return `${quoteIdent(name)} AS ${alias(t)}`;
+    if (shape.kind !== "nearNeighbor") return `${quoteIdent(`${name}_${chunkId}`)} AS ${alias(t)}`;
+    const sub = quoteIdent(`${name}_${chunkId}_{SUBCHUNK}`);
+    if (b === shape.home) return `${sub} AS ${alias(t)}`;
+    const over = quoteIdent(`${name}FullOverlap_${chunkId}_{SUBCHUNK}`);
+    return `(SELECT * FROM ${sub} UNION ALL SELECT * FROM ${over}) AS ${alias(t)}`;
+  };
+  const subChunks = (chunkId: number): number[] => {
+    if (shape.kind !== "nearNeighbor") return [];
+    const chunker = chunkerOf(cat, db);
+    let ids = chunker.subChunksOf(chunkId);
+    for (const r of restr.regions) {
+      if (r.binding === shape.home) ids = ids.filter((sc) => r.region.intersectsBox(chunker.subChunkBounds(chunkId, sc)));
+    }
+    return ids;
+  };
+
+  // One plain chunk: it runs the whole query.
+  if (chunks.length === 1 && shape.kind === "chunk") {
+    const id = chunks[0]!;
+    const sql = printSqlite(s, { isText, table: tableText(id) });
+    return { database: db, columns, jobs: [{ chunkId: id, subChunkIds: [], sql }], merge: CONCAT_ALL, shape: shape.kind };
+  }
+  const split = splitSelect(s);
+  const cs = chunkSelect(s, split.chunk);
+  const jobs: Job[] = [];
+  for (const id of chunks) {
+    const subChunkIds = subChunks(id);
+    if (shape.kind === "nearNeighbor" && subChunkIds.length === 0) continue;
+    jobs.push({ chunkId: id, subChunkIds, sql: printSqlite(cs, { isText, table: tableText(id) }) });
+  }
+  const merge: MergeStep =
+    split.kind === "concat"
+      ? { kind: "concat", limit: split.limit, offset: split.offset }
+      : { kind: "merge", ncols: split.chunk.items.length, sql: printSqlite(split.merge) };
+  return { database: db, columns, jobs, merge, shape: shape.kind };
+}
+
+const CONCAT_ALL: MergeStep = { kind: "concat", limit: null, offset: 0 };
+

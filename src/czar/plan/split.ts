@@ -1,0 +1,215 @@
+/**
+ * Splits a SELECT into the query each chunk runs and the query that merges the chunks' rows.
+ * Aggregates become partial aggregates per chunk and are recombined at the merge (COUNT → SUM of
+ * counts, AVG → SUM / COUNT, MIN, MAX, SUM; DISTINCT aggregates group the chunks by their
+ * argument); GROUP BY runs per chunk and again at the merge; HAVING, ORDER BY, DISTINCT and LIMIT
+ * run at the merge, and ORDER BY + LIMIT also per chunk where that is safe.
+ */
+import { QservError } from "../../common/errors.js";
+import { unsupported } from "../analyze/bindings.js";
+import type { ColumnRef, Expr, OrderItem, Select, TableRef } from "../sql/ast.js";
+import { printExpr } from "../sql/printer.js";
+import { call, column, integer, mapChildren, visit } from "../sql/walk.js";
+
+/** The table chunk rows are merged in; its columns are c0, c1, ... */
+export const MERGE_TABLE = "_mq_merge";
+
+const SPLITTABLE = new Set(["COUNT", "SUM", "MIN", "MAX", "AVG"]);
+const AGGREGATES = new Set([
+  ...SPLITTABLE,
+  "GROUP_CONCAT",
+  "STD",
+  "STDDEV",
+  "STDDEV_POP",
+  "STDDEV_SAMP",
+  "VARIANCE",
+  "VAR_POP",
+  "VAR_SAMP",
+  "BIT_AND",
+  "BIT_OR",
+  "BIT_XOR",
+  "JSON_ARRAYAGG",
+  "JSON_OBJECTAGG",
+]);
+
+export function isAggregateCall(e: Expr): boolean {
+  return e.kind === "call" && AGGREGATES.has(e.name.toUpperCase());
+}
+
+export function hasAggregate(e: Expr): boolean {
+  let found = false;
+  visit(e, (x) => {
+    if (isAggregateCall(x)) found = true;
+    return !found;
+  });
+  return found;
+}
+
+function hasColumn(e: Expr): boolean {
+  let found = false;
+  visit(e, (x) => {
+    if (x.kind === "column") found = true;
+    return !found;
+  });
+  return found;
+}
+
+/** The query each chunk runs, as parts: printed later with the chunk's table names. */
+export interface ChunkQuery {
+  /** Output expressions; chunk column i is printed `AS c<i>`. */
+  items: Expr[];
+  distinct: boolean;
+  groupBy: Expr[];
+  orderBy: OrderItem[];
+  limit: number | null;
+}
+
+export type Split =
+  /** Chunk rows are the answer: concatenated; `limit`/`offset` applied while streaming. */
+  | { kind: "concat"; chunk: ChunkQuery; limit: number | null; offset: number }
+  /** Chunk rows go into MERGE_TABLE and `merge` computes the answer. */
+  | { kind: "merge"; chunk: ChunkQuery; merge: Select };
+
+/** Chunk output columns, deduplicated by expression text. */
+class ChunkColumns {
+  readonly exprs: Expr[] = [];
+  private readonly index = new Map<string, number>();
+
+  add(e: Expr): ColumnRef {
+    const key = printExpr(e);
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.exprs.length;
+      this.exprs.push(e);
+      this.index.set(key, i);
+    }
+    return column(null, `c${i}`);
+  }
+}
+
+/**
+ * ORDER BY / HAVING / GROUP BY terms with select-list aliases and positions (`ORDER BY 2`)
+ * replaced by the items' expressions. `isTableColumn` tells a bare name that is also a table
+ * column (GROUP BY prefers the column, as MySQL does).
+ */
+export function resolveAliases(
+  e: Expr,
+  s: Select,
+  clause: "order" | "group" | "having",
+  isTableColumn: (c: ColumnRef) => boolean,
+): Expr {
+  const items = s.items.flatMap((it) => (it.kind === "expr" ? [it] : []));
+  if (clause !== "having" && e.kind === "integer") {
+    const n = Number(e.text);
+    const it = items[n - 1];
+    if (it === undefined) {
+      throw new QservError("BAD_QUERY", `Unknown column '${n}' in '${clause} clause'`, {
+        line: e.pos.line,
+        column: e.pos.column,
+      });
+    }
+    return it.expr;
+  }
+  const sub = (x: Expr): Expr => {
+    if (x.kind === "column" && x.table === null) {
+      if (clause === "group" && isTableColumn(x)) return x;
+      const it = items.find((i) => i.alias !== null && i.alias.toLowerCase() === x.name.toLowerCase());
+      if (it !== undefined) return it.expr;
+      return x;
+    }
+    return mapChildren(x, sub);
+  };
+  return sub(e);
+}
+
+/** Splits `s` (stars expanded, aliases resolved in groupBy/having/orderBy) for chunk + merge. */
+export function splitSelect(s: Select): Split {
+  const items = s.items.map((it) => {
+    if (it.kind !== "expr") throw new QservError("INTERNAL", "splitSelect: * not expanded");
+    return it.expr;
+  });
+  const aggregate =
+    s.groupBy.length > 0 ||
+    s.having !== null ||
+    items.some(hasAggregate) ||
+    s.orderBy.some((o) => hasAggregate(o.expr));
+  const offset = s.limit?.offset ?? 0;
+  const pushedLimit = s.limit === null ? null : s.limit.count + offset;
+  if (!aggregate && !s.distinct && s.orderBy.length === 0) {
+    return {
+      kind: "concat",
+      chunk: { items, distinct: false, groupBy: [], orderBy: [], limit: pushedLimit },
+      limit: s.limit?.count ?? null,
+      offset,
+    };
+  }
+  const cols = new ChunkColumns();
+  const distinctArgs: Expr[] = [];
+  const split = (e: Expr): Expr => {
+    if (e.kind === "call" && isAggregateCall(e)) return splitAggregate(e);
+    if (!hasAggregate(e)) return hasColumn(e) ? cols.add(e) : e;
+    return mapChildren(e, split);
+  };
+  const splitAggregate = (e: Extract<Expr, { kind: "call" }>): Expr => {
+    const name = e.name.toUpperCase();
+    if (!SPLITTABLE.has(name)) throw unsupported(`the aggregate ${e.name}() over several chunks`, e.pos);
+    const arg = e.args[0];
+    if (e.distinct && name !== "MIN" && name !== "MAX") {
+      if (arg === undefined || e.args.length !== 1) throw unsupported(`${e.name}(DISTINCT ...) of several expressions`, e.pos);
+      distinctArgs.push(arg);
+      return { ...e, args: [cols.add(arg)] };
+    }
+    const plain = { ...e, distinct: false };
+    switch (name) {
+      case "COUNT":
+        return call("COALESCE", [call("SUM", [cols.add(plain)]), integer(0)]);
+      case "SUM":
+        return call("SUM", [cols.add(plain)]);
+      case "MIN":
+      case "MAX":
+        return call(name, [cols.add(plain)]);
+      default: {
+        // AVG
+        if (arg === undefined) throw unsupported("AVG()", e.pos);
+        const sum = cols.add(call("SUM", [arg]));
+        const count = cols.add(call("COUNT", [arg]));
+        return { kind: "binary", op: "/", left: call("SUM", [sum]), right: call("SUM", [count]), pos: e.pos };
+      }
+    }
+  };
+  const mergeItems = items.map(split);
+  const mergeGroup = s.groupBy.map(split);
+  const mergeHaving = s.having === null ? null : split(s.having);
+  const visibleCols = cols.exprs.length;
+  const mergeOrder = s.orderBy.map((o) => ({ ...o, expr: split(o.expr) }));
+  if (s.distinct && !aggregate && cols.exprs.length > visibleCols) {
+    throw new QservError("BAD_QUERY", "ORDER BY terms of a SELECT DISTINCT must be in the select list", {
+      line: s.pos.line,
+      column: s.pos.column,
+    });
+  }
+  const pushOrder = !aggregate && pushedLimit !== null;
+  const mergeFrom: TableRef = { kind: "table", db: null, name: MERGE_TABLE, alias: null, pos: s.pos };
+  return {
+    kind: "merge",
+    chunk: {
+      items: cols.exprs,
+      distinct: s.distinct && !aggregate,
+      groupBy: aggregate && (s.groupBy.length > 0 || distinctArgs.length > 0) ? [...s.groupBy, ...distinctArgs] : [],
+      orderBy: pushOrder ? s.orderBy : [],
+      limit: pushOrder ? pushedLimit : null,
+    },
+    merge: {
+      kind: "select",
+      distinct: s.distinct,
+      items: mergeItems.map((expr) => ({ kind: "expr", expr, alias: null, text: "", pos: s.pos })),
+      from: [mergeFrom],
+      where: null,
+      groupBy: mergeGroup,
+      having: mergeHaving,
+      orderBy: mergeOrder,
+      limit: s.limit,
+      pos: s.pos,
+    },
+  };
+}
