@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { loadDatabaseConfig, loadTableConfig } from "../common/ingestConfig.js";
+import { loadDatabaseConfig, loadTableConfig, tableDialectOverrides } from "../common/ingestConfig.js";
 import { totalBytes } from "../partitioner/inputFiles.js";
 import { type PartitionResult, partition } from "../partitioner/partition.js";
 import { terminalProgress } from "../partitioner/progress.js";
@@ -15,11 +15,15 @@ export function registerPartition(program: Command): void {
       "--director <dir>",
       "partition output of the director table: places child rows that have no position by their director key",
     )
+    .option("--director2 <dir>", "partition output of the second director (director_table2 of a match table)")
     .option("--rejects <file>", "write bad rows here with their reasons and carry on, instead of stopping at the first")
-    .option("--delimiter <char>", "field delimiter (default: tab for .tsv, comma otherwise)")
-    .option("--quote <char>", "character enclosing fields (default: none)")
-    .option("--escape <char>", 'escape character ("" for none)', "\\")
-    .option("--null <token>", "text that stands for NULL", "\\N")
+    .option(
+      "--delimiter <char>",
+      "field delimiter (default: the config's fields_terminated_by, else tab for .tsv, comma otherwise)",
+    )
+    .option("--quote <char>", "character enclosing fields (default: the config's fields_enclosed_by, else none)")
+    .option("--escape <char>", 'escape character, "" for none (default: the config\'s fields_escaped_by, else \\)')
+    .option("--null <token>", "text that stands for NULL (default: \\N)")
     .option("--quiet", "no progress bar")
     .argument("<files...>", "input files")
     .action(async (files: string[], o: Record<string, string | boolean | undefined>) => {
@@ -30,14 +34,16 @@ export function registerPartition(program: Command): void {
         table,
         files,
         outDir: o.out as string,
-        dialect: {
+        // Flags given on the command line win over the table config's fields_* settings.
+        dialect: tableDialectOverrides(table, {
           delimiter: o.delimiter as string | undefined,
           quote: o.quote as string | undefined,
           escape: o.escape as string | undefined,
           nullToken: o.null as string | undefined,
-        },
+        }),
         ...(o.rejects ? { rejectsFile: o.rejects as string } : {}),
         ...(o.director ? { directorDir: o.director as string } : {}),
+        ...(o.director2 ? { director2Dir: o.director2 as string } : {}),
         progress: terminalProgress(`partition ${table.table}`, totalBytes(files), !o.quiet && process.stderr.isTTY),
       });
       process.stdout.write(summary(result, o.out as string, o.rejects as string | undefined));

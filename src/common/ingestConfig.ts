@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { type Dialect, type DialectOverrides, dialectFor } from "../partitioner/dialect.js";
 import { QservError } from "./errors.js";
 
 /** A database's partitioning, from Qserv's `database.json` ingest config. */
@@ -27,6 +28,19 @@ export interface TableConfig {
   readonly latitudeKey: string;
   /** Every column of the table, including chunkId/subChunkId of partitioned tables. */
   readonly schema: ReadonlyArray<ColumnConfig>;
+  /** `unique_primary_key`: false when a director's keys may repeat (absent = true). */
+  readonly uniquePrimaryKey?: boolean;
+  /**
+   * `director_table2` / `director_key2` of a match table (e.g. RefDeepSrcMatch): the second
+   * director, which places rows whose first director key is NULL ("" or absent = none).
+   */
+  readonly directorTable2?: string;
+  readonly directorKey2?: string;
+  /** The text format of the input files, as MySQL LOAD DATA clauses (absent = the defaults). */
+  readonly fieldsTerminatedBy?: string;
+  readonly fieldsEnclosedBy?: string;
+  readonly fieldsEscapedBy?: string;
+  readonly linesTerminatedBy?: string;
 }
 
 export const CHUNK_COLUMN = "chunkId";
@@ -63,6 +77,22 @@ function str(path: string, o: Record<string, unknown>, key: string, fallback?: s
   if (v === undefined && fallback !== undefined) return fallback;
   if (typeof v !== "string") throw new QservError("BAD_CONFIG", `${path}: "${key}" must be a string`);
   return v.trim();
+}
+
+/** An optional string, or undefined when absent. */
+function optStr(path: string, o: Record<string, unknown>, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new QservError("BAD_CONFIG", `${path}: "${key}" must be a string`);
+  return v;
+}
+
+function flag(path: string, o: Record<string, unknown>, key: string, fallback: boolean): boolean {
+  const v = o[key];
+  if (v === undefined) return fallback;
+  if (v === 1 || v === true || v === "1") return true;
+  if (v === 0 || v === false || v === "0") return false;
+  throw new QservError("BAD_CONFIG", `${path}: "${key}" must be 0 or 1`);
 }
 
 function num(path: string, o: Record<string, unknown>, key: string): number {
@@ -110,6 +140,13 @@ export function parseTableConfig(o: Record<string, unknown>, path = "table confi
     longitudeKey: str(path, o, "longitude_key", ""),
     latitudeKey: str(path, o, "latitude_key", ""),
     schema,
+    uniquePrimaryKey: flag(path, o, "unique_primary_key", true),
+    directorTable2: str(path, o, "director_table2", ""),
+    directorKey2: str(path, o, "director_key2", ""),
+    fieldsTerminatedBy: optStr(path, o, "fields_terminated_by"),
+    fieldsEnclosedBy: optStr(path, o, "fields_enclosed_by"),
+    fieldsEscapedBy: optStr(path, o, "fields_escaped_by"),
+    linesTerminatedBy: optStr(path, o, "lines_terminated_by"),
   };
   const names = new Set<string>();
   for (const c of schema) {
@@ -123,12 +160,48 @@ export function parseTableConfig(o: Record<string, unknown>, path = "table confi
       const v = key === "director_key" ? t.directorKey : key === "longitude_key" ? t.longitudeKey : t.latitudeKey;
       if (!has(v)) throw new QservError("BAD_CONFIG", `${path}: ${key} "${v}" is not a column of the schema`);
     }
+    if (t.directorTable2 !== "" && (t.directorKey2 === "" || !has(t.directorKey2 ?? ""))) {
+      throw new QservError("BAD_CONFIG", `${path}: director_key2 "${t.directorKey2}" is not a column of the schema`);
+    }
     if (t.directorKey === "") throw new QservError("BAD_CONFIG", `${path}: a partitioned table needs a director_key`);
     if (isDirector(t) && (t.longitudeKey === "" || t.latitudeKey === "")) {
       throw new QservError("BAD_CONFIG", `${path}: a director table needs longitude_key and latitude_key`);
     }
   }
   return t;
+}
+
+/** A LOAD DATA character as Qserv configs write it: raw ("\t") or MySQL-escaped ("\\t", "\\\\"). */
+function mysqlChar(s: string): string {
+  if (s.length !== 2 || s[0] !== "\\") return s;
+  const c = s[1] as string;
+  return ({ t: "\t", n: "\n", r: "\r", "0": "\0" } as Record<string, string>)[c] ?? c;
+}
+
+/**
+ * The dialect overrides a table config implies (fields_terminated_by, fields_enclosed_by,
+ * fields_escaped_by), with `explicit` ones (e.g. command-line flags) taking precedence.
+ */
+export function tableDialectOverrides(t: TableConfig, explicit: DialectOverrides = {}): DialectOverrides {
+  const lines = t.linesTerminatedBy === undefined ? "\n" : mysqlChar(t.linesTerminatedBy);
+  if (lines !== "\n" && lines !== "\r\n" && lines !== "\\r\\n") {
+    throw new QservError(
+      "BAD_CONFIG",
+      `${t.table}: lines_terminated_by ${JSON.stringify(t.linesTerminatedBy)} is not supported (only newline)`,
+    );
+  }
+  const cfg = (v: string | undefined): string | undefined => (v === undefined ? undefined : mysqlChar(v));
+  return {
+    delimiter: explicit.delimiter ?? cfg(t.fieldsTerminatedBy),
+    quote: explicit.quote ?? cfg(t.fieldsEnclosedBy),
+    escape: explicit.escape ?? cfg(t.fieldsEscapedBy),
+    nullToken: explicit.nullToken,
+  };
+}
+
+/** The dialect of a table's input file: explicit overrides, then the config, then the file extension. */
+export function tableDialect(t: TableConfig, file: string, explicit: DialectOverrides = {}): Dialect {
+  return dialectFor(file, tableDialectOverrides(t, explicit));
 }
 
 export function loadDatabaseConfig(path: string): DatabaseConfig {

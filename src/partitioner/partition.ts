@@ -35,6 +35,8 @@ export interface PartitionOptions {
   readonly rejectsFile?: string;
   /** Partition output of the director table: places child rows that have no position. */
   readonly directorDir?: string;
+  /** Partition output of the second director (`director_table2`): places rows whose first director key is NULL. */
+  readonly director2Dir?: string;
   readonly progress?: Progress;
   /** Bytes of rows buffered in memory before they are written out. */
   readonly maxBuffered?: number;
@@ -55,7 +57,8 @@ export interface ChunkInfo {
   overlap: number;
   dialect: Dialect;
   columns: string[];
-  directorIndex: { dir: string; buckets: number; keyColumn: string } | null;
+  /** `unique` false: a key may have several entries (config `unique_primary_key: 0`). */
+  directorIndex: { dir: string; buckets: number; keyColumn: string; unique?: boolean } | null;
   chunks: ChunkCount[];
   totals: { chunks: number; rows: number; overlapRows: number; rejected: number };
 }
@@ -99,8 +102,12 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
   const lonIdx = col(table.longitudeKey);
   const latIdx = col(table.latitudeKey);
   const keyIdx = col(table.directorKey);
-  const lookup = director ? null : openDirector(opts.directorDir, db, table);
+  const key2Idx = col(table.directorKey2 ?? "");
+  const lookup = director ? null : openDirector(opts.directorDir, db, table, table.directorTable);
+  const lookup2 = director ? null : openDirector(opts.director2Dir, db, table, table.directorTable2 ?? "");
+  const unique = table.uniquePrimaryKey !== false;
   const buckets = lookup?.buckets ?? DEFAULT_BUCKETS;
+  const buckets2 = lookup2?.buckets ?? 0;
 
   const dialect = dialectFor(opts.files[0] as string, opts.dialect);
   for (const f of opts.files) {
@@ -120,10 +127,16 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
   mkdirSync(join(stage, TMP), { recursive: true });
   // Output keys: chunkId * 2 for a chunk's rows, + 1 for its overlap rows.
   const out = new BufferedFiles(stage, (k) => (k & 1 ? overlapFile(k >> 1) : chunkFile(k >> 1)), opts.maxBuffered);
-  // Scratch keys: bucket b of the index entries, buckets + b of pending child rows.
+  // Scratch keys: bucket b of the index entries, buckets + b of pending child rows (placed by
+  // the director), 2 * buckets + b of those placed by the second director.
   const tmp = new BufferedFiles(
     join(stage, TMP),
-    (k) => (k < buckets ? `index_${bucketFile(k)}` : `pending_${bucketFile(k - buckets)}`),
+    (k) =>
+      k < buckets
+        ? `index_${bucketFile(k)}`
+        : k < 2 * buckets
+          ? `pending_${bucketFile(k - buckets)}`
+          : `pending2_${bucketFile(k - 2 * buckets)}`,
     Math.max(1 << 20, (opts.maxBuffered ?? 64 << 20) / 4),
   );
   const progress = opts.progress ?? silentProgress;
@@ -161,10 +174,20 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
           if (director && key === null) return reject(`director key ${table.directorKey} is NULL`);
           if (lonText === null || latText === null) {
             if (director) return reject(`position ${table.longitudeKey}/${table.latitudeKey} is NULL`);
+            const raw = () => JSON.stringify(buf.toString("latin1", start, end));
+            const key2 = key === null && key2Idx >= 0 ? fieldValue(sc.field(buf, key2Idx), dialect) : null;
+            if (key2 !== null) {
+              if (lookup2 === null)
+                return reject(`row has no position and no index of ${table.directorTable2} was given`);
+              tmp.addText(2 * buckets + bucketOf(key2, buckets2), `${key2}\t${fi}\t${line}\t${raw()}\n`);
+              return;
+            }
             if (lookup === null) return reject("row has no position and no director index was given (--director)");
-            if (key === null) return reject(`row has neither a position nor a ${table.directorKey}`);
-            const raw = JSON.stringify(buf.toString("latin1", start, end));
-            tmp.addText(buckets + bucketOf(key, buckets), `${key}\t${fi}\t${line}\t${raw}\n`);
+            if (key === null) {
+              const keys = key2Idx >= 0 ? `${table.directorKey} or ${table.directorKey2}` : table.directorKey;
+              return reject(`row has neither a position nor a ${keys}`);
+            }
+            tmp.addText(buckets + bucketOf(key, buckets), `${key}\t${fi}\t${line}\t${raw()}\n`);
             return;
           }
           const ra = parseCoord(lonText);
@@ -207,13 +230,40 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
       file: basename(fileNames[Number(fi)] as string),
       line: Number(line),
     });
+    // Child rows placed through a director index, one bucket of it at a time.
+    const placePending = (l: DirectorLookup, pending: string, b: number, keyColumn: string): void => {
+      const index = loadIndexBucket(l.indexDir, b);
+      for (const entry of readLines(join(stage, TMP, pending))) {
+        const [key, fi, line, rawJson] = entry.split("\t") as string[];
+        const raw = JSON.parse(rawJson as string) as string;
+        const loc = index.get(key as string);
+        if (loc === undefined) {
+          rejectRow(
+            origin(fi as string, line as string),
+            `unknown director: no ${l.table} row with ${keyColumn}=${key}`,
+            raw,
+          );
+          continue;
+        }
+        out.addText(loc.chunkId * 2, `${raw}${sep}${loc.chunkId}${sep}${loc.subChunkId}\n`);
+      }
+      out.flush();
+    };
     if (director) mkdirSync(join(stage, INDEX_DIR));
-    for (let b = 0; b < buckets; b++) {
+    for (let b = 0; b < Math.max(buckets, buckets2); b++) {
+      if (lookup2 !== null && b < buckets2) {
+        placePending(lookup2, `pending2_${bucketFile(b)}`, b, table.directorKey2 ?? "");
+      }
+      if (b >= buckets) continue;
       if (director) {
         const seen = new Map<string, Origin>();
         const lines: string[] = [];
         for (const entry of readLines(join(stage, TMP, `index_${bucketFile(b)}`))) {
           const [key, chunkId, subChunkId, fi, line, homeOrd, overlaps] = entry.split("\t") as string[];
+          if (!unique) {
+            lines.push(`${key}\t${chunkId}\t${subChunkId}\n`);
+            continue;
+          }
           const o = origin(fi as string, line as string);
           const first = seen.get(key as string);
           if (first === undefined) {
@@ -231,22 +281,7 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
         }
         writeLatin1(join(stage, INDEX_DIR, bucketFile(b)), lines.join(""));
       } else if (lookup !== null) {
-        const index = loadIndexBucket(lookup.indexDir, b);
-        for (const entry of readLines(join(stage, TMP, `pending_${bucketFile(b)}`))) {
-          const [key, fi, line, rawJson] = entry.split("\t") as string[];
-          const raw = JSON.parse(rawJson as string) as string;
-          const loc = index.get(key as string);
-          if (loc === undefined) {
-            rejectRow(
-              origin(fi as string, line as string),
-              `unknown director: no ${lookup.table} row with ${table.directorKey}=${key}`,
-              raw,
-            );
-            continue;
-          }
-          out.addText(loc.chunkId * 2, `${raw}${sep}${loc.chunkId}${sep}${loc.subChunkId}\n`);
-        }
-        out.flush();
+        placePending(lookup, `pending_${bucketFile(b)}`, b, table.directorKey);
       }
     }
     for (const [file, ords] of removals) {
@@ -264,7 +299,7 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
       opts,
       dialect,
       columns,
-      director ? { dir: INDEX_DIR, buckets, keyColumn: table.directorKey } : null,
+      director ? { dir: INDEX_DIR, buckets, keyColumn: table.directorKey, unique } : null,
     );
     info.totals.rejected = rejected;
     writeLatin1(join(stage, CHUNK_INFO), `${JSON.stringify(info, null, 1)}\n`);
@@ -311,8 +346,16 @@ interface DirectorLookup {
   table: string;
 }
 
-function openDirector(dir: string | undefined, db: DatabaseConfig, table: TableConfig): DirectorLookup | null {
+function openDirector(
+  dir: string | undefined,
+  db: DatabaseConfig,
+  table: TableConfig,
+  directorTable: string,
+): DirectorLookup | null {
   if (dir === undefined) return null;
+  if (directorTable === "") {
+    throw new QservError("BAD_ARGUMENT", `${table.table} has no such director in its config: ${dir} is not used`);
+  }
   const path = join(dir, CHUNK_INFO);
   let info: ChunkInfo;
   try {
@@ -322,10 +365,10 @@ function openDirector(dir: string | undefined, db: DatabaseConfig, table: TableC
   }
   if (info.directorIndex === null)
     throw new QservError("BAD_ARGUMENT", `${dir} holds no director index (${info.table} is not a director table)`);
-  if (info.table !== table.directorTable) {
+  if (info.table !== directorTable) {
     throw new QservError(
       "BAD_ARGUMENT",
-      `${dir} holds ${info.table}, but ${table.table}'s director is ${table.directorTable}`,
+      `${dir} holds ${info.table}, but ${table.table}'s director is ${directorTable}`,
     );
   }
   if (info.numStripes !== db.numStripes || info.numSubStripes !== db.numSubStripes) {

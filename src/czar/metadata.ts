@@ -1,0 +1,480 @@
+import Database from "better-sqlite3";
+import { QservError } from "../common/errors.js";
+import type { DatabaseConfig, TableConfig } from "../common/ingestConfig.js";
+import { sqliteType } from "../sqlite/types.js";
+
+export interface WorkerInfo {
+  id: string;
+  address: string;
+}
+
+export type TableKind = "director" | "child" | "replicated";
+
+export interface TableMeta {
+  database: string;
+  name: string;
+  kind: TableKind;
+  config: TableConfig;
+  /** Rows of the table (overlap rows not counted). */
+  rows: number;
+}
+
+/** chunk id that stands for the replicated tables of a database. */
+export const REPLICATED_CHUNK = -1;
+
+/** One director index entry as the partitioner writes it: the key as text. */
+export interface IndexEntryText {
+  key: string;
+  chunkId: number;
+  subChunkId: number;
+}
+
+/** One director index entry as stored: integer keys as bigint. */
+export interface IndexEntry {
+  key: bigint | string;
+  chunkId: number;
+  subChunkId: number;
+}
+
+/** What ingest records once a table has loaded on every worker. */
+export interface TableRegistration {
+  config: TableConfig;
+  /** Identifies the load: ingesting the same input again finds this and does nothing. */
+  loadId: string;
+  rows: number;
+  /** Partitioned tables: rows per chunk (overlap-only chunks included). */
+  chunks?: ReadonlyArray<{ id: number; rows: number; overlapRows: number }>;
+  /** Replicated tables: the workers that hold it. */
+  replicatedOn?: ReadonlyArray<string>;
+  /** Director tables: the director index (read once, inside the registering transaction). */
+  directorIndex?: Iterable<IndexEntryText>;
+}
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS workers (
+  id TEXT PRIMARY KEY,
+  address TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS databases (
+  name TEXT PRIMARY KEY,
+  config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tables (
+  id INTEGER PRIMARY KEY,
+  db TEXT NOT NULL REFERENCES databases(name),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('director', 'child', 'replicated')),
+  config TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  load_id TEXT NOT NULL,
+  UNIQUE (db, name)
+);
+CREATE TABLE IF NOT EXISTS table_chunks (
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  chunk_id INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  overlap_rows INTEGER NOT NULL,
+  PRIMARY KEY (table_id, chunk_id)
+) WITHOUT ROWID;
+-- Which workers hold a chunk of a database (chunk -1: its replicated tables), rank 0 first.
+CREATE TABLE IF NOT EXISTS replicas (
+  db TEXT NOT NULL,
+  chunk_id INTEGER NOT NULL,
+  worker_id TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  PRIMARY KEY (db, chunk_id, worker_id)
+) WITHOUT ROWID;
+-- key has no declared type, so integers stay integers (compared as such) and text stays text.
+CREATE TABLE IF NOT EXISTS director_index (
+  table_id INTEGER NOT NULL,
+  key NOT NULL,
+  chunk_id INTEGER NOT NULL,
+  sub_chunk_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS director_index_key ON director_index (table_id, key);
+`;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const INT_TEXT = /^[-+]?\d+$/;
+
+function int64(text: string): bigint | null {
+  const v = BigInt(text);
+  return v >= INT64_MIN && v <= INT64_MAX ? v : null;
+}
+
+export function tableKind(t: TableConfig): TableKind {
+  if (!t.isPartitioned) return "replicated";
+  return t.directorTable === "" ? "director" : "child";
+}
+
+function samePartitioning(a: DatabaseConfig, b: DatabaseConfig): boolean {
+  return a.numStripes === b.numStripes && a.numSubStripes === b.numSubStripes && a.overlap === b.overlap;
+}
+
+interface TableRow {
+  id: number;
+  db: string;
+  name: string;
+  kind: TableKind;
+  config: string;
+  rows: number;
+  load_id: string;
+}
+
+function toMeta(r: TableRow): TableMeta {
+  return { database: r.db, name: r.name, kind: r.kind, config: JSON.parse(r.config) as TableConfig, rows: r.rows };
+}
+
+/** A director table's key column, for converting keys to what is stored. */
+interface DirectorRef {
+  id: number;
+  /** The key column has integer affinity: integer keys are stored and looked up as 64-bit integers. */
+  integer: boolean;
+}
+
+/**
+ * The czar's knowledge of its cluster, in one SQLite file (WAL): workers, databases and their
+ * partitioning, tables (config as JSON), which chunks each table has rows in, which workers hold
+ * each chunk, and the director index (key → chunk, sub-chunk) of every director table.
+ */
+export class Metadata {
+  private constructor(private readonly db: Database.Database) {}
+
+  static open(file: string): Metadata {
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+    } catch (e) {
+      throw new QservError("IO", `${file}: cannot open metadata: ${(e as Error).message}`);
+    }
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma("foreign_keys = ON");
+      const version = db.pragma("user_version", { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new QservError("BAD_CONFIG", `${file}: metadata schema version ${version} is newer than this czar's`);
+      }
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } catch (e) {
+      db.close();
+      if (e instanceof QservError) throw e;
+      throw new QservError("IO", `${file}: not a usable metadata file: ${(e as Error).message}`);
+    }
+    return new Metadata(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  upsertWorker(w: WorkerInfo): void {
+    this.db
+      .prepare(
+        "INSERT INTO workers (id, address) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET address = excluded.address",
+      )
+      .run(w.id, w.address);
+  }
+
+  /** Workers in the order they were first registered. */
+  workers(): WorkerInfo[] {
+    return this.db.prepare("SELECT id, address FROM workers ORDER BY rowid").all() as WorkerInfo[];
+  }
+
+  // ---------------------------------------------------------------- databases
+
+  /** Registers a database; again with the same partitioning is a no-op, with another a CONFLICT. */
+  createDatabase(cfg: DatabaseConfig): void {
+    this.db.transaction(() => {
+      const held = this.database(cfg.database);
+      if (held === null) {
+        const c: DatabaseConfig = {
+          database: cfg.database,
+          numStripes: cfg.numStripes,
+          numSubStripes: cfg.numSubStripes,
+          overlap: cfg.overlap,
+        };
+        this.db.prepare("INSERT INTO databases (name, config) VALUES (?, ?)").run(cfg.database, JSON.stringify(c));
+      } else if (!samePartitioning(held, cfg)) {
+        throw new QservError(
+          "CONFLICT",
+          `database ${cfg.database} exists with num_stripes ${held.numStripes}, num_sub_stripes ${held.numSubStripes}, ` +
+            `overlap ${held.overlap}; the request has ${cfg.numStripes}, ${cfg.numSubStripes}, ${cfg.overlap}`,
+          { database: cfg.database },
+        );
+      }
+    })();
+  }
+
+  database(name: string): DatabaseConfig | null {
+    const r = this.db.prepare("SELECT config FROM databases WHERE name = ?").pluck().get(name) as string | undefined;
+    return r === undefined ? null : (JSON.parse(r) as DatabaseConfig);
+  }
+
+  databases(): DatabaseConfig[] {
+    const rows = this.db.prepare("SELECT config FROM databases ORDER BY name").pluck().all() as string[];
+    return rows.map((r) => JSON.parse(r) as DatabaseConfig);
+  }
+
+  // ---------------------------------------------------------------- tables
+
+  table(db: string, name: string): TableMeta | null {
+    const r = this.tableRow(db, name);
+    return r === null ? null : toMeta(r);
+  }
+
+  tables(db: string): TableMeta[] {
+    const rows = this.db.prepare("SELECT * FROM tables WHERE db = ? ORDER BY name").all(db) as TableRow[];
+    return rows.map(toMeta);
+  }
+
+  /** The load id a registered table was loaded with, or null when the table is not registered. */
+  loadIdOf(db: string, name: string): string | null {
+    return this.tableRow(db, name)?.load_id ?? null;
+  }
+
+  /**
+   * Records a loaded table, its chunks, placements and director index in one transaction: either
+   * all of it is recorded or nothing. CONFLICT when the table is already registered.
+   */
+  registerTable(reg: TableRegistration): TableMeta {
+    const t = reg.config;
+    return this.db.transaction(() => {
+      if (this.database(t.database) === null) {
+        throw new QservError("NOT_FOUND", `database ${t.database} is not registered`, { database: t.database });
+      }
+      if (this.tableRow(t.database, t.table) !== null) {
+        throw new QservError("CONFLICT", `table ${t.database}.${t.table} is already registered`, {
+          database: t.database,
+          table: t.table,
+        });
+      }
+      const kind = tableKind(t);
+      const id = Number(
+        this.db
+          .prepare("INSERT INTO tables (db, name, kind, config, rows, load_id) VALUES (?, ?, ?, ?, ?, ?)")
+          .run(t.database, t.table, kind, JSON.stringify(t), reg.rows, reg.loadId).lastInsertRowid,
+      );
+      const addChunk = this.db.prepare(
+        "INSERT INTO table_chunks (table_id, chunk_id, rows, overlap_rows) VALUES (?, ?, ?, ?)",
+      );
+      for (const c of reg.chunks ?? []) addChunk.run(id, c.id, c.rows, c.overlapRows);
+      if (reg.replicatedOn !== undefined) this.placeReplicated(t.database, id, reg.replicatedOn);
+      if (reg.directorIndex !== undefined) {
+        if (kind !== "director") throw new QservError("INTERNAL", `${t.table} is not a director: it has no index`);
+        const integer = keyIsInteger(t);
+        const add = this.db.prepare(
+          "INSERT INTO director_index (table_id, key, chunk_id, sub_chunk_id) VALUES (?, ?, ?, ?)",
+        );
+        for (const e of reg.directorIndex) add.run(id, storedKey(e.key, integer), e.chunkId, e.subChunkId);
+      }
+      return toMeta(this.tableRow(t.database, t.table) as TableRow);
+    })();
+  }
+
+  // ---------------------------------------------------------------- chunks and placement
+
+  /** chunk ids holding rows of any partitioned table of the database, ascending */
+  chunks(db: string): number[] {
+    return this.db
+      .prepare(
+        `SELECT DISTINCT c.chunk_id FROM table_chunks c JOIN tables t ON t.id = c.table_id
+         WHERE t.db = ? AND c.rows > 0 ORDER BY c.chunk_id`,
+      )
+      .pluck()
+      .all(db) as number[];
+  }
+
+  /** chunk ids where this table has rows, ascending */
+  tableChunks(db: string, table: string): number[] {
+    return this.db
+      .prepare(
+        `SELECT c.chunk_id FROM table_chunks c JOIN tables t ON t.id = c.table_id
+         WHERE t.db = ? AND t.name = ? AND c.rows > 0 ORDER BY c.chunk_id`,
+      )
+      .pluck()
+      .all(db, table) as number[];
+  }
+
+  /** worker ids holding the chunk (chunkId -1 = the replicated tables), in preference order */
+  replicas(db: string, chunkId: number): string[] {
+    return this.db
+      .prepare("SELECT worker_id FROM replicas WHERE db = ? AND chunk_id = ? ORDER BY rank")
+      .pluck()
+      .all(db, chunkId) as string[];
+  }
+
+  /**
+   * The workers of each chunk: a chunk already placed keeps its workers (so that every table of a
+   * chunk sits together); a new one goes to the `replicas` workers of `workerIds` holding the
+   * fewest chunks (ties: the earlier in `workerIds`), and that choice is recorded at once, so
+   * concurrent and retried loads agree on it.
+   */
+  assignChunks(
+    db: string,
+    chunkIds: ReadonlyArray<number>,
+    workerIds: ReadonlyArray<string>,
+    replicas: number,
+  ): Map<number, string[]> {
+    if (replicas < 1 || replicas > workerIds.length) {
+      throw new QservError("BAD_ARGUMENT", `cannot place ${replicas} replicas on ${workerIds.length} workers`);
+    }
+    return this.db.transaction(() => {
+      const load = new Map<string, number>(workerIds.map((w) => [w, 0]));
+      const counts = this.db
+        .prepare(
+          `SELECT worker_id, count(*) AS n FROM replicas WHERE chunk_id <> ${REPLICATED_CHUNK} GROUP BY worker_id`,
+        )
+        .all() as Array<{ worker_id: string; n: number }>;
+      for (const c of counts) if (load.has(c.worker_id)) load.set(c.worker_id, c.n);
+      const order = new Map(workerIds.map((w, i) => [w, i]));
+      const insert = this.db.prepare("INSERT INTO replicas (db, chunk_id, worker_id, rank) VALUES (?, ?, ?, ?)");
+      const out = new Map<number, string[]>();
+      for (const chunkId of [...new Set(chunkIds)].sort((a, b) => a - b)) {
+        const held = this.replicas(db, chunkId);
+        if (held.length > 0) {
+          out.set(chunkId, held);
+          continue;
+        }
+        const chosen = [...workerIds]
+          .sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0) || (order.get(a) ?? 0) - (order.get(b) ?? 0))
+          .slice(0, replicas);
+        chosen.forEach((w, rank) => {
+          insert.run(db, chunkId, w, rank);
+          load.set(w, (load.get(w) ?? 0) + 1);
+        });
+        out.set(chunkId, chosen);
+      }
+      return out;
+    })();
+  }
+
+  /**
+   * Chunk -1 lists the workers holding every replicated table of the database: the first such
+   * table sets it, each later one narrows it to the workers that also hold that table.
+   */
+  private placeReplicated(db: string, tableId: number, workerIds: ReadonlyArray<string>): void {
+    const others = this.db
+      .prepare("SELECT count(*) FROM tables WHERE db = ? AND kind = 'replicated' AND id <> ?")
+      .pluck()
+      .get(db, tableId) as number;
+    const held = this.replicas(db, REPLICATED_CHUNK);
+    const keep = others === 0 ? [...workerIds] : held.filter((w) => workerIds.includes(w));
+    this.db.prepare("DELETE FROM replicas WHERE db = ? AND chunk_id = ?").run(db, REPLICATED_CHUNK);
+    const insert = this.db.prepare("INSERT INTO replicas (db, chunk_id, worker_id, rank) VALUES (?, ?, ?, ?)");
+    keep.forEach((w, rank) => {
+      insert.run(db, REPLICATED_CHUNK, w, rank);
+    });
+  }
+
+  // ---------------------------------------------------------------- director index
+
+  /** director index: chunks holding the given director keys (integers as bigint/number, or strings) */
+  lookupKeys(db: string, directorTable: string, keys: ReadonlyArray<bigint | number | string>): number[] {
+    const d = this.director(db, directorTable);
+    const stmt = this.db.prepare("SELECT DISTINCT chunk_id FROM director_index WHERE table_id = ? AND key = ?").pluck();
+    const chunks = new Set<number>();
+    for (const k of keys) {
+      const v = lookupValue(k, d.integer);
+      if (v === null) continue;
+      for (const c of stmt.all(d.id, v) as number[]) chunks.add(c);
+    }
+    return [...chunks].sort((a, b) => a - b);
+  }
+
+  /** director index: chunks holding keys in a range; null bound = unbounded */
+  lookupRange(
+    db: string,
+    directorTable: string,
+    lo: bigint | number | null,
+    loInclusive: boolean,
+    hi: bigint | number | null,
+    hiInclusive: boolean,
+  ): number[] {
+    const d = this.director(db, directorTable);
+    if (!d.integer) {
+      throw new QservError(
+        "UNSUPPORTED",
+        `range lookup in the index of ${db}.${directorTable}: its key is not an integer`,
+      );
+    }
+    const where = ["table_id = ?"];
+    const params: Array<number | bigint | string> = [d.id];
+    if (lo !== null) {
+      where.push(`key ${loInclusive ? ">=" : ">"} ?`);
+      params.push(boundValue(lo));
+    }
+    if (hi !== null) {
+      where.push(`key ${hiInclusive ? "<=" : "<"} ?`);
+      params.push(boundValue(hi));
+    } else {
+      // Numbers sort before text in SQLite: this keeps non-numeric keys out of an open range.
+      where.push("key < ''");
+    }
+    return this.db
+      .prepare(`SELECT DISTINCT chunk_id FROM director_index WHERE ${where.join(" AND ")} ORDER BY chunk_id`)
+      .pluck()
+      .all(...params) as number[];
+  }
+
+  /** Every entry of a director's index (64-bit keys exact), e.g. to place the rows of its children. */
+  *directorEntries(db: string, directorTable: string): IterableIterator<IndexEntry> {
+    const d = this.director(db, directorTable);
+    const stmt = this.db
+      .prepare("SELECT key, chunk_id, sub_chunk_id FROM director_index WHERE table_id = ?")
+      .raw(true)
+      .safeIntegers(true);
+    for (const r of stmt.iterate(d.id) as IterableIterator<[bigint | string, bigint, bigint]>) {
+      yield { key: r[0], chunkId: Number(r[1]), subChunkId: Number(r[2]) };
+    }
+  }
+
+  private tableRow(db: string, name: string): TableRow | null {
+    return (this.db.prepare("SELECT * FROM tables WHERE db = ? AND name = ?").get(db, name) as TableRow) ?? null;
+  }
+
+  private director(db: string, name: string): DirectorRef {
+    const r = this.tableRow(db, name);
+    if (r === null || r.kind !== "director") {
+      throw new QservError("NOT_FOUND", `${db}.${name} is not a registered director table`, {
+        database: db,
+        table: name,
+      });
+    }
+    return { id: r.id, integer: keyIsInteger(JSON.parse(r.config) as TableConfig) };
+  }
+}
+
+function keyIsInteger(t: TableConfig): boolean {
+  const col = t.schema.find((c) => c.name === t.directorKey);
+  return col !== undefined && sqliteType(col.type) === "INTEGER";
+}
+
+/** A key as stored: integer text of an integer key column as a 64-bit integer, anything else as text. */
+function storedKey(text: string, integer: boolean): bigint | string {
+  if (!integer || !INT_TEXT.test(text)) return text;
+  return int64(text) ?? text;
+}
+
+/** A lookup key as it compares with the stored keys (numeric text as a number), or null when it can match none. */
+function lookupValue(k: bigint | number | string, integer: boolean): bigint | number | string | null {
+  if (!integer) return typeof k === "string" ? k : String(k);
+  if (typeof k === "bigint") return k >= INT64_MIN && k <= INT64_MAX ? k : null;
+  if (typeof k === "number") return Number.isSafeInteger(k) ? BigInt(k) : Number.isFinite(k) ? k : null;
+  const t = k.trim();
+  if (INT_TEXT.test(t)) return int64(t) ?? t;
+  const n = Number(t);
+  return t !== "" && Number.isFinite(n) ? n : t;
+}
+
+/** A range bound: integers as 64-bit integers, anything outside int64 as a double (compares correctly). */
+function boundValue(v: bigint | number): bigint | number {
+  if (typeof v === "bigint") return v >= INT64_MIN && v <= INT64_MAX ? v : Number(v);
+  return Number.isSafeInteger(v) ? BigInt(v) : v;
+}
