@@ -2,22 +2,14 @@ import Database from "better-sqlite3";
 import { QservError } from "../common/errors.js";
 import type { DatabaseConfig, TableConfig } from "../common/ingestConfig.js";
 import { sqliteType } from "../sqlite/types.js";
+import type { CzarCatalog, TableKind, TableMeta } from "./catalog.js";
 
 export interface WorkerInfo {
   id: string;
   address: string;
 }
 
-export type TableKind = "director" | "child" | "replicated";
-
-export interface TableMeta {
-  database: string;
-  name: string;
-  kind: TableKind;
-  config: TableConfig;
-  /** Rows of the table (overlap rows not counted). */
-  rows: number;
-}
+export type { TableKind, TableMeta };
 
 /** chunk id that stands for the replicated tables of a database. */
 export const REPLICATED_CHUNK = -1;
@@ -140,7 +132,7 @@ interface DirectorRef {
  * partitioning, tables (config as JSON), which chunks each table has rows in, which workers hold
  * each chunk, and the director index (key → chunk, sub-chunk) of every director table.
  */
-export class Metadata {
+export class Metadata implements CzarCatalog {
   private constructor(private readonly db: Database.Database) {}
 
   static open(file: string): Metadata {
