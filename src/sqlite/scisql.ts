@@ -91,6 +91,19 @@ function abMagToFlux(mag: number): number {
   return 10 ** (-0.4 * (mag + AB_OFFSET));
 }
 
+/** The scisql functions registerScisql defines, with scisql's own spelling. */
+export const SCISQL_FUNCTIONS: readonly string[] = [
+  "scisql_angSep",
+  "scisql_s2PtInBox",
+  "scisql_s2PtInCircle",
+  "scisql_s2PtInEllipse",
+  "scisql_s2PtInCPoly",
+  "scisql_fluxToAbMag",
+  "scisql_abMagToFlux",
+  "scisql_fluxToAbMagSigma",
+  "scisql_abMagToFluxSigma",
+];
+
 /**
  * Registers the scisql functions on a connection, with scisql's semantics (angles in degrees,
  * ellipse axes in arcseconds) and NULL for any NULL argument. They are implemented once, on

@@ -9,6 +9,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { RowEncoder } from "../common/rowCodec.js";
+import { registerMysqlCompat } from "../sqlite/mysqlCompat.js";
 import { registerScisql } from "../sqlite/scisql.js";
 import { quoteIdent } from "../sqlite/types.js";
 import { createTableSql, tableNames } from "./layout.js";
@@ -89,6 +90,7 @@ function connection(file: string): Conn {
   db.pragma("mmap_size = 268435456");
   db.pragma("cache_size = -65536");
   registerScisql(db);
+  registerMysqlCompat(db);
   db.aggregate("_mq_rows", {
     varargs: true,
     safeIntegers: true,

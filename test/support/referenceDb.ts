@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import type { TableConfig } from "../../src/common/ingestConfig.js";
 import { inputColumns } from "../../src/common/ingestConfig.js";
 import type { Dialect } from "../../src/partitioner/dialect.js";
+import { registerMysqlCompat } from "../../src/sqlite/mysqlCompat.js";
 import { RowInserter } from "../../src/sqlite/rowInserter.js";
 import { registerScisql } from "../../src/sqlite/scisql.js";
 import { quoteIdent, sqliteType } from "../../src/sqlite/types.js";
@@ -13,6 +14,7 @@ import { referenceLocate } from "./referenceChunker.js";
 export function referenceDb(): Database.Database {
   const db = new Database(":memory:");
   registerScisql(db);
+  registerMysqlCompat(db);
   return db;
 }
 

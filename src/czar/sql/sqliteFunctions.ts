@@ -1,0 +1,247 @@
+/**
+ * The MySQL functions the czar accepts and how each is printed for SQLite with MySQL's meaning.
+ * `mysql_*` functions come from src/sqlite/mysqlCompat.ts, `scisql_*` from src/sqlite/scisql.ts.
+ */
+import { QservError } from "../../common/errors.js";
+import { SCISQL_FUNCTIONS } from "../../sqlite/scisql.js";
+import type { Call, Expr, Pos } from "./ast.js";
+
+/** What a value is, as far as the printer can tell: it decides how MySQL compares it. */
+export type ValueKind = "number" | "text" | "binary" | "unknown";
+
+/** What a function's printer needs from the expression printer. */
+export interface ArgPrinter {
+  /** `e` as a complete SQLite expression. */
+  sql(e: Expr): string;
+  /** `e` parenthesized unless it is a primary or unary expression. */
+  tight(e: Expr): string;
+  kind(e: Expr): ValueKind;
+  /** Whether MySQL would compute `e` as an exact (integer or DECIMAL) value rather than a DOUBLE. */
+  exact(e: Expr): boolean;
+  /** `a = b` with MySQL's comparison rules (case-insensitive text, numbers against strings). */
+  equal(a: Expr, b: Expr): string;
+  /** Arguments compared with each other (GREATEST, LEAST) as MySQL compares them. */
+  compared(args: Expr[]): string[];
+  /** `e COLLATE NOCASE` when `e` is text (MIN, MAX, COUNT DISTINCT), else `e`. */
+  collated(e: Expr): string;
+}
+
+interface FnSpec {
+  arity: [number, number];
+  aggregate?: boolean;
+  /** The result's kind, or the arguments whose common kind it is. */
+  kind: ValueKind | ((args: Expr[]) => Expr[]);
+  /** Exact when every argument is (ROUND, ABS, ...). */
+  exact?: boolean;
+  /** How many leading arguments are strings: a hexadecimal literal there is refused. */
+  stringArgs?: number;
+  print(args: Expr[], p: ArgPrinter, call: Call): string;
+}
+
+/** The error for a construct that cannot be translated, at its position. */
+export function unsupported(what: string, pos: Pos, verb = "is"): QservError {
+  return new QservError("UNSUPPORTED", `${what} ${verb} not supported at line ${pos.line}, column ${pos.column}`, {
+    line: pos.line,
+    column: pos.column,
+  });
+}
+
+/** The error for a call with too few or too many arguments. */
+export function wrongArguments(c: Call): QservError {
+  const { line, column } = c.pos;
+  return new QservError("BAD_QUERY", `wrong number of arguments to ${c.name} at line ${line}, column ${column}`, {
+    line,
+    column,
+  });
+}
+
+const ALL = Number.POSITIVE_INFINITY;
+const list = (args: Expr[], p: ArgPrinter) => args.map((a) => p.sql(a)).join(", ");
+const same = (args: Expr[]) => args;
+const flag = (b: boolean) => (b ? 1 : 0);
+
+/** A positive integer literal (or zero when `zero`): SQLite's substr() agrees with MySQL for those. */
+function plainInt(e: Expr | undefined, zero: boolean): boolean {
+  return e?.kind === "integer" && (zero || !/^0+$/.test(e.text)) && e.text.length < 10;
+}
+
+function fn(
+  name: string,
+  arity: [number, number],
+  kind: FnSpec["kind"] = "number",
+  more: Partial<FnSpec> = {},
+): FnSpec {
+  return { arity, kind, print: (a, p) => `${name}(${list(a, p)})`, ...more };
+}
+
+function math(name: string, n = 1): FnSpec {
+  return fn(name, [n, n]);
+}
+
+function text(name: string, n: number, stringArgs = n): FnSpec {
+  return fn(name, [n, n], "text", { stringArgs });
+}
+
+function aggregate(name: string, collate: boolean): FnSpec {
+  return {
+    arity: [1, 1],
+    aggregate: true,
+    kind: collate ? same : "number",
+    print: (a, p, c) => `${name}(${c.distinct ? "DISTINCT " : ""}${collate ? p.collated(a[0]!) : p.sql(a[0]!)})`,
+  };
+}
+
+const FUNCTIONS: Record<string, FnSpec> = {
+  POW: math("pow", 2),
+  POWER: math("pow", 2),
+  SQRT: math("sqrt"),
+  EXP: math("exp"),
+  LN: math("ln"),
+  // MySQL's one-argument LOG is the natural logarithm; LOG(b, x) is SQLite's log(b, x).
+  LOG: fn("log", [1, 2], "number", { print: (a, p) => (a.length === 1 ? `ln(${list(a, p)})` : `log(${list(a, p)})`) }),
+  LOG10: math("log10"),
+  LOG2: math("log2"),
+  SIN: math("sin"),
+  COS: math("cos"),
+  TAN: math("tan"),
+  ASIN: math("asin"),
+  ACOS: math("acos"),
+  ATAN: fn("atan", [1, 2], "number", { print: (a, p) => `${a.length === 1 ? "atan" : "atan2"}(${list(a, p)})` }),
+  ATAN2: math("atan2", 2),
+  COT: fn("cot", [1, 1], "number", { print: (a, p) => `(1.0 / tan(${list(a, p)}))` }),
+  PI: math("pi", 0),
+  DEGREES: math("degrees"),
+  RADIANS: math("radians"),
+  ABS: fn("abs", [1, 1], "number", { exact: true }),
+  SIGN: fn("sign", [1, 1], "number", {
+    exact: true,
+    // SQLite's sign() of a non-numeric text is NULL; MySQL reads the text as a number.
+    print: (a, p) => (p.kind(a[0]!) === "number" ? `sign(${p.sql(a[0]!)})` : `sign(CAST(${p.sql(a[0]!)} AS REAL))`),
+  }),
+  ROUND: fn("mysql_round", [1, 2], "number", {
+    exact: true,
+    print: (a, p) => `mysql_round(${p.sql(a[0]!)}, ${a[1] === undefined ? "0" : p.sql(a[1])}, ${flag(p.exact(a[0]!))})`,
+  }),
+  TRUNCATE: fn("mysql_truncate", [2, 2], "number", {
+    exact: true,
+    print: (a, p) => `mysql_truncate(${list(a, p)}, ${flag(p.exact(a[0]!))})`,
+  }),
+  FLOOR: fn("floor", [1, 1], "number", { exact: true }),
+  CEIL: fn("ceil", [1, 1], "number", { exact: true }),
+  CEILING: fn("ceil", [1, 1], "number", { exact: true }),
+  MOD: fn("mysql_mod", [2, 2], "number", {
+    exact: true,
+    print: (a, p) => `mysql_mod(${list(a, p)}, ${flag(a.every((x) => p.exact(x)))})`,
+  }),
+  GREATEST: fn("max", [2, ALL], same, { exact: true, print: (a, p) => `max(${p.compared(a).join(", ")})` }),
+  LEAST: fn("min", [2, ALL], same, { exact: true, print: (a, p) => `min(${p.compared(a).join(", ")})` }),
+  IFNULL: fn("ifnull", [2, 2], same, { exact: true }),
+  NULLIF: fn("nullif", [2, 2], (a) => a.slice(0, 1), {
+    print: (a, p) => `CASE WHEN ${p.equal(a[0]!, a[1]!)} THEN NULL ELSE ${p.sql(a[0]!)} END`,
+  }),
+  COALESCE: fn("coalesce", [1, ALL], same, {
+    exact: true,
+    print: (a, p) => `coalesce(${list(a, p)}${a.length === 1 ? ", NULL" : ""})`,
+  }),
+  IF: fn("if", [3, 3], (a) => a.slice(1), {
+    print: (a, p) => `CASE WHEN ${p.sql(a[0]!)} THEN ${p.sql(a[1]!)} ELSE ${p.sql(a[2]!)} END`,
+  }),
+  // SQLite's || is NULL when either side is, as MySQL's CONCAT; its concat() skips NULLs.
+  CONCAT: fn("concat", [1, ALL], "text", {
+    stringArgs: ALL,
+    print: (a, p) => `(${a.map((x) => p.tight(x)).join(" || ")}${a.length === 1 ? " || ''" : ""})`,
+  }),
+  CONCAT_WS: fn("concat_ws", [2, ALL], "text", { stringArgs: ALL }),
+  LENGTH: text("octet_length", 1),
+  OCTET_LENGTH: text("octet_length", 1),
+  CHAR_LENGTH: text("length", 1),
+  CHARACTER_LENGTH: text("length", 1),
+  UPPER: text("upper", 1),
+  UCASE: text("upper", 1),
+  LOWER: text("lower", 1),
+  LCASE: text("lower", 1),
+  TRIM: text("trim", 1),
+  LTRIM: text("ltrim", 1),
+  RTRIM: text("rtrim", 1),
+  REPLACE: text("replace", 3),
+  HEX: fn("mysql_hex", [1, 1], "text", {
+    // A hexadecimal literal is a binary string: its HEX is its digits.
+    print: (a, p) => {
+      const x = a[0]!;
+      if (x.kind !== "hex") return `mysql_hex(${p.sql(x)})`;
+      return `'${(x.digits.length % 2 === 0 ? x.digits : `0${x.digits}`).toUpperCase()}'`;
+    },
+  }),
+  UNHEX: fn("mysql_unhex", [1, 1], "binary", { stringArgs: 1 }),
+  // MySQL's INSTR and LOCATE are case-insensitive under the default collation.
+  INSTR: fn("instr", [2, 2], "number", {
+    stringArgs: 2,
+    print: (a, p) => `instr(lower(${p.sql(a[0]!)}), lower(${p.sql(a[1]!)}))`,
+  }),
+  LOCATE: fn("locate", [2, 3], "number", {
+    stringArgs: 2,
+    print: (a, p) =>
+      a.length === 2 ? `instr(lower(${p.sql(a[1]!)}), lower(${p.sql(a[0]!)}))` : `mysql_locate(${list(a, p)})`,
+  }),
+  SUBSTRING: substring(),
+  SUBSTR: substring(),
+  MID: substring(),
+  LEFT: fn("mysql_left", [2, 2], "text", {
+    stringArgs: 1,
+    print: (a, p) =>
+      plainInt(a[1], true) ? `substr(${p.sql(a[0]!)}, 1, ${p.sql(a[1]!)})` : `mysql_left(${list(a, p)})`,
+  }),
+  RIGHT: fn("mysql_right", [2, 2], "text", {
+    stringArgs: 1,
+    print: (a, p) =>
+      plainInt(a[1], false) ? `substr(${p.sql(a[0]!)}, -${p.sql(a[1]!)})` : `mysql_right(${list(a, p)})`,
+  }),
+  COUNT: {
+    arity: [0, ALL],
+    aggregate: true,
+    kind: "number",
+    print: (a, p, c) => {
+      if (c.star) return "count(*)";
+      if (a.length !== 1) {
+        if (c.distinct) throw unsupported("COUNT(DISTINCT) of several expressions", c.pos);
+        throw wrongArguments(c);
+      }
+      return c.distinct ? `count(DISTINCT ${p.collated(a[0]!)})` : `count(${p.sql(a[0]!)})`;
+    },
+  },
+  SUM: aggregate("sum", false),
+  AVG: aggregate("avg", false),
+  MIN: aggregate("min", true),
+  MAX: aggregate("max", true),
+};
+
+/** SUBSTRING(s, pos[, len]): SQLite's substr() where pos > 0 and len >= 0 are literals. */
+function substring(): FnSpec {
+  return fn("mysql_substr", [2, 3], "text", {
+    stringArgs: 1,
+    print: (a, p) => {
+      const native = plainInt(a[1], false) && (a[2] === undefined || plainInt(a[2], true));
+      return `${native ? "substr" : "mysql_substr"}(${list(a, p)})`;
+    },
+  });
+}
+
+for (const name of SCISQL_FUNCTIONS) {
+  FUNCTIONS[name.toUpperCase()] = { arity: [0, ALL], kind: "number", print: (a, p) => `${name}(${list(a, p)})` };
+}
+
+/** The spec of a function by its name as written (any case), or undefined. */
+export function functionSpec(name: string): FnSpec | undefined {
+  const upper = name.toUpperCase();
+  return Object.hasOwn(FUNCTIONS, upper) ? FUNCTIONS[upper] : undefined;
+}
+
+/** Whether the czar can run a function of this name (any case). */
+export function isKnownFunction(name: string): boolean {
+  return functionSpec(name) !== undefined;
+}
+
+/** Whether a function of this name (any case) is an aggregate (COUNT, SUM, AVG, MIN, MAX). */
+export function isAggregate(name: string): boolean {
+  return functionSpec(name)?.aggregate === true;
+}

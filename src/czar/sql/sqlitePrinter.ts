@@ -1,0 +1,472 @@
+/**
+ * Prints the czar's MySQL AST as SQLite SQL with MySQL's meaning (the workers run SQLite).
+ * Where the dialects differ: `/` divides as reals, `DIV` truncates, MOD and the bit operators
+ * call src/sqlite/mysqlCompat.ts, `<=>` is IS, XOR compares truth values, text compares
+ * case-insensitively (COLLATE NOCASE) and against numbers as a number, functions map through
+ * sqliteFunctions.ts. What cannot be bridged is a QservError UNSUPPORTED at the construct.
+ * Hexadecimal literals take their numeric meaning (0x41 is 65); where MySQL would read one as
+ * a string (compared with text, a string argument, LIKE) they are refused.
+ */
+import { QservError } from "../../common/errors.js";
+import { quoteIdent } from "../../sqlite/types.js";
+import type {
+  Between,
+  Binary,
+  BinaryOp,
+  Call,
+  Case,
+  Cast,
+  ColumnRef,
+  Expr,
+  FromItem,
+  In,
+  Is,
+  Like,
+  Select,
+  SelectItem,
+  TableRef,
+} from "./ast.js";
+import { type ArgPrinter, functionSpec, unsupported, type ValueKind, wrongArguments } from "./sqliteFunctions.js";
+import { isExact, valueKind } from "./valueKinds.js";
+
+export interface SqlitePrintOptions {
+  /** Text printed for a table reference in FROM, alias included (default: quoted name [AS quoted alias], db dropped). */
+  table?: (t: TableRef) => string;
+  /** Whether a column holds text (for case-insensitive comparisons); default: unknown → false. */
+  isText?: (c: ColumnRef) => boolean;
+}
+
+// SQLite's precedence levels, loosest first (https://sqlite.org/lang_expr.html#operators).
+const OR = 1;
+const AND = 2;
+const NOT = 3;
+const EQ = 4; // = <> IS IN LIKE BETWEEN
+const REL = 5; // < <= > >=
+const ADD = 7;
+const MUL = 8;
+const COLLATE = 10;
+const UNARY = 11;
+const PRIMARY = 12;
+
+/** Printed SQL and the precedence level of its outermost operator. */
+interface Out {
+  sql: string;
+  level: number;
+}
+
+const out = (sql: string, level = PRIMARY): Out => ({ sql, level });
+
+const COMPARISONS: Partial<Record<BinaryOp, [string, number]>> = {
+  "=": ["=", EQ],
+  "<>": ["<>", EQ],
+  "<=>": ["IS", EQ],
+  "<": ["<", REL],
+  "<=": ["<=", REL],
+  ">": [">", REL],
+  ">=": [">=", REL],
+};
+
+const BIT_FUNCTIONS: Partial<Record<BinaryOp, string>> = {
+  "&": "mysql_bitand",
+  "|": "mysql_bitor",
+  "^": "mysql_bitxor",
+  "<<": "mysql_shl",
+  ">>": "mysql_shr",
+};
+
+const I64_MAX = (1n << 63n) - 1n;
+
+/** How the operands of one MySQL comparison are printed. */
+interface Pair {
+  /** Compare as numbers: the string side is CAST to NUMERIC (MySQL compares text with a number numerically). */
+  castL: boolean;
+  castR: boolean;
+  /** Compare text case-insensitively: COLLATE NOCASE on the left operand. */
+  collate: boolean;
+}
+
+const isString = (k: ValueKind): boolean => k === "text" || k === "binary";
+const flag = (b: boolean): string => (b ? "1" : "0");
+
+class Printer implements ArgPrinter {
+  private readonly table: (t: TableRef) => string;
+  private readonly isText: (c: ColumnRef) => boolean;
+
+  constructor(o: SqlitePrintOptions) {
+    this.table = o.table ?? ((t) => `${quoteIdent(t.name)}${t.alias === null ? "" : ` AS ${quoteIdent(t.alias)}`}`);
+    this.isText = o.isText ?? (() => false);
+  }
+
+  // --- ArgPrinter -----------------------------------------------------------------------------
+
+  sql(e: Expr): string {
+    return this.expr(e).sql;
+  }
+
+  tight(e: Expr): string {
+    return this.at(e, UNARY);
+  }
+
+  kind(e: Expr): ValueKind {
+    return valueKind(e, this.isText);
+  }
+
+  exact(e: Expr): boolean {
+    return isExact(e);
+  }
+
+  equal(a: Expr, b: Expr): string {
+    return this.compare("=", a, b).sql;
+  }
+
+  compared(args: Expr[]): string[] {
+    const kinds = args.map((a) => this.kind(a));
+    if (kinds.includes("number") && kinds.some(isString)) {
+      return args.map((a, i) => (isString(kinds[i]!) ? this.numeric(a) : this.sql(a)));
+    }
+    // SQLite's multi-argument max() and min() use the first collation among their arguments.
+    if (kinds.includes("text")) return args.map((a, i) => (i === 0 ? this.nocase(a) : this.sql(a)));
+    return args.map((a) => this.sql(a));
+  }
+
+  collated(e: Expr): string {
+    return this.kind(e) === "text" ? this.nocase(e) : this.sql(e);
+  }
+
+  // --- helpers --------------------------------------------------------------------------------
+
+  /** `e`, parenthesized if its operator binds more loosely than `min`. */
+  private at(e: Expr, min: number): string {
+    const o = this.expr(e);
+    return o.level < min ? `(${o.sql})` : o.sql;
+  }
+
+  private nocase(e: Expr): string {
+    return `${this.at(e, COLLATE)} COLLATE NOCASE`;
+  }
+
+  private numeric(e: Expr): string {
+    return `CAST(${this.sql(e)} AS NUMERIC)`;
+  }
+
+  /** MySQL's comparison rules for `l` against `r`. */
+  private pair(l: Expr, r: Expr): Pair {
+    const kl = this.kind(l);
+    const kr = this.kind(r);
+    const hex = l.kind === "hex" && isString(kr) ? l : r.kind === "hex" && isString(kl) ? r : null;
+    if (hex !== null) throw unsupported("a hexadecimal literal compared with a string", hex.pos);
+    if (isString(kl) && kr === "number") return { castL: true, castR: false, collate: false };
+    if (kl === "number" && isString(kr)) return { castL: false, castR: true, collate: false };
+    const collate = (kl === "text" && kr !== "binary") || (kr === "text" && kl !== "binary");
+    return { castL: false, castR: false, collate };
+  }
+
+  /** An operand of a comparison at level `min`, cast to a number or collated as its pair says. */
+  private side(e: Expr, min: number, cast: boolean, collate: boolean): string {
+    if (cast) return this.numeric(e);
+    return collate ? this.nocase(e) : this.at(e, min);
+  }
+
+  private compare(op: BinaryOp, l: Expr, r: Expr): Out {
+    const [sop, level] = COMPARISONS[op]!;
+    const p = this.pair(l, r);
+    return out(`${this.side(l, level, p.castL, p.collate)} ${sop} ${this.side(r, level + 1, p.castR, false)}`, level);
+  }
+
+  // --- expressions ----------------------------------------------------------------------------
+
+  expr(e: Expr): Out {
+    switch (e.kind) {
+      case "integer":
+      case "decimal": // SQLite reads `1.`, `.5` and `1e3` too; a decimal is a REAL there
+        return out(e.text);
+      case "string":
+        if (e.value.includes("\0")) throw unsupported("a NUL character in a string literal", e.pos);
+        return out(`'${e.value.replaceAll("'", "''")}'`);
+      case "hex": {
+        const v = BigInt(`0x0${e.digits}`);
+        if (v > I64_MAX) throw unsupported(`the hexadecimal literal 0x${e.digits} (above 2^63 - 1)`, e.pos);
+        return out(String(v));
+      }
+      case "null":
+        return out("NULL");
+      case "boolean":
+        return out(e.value ? "1" : "0");
+      case "column":
+        return out(e.table === null ? quoteIdent(e.name) : `${quoteIdent(e.table)}.${quoteIdent(e.name)}`);
+      case "sysvar":
+        throw unsupported(`the system variable @@${e.name}`, e.pos);
+      case "call":
+        return this.call(e);
+      case "unary": {
+        if (e.op === "NOT") return out(`NOT ${this.at(e.operand, NOT)}`, NOT);
+        if (e.op === "+") return this.expr(e.operand);
+        if (e.op === "~") return out(`mysql_bitnot(${this.sql(e.operand)})`);
+        const operand = this.at(e.operand, UNARY);
+        return out(/^[-+]/.test(operand) ? `- ${operand}` : `-${operand}`, UNARY);
+      }
+      case "binary":
+        return this.binary(e);
+      case "is":
+        return this.is(e);
+      case "between":
+        return this.between(e);
+      case "in":
+        return this.in(e);
+      case "like":
+        return this.like(e);
+      case "case":
+        return this.caseExpr(e);
+      case "cast":
+        return this.cast(e);
+    }
+  }
+
+  private call(e: Call): Out {
+    const spec = functionSpec(e.name);
+    if (spec === undefined) throw unsupported(`function ${e.name}`, e.pos);
+    const [min, max] = spec.arity;
+    if (!e.star && (e.args.length < min || e.args.length > max)) throw wrongArguments(e);
+    const hex = e.args.slice(0, spec.stringArgs ?? 0).find((a) => a.kind === "hex");
+    if (hex !== undefined) throw unsupported(`a hexadecimal literal as a string argument of ${e.name}`, hex.pos);
+    return out(spec.print(e.args, this, e));
+  }
+
+  private binary(e: Binary): Out {
+    const { op, left: l, right: r } = e;
+    if (COMPARISONS[op] !== undefined) return this.compare(op, l, r);
+    if (op === "&") {
+      const fast = this.integerFast(l, r, (x, k) => `${x} & ${k}`) ?? this.integerFast(r, l, (x, k) => `${k} & ${x}`);
+      if (fast !== null) return fast;
+    }
+    const bits = BIT_FUNCTIONS[op];
+    if (bits !== undefined) return out(`${bits}(${this.sql(l)}, ${this.sql(r)})`);
+    switch (op) {
+      case "OR":
+      case "AND": {
+        const level = op === "OR" ? OR : AND;
+        return out(`${this.at(l, level)} ${op} ${this.at(r, level + 1)}`, level);
+      }
+      case "XOR": // NULL if either side is, else whether exactly one side is true
+        return out(`(NOT ${this.at(l, NOT)}) <> (NOT ${this.at(r, NOT)})`, EQ);
+      case "+":
+      case "-":
+        return out(`${this.at(l, ADD)} ${op} ${this.at(r, ADD + 1)}`, ADD);
+      case "*":
+        return out(`${this.at(l, MUL)} * ${this.at(r, MUL + 1)}`, MUL);
+      case "/": {
+        // SQLite divides two integers as integers; a real operand makes it real division.
+        const real = l.kind === "decimal" || r.kind === "decimal";
+        const left = real ? this.at(l, MUL) : `CAST(${this.sql(l)} AS REAL)`;
+        return out(`${left} / ${this.at(r, MUL + 1)}`, MUL);
+      }
+      case "DIV": // integers divide truncating toward zero; reals are truncated after dividing
+        return out(`CAST(${this.at(l, MUL)} / ${this.at(r, MUL + 1)} AS INTEGER)`);
+      case "MOD": {
+        const slow = `mysql_mod(${this.sql(l)}, ${this.sql(r)}, ${flag(this.exact(l) && this.exact(r))})`;
+        return this.integerFast(l, r, (x, k) => `${x} % ${k}`, slow) ?? out(slow);
+      }
+      default:
+        throw new QservError("INTERNAL", `no SQLite form for operator ${op}`);
+    }
+  }
+
+  /**
+   * For `column op k`, k a positive integer literal: SQLite's own operator where the column
+   * holds an integer (there it agrees with MySQL's & and MOD), the MySQL function otherwise.
+   */
+  private integerFast(x: Expr, k: Expr, native: (x: string, k: string) => string, slow?: string): Out | null {
+    if (x.kind !== "column" || k.kind !== "integer" || /^0+$/.test(k.text) || BigInt(k.text) > I64_MAX) return null;
+    const col = this.sql(x);
+    const fallback = slow ?? `mysql_bitand(${col}, ${k.text})`;
+    return out(`CASE WHEN typeof(${col}) = 'integer' THEN ${native(col, k.text)} ELSE ${fallback} END`);
+  }
+
+  private is(e: Is): Out {
+    if (e.what === "NULL" || e.what === "UNKNOWN") {
+      return out(`${this.at(e.expr, EQ + 1)} IS ${e.not ? "NOT " : ""}NULL`, EQ);
+    }
+    // CASE rather than SQLite's IS TRUE, which a column named "true" would capture.
+    const test = e.what === "TRUE" ? this.sql(e.expr) : `NOT ${this.at(e.expr, NOT)}`;
+    return out(`CASE WHEN ${test} THEN ${e.not ? "0 ELSE 1" : "1 ELSE 0"} END`);
+  }
+
+  private between(e: Between): Out {
+    const lo = this.pair(e.expr, e.low);
+    const hi = this.pair(e.expr, e.high);
+    if (lo.castL !== hi.castL) {
+      const both = `${this.compare(">=", e.expr, e.low).sql} AND ${this.compare("<=", e.expr, e.high).sql}`;
+      return e.not ? out(`NOT (${both})`, NOT) : out(both, AND);
+    }
+    const x = this.side(e.expr, EQ + 1, lo.castL, lo.collate || hi.collate);
+    const bounds = `${this.side(e.low, EQ + 1, lo.castR, false)} AND ${this.side(e.high, EQ + 1, hi.castR, false)}`;
+    return out(`${x} ${e.not ? "NOT " : ""}BETWEEN ${bounds}`, EQ);
+  }
+
+  private in(e: In): Out {
+    const pairs = e.list.map((v) => this.pair(e.expr, v));
+    const castL = pairs[0]?.castL ?? false;
+    if (pairs.some((p) => p.castL !== castL)) {
+      // Elements compared differently: one equality each.
+      const any = e.list.map((v) => this.compare("=", e.expr, v).sql).join(" OR ");
+      return e.not ? out(`NOT (${any})`, NOT) : out(any, OR);
+    }
+    const x = this.side(
+      e.expr,
+      EQ + 1,
+      castL,
+      pairs.some((p) => p.collate),
+    );
+    const values = e.list.map((v, i) => this.side(v, 0, pairs[i]!.castR, false)).join(", ");
+    return out(`${x} ${e.not ? "NOT " : ""}IN (${values})`, EQ);
+  }
+
+  private like(e: Like): Out {
+    const hex = [e.expr, e.pattern].find((x) => x.kind === "hex");
+    if (hex !== undefined) throw unsupported("a hexadecimal literal in LIKE", hex.pos);
+    // MySQL's default escape is the backslash (also for ESCAPE ''); SQLite has none.
+    const esc = e.escape?.kind === "string" && e.escape.value === "" ? null : e.escape;
+    const plain = e.pattern.kind === "string" && !e.pattern.value.includes("\\");
+    const escClause = esc !== null ? ` ESCAPE ${this.at(esc, EQ + 1)}` : plain ? "" : ` ESCAPE '\\'`;
+    const like = `${e.not ? "NOT " : ""}LIKE`;
+    return out(`${this.at(e.expr, EQ + 1)} ${like} ${this.at(e.pattern, EQ + 1)}${escClause}`, EQ);
+  }
+
+  private caseExpr(e: Case): Out {
+    const otherwise = e.else === null ? "" : ` ELSE ${this.sql(e.else)}`;
+    const operand = e.operand;
+    if (operand !== null) {
+      const pairs = e.whens.map((w) => this.pair(operand, w.condition));
+      const castL = pairs[0]?.castL ?? false;
+      if (pairs.every((p) => p.castL === castL)) {
+        const x = this.side(
+          operand,
+          0,
+          castL,
+          pairs.some((p) => p.collate),
+        );
+        const whens = e.whens.map(
+          (w, i) => ` WHEN ${this.side(w.condition, 0, pairs[i]!.castR, false)} THEN ${this.sql(w.result)}`,
+        );
+        return out(`CASE ${x}${whens.join("")}${otherwise} END`);
+      }
+    }
+    const whens = e.whens.map((w) => {
+      const cond = operand === null ? this.sql(w.condition) : this.equal(operand, w.condition);
+      return ` WHEN ${cond} THEN ${this.sql(w.result)}`;
+    });
+    return out(`CASE${whens.join("")}${otherwise} END`);
+  }
+
+  private cast(e: Cast): Out {
+    const x = this.sql(e.expr);
+    const [p1, p2] = e.type.params;
+    switch (e.type.name) {
+      case "SIGNED":
+        return out(`mysql_signed(${x}, ${flag(this.exact(e.expr))})`);
+      case "UNSIGNED":
+        return out(`mysql_unsigned(${x}, ${flag(this.exact(e.expr))})`);
+      case "DECIMAL": {
+        const m = p1 ?? 10;
+        const d = p2 ?? 0;
+        if (m < 1 || m > 65 || d > 30 || d > m) {
+          const { line, column } = e.pos;
+          throw new QservError("BAD_QUERY", `bad DECIMAL(${m}, ${d}) at line ${line}, column ${column}`, {
+            line,
+            column,
+          });
+        }
+        return out(`mysql_decimal(${x}, ${m}, ${d})`);
+      }
+      case "CHAR":
+      case "NCHAR":
+        return out(p1 === undefined ? `CAST(${x} AS TEXT)` : `substr(CAST(${x} AS TEXT), 1, ${p1})`);
+      case "BINARY":
+        // A binary string: compared byte by byte (no NOCASE); SQLite TEXT holds the same bytes.
+        if (p1 !== undefined) throw unsupported(`CAST AS BINARY(${p1})`, e.pos);
+        return out(`CAST(${x} AS TEXT)`);
+      case "DOUBLE":
+      case "REAL":
+        return out(`CAST(${x} AS REAL)`);
+      case "FLOAT": // single precision up to FLOAT(24)
+        return out(p1 !== undefined && p1 > 24 ? `CAST(${x} AS REAL)` : `mysql_float(${x})`);
+      default:
+        throw unsupported(`CAST AS ${e.type.name}`, e.pos);
+    }
+  }
+
+  // --- SELECT ---------------------------------------------------------------------------------
+
+  select(s: Select): string {
+    const items = s.items.map((i) => this.item(i, s.distinct)).join(", ");
+    let sql = `SELECT ${s.distinct ? "DISTINCT " : ""}${items}`;
+    if (s.from.length > 0) {
+      // MySQL's comma binds more loosely than JOIN: keep each joined group together.
+      const from = s.from.map((f) => (f.kind === "join" && s.from.length > 1 ? `(${this.from(f)})` : this.from(f)));
+      sql += ` FROM ${from.join(", ")}`;
+    }
+    if (s.where !== null) sql += ` WHERE ${this.sql(s.where)}`;
+    if (s.groupBy.length > 0) sql += ` GROUP BY ${s.groupBy.map((g) => this.sortKey(g, s.items)).join(", ")}`;
+    if (s.having !== null) sql += ` HAVING ${this.sql(s.having)}`;
+    if (s.orderBy.length > 0) {
+      const keys = s.orderBy.map((o) => `${this.sortKey(o.expr, s.items)}${o.desc ? " DESC" : ""}`);
+      sql += ` ORDER BY ${keys.join(", ")}`;
+    }
+    if (s.limit !== null) {
+      sql += ` LIMIT ${s.limit.count}${s.limit.offset === null ? "" : ` OFFSET ${s.limit.offset}`}`;
+    }
+    return sql;
+  }
+
+  /** A select item; under DISTINCT a text column or aliased text is made case-insensitive, keeping its name. */
+  private item(i: SelectItem, distinct: boolean): string {
+    if (i.kind === "allColumns") return i.table === null ? "*" : `${quoteIdent(i.table)}.*`;
+    const name = i.alias ?? (i.expr.kind === "column" ? i.expr.name : null);
+    if (distinct && name !== null && this.kind(i.expr) === "text")
+      return `${this.nocase(i.expr)} AS ${quoteIdent(name)}`;
+    return i.alias === null ? this.sql(i.expr) : `${this.sql(i.expr)} AS ${quoteIdent(i.alias)}`;
+  }
+
+  /**
+   * A GROUP BY or ORDER BY key: text groups and sorts case-insensitively. A position (`2`) or a
+   * select alias takes the kind of the item it names; SQLite keeps either meaning under COLLATE.
+   */
+  private sortKey(e: Expr, items: SelectItem[]): string {
+    let target = e;
+    if (e.kind === "integer") {
+      const item = items[Number(e.text) - 1];
+      if (item?.kind === "expr") target = item.expr;
+    } else if (e.kind === "column" && e.table === null) {
+      const item = items.find((i) => i.kind === "expr" && i.alias?.toLowerCase() === e.name.toLowerCase());
+      if (item?.kind === "expr") target = item.expr;
+    }
+    return this.kind(target) === "text" ? this.nocase(e) : this.sql(e);
+  }
+
+  private from(f: FromItem): string {
+    switch (f.kind) {
+      case "table":
+        return this.table(f);
+      case "derived":
+        return `(${this.select(f.select)}) AS ${quoteIdent(f.alias)}`;
+      case "join": {
+        const right = f.right.kind === "join" ? `(${this.from(f.right)})` : this.from(f.right);
+        const type = f.type === "INNER" ? "" : `${f.type} `;
+        let sql = `${this.from(f.left)} ${f.natural ? "NATURAL " : ""}${type}JOIN ${right}`;
+        if (f.on !== null) sql += ` ON ${this.sql(f.on)}`;
+        if (f.using !== null) sql += ` USING (${f.using.map(quoteIdent).join(", ")})`;
+        return sql;
+      }
+    }
+  }
+}
+
+/** A SELECT as SQLite SQL with MySQL's meaning. Throws QservError UNSUPPORTED for what cannot be translated. */
+export function printSqlite(s: Select, o: SqlitePrintOptions = {}): string {
+  return new Printer(o).select(s);
+}
+
+/** An expression as SQLite SQL with MySQL's meaning. */
+export function printSqliteExpr(e: Expr, o: SqlitePrintOptions = {}): string {
+  return new Printer(o).sql(e);
+}
