@@ -16,6 +16,7 @@ import { parseStatement } from "../../src/czar/sql/parser.js";
 import type { Select } from "../../src/czar/sql/ast.js";
 import { Chunker } from "../../src/sphere/chunker.js";
 import { BoxRegion, CircleRegion } from "../../src/sphere/regions.js";
+import { registerMysqlCompat } from "../../src/sqlite/mysqlCompat.js";
 import { registerScisql } from "../../src/sqlite/scisql.js";
 import { rowSet } from "../support/rows.js";
 
@@ -115,6 +116,7 @@ const chunkDbs = new Map<number, Database.Database>();
 for (const [id, rows] of byChunk) {
   const db = new Database(":memory:");
   registerScisql(db);
+  registerMysqlCompat(db);
   insert(db, `Object_${id}`, rows);
   chunkDbs.set(id, db);
 }
@@ -136,6 +138,7 @@ const directory: WorkerDirectory = {
 
 const reference = new Database(":memory:");
 registerScisql(reference);
+registerMysqlCompat(reference);
 insert(reference, "Object", ROWS);
 
 const czar = new Czar({ catalog, directory, concurrency: 3 });

@@ -1,12 +1,14 @@
 /** An in-memory SQLite database on the czar for merging and for small local answers. */
 import Database from "better-sqlite3";
 import type { Value } from "../../common/rowCodec.js";
+import { registerMysqlCompat } from "../../sqlite/mysqlCompat.js";
 import { registerScisql } from "../../sqlite/scisql.js";
 import { quoteIdent } from "../../sqlite/types.js";
 
 export function scratchDb(): Database.Database {
   const db = new Database(":memory:");
   registerScisql(db);
+  registerMysqlCompat(db);
   return db;
 }
 
