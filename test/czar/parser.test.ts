@@ -8,15 +8,14 @@
  * printer under test.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
 import { describe, test } from "node:test";
 import { prng } from "../../bench/generate.js";
 import { isQservError } from "../../src/common/errors.js";
 import type { BinaryOp, Expr, Statement } from "../../src/czar/sql/ast.js";
 import { parseExpression, parseStatement } from "../../src/czar/sql/parser.js";
 import { printExpr, printMysql } from "../../src/czar/sql/printer.js";
-import { HAVE_ITEST, ITEST, SKIP_ITEST } from "../support/paths.js";
+import { type QueryFile, queryFiles } from "../support/itest.js";
+import { SKIP_ITEST } from "../support/paths.js";
 
 // --- helpers ----------------------------------------------------------------------------------
 
@@ -105,50 +104,6 @@ function sqlFailure(fn: () => unknown): { message: string; line: number; column:
 }
 
 // --- the Qserv itest queries ------------------------------------------------------------------
-
-interface QueryFile {
-  rel: string;
-  plain: string;
-  qserv: string;
-  unsupported: boolean;
-}
-
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((f) => {
-      const p = join(dir, f);
-      return statSync(p).isDirectory() ? walk(p) : [p];
-    });
-}
-
-/**
- * Both forms of each query file (see the itest README): the plain form keeps `-- noQserv`
- * lines; the distributed form blanks them and replaces each `-- withQserv <text>` line by its
- * text (line numbers stay those of the file). `{DBTAG_A}` is `qcaseNN.` or nothing.
- */
-function queryFiles(): QueryFile[] {
-  if (!HAVE_ITEST) return [];
-  const cases = readdirSync(ITEST).filter((d) => /^case0\d$/.test(d));
-  return cases.flatMap((c) =>
-    walk(join(ITEST, c, "queries"))
-      .filter((p) => p.endsWith(".sql"))
-      .map((p) => {
-        const text = readFileSync(p, "utf8");
-        const qserv = text
-          .split("\n")
-          .map((l) => (/--\s*noQserv/.test(l) ? "" : l.replace(/^\s*--\s*withQserv\s?/, "")))
-          .join("\n");
-        const rel = relative(ITEST, p);
-        return {
-          rel,
-          plain: text.replaceAll("{DBTAG_A}", ""),
-          qserv: qserv.replaceAll("{DBTAG_A}", `q${c}.`),
-          unsupported: rel.includes("/unsupported_"),
-        };
-      }),
-  );
-}
 
 /**
  * How the queries in `unsupported_*` folders fail here; those not listed parse (their problems
