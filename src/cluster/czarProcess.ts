@@ -1,21 +1,21 @@
-import type { ChildProcess } from "node:child_process";
-import { QservError } from "../common/errors.js";
+import { type NodeProcess, startNodeProcess } from "./nodeProcess.js";
 
-// STUB (branch conf): the real czar process launcher replaces this file; only the signature matters here.
-
-export interface CzarProcess {
-  /** http://127.0.0.1:port */
+export interface CzarProcess extends NodeProcess {
+  /** The HTTP API, e.g. http://127.0.0.1:8080. */
   url: string;
-  proc: ChildProcess;
-  logs: Array<Record<string, unknown>>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts a czar over `workers` ("127.0.0.1:port"); not built yet. */
-export async function startCzarProcess(
-  _dataDir: string,
-  _workers: string[],
-  _extra: string[] = [],
-): Promise<CzarProcess> {
-  throw new QservError("UNAVAILABLE", "the czar is not built yet (src/cluster/czarProcess.ts is a stub)");
+/** Starts `mini-qserv czar --http-port 0` over the given workers ("HOST:PORT" or "ID=HOST:PORT"). */
+export async function startCzarProcess(dataDir: string, workers: string[], extra: string[] = []): Promise<CzarProcess> {
+  const args = [
+    "czar",
+    "--http-port",
+    "0",
+    "--data-dir",
+    dataDir,
+    ...workers.flatMap((w) => ["--worker", w]),
+    ...extra,
+  ];
+  const p = await startNodeProcess(args, "czar listening");
+  return { ...p, url: `http://127.0.0.1:${p.ready.httpPort as number}` };
 }

@@ -6,12 +6,13 @@ import { quoteIdent, type SqliteType, sqliteType } from "./types.js";
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NON_ASCII = /[\x80-\xff]/;
+const BIT = /^BIT\b/i;
 
-/** A BIT field as MySQL's LOAD DATA reads it: its bytes (here latin1 chars), a big-endian unsigned integer. */
+/** A BIT field as MySQL dumps it, its value's raw bytes (big-endian), as a 64-bit integer. */
 function bitValue(v: string): bigint {
   let n = 0n;
   for (let i = 0; i < v.length; i++) n = (n << 8n) | BigInt(v.charCodeAt(i) & 0xff);
-  return n;
+  return BigInt.asIntN(64, n);
 }
 
 /** A file's column: its name and MySQL type. */
@@ -23,8 +24,8 @@ export interface FileColumn {
 /**
  * Inserts delimited text (MySQL LOAD DATA conventions, pieces cut anywhere) into a SQLite table,
  * one prepared INSERT per row: text columns as UTF-8, binary columns as bytes, numbers handed to
- * SQLite as text so that column affinity stores them exactly (64-bit ids included), BIT fields
- * written as raw bytes (`\x01`) as the integer they spell. NULL token
+ * SQLite as text so that column affinity stores them exactly (64-bit ids included). A BIT column
+ * takes a number, or else the raw bytes MySQL writes for it (b'1' as byte 0x01). NULL token
  * and empty numeric fields → NULL. A row with the wrong field count or a non-number in a numeric
  * column → BAD_INPUT naming `label`, line and column.
  */
@@ -44,7 +45,7 @@ export class RowInserter {
   ) {
     this.scanner = new RowScanner(dialect);
     this.kinds = columns.map((c) => sqliteType(c.mysqlType));
-    this.bits = columns.map((c) => /^\s*BIT\b/i.test(c.mysqlType));
+    this.bits = columns.map((c) => BIT.test(c.mysqlType.trim()));
     const names = columns.map((c) => quoteIdent(c.name)).join(", ");
     const marks = columns.map(() => "?").join(", ");
     this.insert = db.prepare(`INSERT INTO ${quoteIdent(table)} (${names}) VALUES (${marks})`);
@@ -66,7 +67,7 @@ export class RowInserter {
       else if (kind === "BLOB") values[i] = Buffer.from(v, "latin1");
       else if (kind === "TEXT") values[i] = NON_ASCII.test(v) ? Buffer.from(v, "latin1").toString("utf8") : v;
       else if (NUMBER.test(v)) values[i] = v;
-      else if (this.bits[i] && v.length <= 8) values[i] = bitValue(v);
+      else if (this.bits[i]) values[i] = bitValue(v);
       else this.fail(line, `column ${columns[i]?.name}: ${JSON.stringify(v)} is not a number`);
     }
     this.insert.run(values);

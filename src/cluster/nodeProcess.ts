@@ -1,0 +1,59 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+
+/** bin/mini-qserv.js, from dist/src/cluster/. */
+const CLI = fileURLToPath(new URL("../../../bin/mini-qserv.js", import.meta.url));
+
+export interface NodeProcess {
+  proc: ChildProcess;
+  /** Every log line so far (JSON objects). */
+  logs: Array<Record<string, unknown>>;
+  /** Sends `signal` and resolves to the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts `mini-qserv <args>` as a child process (killed when this process exits) and resolves
+ * once it logs `readyMsg`, with that log line.
+ */
+export async function startNodeProcess(
+  args: string[],
+  readyMsg: string,
+): Promise<NodeProcess & { ready: Record<string, unknown> }> {
+  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  process.once("exit", () => proc.kill("SIGKILL"));
+  const logs: Array<Record<string, unknown>> = [];
+  let pending = "";
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    proc.stdout!.setEncoding("utf8");
+    proc.stdout!.on("data", (s: string) => {
+      pending += s;
+      let nl = pending.indexOf("\n");
+      while (nl >= 0) {
+        const line = JSON.parse(pending.slice(0, nl)) as Record<string, unknown>;
+        logs.push(line);
+        if (line.msg === readyMsg) resolve(line);
+        pending = pending.slice(nl + 1);
+        nl = pending.indexOf("\n");
+      }
+    });
+    proc.once("exit", (code) => reject(new Error(`mini-qserv ${args[0]} exited with ${code} before "${readyMsg}"`)));
+  });
+  // Once ready, the child no longer keeps this process alive.
+  proc.unref();
+  (proc.stdout as unknown as { unref(): void }).unref();
+  return {
+    proc,
+    logs,
+    ready,
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.ref();
+      const exited = once(proc, "exit");
+      proc.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}
