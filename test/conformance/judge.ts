@@ -2,7 +2,7 @@
 import type { QueryFile } from "../support/itest.js";
 import { tablesNamed } from "../support/itest.js";
 import type { CaseData } from "../support/itestData.js";
-import { compareResults, type Result } from "./compare.js";
+import { compareResults, type Result, type Verdict } from "./compare.js";
 import type { QueryReply } from "./czarHttp.js";
 import type { Expected } from "./expected.js";
 
@@ -30,21 +30,39 @@ function fieldColumn(r: Result): Result {
   return { columns: ["Field"], rows: r.rows.map((row) => [row[i] ?? null]) };
 }
 
+/** The reply's rows against the reference's, as the query's pragmas and shape allow. */
+function compare(q: QueryFile, expected: Expected, result: Result): Verdict {
+  return compareResults(expected.result, expected.fieldsOnly ? fieldColumn(result) : result, {
+    noheader: q.noheader,
+    sortresult: q.sortresult,
+    orderBy: expected.shape.orderBy,
+    orderKeys: expected.shape.orderKeys,
+    limit: expected.shape.limit,
+    candidates: expected.candidates,
+  });
+}
+
 function describeError(reply: Extract<QueryReply, { kind: "error" }>): string {
   return `${reply.code} (HTTP ${reply.status}): ${reply.message}${reply.where}`;
 }
 
-/** Judges the czar's reply to `q`; `expected` is the reference's answer for `answer` queries. */
+/**
+ * Judges the czar's reply to `q`; `expected` is the reference's answer (for `answer` queries, and
+ * where one exists for `error` queries that got an answer, to say whether it was right).
+ */
 export function judgeReply(q: QueryFile, expected: Expected | null, reply: QueryReply): Outcome {
   if (reply.kind === "failed") return { status: "fail", reason: reply.detail };
   switch (q.expect) {
-    case "error":
-      return reply.kind === "error"
-        ? { status: "pass" }
-        : {
-            status: "fail",
-            reason: `expected an error (Qserv rejects this query), got ${reply.result.rows.length} rows`,
-          };
+    case "error": {
+      if (reply.kind === "error") return { status: "pass" };
+      const got = `expected an error (Qserv rejects this query), got ${reply.result.rows.length} rows`;
+      if (expected === null) return { status: "fail", reason: got };
+      const v = compare(q, expected, reply.result);
+      return {
+        status: "fail",
+        reason: `${got}: ${v.ok ? "the reference's answer" : `unlike the reference's: ${v.reason}`}`,
+      };
+    }
     case "qservOnly":
       return reply.kind === "answer"
         ? { status: "pass", note: "valid for Qserv but not plain SQL: answered, rows not checked" }
@@ -54,15 +72,7 @@ export function judgeReply(q: QueryFile, expected: Expected | null, reply: Query
     case "answer": {
       if (reply.kind === "error") return { status: "fail", reason: describeError(reply) };
       if (expected === null) return { status: "fail", reason: "no reference answer" };
-      const actual = expected.fieldsOnly ? fieldColumn(reply.result) : reply.result;
-      const v = compareResults(expected.result, actual, {
-        noheader: q.noheader,
-        sortresult: q.sortresult,
-        orderBy: expected.shape.orderBy,
-        orderKeys: expected.shape.orderKeys,
-        limit: expected.shape.limit,
-        candidates: expected.candidates,
-      });
+      const v = compare(q, expected, reply.result);
       const notes = [
         v.ok ? v.note : undefined,
         expected.override ? `reference restated: ${expected.override.why}` : undefined,
