@@ -8,7 +8,8 @@ import { exitOnSignals, int } from "./options.js";
 function workerSpec(v: string): { id: string; address: string } {
   const eq = v.indexOf("=");
   const [id, address] = eq < 0 ? [v, v] : [v.slice(0, eq), v.slice(eq + 1)];
-  if (!/^[^:\s]+:\d+$/.test(address)) throw new QservError("BAD_ARGUMENT", `--worker ${v}: expected HOST:PORT or ID=HOST:PORT`);
+  if (!/^[^:\s]+:\d+$/.test(address))
+    throw new QservError("BAD_ARGUMENT", `--worker ${v}: expected HOST:PORT or ID=HOST:PORT`);
   return { id, address };
 }
 

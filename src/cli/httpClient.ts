@@ -4,9 +4,16 @@ import { QservError } from "../common/errors.js";
 export async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
   let res: Response;
   try {
-    res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
   } catch (e) {
-    throw new QservError("UNAVAILABLE", `cannot reach the czar at ${url}: ${(e as Error).cause ?? (e as Error).message}`);
+    throw new QservError(
+      "UNAVAILABLE",
+      `cannot reach the czar at ${url}: ${(e as Error).cause ?? (e as Error).message}`,
+    );
   }
   const text = await res.text();
   let v: Record<string, unknown>;

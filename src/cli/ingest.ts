@@ -27,6 +27,8 @@ export function registerIngest(program: Command): void {
         table: json(o.table),
         files: files.map((f) => resolve(f)),
       });
-      process.stdout.write(`${r.table}: ${r.rows} rows in ${r.chunks} chunks (${((r.elapsedMs as number) / 1000).toFixed(1)} s)\n`);
+      process.stdout.write(
+        `${r.table}: ${r.rows} rows in ${r.chunks} chunks (${((r.elapsedMs as number) / 1000).toFixed(1)} s)\n`,
+      );
     });
 }

@@ -22,7 +22,17 @@ function table(a: Answer): string {
   const numeric = a.columns.map((c) => c.type === "INTEGER" || c.type === "REAL");
   const row = (r: string[], header = false) =>
     `| ${r.map((v, i) => (numeric[i] && !header ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join(" | ")} |`;
-  return [line, row(a.columns.map((c) => c.name), true), line, ...cells.map((r) => row(r)), line, ""].join("\n");
+  return [
+    line,
+    row(
+      a.columns.map((c) => c.name),
+      true,
+    ),
+    line,
+    ...cells.map((r) => row(r)),
+    line,
+    "",
+  ].join("\n");
 }
 
 function csvField(v: Cell): string {
@@ -32,7 +42,9 @@ function csvField(v: Cell): string {
 }
 
 function csv(a: Answer): string {
-  return [a.columns.map((c) => csvField(c.name)).join(","), ...a.rows.map((r) => r.map(csvField).join(",")), ""].join("\n");
+  return [a.columns.map((c) => csvField(c.name)).join(","), ...a.rows.map((r) => r.map(csvField).join(",")), ""].join(
+    "\n",
+  );
 }
 
 export function registerQuery(program: Command): void {
@@ -47,13 +59,18 @@ export function registerQuery(program: Command): void {
       if (!["table", "csv", "json"].includes(o.format)) {
         throw new QservError("BAD_ARGUMENT", `--format must be table, csv or json, got ${o.format}`);
       }
-      const a = (await postJson(`${czarUrl(o.czar)}/query`, { query: sql, database: o.database ?? "" })) as unknown as Answer;
+      const a = (await postJson(`${czarUrl(o.czar)}/query`, {
+        query: sql,
+        database: o.database ?? "",
+      })) as unknown as Answer;
       if (o.format === "json") process.stdout.write(`${JSON.stringify(a)}\n`);
       else if (o.format === "csv") process.stdout.write(csv(a));
       else {
         process.stdout.write(table(a));
         const n = a.rows.length;
-        process.stderr.write(`${n} row${n === 1 ? "" : "s"} in set (${(a.stats.elapsedMs / 1000).toFixed(2)} sec, ${a.stats.chunks} chunks)\n`);
+        process.stderr.write(
+          `${n} row${n === 1 ? "" : "s"} in set (${(a.stats.elapsedMs / 1000).toFixed(2)} sec, ${a.stats.chunks} chunks)\n`,
+        );
       }
     });
 }

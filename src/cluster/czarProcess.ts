@@ -7,7 +7,15 @@ export interface CzarProcess extends NodeProcess {
 
 /** Starts `mini-qserv czar --http-port 0` over the given workers ("HOST:PORT" or "ID=HOST:PORT"). */
 export async function startCzarProcess(dataDir: string, workers: string[], extra: string[] = []): Promise<CzarProcess> {
-  const args = ["czar", "--http-port", "0", "--data-dir", dataDir, ...workers.flatMap((w) => ["--worker", w]), ...extra];
+  const args = [
+    "czar",
+    "--http-port",
+    "0",
+    "--data-dir",
+    dataDir,
+    ...workers.flatMap((w) => ["--worker", w]),
+    ...extra,
+  ];
   const p = await startNodeProcess(args, "czar listening");
   return { ...p, url: `http://127.0.0.1:${p.ready.httpPort as number}` };
 }

@@ -9,7 +9,7 @@ import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
 import { planSelect } from "./plan/planner.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
-import type { Select, Statement } from "./sql/ast.js";
+import type { Select } from "./sql/ast.js";
 import { parseStatement } from "./sql/parser.js";
 import { printSqliteExpr } from "./sql/sqlitePrinter.js";
 import { mapExpr } from "./sql/walk.js";
@@ -131,7 +131,9 @@ export class Czar {
     });
     switch (stmt.kind) {
       case "select":
-        return stmt.from.length === 0 ? listing(this.local(stmt, session)) : this.select(sql, stmt, session, t0, signal);
+        return stmt.from.length === 0
+          ? listing(this.local(stmt, session))
+          : this.select(sql, stmt, session, t0, signal);
       case "showDatabases":
         return listing(showDatabases(this.o.catalog, stmt));
       case "showTables":
@@ -145,7 +147,8 @@ export class Czar {
         if (!this.kill(stmt.id)) throw new QservError("NOT_FOUND", `Unknown thread id: ${stmt.id}`);
         return listing({ columns: [], rows: [] });
       case "use":
-        if (this.o.catalog.database(stmt.db) === null) throw new QservError("BAD_QUERY", `Unknown database '${stmt.db}'`);
+        if (this.o.catalog.database(stmt.db) === null)
+          throw new QservError("BAD_QUERY", `Unknown database '${stmt.db}'`);
         session.database = stmt.db;
         return listing({ columns: [], rows: [] });
       case "set":
@@ -183,25 +186,36 @@ export class Czar {
           const v = SYSVARS[x.name.toLowerCase()];
           if (v === undefined) throw new QservError("BAD_QUERY", `Unknown system variable '${x.name}'`);
           if (v === null) return { kind: "null", pos: x.pos };
-          return typeof v === "string" ? { kind: "string", value: v, pos: x.pos } : { kind: "integer", text: String(v), pos: x.pos };
+          return typeof v === "string"
+            ? { kind: "string", value: v, pos: x.pos }
+            : { kind: "integer", text: String(v), pos: x.pos };
         }
         if (x.kind === "call" && x.args.length === 0) {
           const n = x.name.toUpperCase();
           if (n === "DATABASE" || n === "SCHEMA") {
-            return session.database === null ? { kind: "null", pos: x.pos } : { kind: "string", value: session.database, pos: x.pos };
+            return session.database === null
+              ? { kind: "null", pos: x.pos }
+              : { kind: "string", value: session.database, pos: x.pos };
           }
           if (n === "VERSION") return { kind: "string", value: VERSION, pos: x.pos };
-          if (n === "USER" || n === "CURRENT_USER") return { kind: "string", value: `${session.user ?? "qsmaster"}@localhost`, pos: x.pos };
+          if (n === "USER" || n === "CURRENT_USER")
+            return { kind: "string", value: `${session.user ?? "qsmaster"}@localhost`, pos: x.pos };
           if (n === "CONNECTION_ID") return { kind: "integer", text: "1", pos: x.pos };
         }
         return x;
       });
-      columns.push(it.alias ?? (it.expr.kind === "sysvar" ? `@@${it.expr.scope === null ? "" : `${it.expr.scope.toLowerCase()}.`}${it.expr.name}` : it.text));
+      columns.push(
+        it.alias ??
+          (it.expr.kind === "sysvar"
+            ? `@@${it.expr.scope === null ? "" : `${it.expr.scope.toLowerCase()}.`}${it.expr.name}`
+            : it.text),
+      );
       exprs.push(printSqliteExpr(e));
     }
     const db = scratchDb();
     try {
-      const limit = s.limit === null ? "" : ` LIMIT ${s.limit.count}${s.limit.offset === null ? "" : ` OFFSET ${s.limit.offset}`}`;
+      const limit =
+        s.limit === null ? "" : ` LIMIT ${s.limit.count}${s.limit.offset === null ? "" : ` OFFSET ${s.limit.offset}`}`;
       const where = s.where === null ? "" : ` WHERE ${printSqliteExpr(s.where)}`;
       return { columns, rows: selectRows(db, `SELECT ${exprs.join(", ")}${where}${limit}`) };
     } catch (e) {
@@ -212,7 +226,13 @@ export class Czar {
     }
   }
 
-  private async select(sql: string, stmt: Select, session: Session, t0: number, signal?: AbortSignal): Promise<QueryAnswer> {
+  private async select(
+    sql: string,
+    stmt: Select,
+    session: Session,
+    t0: number,
+    signal?: AbortSignal,
+  ): Promise<QueryAnswer> {
     const plan = planSelect(stmt, session.database, this.o.catalog);
     const id = this.nextId++;
     const controller = new AbortController();
@@ -235,7 +255,10 @@ export class Czar {
     const onAbort = () => cancel("query cancelled by the client");
     signal?.addEventListener("abort", onAbort, { once: true });
     const timeoutMs = this.o.queryTimeoutMs ?? 0;
-    const timer = timeoutMs > 0 ? setTimeout(() => cancel(`query ${id} exceeded its time limit of ${timeoutMs} ms`), timeoutMs) : null;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => cancel(`query ${id} exceeded its time limit of ${timeoutMs} ms`), timeoutMs)
+        : null;
     try {
       const { rows, stats } = await executePlan(plan, this.o.directory, {
         queryId: `q${id}`,
@@ -250,7 +273,11 @@ export class Czar {
       });
       const elapsedMs = performance.now() - t0;
       this.o.log?.info({ id, chunks: plan.jobs.length, rows: rows.length, ms: Math.round(elapsedMs) }, "query done");
-      return { columns: typesOf(plan.columns, rows), rows, stats: { chunks: stats.jobs, retries: stats.retries, elapsedMs } };
+      return {
+        columns: typesOf(plan.columns, rows),
+        rows,
+        stats: { chunks: stats.jobs, retries: stats.retries, elapsedMs },
+      };
     } catch (e) {
       if (why !== "") throw new QservError("CANCELLED", why);
       throw e;

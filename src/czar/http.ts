@@ -58,7 +58,10 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -78,7 +81,12 @@ async function query(r: HttpRoutes, body: Record<string, unknown>, signal: Abort
   return {
     columns: a.columns,
     rows: a.rows.map((row) => row.map(toJsonValue)),
-    stats: { chunks: a.stats.chunks, retries: a.stats.retries, rows: a.rows.length, elapsedMs: Math.round(a.stats.elapsedMs * 10) / 10 },
+    stats: {
+      chunks: a.stats.chunks,
+      retries: a.stats.retries,
+      rows: a.rows.length,
+      elapsedMs: Math.round(a.stats.elapsedMs * 10) / 10,
+    },
   };
 }
 

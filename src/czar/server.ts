@@ -97,7 +97,10 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     {
       czar,
       ingest: (body) =>
-        ingestTable({ meta, clients: (id) => dir.client(id), scratchDir: join(o.dataDir, "scratch"), replicas, log }, ingestRequest(body)),
+        ingestTable(
+          { meta, clients: (id) => dir.client(id), scratchDir: join(o.dataDir, "scratch"), replicas, log },
+          ingestRequest(body),
+        ),
       status: async () => {
         const workers = await Promise.all(
           meta.workers().map(async (w) => {

@@ -53,7 +53,8 @@ function describeType(mysqlType: string): { type: string; nullable: boolean; dfl
   const nullable = !/\bNOT\s+NULL\b/i.test(mysqlType);
   const d = /\bDEFAULT\s+('((?:[^']|'')*)'|\S+)/i.exec(mysqlType);
   let dflt: string | null = null;
-  if (d !== null) dflt = d[2] !== undefined ? d[2].replaceAll("''", "'") : d[1]!.toUpperCase() === "NULL" ? null : d[1]!;
+  if (d !== null)
+    dflt = d[2] !== undefined ? d[2].replaceAll("''", "'") : d[1]!.toUpperCase() === "NULL" ? null : d[1]!;
   return { type, nullable, dflt };
 }
 

@@ -186,11 +186,13 @@ export function registerMysqlCompat(db: Database.Database): void {
   db.function("mysql_signed", opts, (x: Arg, exact: Arg) => {
     if (x === null) return null;
     const v = castInteger(x, exact);
+    // biome-ignore lint/complexity/useMathMinMax: bigint operands (Math.max takes numbers)
     return v > I64_MAX ? I64_MAX : v < I64_MIN ? I64_MIN : v;
   });
   db.function("mysql_unsigned", opts, (x: Arg, exact: Arg) => {
     if (x === null) return null;
     const v = castInteger(x, exact);
+    // biome-ignore lint/complexity/useMathMinMax: bigint operands (Math.max takes numbers)
     return checkI64(v < 0n ? BigInt.asUintN(64, v < I64_MIN ? I64_MIN : v) : v, "CAST AS UNSIGNED");
   });
   db.function("mysql_decimal", opts, castDecimal);

@@ -14,7 +14,7 @@ import { isQservError } from "../../src/common/errors.js";
 import type { BinaryOp, Expr, Statement } from "../../src/czar/sql/ast.js";
 import { parseExpression, parseStatement } from "../../src/czar/sql/parser.js";
 import { printExpr, printMysql } from "../../src/czar/sql/printer.js";
-import { type QueryFile, queryFiles } from "../support/itestQueries.js";
+import { type QueryFile, queryFiles } from "../support/itest.js";
 import { SKIP_ITEST } from "../support/paths.js";
 
 // --- helpers ----------------------------------------------------------------------------------

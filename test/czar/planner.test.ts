@@ -12,8 +12,8 @@ import type { CzarCatalog, Key, TableMeta } from "../../src/czar/catalog.js";
 import { Czar } from "../../src/czar/czar.js";
 import type { WorkerDirectory } from "../../src/czar/exec/dispatch.js";
 import { planSelect } from "../../src/czar/plan/planner.js";
-import { parseStatement } from "../../src/czar/sql/parser.js";
 import type { Select } from "../../src/czar/sql/ast.js";
+import { parseStatement } from "../../src/czar/sql/parser.js";
 import { Chunker } from "../../src/sphere/chunker.js";
 import { BoxRegion, CircleRegion } from "../../src/sphere/regions.js";
 import { registerMysqlCompat } from "../../src/sqlite/mysqlCompat.js";
@@ -77,7 +77,9 @@ const ROWS = makeRows(3000);
 const COLS = objectCfg.schema.map((c) => c.name);
 
 function insert(db: Database.Database, table: string, rows: Row[]): void {
-  db.exec(`CREATE TABLE "${table}" (objectId INTEGER, ra REAL, decl REAL, mag REAL, band TEXT, chunkId INTEGER, subChunkId INTEGER)`);
+  db.exec(
+    `CREATE TABLE "${table}" (objectId INTEGER, ra REAL, decl REAL, mag REAL, band TEXT, chunkId INTEGER, subChunkId INTEGER)`,
+  );
   const ins = db.prepare(`INSERT INTO "${table}" VALUES (${COLS.map(() => "?").join(",")})`);
   db.transaction(() => {
     for (const r of rows) ins.run(r.objectId, r.ra, r.decl, r.mag, r.band, r.chunkId, r.subChunkId);
@@ -106,7 +108,8 @@ const catalog: CzarCatalog = {
   },
   lookupRange: (_db, _t, lo, loInc, hi, hiInc) => {
     const ok = (k: bigint) =>
-      (lo === null || (loInc ? k >= BigInt(lo) : k > BigInt(lo))) && (hi === null || (hiInc ? k <= BigInt(hi) : k < BigInt(hi)));
+      (lo === null || (loInc ? k >= BigInt(lo) : k > BigInt(lo))) &&
+      (hi === null || (hiInc ? k <= BigInt(hi) : k < BigInt(hi)));
     return [...new Set(ROWS.filter((r) => ok(r.objectId)).map((r) => r.chunkId))];
   },
 };
@@ -124,7 +127,6 @@ const asked: number[] = [];
 const directory: WorkerDirectory = {
   replicas: () => ["local"],
   client: () => ({
-    // biome-ignore lint/correctness/useYield: the generator yields below
     async *query(spec) {
       asked.push(spec.chunkId);
       const db = chunkDbs.get(spec.chunkId)!;
@@ -158,19 +160,31 @@ describe("planner: chunk sets", () => {
     const region = BoxRegion.of(20, -5, 25, 5);
     const want = CHUNKS.filter((c) => region.intersectsBox(chunker.chunkBounds(c)));
     assert.ok(want.length > 0 && want.length < CHUNKS.length);
-    assert.deepEqual(box.jobs.map((j) => j.chunkId), want);
+    assert.deepEqual(
+      box.jobs.map((j) => j.chunkId),
+      want,
+    );
     const circle = plan("SELECT COUNT(*) FROM Object WHERE scisql_s2PtInCircle(ra, decl, 30, 0, 2) = 1");
     const c = new CircleRegion(30, 0, 2);
-    assert.deepEqual(circle.jobs.map((j) => j.chunkId), CHUNKS.filter((id) => c.intersectsBox(chunker.chunkBounds(id))));
+    assert.deepEqual(
+      circle.jobs.map((j) => j.chunkId),
+      CHUNKS.filter((id) => c.intersectsBox(chunker.chunkBounds(id))),
+    );
   });
 
   test("director-key lookups visit the chunks of those keys only", () => {
     const r = ROWS[1234]!;
     const one = plan(`SELECT * FROM Object WHERE objectId = ${r.objectId}`);
-    assert.deepEqual(one.jobs.map((j) => j.chunkId), [r.chunkId]);
+    assert.deepEqual(
+      one.jobs.map((j) => j.chunkId),
+      [r.chunkId],
+    );
     const keys = [ROWS[5]!, ROWS[2500]!, ROWS[2999]!];
     const inList = plan(`SELECT mag FROM Object WHERE objectId IN (${keys.map((k) => k.objectId).join(",")})`);
-    assert.deepEqual(inList.jobs.map((j) => j.chunkId), [...new Set(keys.map((k) => k.chunkId))].sort((a, b) => a - b));
+    assert.deepEqual(
+      inList.jobs.map((j) => j.chunkId),
+      [...new Set(keys.map((k) => k.chunkId))].sort((a, b) => a - b),
+    );
     const none = plan("SELECT COUNT(*) FROM Object WHERE objectId = 42");
     assert.equal(none.jobs.length, 0);
     const both = plan(`SELECT * FROM Object WHERE objectId = ${r.objectId} AND qserv_areaspec_box(0, -89, 1, -88)`);
@@ -179,14 +193,20 @@ describe("planner: chunk sets", () => {
 
   test("no restrictor: every chunk; errors name the construct and position", () => {
     assert.equal(plan("SELECT AVG(mag) FROM Object").jobs.length, CHUNKS.length);
-    assert.throws(() => plan("SELECT nosuch FROM Object"), (e: Error & { code?: string; details?: { line?: number } }) => {
-      assert.equal(e.code, "BAD_QUERY");
-      assert.match(e.message, /Unknown column 'nosuch'/);
-      assert.equal(e.details?.line, 1);
-      return true;
-    });
+    assert.throws(
+      () => plan("SELECT nosuch FROM Object"),
+      (e: Error & { code?: string; details?: { line?: number } }) => {
+        assert.equal(e.code, "BAD_QUERY");
+        assert.match(e.message, /Unknown column 'nosuch'/);
+        assert.equal(e.details?.line, 1);
+        return true;
+      },
+    );
     assert.throws(() => plan("SELECT * FROM Nope"), /Table 'sky.Nope' doesn't exist/);
-    assert.throws(() => plan("SELECT * FROM Object a, Object b"), (e: { code?: string }) => e.code === "UNSUPPORTED");
+    assert.throws(
+      () => plan("SELECT * FROM Object a, Object b"),
+      (e: { code?: string }) => e.code === "UNSUPPORTED",
+    );
     assert.throws(
       () => plan("SELECT * FROM Object a, Object b WHERE scisql_angSep(a.ra, a.decl, b.ra, b.decl) < 2"),
       /near-neighbour distance of 2/,
@@ -207,7 +227,9 @@ describe("merger: answers equal a single database's", () => {
   });
 
   test("ORDER BY + LIMIT across chunks, DISTINCT, OFFSET, hidden sort columns", async () => {
-    const got = await czar.execute("SELECT objectId, mag FROM Object ORDER BY mag DESC, objectId LIMIT 7", { database: "sky" });
+    const got = await czar.execute("SELECT objectId, mag FROM Object ORDER BY mag DESC, objectId LIMIT 7", {
+      database: "sky",
+    });
     assert.equal(got.rows.length, 7);
     assert.ok(got.stats.chunks > 1);
     await check("SELECT objectId, mag FROM Object ORDER BY mag DESC, objectId LIMIT 7");
@@ -223,9 +245,12 @@ describe("merger: answers equal a single database's", () => {
   });
 
   test("result column names follow MySQL: alias, column name, else the expression text", async () => {
-    const got = await czar.execute("SELECT o.objectId, mag AS m, COUNT(*), scisql_fluxToAbMag(mag) FROM Object o GROUP BY o.objectId LIMIT 1", {
-      database: "sky",
-    });
+    const got = await czar.execute(
+      "SELECT o.objectId, mag AS m, COUNT(*), scisql_fluxToAbMag(mag) FROM Object o GROUP BY o.objectId LIMIT 1",
+      {
+        database: "sky",
+      },
+    );
     assert.deepEqual(
       got.columns.map((c) => c.name),
       ["objectId", "m", "COUNT(*)", "scisql_fluxToAbMag(mag)"],

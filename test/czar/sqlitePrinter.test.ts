@@ -19,7 +19,7 @@ import { printSqlite, printSqliteExpr, type SqlitePrintOptions } from "../../src
 import { registerMysqlCompat } from "../../src/sqlite/mysqlCompat.js";
 import { registerScisql, SCISQL_FUNCTIONS } from "../../src/sqlite/scisql.js";
 import { quoteIdent, sqliteType } from "../../src/sqlite/types.js";
-import { queryFiles } from "../support/itestQueries.js";
+import { queryFiles } from "../support/itest.js";
 import { ITEST, SKIP_ITEST } from "../support/paths.js";
 
 function newDb(): Database.Database {

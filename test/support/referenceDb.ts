@@ -8,6 +8,7 @@ import { registerMysqlCompat } from "../../src/sqlite/mysqlCompat.js";
 import { RowInserter } from "../../src/sqlite/rowInserter.js";
 import { registerScisql } from "../../src/sqlite/scisql.js";
 import { quoteIdent, sqliteType } from "../../src/sqlite/types.js";
+import { type CaseData, tableDialect } from "./itestData.js";
 import { referenceLocate } from "./referenceChunker.js";
 
 /** One in-memory SQLite database with the scisql functions: what distributed answers are checked against. */
@@ -20,8 +21,8 @@ export function referenceDb(): Database.Database {
 
 /**
  * Loads a catalog file (plain or .gz) into table `t.table` with every column of the config; for a
- * partitioned table chunkId/subChunkId come from the test's own chunker transcription, at the
- * row's position columns.
+ * partitioned table with position columns chunkId/subChunkId come from the test's own chunker
+ * transcription, at the row's position (a match table has none: they stay NULL).
  */
 export function loadReference(
   db: Database.Database,
@@ -37,7 +38,7 @@ export function loadReference(
   const columns = inputColumns(t).map((c) => ({ name: c.name, mysqlType: c.type }));
   const ins = new RowInserter(db, t.table, columns, dialect, file);
   db.transaction(() => ins.feed(text, true))();
-  if (t.isPartitioned) {
+  if (t.isPartitioned && t.longitudeKey !== "" && t.latitudeKey !== "") {
     const where = (ra: number, dec: number) => referenceLocate(stripes.numStripes, stripes.numSubStripes, ra, dec);
     db.function("ref_chunk", (ra: number, dec: number) => where(ra, dec).chunkId);
     db.function("ref_sub_chunk", (ra: number, dec: number) => where(ra, dec).subChunkId);
@@ -48,4 +49,20 @@ export function loadReference(
     );
   }
   return ins.rows;
+}
+
+/** One case's reference: every table whose data file exists, loaded; the others listed as absent. */
+export function loadReferenceCase(data: CaseData): {
+  db: Database.Database;
+  rows: Map<string, number>;
+  absent: string[];
+} {
+  const db = referenceDb();
+  const rows = new Map<string, number>();
+  const absent: string[] = [];
+  for (const t of data.tables) {
+    if (t.file === null) absent.push(t.config.table);
+    else rows.set(t.config.table, loadReference(db, t.file, t.config, tableDialect(t.json, t.file), data.database));
+  }
+  return { db, rows, absent };
 }

@@ -116,7 +116,13 @@ export function expandStars(s: Select, bindings: readonly Binding[]): SelectItem
       cols = b.columns.map((name) => ({ binding: b, name }));
     }
     for (const c of cols) {
-      out.push({ kind: "expr", expr: { ...column(c.binding.name, c.name), pos: it.pos }, alias: null, text: c.name, pos: it.pos });
+      out.push({
+        kind: "expr",
+        expr: { ...column(c.binding.name, c.name), pos: it.pos },
+        alias: null,
+        text: c.name,
+        pos: it.pos,
+      });
     }
   }
   return out;

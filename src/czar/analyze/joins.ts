@@ -29,7 +29,12 @@ function isKey(b: Binding, col: string): boolean {
 }
 
 /** Pairs of bindings equated on their director keys, from WHERE, ON and USING. */
-function keyEqualities(s: Select, where: Expr | null, bindings: readonly Binding[], db: string): Array<[Binding, Binding]> {
+function keyEqualities(
+  s: Select,
+  where: Expr | null,
+  bindings: readonly Binding[],
+  db: string,
+): Array<[Binding, Binding]> {
   const out: Array<[Binding, Binding]> = [];
   const fromEq = (e: Expr): void => {
     for (const t of conjuncts(e)) {
@@ -60,7 +65,13 @@ function keyEqualities(s: Select, where: Expr | null, bindings: readonly Binding
 }
 
 /** `scisql_angSep(a.lon, a.lat, b.lon, b.lat) < r` (or `<=`, or reversed) between two bindings: r. */
-function angSepLimit(where: Expr | null, a: Binding, b: Binding, bindings: readonly Binding[], db: string): number | null {
+function angSepLimit(
+  where: Expr | null,
+  a: Binding,
+  b: Binding,
+  bindings: readonly Binding[],
+  db: string,
+): number | null {
   let best: number | null = null;
   for (const t of conjuncts(where)) {
     if (t.kind !== "binary") continue;

@@ -18,7 +18,13 @@ export interface RegionRestrictor {
 /** One director-key condition: a key list or a range. */
 export type KeyPredicate =
   | { kind: "keys"; keys: Key[] }
-  | { kind: "range"; lo: bigint | number | null; loInclusive: boolean; hi: bigint | number | null; hiInclusive: boolean };
+  | {
+      kind: "range";
+      lo: bigint | number | null;
+      loInclusive: boolean;
+      hi: bigint | number | null;
+      hiInclusive: boolean;
+    };
 
 /** A WHERE term on `binding`'s director key: rows satisfy one of the alternatives. */
 export interface KeyRestrictor {
@@ -86,10 +92,14 @@ function areaspecRegion(c: Call, kind: RegionKind): Region {
   const params = c.args.map((a) => {
     const v = numberOf(a);
     if (v === null) {
-      throw new QservError("BAD_QUERY", `${c.name}: parameters must be numeric literals (line ${a.pos.line}, column ${a.pos.column})`, {
-        line: a.pos.line,
-        column: a.pos.column,
-      });
+      throw new QservError(
+        "BAD_QUERY",
+        `${c.name}: parameters must be numeric literals (line ${a.pos.line}, column ${a.pos.column})`,
+        {
+          line: a.pos.line,
+          column: a.pos.column,
+        },
+      );
     }
     return v;
   });
@@ -175,7 +185,8 @@ function keyPredicate(e: Expr, bindings: readonly Binding[], db: string): { b: B
     if (b === null || k === null) return null;
     if (op === "=") return { b, p: { kind: "keys", keys: [k] } };
     if (typeof k === "string") return null;
-    if (op === "<" || op === "<=") return { b, p: { kind: "range", lo: null, loInclusive: false, hi: k, hiInclusive: op === "<=" } };
+    if (op === "<" || op === "<=")
+      return { b, p: { kind: "range", lo: null, loInclusive: false, hi: k, hiInclusive: op === "<=" } };
     return { b, p: { kind: "range", lo: k, loInclusive: op === ">=", hi: null, hiInclusive: false } };
   }
   return null;

@@ -87,7 +87,9 @@ export async function dispatch(
       const rows: Value[][] = [];
       try {
         const spec = { queryId: o.queryId, database, chunkId: job.chunkId, subChunkIds: job.subChunkIds, sql: job.sql };
-        for await (const ev of dir.client(address).query(spec, { signal: stop.signal, timeoutMs: o.attemptTimeoutMs })) {
+        for await (const ev of dir
+          .client(address)
+          .query(spec, { signal: stop.signal, timeoutMs: o.attemptTimeoutMs })) {
           if (ev.kind === "rows") for (const r of ev.rows) rows.push(r);
         }
       } catch (e) {

@@ -28,5 +28,9 @@ export function insertRows(db: Database.Database, table: string, ncols: number, 
 
 /** Every row of a SELECT, integers as bigint (exact), blobs as Buffers. */
 export function selectRows(db: Database.Database, sql: string, params: unknown[] = []): Value[][] {
-  return db.prepare(sql).raw(true).safeIntegers(true).all(...params) as Value[][];
+  return db
+    .prepare(sql)
+    .raw(true)
+    .safeIntegers(true)
+    .all(...params) as Value[][];
 }

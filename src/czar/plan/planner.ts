@@ -83,28 +83,37 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
 
   if (shape.kind === "replicated") {
     const sql = printSqlite(s, { isText, table: (t) => `${quoteIdent(t.name)} AS ${alias(t)}` });
-    return { database: db, columns, jobs: [{ chunkId: -1, subChunkIds: [], sql }], merge: CONCAT_ALL, shape: shape.kind };
+    return {
+      database: db,
+      columns,
+      jobs: [{ chunkId: -1, subChunkIds: [], sql }],
+      merge: CONCAT_ALL,
+      shape: shape.kind,
+    };
   }
 
   const partitioned = bindings.filter((b) => b.meta.kind !== "replicated");
   const restricted = shape.kind === "nearNeighbor" ? [shape.home] : partitioned;
   const chunks = chunkSet(cat, db, partitioned, restricted, restr.regions, restr.keys);
-  const tableText = (chunkId: number) => (t: TableRef): string => {
-    const b = byRef.get(t)!;
-    const name = b.meta.name;
-    if (b.meta.kind === "replicated") return `${quoteIdent(name)} AS ${alias(t)}`;
-    if (shape.kind !== "nearNeighbor") return `${quoteIdent(`${name}_${chunkId}`)} AS ${alias(t)}`;
-    const sub = quoteIdent(`${name}_${chunkId}_{SUBCHUNK}`);
-    if (b === shape.home) return `${sub} AS ${alias(t)}`;
-    const over = quoteIdent(`${name}FullOverlap_${chunkId}_{SUBCHUNK}`);
-    return `(SELECT * FROM ${sub} UNION ALL SELECT * FROM ${over}) AS ${alias(t)}`;
-  };
+  const tableText =
+    (chunkId: number) =>
+    (t: TableRef): string => {
+      const b = byRef.get(t)!;
+      const name = b.meta.name;
+      if (b.meta.kind === "replicated") return `${quoteIdent(name)} AS ${alias(t)}`;
+      if (shape.kind !== "nearNeighbor") return `${quoteIdent(`${name}_${chunkId}`)} AS ${alias(t)}`;
+      const sub = quoteIdent(`${name}_${chunkId}_{SUBCHUNK}`);
+      if (b === shape.home) return `${sub} AS ${alias(t)}`;
+      const over = quoteIdent(`${name}FullOverlap_${chunkId}_{SUBCHUNK}`);
+      return `(SELECT * FROM ${sub} UNION ALL SELECT * FROM ${over}) AS ${alias(t)}`;
+    };
   const subChunks = (chunkId: number): number[] => {
     if (shape.kind !== "nearNeighbor") return [];
     const chunker = chunkerOf(cat, db);
     let ids = chunker.subChunksOf(chunkId);
     for (const r of restr.regions) {
-      if (r.binding === shape.home) ids = ids.filter((sc) => r.region.intersectsBox(chunker.subChunkBounds(chunkId, sc)));
+      if (r.binding === shape.home)
+        ids = ids.filter((sc) => r.region.intersectsBox(chunker.subChunkBounds(chunkId, sc)));
     }
     return ids;
   };
@@ -113,7 +122,13 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   if (chunks.length === 1 && shape.kind === "chunk") {
     const id = chunks[0]!;
     const sql = printSqlite(s, { isText, table: tableText(id) });
-    return { database: db, columns, jobs: [{ chunkId: id, subChunkIds: [], sql }], merge: CONCAT_ALL, shape: shape.kind };
+    return {
+      database: db,
+      columns,
+      jobs: [{ chunkId: id, subChunkIds: [], sql }],
+      merge: CONCAT_ALL,
+      shape: shape.kind,
+    };
   }
   const split = splitSelect(s);
   const cs = chunkSelect(s, split.chunk);
@@ -131,4 +146,3 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
 }
 
 const CONCAT_ALL: MergeStep = { kind: "concat", limit: null, offset: 0 };
-

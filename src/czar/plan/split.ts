@@ -155,7 +155,8 @@ export function splitSelect(s: Select): Split {
     if (!SPLITTABLE.has(name)) throw unsupported(`the aggregate ${e.name}() over several chunks`, e.pos);
     const arg = e.args[0];
     if (e.distinct && name !== "MIN" && name !== "MAX") {
-      if (arg === undefined || e.args.length !== 1) throw unsupported(`${e.name}(DISTINCT ...) of several expressions`, e.pos);
+      if (arg === undefined || e.args.length !== 1)
+        throw unsupported(`${e.name}(DISTINCT ...) of several expressions`, e.pos);
       distinctArgs.push(arg);
       return { ...e, args: [cols.add(arg)] };
     }

@@ -1,0 +1,39 @@
+/**
+ * `npm run conformance [-- --case case01 ... --workers N --verbose]`: runs Qserv's itest suite
+ * against a mini-qserv cluster; one line per failure, then the totals. Exit code 1 on any failure.
+ */
+import { parseArgs } from "node:util";
+import { SKIP_ITEST } from "../support/paths.js";
+import { runConformance } from "./runner.js";
+
+const { values } = parseArgs({
+  options: {
+    case: { type: "string", multiple: true },
+    workers: { type: "string", default: "3" },
+    verbose: { type: "boolean", default: false },
+  },
+});
+const workers = Number(values.workers);
+if (!Number.isInteger(workers) || workers < 1) {
+  console.error(`--workers must be a positive integer, got ${values.workers}`);
+  process.exit(2);
+}
+if (SKIP_ITEST) {
+  console.error(SKIP_ITEST);
+  process.exit(2);
+}
+try {
+  const s = await runConformance({
+    cases: values.case,
+    workers,
+    via: "http",
+    verbose: values.verbose,
+    log: console.log,
+  });
+  if (values.verbose) for (const n of s.notes) console.log(`NOTE ${n.case} ${n.file}: ${n.reason}`);
+  console.log(`${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`);
+  process.exit(s.failed > 0 ? 1 : 0);
+} catch (e) {
+  console.error(`conformance: ${(e as Error).message}`);
+  process.exit(1);
+}
