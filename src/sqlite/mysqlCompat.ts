@@ -24,6 +24,7 @@ import {
   text,
   toDouble,
   toSmallInt,
+  unsignedResult,
 } from "./mysqlNumbers.js";
 
 type NonNull = Exclude<Arg, null>;
@@ -40,9 +41,9 @@ function toU64(op: string, v: NonNull): bigint {
 }
 
 function bitOp(op: string, f: (a: bigint, b: bigint) => bigint) {
-  return (a: Arg, b: Arg): bigint | null => {
+  return (a: Arg, b: Arg): bigint | number | null => {
     if (a === null || b === null) return null;
-    return checkI64(f(toU64(op, a), toU64(op, b)), `MySQL's ${op}`);
+    return unsignedResult(f(toU64(op, a), toU64(op, b)));
   };
 }
 
@@ -180,7 +181,7 @@ export function registerMysqlCompat(db: Database.Database): void {
     opts,
     bitOp(">>", (a, b) => (b >= 64n ? 0n : a >> b)),
   );
-  db.function("mysql_bitnot", opts, (a: Arg) => (a === null ? null : checkI64(~toU64("~", a) & U64, "MySQL's ~")));
+  db.function("mysql_bitnot", opts, (a: Arg) => (a === null ? null : unsignedResult(~toU64("~", a) & U64)));
   db.function("mysql_round", opts, rounder(false));
   db.function("mysql_truncate", opts, rounder(true));
   db.function("mysql_signed", opts, (x: Arg, exact: Arg) => {

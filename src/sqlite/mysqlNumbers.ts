@@ -118,6 +118,14 @@ export function roundInteger(v: bigint, scale: number, truncate: boolean, what: 
   return checkI64(r.m * pow10(r.e), what);
 }
 
+/**
+ * A MySQL unsigned 64-bit result (bit operations): exact when SQLite's signed integers hold it,
+ * else the nearest REAL, so that comparisons such as `-1 << 1 = 2` still decide as in MySQL.
+ */
+export function unsignedResult(v: bigint): bigint | number {
+  return v > I64_MAX ? Number(v) : v;
+}
+
 /** `v` if SQLite can hold it; else an UNSUPPORTED error naming the MySQL operation. */
 export function checkI64(v: bigint, what: string): bigint {
   if (v < I64_MIN || v > I64_MAX) {

@@ -58,10 +58,9 @@ export function judgeReply(q: QueryFile, expected: Expected | null, reply: Query
       const got = `expected an error (Qserv rejects this query), got ${reply.result.rows.length} rows`;
       if (expected === null) return { status: "fail", reason: got };
       const v = compare(q, expected, reply.result);
-      return {
-        status: "fail",
-        reason: `${got}: ${v.ok ? "the reference's answer" : `unlike the reference's: ${v.reason}`}`,
-      };
+      // Old Qserv rejected some queries for its own limits; the right answer is no failure.
+      if (v.ok) return { status: "pass", note: `${got}, equal to the reference's answer` };
+      return { status: "fail", reason: `${got}, unlike the reference's: ${v.reason}` };
     }
     case "qservOnly":
       return reply.kind === "answer"

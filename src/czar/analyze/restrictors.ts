@@ -114,17 +114,25 @@ function areaspecRegion(c: Call, kind: RegionKind): Region {
   }
 }
 
-/** The binding a qserv_areaspec_* restricts: the first director table, else the first partitioned one. */
-function areaspecTarget(bindings: readonly Binding[], c: Call): Binding {
-  const b =
-    bindings.find((x) => x.meta.kind === "director") ?? bindings.find((x) => x.meta.kind !== "replicated") ?? null;
-  if (b === null) {
-    throw new QservError("BAD_QUERY", `${c.name} needs a partitioned table in FROM (line ${c.pos.line})`, {
-      line: c.pos.line,
-      column: c.pos.column,
-    });
+/**
+ * The bindings a qserv_areaspec_* restricts: as in Qserv, every partitioned table of FROM that
+ * has a position (a near-neighbour query restricts both sides).
+ */
+function areaspecTargets(bindings: readonly Binding[], c: Call): Binding[] {
+  const out = bindings.filter(
+    (x) => x.meta.kind !== "replicated" && x.meta.config.longitudeKey !== "" && x.meta.config.latitudeKey !== "",
+  );
+  if (out.length === 0) {
+    throw new QservError(
+      "BAD_QUERY",
+      `${c.name} needs a partitioned table with a position in FROM (line ${c.pos.line})`,
+      {
+        line: c.pos.line,
+        column: c.pos.column,
+      },
+    );
   }
-  return b;
+  return out;
 }
 
 /** A scisql_s2PtIn* term on a binding's own partitioning position, as a region restrictor. */
@@ -211,12 +219,13 @@ export function extractRestrictors(where: Expr | null, bindings: readonly Bindin
     const kind = c === null ? undefined : AREASPEC[c.name.toLowerCase()];
     if (c !== null && kind !== undefined) {
       if (++areaspecs > 1) throw unsupported("more than one qserv_areaspec_* restrictor", c.pos);
-      const b = areaspecTarget(bindings, c);
       const region = areaspecRegion(c, kind);
-      regions.push({ binding: b, region });
-      const cfg = b.meta.config;
-      const args = [column(b.name, cfg.longitudeKey), column(b.name, cfg.latitudeKey), ...c.args];
-      terms.push(binary("=", call(SCISQL_OF[kind], args, c.pos), integer(1)));
+      for (const b of areaspecTargets(bindings, c)) {
+        regions.push({ binding: b, region });
+        const cfg = b.meta.config;
+        const args = [column(b.name, cfg.longitudeKey), column(b.name, cfg.latitudeKey), ...c.args];
+        terms.push(binary("=", call(SCISQL_OF[kind], args, c.pos), integer(1)));
+      }
       continue;
     }
     visit(term, (x) => {
