@@ -15,7 +15,12 @@ export type JoinShape =
   | { kind: "replicated" }
   | { kind: "chunk" }
   /** `home` rows come from a sub-chunk, `other` rows from the same sub-chunk and its overlap. */
-  | { kind: "nearNeighbor"; home: Binding; other: Binding; distance: number };
+  | { kind: "nearNeighbor"; home: Binding; other: Binding; distance: number }
+  /**
+   * Partitioned tables of different directors (e.g. through a match table) that no chunk holds
+   * together: each table's rows (filtered) are gathered on the czar, which runs the query.
+   */
+  | { kind: "gather" };
 
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
@@ -140,6 +145,7 @@ export function joinShape(
     const home = restricted(b) && !restricted(a) ? b : a;
     return { kind: "nearNeighbor", home, other: home === a ? b : a, distance };
   }
+  if (new Set(parts.map((p) => p.meta.name)).size === parts.length) return { kind: "gather" };
   const names = parts.map((p) => p.name).join(", ");
   throw unsupported(
     `a join of partitioned tables (${names}) that is not on their director key (give equalities such as a.${a.meta.config.directorKey} = b.${b.meta.config.directorKey})`,

@@ -77,13 +77,46 @@ async function merge(
     });
     return { rows: selectRows(db, step.sql), stats };
   } catch (e) {
-    if (e instanceof Error && !(e instanceof QservError) && "code" in e) {
-      throw new QservError("SQL_ERROR", `merge query failed: ${e.message}`);
-    }
-    throw e;
+    throw asSqlError(e);
   } finally {
     db.close();
   }
+}
+
+async function gather(
+  plan: Plan,
+  step: Extract<MergeStep, { kind: "gather" }>,
+  dir: WorkerDirectory,
+  o: ExecuteOptions,
+): Promise<{ rows: Value[][]; stats: DispatchStats }> {
+  const db = scratchDb();
+  const stats: DispatchStats = { jobs: 0, retries: 0 };
+  try {
+    const guard = new SizeGuard(o.maxResultBytes);
+    for (const t of step.tables) {
+      createScratchTable(db, t.name, t.columns);
+      const s = await dispatch(plan.database, t.jobs, dir, o, (rows) => {
+        guard.add(rows);
+        insertRows(db, t.name, t.columns.length, rows);
+        return true;
+      });
+      stats.jobs += s.jobs;
+      stats.retries += s.retries;
+    }
+    return { rows: selectRows(db, step.sql), stats };
+  } catch (e) {
+    throw asSqlError(e);
+  } finally {
+    db.close();
+  }
+}
+
+/** SQLite's own errors (from the czar's scratch database) as SQL_ERROR. */
+function asSqlError(e: unknown): unknown {
+  if (e instanceof Error && !(e instanceof QservError) && "code" in e) {
+    return new QservError("SQL_ERROR", `merge query failed: ${e.message}`);
+  }
+  return e;
 }
 
 export function executePlan(
@@ -91,5 +124,12 @@ export function executePlan(
   dir: WorkerDirectory,
   o: ExecuteOptions,
 ): Promise<{ rows: Value[][]; stats: DispatchStats }> {
-  return plan.merge.kind === "concat" ? concat(plan, plan.merge, dir, o) : merge(plan, plan.merge, dir, o);
+  switch (plan.merge.kind) {
+    case "concat":
+      return concat(plan, plan.merge, dir, o);
+    case "merge":
+      return merge(plan, plan.merge, dir, o);
+    case "gather":
+      return gather(plan, plan.merge, dir, o);
+  }
 }

@@ -3,13 +3,14 @@ import { QservError } from "../../common/errors.js";
 import { quoteIdent } from "../../sqlite/types.js";
 import { type Binding, bindTables, candidates, checkColumns, expandStars } from "../analyze/bindings.js";
 import { type JoinShape, joinShape } from "../analyze/joins.js";
-import { extractRestrictors } from "../analyze/restrictors.js";
+import { extractRestrictors, type Restrictors } from "../analyze/restrictors.js";
 import type { CzarCatalog } from "../catalog.js";
-import type { ColumnRef, Select, TableRef } from "../sql/ast.js";
+import type { ColumnRef, Expr, FromItem, Select, TableRef } from "../sql/ast.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
+import { andAll, column, conjuncts, selectExprs, visit } from "../sql/walk.js";
 
 import { chunkerOf, chunkSet } from "./chunks.js";
-import { type ChunkQuery, resolveAliases, splitSelect } from "./split.js";
+import { type ChunkQuery, isAggregateCall, resolveAliases, splitSelect } from "./split.js";
 
 /** One unit of work: a query against one chunk (-1: the replicated tables) of a worker. */
 export interface Job {
@@ -23,7 +24,16 @@ export type MergeStep =
   /** The jobs' rows are the answer; skip `offset` rows, stop after `limit`. */
   | { kind: "concat"; limit: number | null; offset: number }
   /** The jobs' rows (columns c0..c<ncols-1>) go into MERGE_TABLE; `sql` computes the answer. */
-  | { kind: "merge"; ncols: number; sql: string };
+  | { kind: "merge"; ncols: number; sql: string }
+  /** Each table's rows are gathered into a czar table; `sql` runs the whole query over them. */
+  | { kind: "gather"; tables: GatherTable[]; sql: string };
+
+/** One FROM table's rows, fetched by `jobs` into the czar table `name` (columns as named). */
+export interface GatherTable {
+  name: string;
+  columns: string[];
+  jobs: Job[];
+}
 
 export interface Plan {
   database: string;
@@ -92,6 +102,8 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
     };
   }
 
+  if (shape.kind === "gather") return planGather(s, db, bindings, restr, cat, columns, isText);
+
   const partitioned = bindings.filter((b) => b.meta.kind !== "replicated");
   const restricted = shape.kind === "nearNeighbor" ? [shape.home] : partitioned;
   const chunks = chunkSet(cat, db, partitioned, restricted, restr.regions, restr.keys);
@@ -146,3 +158,77 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
 }
 
 const CONCAT_ALL: MergeStep = { kind: "concat", limit: null, offset: 0 };
+
+/**
+ * The gather plan: every table's referenced columns, filtered by the WHERE terms that concern it
+ * alone (not with outer joins, where that could change which rows pair), fetched from its chunks
+ * (narrowed by its own restrictors) into czar tables; the whole query then runs on the czar.
+ */
+function planGather(
+  s: Select,
+  db: string,
+  bindings: readonly Binding[],
+  restr: Restrictors,
+  cat: CzarCatalog,
+  columns: string[],
+  isText: (c: ColumnRef) => boolean,
+): Plan {
+  const used = new Map<Binding, Set<string>>(bindings.map((b) => [b, new Set<string>()]));
+  for (const e of selectExprs(s)) {
+    visit(e, (x) => {
+      if (x.kind !== "column") return;
+      for (const b of candidates(bindings, x, db)) {
+        used.get(b)!.add(b.columns.find((c) => c.toLowerCase() === x.name.toLowerCase())!);
+      }
+    });
+  }
+  const outer = (f: FromItem): boolean =>
+    f.kind === "join" && (f.type !== "INNER" && f.type !== "CROSS" ? true : outer(f.left) || outer(f.right));
+  const pushable = !s.from.some(outer);
+  const onlyOn = (term: Expr, b: Binding): boolean => {
+    let ok = true;
+    visit(term, (x) => {
+      if (x.kind === "column")
+        ok &&= candidates(bindings, x, db).every((c) => c === b) && candidates(bindings, x, db).length > 0;
+      if (isAggregateCall(x)) ok = false;
+    });
+    return ok;
+  };
+  const tables: GatherTable[] = bindings.map((b, i) => {
+    const cols = [...used.get(b)!];
+    if (cols.length === 0) cols.push(b.columns[0]!);
+    const filters = pushable ? conjuncts(s.where).filter((t) => onlyOn(t, b)) : [];
+    const from: TableRef = { kind: "table", db: null, name: b.meta.name, alias: b.name, pos: s.pos };
+    const fetch: Select = {
+      kind: "select",
+      distinct: false,
+      items: cols.map((c) => ({ kind: "expr", expr: column(b.name, c), alias: null, text: c, pos: s.pos })),
+      from: [from],
+      where: andAll(filters),
+      groupBy: [],
+      having: null,
+      orderBy: [],
+      limit: null,
+      pos: s.pos,
+    };
+    const chunkIds = b.meta.kind === "replicated" ? [-1] : chunkSet(cat, db, [b], [b], restr.regions, restr.keys);
+    const jobs = chunkIds.map((id) => ({
+      chunkId: id,
+      subChunkIds: [],
+      sql: printSqlite(fetch, {
+        isText,
+        table: (t) => `${quoteIdent(id < 0 ? t.name : `${t.name}_${id}`)} AS ${quoteIdent(t.alias ?? t.name)}`,
+      }),
+    }));
+    return { name: `g${i}`, columns: cols, jobs };
+  });
+  const byRef = new Map<TableRef, number>(bindings.map((b, i) => [b.ref, i]));
+  const sql = printSqlite(s, { isText, table: (t) => `"g${byRef.get(t)}" AS ${quoteIdent(t.alias ?? t.name)}` });
+  return {
+    database: db,
+    columns,
+    jobs: tables.flatMap((t) => t.jobs),
+    merge: { kind: "gather", tables, sql },
+    shape: "gather",
+  };
+}
