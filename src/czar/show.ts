@@ -1,6 +1,7 @@
 /** SHOW DATABASES / TABLES / COLUMNS and DESCRIBE, answered from the czar's metadata. */
 import { QservError } from "../common/errors.js";
 import type { Value } from "../common/rowCodec.js";
+import { quoteIdent } from "../sqlite/types.js";
 import type { CzarCatalog } from "./catalog.js";
 import { createScratchTable, insertRows, scratchDb, selectRows } from "./exec/scratch.js";
 import type { Describe, ShowColumns, ShowDatabases, ShowFilter, ShowTables } from "./sql/ast.js";
@@ -20,7 +21,7 @@ function filtered(l: Listing, f: ShowFilter | null): Listing {
     insertRows(db, "t", l.columns.length, l.rows);
     const rows =
       f.kind === "like"
-        ? selectRows(db, `SELECT * FROM t WHERE "${l.columns[0]}" LIKE ?`, [f.pattern])
+        ? selectRows(db, `SELECT * FROM t WHERE ${quoteIdent(l.columns[0]!)} LIKE ?`, [f.pattern])
         : selectRows(db, `SELECT * FROM t WHERE ${printSqliteExpr(f.expr)}`);
     return { columns: l.columns, rows };
   } catch (e) {

@@ -2,12 +2,11 @@ import type Database from "better-sqlite3";
 import { QservError } from "../common/errors.js";
 import {
   angSep,
-  BoxRegion,
-  CircleRegion,
-  ConvexPolygonRegion,
-  EllipseRegion,
   normalize,
+  REGION_ARITY,
   type Region,
+  type RegionKind,
+  regionOf,
   vectorAngle,
 } from "../sphere/index.js";
 
@@ -126,14 +125,16 @@ export function registerScisql(db: Database.Database): void {
     }
     throw new QservError("BAD_ARGUMENT", "scisql_angSep takes 4 (ra, dec, ra, dec) or 6 (two vectors) arguments");
   });
-  const regions: Array<[string, number | null, (p: number[]) => Region]> = [
-    ["scisql_s2PtInBox", 6, (p) => BoxRegion.of(...(p as [number, number, number, number]))],
-    ["scisql_s2PtInCircle", 5, (p) => new CircleRegion(...(p as [number, number, number]))],
-    ["scisql_s2PtInEllipse", 7, (p) => new EllipseRegion(...(p as [number, number, number, number, number]))],
-    ["scisql_s2PtInCPoly", null, (p) => new ConvexPolygonRegion(p)],
+  const regions: Array<[string, RegionKind]> = [
+    ["scisql_s2PtInBox", "box"],
+    ["scisql_s2PtInCircle", "circle"],
+    ["scisql_s2PtInEllipse", "ellipse"],
+    ["scisql_s2PtInCPoly", "polygon"],
   ];
-  for (const [name, arity, make] of regions) {
-    db.function(name, { ...det, varargs: true }, pointIn(name, arity, new RegionCache(make)));
+  for (const [name, kind] of regions) {
+    const n = REGION_ARITY[kind];
+    const arity = n === null ? null : n + 2; // the point, then the region's parameters
+    db.function(name, { ...det, varargs: true }, pointIn(name, arity, new RegionCache((p) => regionOf(kind, p))));
   }
   db.function("scisql_fluxToAbMag", det, (f: Arg) => {
     const flux = num("scisql_fluxToAbMag", f);

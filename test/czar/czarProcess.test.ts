@@ -144,5 +144,12 @@ describe("czar process over three workers (case01)", { skip: SKIP_ITEST }, () =>
       t.rows.map((r) => r[0]),
       ["Filter", "Object", "Source"],
     );
+    const d = await got("DESCRIBE Filter");
+    const cfg = loadTableConfig(join(DATA, "ingest", "Filter.json"));
+    assert.deepEqual(
+      d.rows.map((r) => [r[0], r[2]]),
+      cfg.schema.map((c) => [c.name, /NOT NULL/i.test(c.type) ? "NO" : "YES"]),
+    );
+    assert.deepEqual((await got("SHOW DATABASES")).rows, [["qcase01"]]);
   });
 });
