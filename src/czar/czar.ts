@@ -104,10 +104,6 @@ export class Czar {
 
   constructor(private readonly o: CzarOptions) {}
 
-  get catalog(): CzarCatalog {
-    return this.o.catalog;
-  }
-
   processes(): ProcessInfo[] {
     return [...this.running.values()];
   }

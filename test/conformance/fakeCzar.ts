@@ -6,9 +6,9 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type Database from "better-sqlite3";
-import { parseDatabaseConfig, parseTableConfig } from "../../src/common/ingestConfig.js";
+import { parseDatabaseConfig, parseTableConfig, tableDialect } from "../../src/common/ingestConfig.js";
 import { type QueryFile, queryFiles } from "../support/itest.js";
-import { caseData, tableDialect } from "../support/itestData.js";
+import { caseData } from "../support/itestData.js";
 import { loadReference, referenceDb } from "../support/referenceDb.js";
 import { expectedAnswer } from "./expected.js";
 import type { SystemUnderTest } from "./runner.js";
@@ -49,7 +49,7 @@ export async function startFakeCzar(opts: FakeCzarOptions = {}): Promise<SystemU
         return { status: 409, value: error("CONFLICT", `${d} first`) };
     }
     let rows = 0;
-    for (const f of b.files as string[]) rows += loadReference(held.db, f, table, tableDialect(t, f), database);
+    for (const f of b.files as string[]) rows += loadReference(held.db, f, table, tableDialect(table, f), database);
     held.tables.add(table.table);
     return { status: 200, value: { table: table.table, rows, chunks: 0, elapsedMs: 0 } };
   };

@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { TableConfig } from "../../src/common/ingestConfig.js";
+import { type TableConfig, tableDialect } from "../../src/common/ingestConfig.js";
 import { isQueryFile, parseQueryText, queryFiles, tablesNamed } from "../support/itest.js";
-import { caseData, loadOrder, tableDialect } from "../support/itestData.js";
+import { caseData, loadOrder } from "../support/itestData.js";
 import { SKIP_ITEST } from "../support/paths.js";
 import type { QueryReply } from "./czarHttp.js";
 import { judgeReply, skipReason } from "./judge.js";
@@ -115,7 +115,7 @@ describe("the itest suite as read", { skip: SKIP_ITEST }, () => {
   test("dialects come from the table configs", () => {
     const c4 = caseData("case04");
     const coadd = c4.tables.find((t) => t.config.table === "DeepCoadd")!;
-    assert.deepEqual(tableDialect(coadd.json, coadd.file!), {
+    assert.deepEqual(tableDialect(coadd.config, coadd.file!), {
       delimiter: ",",
       quote: '"',
       escape: "\\",
@@ -123,7 +123,7 @@ describe("the itest suite as read", { skip: SKIP_ITEST }, () => {
     });
     const c1 = caseData("case01");
     const filter = c1.tables.find((t) => t.config.table === "Filter")!;
-    assert.equal(tableDialect(filter.json, filter.file!).delimiter, "\t");
+    assert.equal(tableDialect(filter.config, filter.file!).delimiter, "\t");
   });
 
   test("directors load before their children, match tables after both directors", () => {

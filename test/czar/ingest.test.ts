@@ -9,7 +9,7 @@ import { type IngestResult, ingestTable } from "../../src/czar/ingest.js";
 import { Chunker, normalizeRa } from "../../src/sphere/index.js";
 import { startCluster, type TestCluster } from "../support/cluster.js";
 import { tempDir } from "../support/fs.js";
-import { type CaseTable, countRows, type ItestCase, itestCase } from "../support/itestCase.js";
+import { type CaseData, type CaseTable, caseData, countRows } from "../support/itestData.js";
 import { SKIP_ITEST } from "../support/paths.js";
 
 const code = (c: string) => (e: unknown) => isQservError(e) && e.code === c;
@@ -17,7 +17,7 @@ const code = (c: string) => (e: unknown) => isQservError(e) && e.code === c;
 /** Ingests every table of a case that ships its data file; the results and expected rows by table. */
 async function ingestCase(
   cluster: TestCluster,
-  c: ItestCase,
+  c: CaseData,
 ): Promise<Map<string, { t: CaseTable; result: IngestResult; expected: number }>> {
   const out = new Map<string, { t: CaseTable; result: IngestResult; expected: number }>();
   for (const t of c.tables) {
@@ -66,10 +66,10 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
   after(() => cluster?.stop());
 
   describe("case01", () => {
-    let c: ItestCase;
+    let c: CaseData;
     let loaded: Map<string, { t: CaseTable; result: IngestResult; expected: number }>;
     before(async () => {
-      c = itestCase("case01");
+      c = caseData("case01");
       loaded = await ingestCase(cluster, c);
     });
 
@@ -193,7 +193,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
   describe("case03 (comma-separated; a match table placed through two directors)", () => {
     let loaded: Map<string, { t: CaseTable; result: IngestResult; expected: number }>;
     before(async () => {
-      loaded = await ingestCase(cluster, itestCase("case03"));
+      loaded = await ingestCase(cluster, caseData("case03"));
     });
 
     test("every shipped table loads with its row count", async () => {
@@ -246,7 +246,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
   describe("case04 (quoted fields; a director with repeated keys)", () => {
     let loaded: Map<string, { t: CaseTable; result: IngestResult; expected: number }>;
     before(async () => {
-      loaded = await ingestCase(cluster, itestCase("case04"));
+      loaded = await ingestCase(cluster, caseData("case04"));
     });
 
     test("every shipped table loads with its row count", async () => {

@@ -1,6 +1,6 @@
 /**
  * The tables of an itest case: ingest configs (case0N/data/ingest/<Table>.json + database.json),
- * their data files when present, their text dialect, and an order that loads directors first.
+ * their data files when present, and an order that loads directors first.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,8 +9,9 @@ import {
   parseDatabaseConfig,
   parseTableConfig,
   type TableConfig,
+  tableDialect,
 } from "../../src/common/ingestConfig.js";
-import { type Dialect, dialectFor } from "../../src/partitioner/dialect.js";
+import { readRows } from "../../src/partitioner/inputFiles.js";
 import { ITEST } from "./paths.js";
 
 export interface CaseTable {
@@ -33,15 +34,6 @@ export interface CaseData {
 
 function readJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-}
-
-/**
- * A data file's dialect from its table JSON: `fields_terminated_by` and `fields_enclosed_by`
- * when given, else by file extension (tab for .tsv, comma otherwise).
- */
-export function tableDialect(json: Record<string, unknown>, file: string): Dialect {
-  const s = (k: string): string | undefined => (typeof json[k] === "string" ? (json[k] as string) : undefined);
-  return dialectFor(file, { delimiter: s("fields_terminated_by"), quote: s("fields_enclosed_by") });
 }
 
 /** Orders tables so that each comes after the tables it follows that are in the list. */
@@ -87,4 +79,13 @@ export function caseData(name: string): CaseData {
     databaseJson,
     tables: loadOrder(tables),
   };
+}
+
+/** Rows of a data file in its table's dialect (rows may hold escaped newlines: not its line count). */
+export async function countRows(t: TableConfig, file: string): Promise<number> {
+  let n = 0;
+  await readRows(file, tableDialect(t, file), () => {
+    n++;
+  });
+  return n;
 }

@@ -2,13 +2,13 @@ import fs from "node:fs";
 import zlib from "node:zlib";
 import Database from "better-sqlite3";
 import type { TableConfig } from "../../src/common/ingestConfig.js";
-import { inputColumns } from "../../src/common/ingestConfig.js";
+import { inputColumns, tableDialect } from "../../src/common/ingestConfig.js";
 import type { Dialect } from "../../src/partitioner/dialect.js";
 import { registerMysqlCompat } from "../../src/sqlite/mysqlCompat.js";
 import { RowInserter } from "../../src/sqlite/rowInserter.js";
 import { registerScisql } from "../../src/sqlite/scisql.js";
 import { quoteIdent, sqliteType } from "../../src/sqlite/types.js";
-import { type CaseData, tableDialect } from "./itestData.js";
+import type { CaseData } from "./itestData.js";
 import { referenceLocate } from "./referenceChunker.js";
 
 /** One in-memory SQLite database with the scisql functions: what distributed answers are checked against. */
@@ -62,7 +62,7 @@ export function loadReferenceCase(data: CaseData): {
   const absent: string[] = [];
   for (const t of data.tables) {
     if (t.file === null) absent.push(t.config.table);
-    else rows.set(t.config.table, loadReference(db, t.file, t.config, tableDialect(t.json, t.file), data.database));
+    else rows.set(t.config.table, loadReference(db, t.file, t.config, tableDialect(t.config, t.file), data.database));
   }
   return { db, rows, absent };
 }

@@ -14,7 +14,7 @@ export interface Binding {
   columns: readonly string[];
 }
 
-function badQuery(message: string, pos: Pos): QservError {
+export function badQuery(message: string, pos: Pos): QservError {
   return new QservError("BAD_QUERY", `${message} (line ${pos.line}, column ${pos.column})`, {
     line: pos.line,
     column: pos.column,

@@ -7,7 +7,7 @@ import { type Region, type RegionKind, regionOf } from "../../sphere/regions.js"
 import type { Key } from "../catalog.js";
 import type { Call, Expr } from "../sql/ast.js";
 import { andAll, binary, call, column, conjuncts, disjuncts, integer, visit } from "../sql/walk.js";
-import { type Binding, bindingOf, unsupported } from "./bindings.js";
+import { type Binding, badQuery, bindingOf, unsupported } from "./bindings.js";
 
 /** A region that rows of `binding` must lie in (by the table's partitioning position). */
 export interface RegionRestrictor {
@@ -91,16 +91,7 @@ function keyOf(e: Expr): Key | null {
 function areaspecRegion(c: Call, kind: RegionKind): Region {
   const params = c.args.map((a) => {
     const v = numberOf(a);
-    if (v === null) {
-      throw new QservError(
-        "BAD_QUERY",
-        `${c.name}: parameters must be numeric literals (line ${a.pos.line}, column ${a.pos.column})`,
-        {
-          line: a.pos.line,
-          column: a.pos.column,
-        },
-      );
-    }
+    if (v === null) throw badQuery(`${c.name}: parameters must be numeric literals`, a.pos);
     return v;
   });
   try {
@@ -122,16 +113,7 @@ function areaspecTargets(bindings: readonly Binding[], c: Call): Binding[] {
   const out = bindings.filter(
     (x) => x.meta.kind !== "replicated" && x.meta.config.longitudeKey !== "" && x.meta.config.latitudeKey !== "",
   );
-  if (out.length === 0) {
-    throw new QservError(
-      "BAD_QUERY",
-      `${c.name} needs a partitioned table with a position in FROM (line ${c.pos.line})`,
-      {
-        line: c.pos.line,
-        column: c.pos.column,
-      },
-    );
-  }
+  if (out.length === 0) throw badQuery(`${c.name} needs a partitioned table with a position in FROM`, c.pos);
   return out;
 }
 

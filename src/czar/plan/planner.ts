@@ -1,6 +1,6 @@
 /** SELECT → plan: the jobs (chunk id, sub-chunks, SQLite text) and how their rows are merged. */
 import { QservError } from "../../common/errors.js";
-import { quoteIdent } from "../../sqlite/types.js";
+import { quoteIdent, sqliteType } from "../../sqlite/types.js";
 import { type Binding, bindTables, candidates, checkColumns, expandStars } from "../analyze/bindings.js";
 import { type JoinShape, joinShape } from "../analyze/joins.js";
 import { extractRestrictors, type Restrictors } from "../analyze/restrictors.js";
@@ -44,8 +44,6 @@ export interface Plan {
   shape: JoinShape["kind"];
 }
 
-const TEXT_TYPE = /^\s*((var)?char|(tiny|medium|long)?text|enum|set)\b/i;
-
 /** Result column names: the alias, the column name, else the expression's source text. */
 function columnNames(s: Select): string[] {
   return s.items.map((it) => {
@@ -86,7 +84,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   const isText = (c: ColumnRef): boolean => {
     const b = candidates(bindings, c, db)[0];
     const t = b?.meta.config.schema.find((x) => x.name.toLowerCase() === c.name.toLowerCase())?.type;
-    return t !== undefined && TEXT_TYPE.test(t);
+    return t !== undefined && sqliteType(t) === "TEXT";
   };
   const byRef = new Map<TableRef, Binding>(bindings.map((b) => [b.ref, b]));
   const alias = (t: TableRef) => quoteIdent(t.alias ?? t.name);
