@@ -302,6 +302,38 @@ export class Metadata implements CzarCatalog {
       .all(db, chunkId) as string[];
   }
 
+  /** Every placement (chunk -1 = the replicated tables of a database): for status and repair. */
+  placements(): Array<{ db: string; chunkId: number; workers: string[] }> {
+    const rows = this.db
+      .prepare("SELECT db, chunk_id, worker_id FROM replicas ORDER BY db, chunk_id, rank")
+      .all() as Array<{ db: string; chunk_id: number; worker_id: string }>;
+    const out: Array<{ db: string; chunkId: number; workers: string[] }> = [];
+    for (const r of rows) {
+      const last = out[out.length - 1];
+      if (last !== undefined && last.db === r.db && last.chunkId === r.chunk_id) last.workers.push(r.worker_id);
+      else out.push({ db: r.db, chunkId: r.chunk_id, workers: [r.worker_id] });
+    }
+    return out;
+  }
+
+  /** Makes a worker the last replica of a chunk; no-op when it already is a replica. */
+  addReplica(db: string, chunkId: number, workerId: string): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO replicas (db, chunk_id, worker_id, rank)
+         SELECT ?, ?, ?, coalesce(max(rank) + 1, 0) FROM replicas WHERE db = ? AND chunk_id = ?`,
+      )
+      .run(db, chunkId, workerId, db, chunkId);
+  }
+
+  /** Removes a worker from a chunk's replicas; true when it was one. */
+  removeReplica(db: string, chunkId: number, workerId: string): boolean {
+    return (
+      this.db.prepare("DELETE FROM replicas WHERE db = ? AND chunk_id = ? AND worker_id = ?").run(db, chunkId, workerId)
+        .changes > 0
+    );
+  }
+
   /**
    * The workers of each chunk: a chunk already placed keeps its workers (so that every table of a
    * chunk sits together); a new one goes to the `replicas` workers of `workerIds` holding the

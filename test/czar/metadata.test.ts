@@ -162,6 +162,23 @@ describe("Metadata", () => {
     m.close();
   });
 
+  test("replicas added and removed one at a time; placements lists them in rank order", () => {
+    const m = Metadata.open(":memory:");
+    m.assignChunks("db1", [1, 2], ["w1", "w2", "w3"], 2);
+    assert.equal(m.removeReplica("db1", 1, "w1"), true);
+    assert.equal(m.removeReplica("db1", 1, "w1"), false);
+    m.addReplica("db1", 1, "w3");
+    m.addReplica("db1", 1, "w3");
+    m.addReplica("db1", 5, "w2");
+    assert.deepEqual(m.replicas("db1", 1), ["w2", "w3"]);
+    assert.deepEqual(m.placements(), [
+      { db: "db1", chunkId: 1, workers: ["w2", "w3"] },
+      { db: "db1", chunkId: 2, workers: m.replicas("db1", 2) },
+      { db: "db1", chunkId: 5, workers: ["w2"] },
+    ]);
+    m.close();
+  });
+
   test("chunk -1 lists the workers holding every replicated table", () => {
     const m = Metadata.open(":memory:");
     m.createDatabase(DB);
