@@ -1,49 +1,22 @@
-import { join } from "node:path";
 import type { Command } from "commander";
-import { generateCatalog } from "../../bench/generate.js";
-import { loadDatabaseConfig, loadTableConfig } from "../common/ingestConfig.js";
-import { partition } from "../partitioner/partition.js";
-import { terminalProgress } from "../partitioner/progress.js";
-import { summary } from "./partition.js";
+import { loadDemo } from "../cluster/demo.js";
+import { czarUrl, int } from "./options.js";
 
-/** Until the cluster exists, the demo generates a small sample catalog and partitions it. */
+/** Loads the demo catalog into a running cluster (`mini-qserv up --demo` does the same). */
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("Generate a small sample catalog (Object + Source) and partition it as Qserv would")
-    .option("--data-dir <dir>", "where the sample and its chunks go", ".mini-qserv/demo")
-    .option("--objects <n>", "objects in the sample", "20000")
-    .action(async (o: { dataDir: string; objects: string }) => {
-      const cat = await generateCatalog({
-        outDir: join(o.dataDir, "catalog"),
-        objects: Number(o.objects),
-        sourcesPerObject: 4,
+    .description("Generate the demo catalog (database demo: Object, Source) and ingest it through the czar, once")
+    .option("--czar <url>", "czar HTTP API (default $MINI_QSERV_CZAR or http://127.0.0.1:8080)")
+    .option("--data-dir <dir>", "where the catalog files go (the czar must be able to read them)", ".mini-qserv/demo")
+    .option("--objects <n>", "objects in the catalog", "50000")
+    .action(async (o: { czar?: string; dataDir: string; objects: string }) => {
+      const r = await loadDemo({
+        czarUrl: czarUrl(o.czar),
+        dataDir: o.dataDir,
+        objects: int("--objects", o.objects) ?? 50_000,
+        say: (line) => process.stdout.write(`${line}\n`),
       });
-      process.stdout.write(
-        `sample catalog: ${cat.objects} objects, ${cat.sources} sources in ${join(o.dataDir, "catalog")}\n`,
-      );
-      const database = loadDatabaseConfig(cat.databaseJson);
-      const objectOut = join(o.dataDir, "chunks", "Object");
-      const objects = await partition({
-        database,
-        table: loadTableConfig(cat.objectJson),
-        files: [cat.objectCsv],
-        outDir: objectOut,
-        progress: terminalProgress("partition Object", 1),
-      });
-      process.stdout.write(summary(objects, objectOut));
-      if (cat.sourceJson && cat.sourceCsv) {
-        const sourceOut = join(o.dataDir, "chunks", "Source");
-        const sources = await partition({
-          database,
-          table: loadTableConfig(cat.sourceJson),
-          files: [cat.sourceCsv],
-          outDir: sourceOut,
-          directorDir: objectOut,
-        });
-        process.stdout.write(summary(sources, sourceOut));
-      }
-      const biggest = [...objects.info.chunks].sort((a, b) => b.nrec[0] - a.nrec[0]).slice(0, 5);
-      process.stdout.write(`largest Object chunks: ${biggest.map((c) => `${c.id} (${c.nrec[0]} rows)`).join(", ")}\n`);
+      if (r.loaded.length === 0) process.stdout.write("the demo catalog is loaded already\n");
     });
 }

@@ -5,6 +5,7 @@ import { registerDemo } from "./demo.js";
 import { registerIngest } from "./ingest.js";
 import { registerPartition } from "./partition.js";
 import { registerQuery } from "./query.js";
+import { registerUp } from "./up.js";
 import { registerWorker } from "./worker.js";
 
 /** The `mini-qserv` command: one sub-command per file in this folder. */
@@ -18,6 +19,7 @@ registerWorker(program);
 registerCzar(program);
 registerIngest(program);
 registerQuery(program);
+registerUp(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -50,7 +50,7 @@ export function registerPartition(program: Command): void {
     });
 }
 
-export function summary(r: PartitionResult, out: string, rejectsFile?: string): string {
+function summary(r: PartitionResult, out: string, rejectsFile?: string): string {
   const t = r.info.totals;
   const secs = r.elapsedMs / 1000;
   const rate = secs > 0 ? Math.round(t.rows / secs) : t.rows;

@@ -7,10 +7,17 @@ const CLI = fileURLToPath(new URL("../../../bin/mini-qserv.js", import.meta.url)
 
 export interface NodeProcess {
   proc: ChildProcess;
-  /** Every log line so far (JSON objects). */
+  /** Every log line so far (JSON objects; empty when started with keepLogs false). */
   logs: Array<Record<string, unknown>>;
   /** Sends `signal` and resolves to the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface NodeProcessOptions {
+  /** Called with every log line (JSON object) or, for output that is not JSON, the text. */
+  onLog?: (line: Record<string, unknown> | string) => void;
+  /** Keep every log line in `logs` (default true; a long-running cluster turns it off). */
+  keepLogs?: boolean;
 }
 
 /**
@@ -20,6 +27,7 @@ export interface NodeProcess {
 export async function startNodeProcess(
   args: string[],
   readyMsg: string,
+  o: NodeProcessOptions = {},
 ): Promise<NodeProcess & { ready: Record<string, unknown> }> {
   const proc = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   process.once("exit", () => proc.kill("SIGKILL"));
@@ -31,9 +39,18 @@ export async function startNodeProcess(
       pending += s;
       let nl = pending.indexOf("\n");
       while (nl >= 0) {
-        const line = JSON.parse(pending.slice(0, nl)) as Record<string, unknown>;
-        logs.push(line);
-        if (line.msg === readyMsg) resolve(line);
+        const text = pending.slice(0, nl);
+        let line: Record<string, unknown> | string;
+        try {
+          line = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          line = text;
+        }
+        if (typeof line === "object") {
+          if (o.keepLogs !== false) logs.push(line);
+          if (line.msg === readyMsg) resolve(line);
+        }
+        o.onLog?.(line);
         pending = pending.slice(nl + 1);
         nl = pending.indexOf("\n");
       }

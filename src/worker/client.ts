@@ -68,6 +68,9 @@ export class WorkerClient {
     this.client = new Ctor(address, grpc.credentials.createInsecure(), {
       "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
       "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+      // A restarted worker is back within seconds: retry connecting at least every second.
+      "grpc.initial_reconnect_backoff_ms": 200,
+      "grpc.max_reconnect_backoff_ms": 1000,
     }) as unknown as RawClient;
   }
 

@@ -4,6 +4,7 @@
  * on the next replica. A job's rows are handed on only once the job has completed, so a failed
  * attempt never leaves partial rows in the answer.
  */
+import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import { isQservError, QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
@@ -61,29 +62,36 @@ export async function dispatch(
   sink: (rows: Value[][], job: Job) => boolean,
 ): Promise<DispatchStats> {
   const stop = new AbortController();
+  // Every job in flight and every backoff listens to it: more than Node's default of 10.
+  setMaxListeners(0, stop.signal);
   const onAbort = () => stop.abort();
   o.signal.addEventListener("abort", onAbort, { once: true });
   const limit = pLimit(Math.max(1, o.concurrency));
   const stats: DispatchStats = { jobs: jobs.length, retries: 0 };
   let done = 0;
   let failure: QservError | null = null;
+  /** Workers found unreachable during this query: later jobs try them last. */
+  const down = new Set<string>();
+  /** Chunks no replica answered; once there is one, the query fails, and jobs only name theirs. */
+  const missing: number[] = [];
+  let lastError: QservError | null = null;
 
   const runJob = async (job: Job): Promise<void> => {
     const replicas = dir.replicas(database, job.chunkId);
-    if (replicas.length === 0) {
-      throw new QservError("UNAVAILABLE", `no worker holds chunk ${job.chunkId} of ${database}`, {
-        chunks: [job.chunkId],
-      });
+    if (missing.length > 0 || replicas.length === 0) {
+      if (replicas.every((w) => down.has(w))) missing.push(job.chunkId);
+      return;
     }
     const start = job.chunkId >= 0 ? job.chunkId % replicas.length : Math.floor(Math.random() * replicas.length);
-    let last: QservError | null = null;
+    const rotated = [...replicas.slice(start), ...replicas.slice(0, start)];
+    const order = [...rotated.filter((w) => !down.has(w)), ...rotated.filter((w) => down.has(w))];
     for (let attempt = 0; attempt < o.maxAttempts; attempt++) {
       if (stop.signal.aborted) return;
       if (attempt > 0) {
         stats.retries++;
         await sleep(Math.min(1000, 50 * 2 ** (attempt - 1)), stop.signal);
       }
-      const address = replicas[(start + attempt) % replicas.length]!;
+      const address = order[attempt % order.length]!;
       const rows: Value[][] = [];
       try {
         const spec = { queryId: o.queryId, database, chunkId: job.chunkId, subChunkIds: job.subChunkIds, sql: job.sql };
@@ -96,7 +104,8 @@ export async function dispatch(
         if (stop.signal.aborted) return;
         const err = isQservError(e) ? e : new QservError("INTERNAL", String(e));
         if (!retryable(err)) throw err;
-        last = err;
+        if (err.code === "UNAVAILABLE") down.add(address);
+        lastError = err;
         continue;
       }
       if (stop.signal.aborted) return;
@@ -104,11 +113,7 @@ export async function dispatch(
       o.onProgress?.(++done, jobs.length);
       return;
     }
-    throw new QservError(
-      "UNAVAILABLE",
-      `chunk ${job.chunkId} of ${database}: every replica failed (${replicas.join(", ")}); last error: ${last?.message}`,
-      { chunks: [job.chunkId] },
-    );
+    missing.push(job.chunkId);
   };
 
   try {
@@ -130,5 +135,19 @@ export async function dispatch(
   }
   if (o.signal.aborted) throw new QservError("CANCELLED", "query cancelled");
   if (failure !== null) throw failure;
+  if (missing.length > 0) throw missingChunks(database, missing, down, lastError);
   return stats;
+}
+
+/** Every replica of some chunks failed: the error names them (and the workers found down). */
+function missingChunks(database: string, chunks: number[], down: Set<string>, last: QservError | null): QservError {
+  const ids = [...chunks].sort((a, b) => a - b);
+  const shown = ids.length > 20 ? `${ids.slice(0, 20).join(", ")}, ... (${ids.length} in all)` : ids.join(", ");
+  const workers = down.size > 0 ? `; workers down: ${[...down].sort().join(", ")}` : "";
+  const why = last === null ? "no worker holds them" : `last error: ${last.message}`;
+  return new QservError(
+    "UNAVAILABLE",
+    `no replica answered for chunk${ids.length > 1 ? "s" : ""} ${shown} of ${database}${workers}; ${why}`,
+    { chunks: ids },
+  );
 }

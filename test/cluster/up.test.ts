@@ -1,0 +1,232 @@
+/**
+ * `mini-qserv up` as users run it: the CLI starts a czar and workers, loads the demo catalog
+ * once, answers like one SQLite database holding the same rows, stops on SIGINT and comes back
+ * on the same data dir. And the supervised cluster (up()): a worker SIGKILLed in the middle of
+ * a query changes nothing in the answer; it restarts and rejoins; with every replica of some
+ * chunks gone the query fails naming them.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type Database from "better-sqlite3";
+import { postJson } from "../../src/cli/httpClient.js";
+import { loadDemo } from "../../src/cluster/demo.js";
+import { type UpCluster, up } from "../../src/cluster/up.js";
+import { loadDatabaseConfig, loadTableConfig, tableDialect } from "../../src/common/ingestConfig.js";
+import { toJsonValue } from "../../src/common/jsonValue.js";
+import type { Value } from "../../src/common/rowCodec.js";
+import { tempDir } from "../support/fs.js";
+import { CLI } from "../support/paths.js";
+import { loadReference, referenceDb } from "../support/referenceDb.js";
+import { rowSet } from "../support/rows.js";
+
+const QUERIES = [
+  "SELECT COUNT(*) FROM Object",
+  "SELECT COUNT(*), SUM(objectId) FROM Source",
+  "SELECT objectId, ra, decl FROM Object WHERE qserv_areaspec_circle(30, 10, 8)",
+  "SELECT o.objectId, COUNT(*) FROM Object o JOIN Source s ON o.objectId = s.objectId WHERE qserv_areaspec_box(0, -20, 40, 20) GROUP BY o.objectId",
+];
+
+/** The demo catalog's files in one SQLite database. */
+function demoReference(catalogDir: string): Database.Database {
+  const db = referenceDb();
+  const dbCfg = loadDatabaseConfig(join(catalogDir, "database.json"));
+  for (const t of ["Object", "Source"]) {
+    const cfg = loadTableConfig(join(catalogDir, `${t}.json`));
+    const file = join(catalogDir, `${t}.csv`);
+    loadReference(db, file, cfg, tableDialect(cfg, file), dbCfg);
+  }
+  return db;
+}
+
+function expected(ref: Database.Database, sql: string): string[] {
+  const rows = ref.prepare(sql).raw(true).safeIntegers(true).all();
+  return rowSet(
+    (rows as Value[][]).map((r) => r.map(toJsonValue)),
+    false,
+    9,
+  );
+}
+
+async function answer(url: string, sql: string): Promise<{ rows: string[]; chunks: number; retries: number }> {
+  const r = await postJson(`${url}/query`, { query: sql, database: "demo" });
+  const stats = r.stats as { chunks: number; retries: number };
+  return { rows: rowSet(r.rows as unknown[][], false, 9), chunks: stats.chunks, retries: stats.retries };
+}
+
+/** The reference form of an areaspec query: the same region as a scisql test on Object's position. */
+function referenceSql(sql: string): string {
+  return sql
+    .replace(
+      /qserv_areaspec_circle\(([^)]*)\)/,
+      (_, a) =>
+        `scisql_s2PtInCircle(${sql.includes(" o ") ? "o." : ""}ra, ${sql.includes(" o ") ? "o." : ""}decl, ${a}) = 1`,
+    )
+    .replace(
+      /qserv_areaspec_box\(([^)]*)\)/,
+      (_, a) =>
+        `scisql_s2PtInBox(${sql.includes(" o ") ? "o." : ""}ra, ${sql.includes(" o ") ? "o." : ""}decl, ${a}) = 1`,
+    );
+}
+
+/** Runs `mini-qserv up ARGS` and resolves once it says it is ready, with the czar URL. */
+async function startUp(args: string[]): Promise<{ proc: ChildProcess; url: string; out: string[] }> {
+  const proc = spawn(process.execPath, [CLI, "up", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const out: string[] = [];
+  let url = "";
+  let pending = "";
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.setEncoding("utf8");
+    proc.stdout!.on("data", (s: string) => {
+      pending += s;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        out.push(line);
+        const m = /czar (http:\/\/\S+) \(HTTP\)/.exec(line);
+        if (m !== null) url = m[1] as string;
+        if (line.startsWith("up: ready")) resolve();
+      }
+    });
+    proc.once("exit", (code) => reject(new Error(`up exited with ${code}: ${out.join("\n")}`)));
+  });
+  return { proc, url, out };
+}
+
+function refused(address: string): Promise<boolean> {
+  const [host, port] = address.split(":") as [string, string];
+  return new Promise((resolve) => {
+    const s = connect(Number(port), host);
+    s.once("connect", () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once("error", () => resolve(true));
+  });
+}
+
+describe("mini-qserv up (the CLI)", () => {
+  const dir = tempDir();
+  const args = ["--data-dir", dir, "--http-port", "0", "--workers", "3", "--demo", "--demo-objects", "3000"];
+  let ref: Database.Database;
+
+  before(async () => {
+    const { proc, url, out } = await startUp(args);
+    try {
+      assert.match(out.join("\n"), /demo\.Object: 3000 rows/);
+      ref = demoReference(join(dir, "demo"));
+      for (const sql of QUERIES) {
+        assert.deepEqual((await answer(url, sql)).rows, expected(ref, referenceSql(sql)), sql);
+      }
+    } finally {
+      proc.kill("SIGINT");
+      const [code] = await once(proc, "exit");
+      assert.equal(code, 0, "Ctrl-C stops the cluster cleanly");
+    }
+  });
+  after(() => ref?.close());
+
+  test("SIGINT stopped every node; a restart on the same dir has the same cluster and data, loaded once", async () => {
+    const workers = (
+      JSON.parse(readFileSync(join(dir, "cluster.json"), "utf8")) as { workers: Array<{ port: number }> }
+    ).workers;
+    assert.equal(workers.length, 3);
+    for (const w of workers) assert.ok(await refused(`127.0.0.1:${w.port}`), `worker port ${w.port} is closed`);
+    // No --workers this time: the data dir remembers 3.
+    const { proc, url, out } = await startUp(["--data-dir", dir, "--http-port", "0", "--demo"]);
+    try {
+      assert.match(out.join("\n"), /the demo catalog is loaded already/);
+      assert.match(out.join("\n"), new RegExp(workers.map((w) => `w\\d=127\\.0\\.0\\.1:${w.port}`).join(" ")));
+      for (const sql of QUERIES) {
+        assert.deepEqual((await answer(url, sql)).rows, expected(ref, referenceSql(sql)), sql);
+      }
+    } finally {
+      proc.kill("SIGTERM");
+      assert.equal((await once(proc, "exit"))[0], 0);
+    }
+  });
+});
+
+describe("a supervised cluster losing workers (up())", () => {
+  const dir = tempDir();
+  const log: string[] = [];
+  let cluster: UpCluster;
+  let ref: Database.Database;
+  const SCAN = "SELECT s.objectId, COUNT(*), MAX(s.psfFlux) FROM Source s GROUP BY s.objectId";
+
+  before(async () => {
+    cluster = await up({
+      dataDir: dir,
+      workers: 3,
+      replicas: 2,
+      httpPort: 0,
+      restartDelayS: 3,
+      write: (s) => log.push(s),
+    });
+    await loadDemo({ czarUrl: cluster.url, dataDir: join(dir, "demo"), objects: 10_000 });
+    ref = demoReference(join(dir, "demo"));
+  });
+  after(async () => {
+    await cluster?.stop();
+    ref?.close();
+  });
+
+  const waitFor = async (what: () => boolean | Promise<boolean>, ms = 20_000) => {
+    const until = Date.now() + ms;
+    while (!(await what())) {
+      if (Date.now() > until) throw new Error(`timed out; log:\n${log.join("")}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  test("a worker SIGKILLed mid-query: the same rows, retried on replicas; it restarts and rejoins", async (t) => {
+    const want = expected(ref, SCAN);
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      assert.deepEqual((await answer(cluster.url, SCAN)).rows, want);
+      times.push(performance.now() - t0);
+    }
+    const victim = cluster.node("w2");
+    const t0 = performance.now();
+    const running = answer(cluster.url, SCAN);
+    // Kill once the query is under way: some of its chunks done, most not.
+    await waitFor(async () => {
+      const s = (await (await fetch(`${cluster.url}/status`)).json()) as {
+        queries: Array<{ chunksDone: number; chunksTotal: number }>;
+      };
+      const q = s.queries[0];
+      return q !== undefined && q.chunksDone > 0;
+    });
+    victim.proc.kill("SIGKILL");
+    const got = await running;
+    const failed = performance.now() - t0;
+    assert.deepEqual(got.rows, want, "identical to the answer without failure");
+    assert.ok(got.retries > 0, "w2's chunks were retried");
+    const base = [...times].sort((a, b) => a - b)[1] as number;
+    t.diagnostic(`full scan: ${base.toFixed(0)} ms; with w2 killed midway: ${failed.toFixed(0)} ms`);
+
+    await waitFor(() => log.some((l) => l.includes("w2 is back")));
+    // w1 down now: chunks held by w1 and w2 can only come from the rejoined w2.
+    cluster.node("w1").proc.kill("SIGKILL");
+    assert.deepEqual((await answer(cluster.url, SCAN)).rows, want);
+    await waitFor(() => log.some((l) => l.includes("w1 is back")));
+  });
+
+  test("every replica of some chunks gone: the query fails naming the chunks", async () => {
+    cluster.node("w1").proc.kill("SIGKILL");
+    cluster.node("w3").proc.kill("SIGKILL");
+    await assert.rejects(answer(cluster.url, SCAN), (e: Error & { code?: string }) => {
+      assert.equal(e.code, "UNAVAILABLE");
+      assert.match(e.message, /no replica answered for chunks \d+, \d+/);
+      assert.match(e.message, /workers down: w1, w3/);
+      return true;
+    });
+    await waitFor(() => log.filter((l) => / is back/.test(l)).length >= 4);
+    assert.deepEqual((await answer(cluster.url, SCAN)).rows, expected(ref, SCAN));
+  });
+});
