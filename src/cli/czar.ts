@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
 import { startCzar } from "../czar/server.js";
-import { exitOnSignals, int } from "./options.js";
+import { exitOnSignals, int, seconds } from "./options.js";
 
 /** `--worker ADDR` or `--worker ID=ADDR` (the id defaults to the address). */
 function workerSpec(v: string): { id: string; address: string } {
@@ -41,7 +41,7 @@ export function registerCzar(program: Command): void {
           workers: (o.worker ?? []).map(workerSpec),
           httpPort: int("--http-port", o.httpPort) ?? 8080,
           host: o.host,
-          queryTimeoutMs: (int("--query-timeout", o.queryTimeout) ?? 0) * 1000,
+          queryTimeoutMs: (seconds("--query-timeout", o.queryTimeout) ?? 0) * 1000,
           maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,
           log,
           ...(replicas === undefined ? {} : { replicas }),

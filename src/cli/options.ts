@@ -9,6 +9,16 @@ export function int(what: string, v: string | undefined): number | undefined {
   return n;
 }
 
+/** A duration option in seconds, fractions allowed (undefined when absent). */
+export function seconds(what: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new QservError("BAD_ARGUMENT", `${what} must be a number of seconds, got ${v}`);
+  }
+  return n;
+}
+
 /** SIGTERM / SIGINT: log, run `close`, exit 0 (1 if closing failed). */
 export function exitOnSignals(log: Logger, close: () => Promise<void>): void {
   const stop = (signal: string) => {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
 import { postJson } from "./httpClient.js";
-import { czarUrl } from "./options.js";
+import { czarUrl, seconds } from "./options.js";
 
 type Cell = null | number | string;
 
@@ -55,13 +55,15 @@ export function registerQuery(program: Command): void {
     .option("--czar <url>", "czar HTTP API (default $MINI_QSERV_CZAR or http://127.0.0.1:8080)")
     .option("--database <db>", "default database")
     .option("--format <f>", "table | csv | json", "table")
-    .action(async (sql: string, o: { czar?: string; database?: string; format: string }) => {
+    .option("--timeout <s>", "time limit of the query in seconds (default: the czar's --query-timeout)")
+    .action(async (sql: string, o: { czar?: string; database?: string; format: string; timeout?: string }) => {
       if (!["table", "csv", "json"].includes(o.format)) {
         throw new QservError("BAD_ARGUMENT", `--format must be table, csv or json, got ${o.format}`);
       }
       const a = (await postJson(`${czarUrl(o.czar)}/query`, {
         query: sql,
         database: o.database ?? "",
+        ...(o.timeout === undefined ? {} : { timeout: seconds("--timeout", o.timeout) }),
       })) as unknown as Answer;
       if (o.format === "json") process.stdout.write(`${JSON.stringify(a)}\n`);
       else if (o.format === "csv") process.stdout.write(csv(a));

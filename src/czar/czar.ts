@@ -35,6 +35,8 @@ export interface QueryAnswer {
 export interface Session {
   database: string | null;
   user?: string;
+  /** Time limit of this session's queries (ms, 0 = none); default: the czar's queryTimeoutMs. */
+  timeoutMs?: number;
 }
 
 export interface CzarOptions {
@@ -250,7 +252,7 @@ export class Czar {
     this.running.set(id, proc);
     const onAbort = () => cancel("query cancelled by the client");
     signal?.addEventListener("abort", onAbort, { once: true });
-    const timeoutMs = this.o.queryTimeoutMs ?? 0;
+    const timeoutMs = session.timeoutMs ?? this.o.queryTimeoutMs ?? 0;
     const timer =
       timeoutMs > 0
         ? setTimeout(() => cancel(`query ${id} exceeded its time limit of ${timeoutMs} ms`), timeoutMs)

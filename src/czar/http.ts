@@ -77,7 +77,12 @@ async function query(r: HttpRoutes, body: Record<string, unknown>, signal: Abort
   const db = body.database ?? null;
   if (typeof sql !== "string") throw new QservError("BAD_ARGUMENT", `"query" must be a string`);
   if (db !== null && typeof db !== "string") throw new QservError("BAD_ARGUMENT", `"database" must be a string`);
-  const a = await r.czar.execute(sql, { database: db === "" ? null : db }, signal);
+  const timeout = body.timeout;
+  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
+    throw new QservError("BAD_ARGUMENT", `"timeout" must be a number of seconds (0: none)`);
+  }
+  const session = { database: db === "" ? null : db, ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }) };
+  const a = await r.czar.execute(sql, session, signal);
   return {
     columns: a.columns,
     rows: a.rows.map((row) => row.map(toJsonValue)),

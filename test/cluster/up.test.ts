@@ -19,6 +19,7 @@ import { type UpCluster, up } from "../../src/cluster/up.js";
 import { loadDatabaseConfig, loadTableConfig, tableDialect } from "../../src/common/ingestConfig.js";
 import { toJsonValue } from "../../src/common/jsonValue.js";
 import type { Value } from "../../src/common/rowCodec.js";
+import { WorkerClient } from "../../src/worker/client.js";
 import { tempDir } from "../support/fs.js";
 import { CLI } from "../support/paths.js";
 import { loadReference, referenceDb } from "../support/referenceDb.js";
@@ -151,7 +152,7 @@ describe("mini-qserv up (the CLI)", () => {
   });
 });
 
-describe("a supervised cluster losing workers (up())", () => {
+describe("a supervised cluster (up()): query management, losing workers", () => {
   const dir = tempDir();
   const log: string[] = [];
   let cluster: UpCluster;
@@ -182,6 +183,77 @@ describe("a supervised cluster losing workers (up())", () => {
       await new Promise((r) => setTimeout(r, 20));
     }
   };
+
+  /** Resolves once SHOW PROCESSLIST lists `sql` with some chunks done, with its row. */
+  const processOf = async (sql: string): Promise<Record<string, unknown>> => {
+    let row: Record<string, unknown> | undefined;
+    await waitFor(async () => {
+      const r = await postJson(`${cluster.url}/query`, { query: "SHOW FULL PROCESSLIST" });
+      const names = (r.columns as Array<{ name: string }>).map((c) => c.name);
+      const rows = (r.rows as unknown[][]).map((x) => Object.fromEntries(names.map((n, i) => [n, x[i]])));
+      row = rows.find((x) => x.Info === sql && /^[1-9]\d*\/\d+ chunks$/.test(String(x.State)));
+      return row !== undefined;
+    });
+    return row as Record<string, unknown>;
+  };
+  /** Every worker idle: no chunk query left running anywhere. */
+  const workersIdle = () =>
+    waitFor(async () => {
+      const statuses = await Promise.all(
+        cluster.workers.map(async (w) => {
+          const c = new WorkerClient(w.address);
+          try {
+            return await c.status({ timeoutMs: 2000 });
+          } finally {
+            c.close();
+          }
+        }),
+      );
+      return statuses.every((s) => s.running.length === 0);
+    }, 5000);
+
+  test("SHOW PROCESSLIST shows a running query with its chunks done/total; KILL QUERY stops it everywhere", async () => {
+    const running = answer(cluster.url, SCAN);
+    const p = await processOf(SCAN);
+    const [done, total] = String(p.State).split(/[/ ]/).map(Number) as [number, number];
+    assert.ok(done > 0 && done < total, `${done}/${total}`);
+    assert.equal(p.db, "demo");
+    await postJson(`${cluster.url}/query`, { query: `KILL QUERY ${p.Id}` });
+    await assert.rejects(running, (e: Error & { code?: string }) => {
+      assert.equal(e.code, "CANCELLED");
+      assert.match(e.message, new RegExp(`query ${p.Id} killed`));
+      return true;
+    });
+    await workersIdle();
+    const after = await postJson(`${cluster.url}/query`, { query: "SHOW PROCESSLIST" });
+    assert.equal((after.rows as unknown[]).length, 0);
+  });
+
+  test("a per-query time limit; a client that goes away cancels its query", async () => {
+    await assert.rejects(
+      postJson(`${cluster.url}/query`, { query: SCAN, database: "demo", timeout: 0.2 }),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, "CANCELLED");
+        assert.match(e.message, /exceeded its time limit of 200 ms/);
+        return true;
+      },
+    );
+    await workersIdle();
+    const gone = new AbortController();
+    const request = fetch(`${cluster.url}/query`, {
+      method: "POST",
+      body: JSON.stringify({ query: SCAN, database: "demo" }),
+      signal: gone.signal,
+    });
+    await processOf(SCAN);
+    gone.abort();
+    await assert.rejects(request);
+    await waitFor(async () => {
+      const r = await postJson(`${cluster.url}/query`, { query: "SHOW PROCESSLIST" });
+      return (r.rows as unknown[]).length === 0;
+    });
+    await workersIdle();
+  });
 
   test("a worker SIGKILLed mid-query: the same rows, retried on replicas; it restarts and rejoins", async (t) => {
     const want = expected(ref, SCAN);
