@@ -20,6 +20,12 @@ export function registerCzar(program: Command): void {
     .requiredOption("--data-dir <dir>", "where the czar keeps its metadata (czar.sqlite)")
     .option("--worker <addr...>", "a worker, HOST:PORT or ID=HOST:PORT (repeatable; earlier ones are remembered)")
     .option("--http-port <port>", "HTTP API port (0: any free port, logged at start)", "8080")
+    .option("--mysql-port <port>", "MySQL protocol port (0: any free port; -1: off)", "4040")
+    .option("--mysql-user <user>", "the user MySQL clients log in as (with --mysql-password)")
+    .option(
+      "--mysql-password <pw>",
+      "require this password of MySQL clients (default $MINI_QSERV_MYSQL_PASSWORD; none: anyone may connect)",
+    )
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--replicas <n>", "workers per chunk for ingest (default: 2 with two or more workers)")
     .option("--query-timeout <seconds>", "time limit of a query (0: none)", "0")
@@ -29,6 +35,9 @@ export function registerCzar(program: Command): void {
         dataDir: string;
         worker?: string[];
         httpPort: string;
+        mysqlPort: string;
+        mysqlUser?: string;
+        mysqlPassword?: string;
         host: string;
         replicas?: string;
         queryTimeout: string;
@@ -36,10 +45,15 @@ export function registerCzar(program: Command): void {
       }) => {
         const log = createLogger("czar");
         const replicas = int("--replicas", o.replicas);
+        const mysqlPort = o.mysqlPort === "-1" ? undefined : (int("--mysql-port", o.mysqlPort) ?? 4040);
+        const mysqlPassword = o.mysqlPassword ?? process.env.MINI_QSERV_MYSQL_PASSWORD;
         const czar = await startCzar({
           dataDir: o.dataDir,
           workers: (o.worker ?? []).map(workerSpec),
           httpPort: int("--http-port", o.httpPort) ?? 8080,
+          ...(mysqlPort === undefined ? {} : { mysqlPort }),
+          ...(o.mysqlUser === undefined ? {} : { mysqlUser: o.mysqlUser }),
+          ...(mysqlPassword === undefined ? {} : { mysqlPassword }),
           host: o.host,
           queryTimeoutMs: (seconds("--query-timeout", o.queryTimeout) ?? 0) * 1000,
           maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,

@@ -12,7 +12,7 @@ export function registerUp(program: Command): void {
     .option("--replicas <n>", "workers holding each chunk (default: as last time, else 2)")
     .option("--data-dir <dir>", "where the czar and the workers keep their data", ".mini-qserv/cluster")
     .option("--http-port <port>", "the czar's HTTP API (0: any free port)", "8080")
-    .option("--mysql-port <port>", "the czar's MySQL protocol port (not served yet: issue 6)", "4040")
+    .option("--mysql-port <port>", "the czar's MySQL protocol port (0: any free port)", "4040")
     .option("--host <host>", "address every node listens on", "127.0.0.1")
     .option("--demo", "load the demo catalog (database demo: Object, Source) unless it is loaded already")
     .option("--demo-objects <n>", "objects in the demo catalog", "50000")
@@ -37,6 +37,7 @@ export function registerUp(program: Command): void {
         const cluster = await up({
           dataDir: o.dataDir,
           httpPort: int("--http-port", o.httpPort) ?? 8080,
+          mysqlPort: int("--mysql-port", o.mysqlPort) ?? 4040,
           host: o.host,
           write,
           color: process.stdout.isTTY === true,
@@ -64,7 +65,7 @@ export function registerUp(program: Command): void {
         process.on("SIGINT", () => shutdown("SIGINT"));
         process.on("SIGTERM", () => shutdown("SIGTERM"));
         write(
-          `up: cluster ready: czar ${cluster.url} (HTTP), workers ${cluster.workers.map((w) => `${w.id}=${w.address}`).join(" ")}\n`,
+          `up: cluster ready: czar ${cluster.url} (HTTP), mysql://${o.host}:${cluster.mysqlPort} (MySQL), workers ${cluster.workers.map((w) => `${w.id}=${w.address}`).join(" ")}\n`,
         );
         if (o.demo) {
           const r = await loadDemo({

@@ -3,13 +3,17 @@ import { type NodeProcess, startNodeProcess } from "./nodeProcess.js";
 export interface CzarProcess extends NodeProcess {
   /** The HTTP API, e.g. http://127.0.0.1:8080. */
   url: string;
+  /** The MySQL protocol port. */
+  mysqlPort: number;
 }
 
-/** Starts `mini-qserv czar --http-port 0` over the given workers ("HOST:PORT" or "ID=HOST:PORT"). */
+/** Starts `mini-qserv czar --http-port 0 --mysql-port 0` over the given workers ("HOST:PORT" or "ID=HOST:PORT"). */
 export async function startCzarProcess(dataDir: string, workers: string[], extra: string[] = []): Promise<CzarProcess> {
   const args = [
     "czar",
     "--http-port",
+    "0",
+    "--mysql-port",
     "0",
     "--data-dir",
     dataDir,
@@ -17,5 +21,5 @@ export async function startCzarProcess(dataDir: string, workers: string[], extra
     ...extra,
   ];
   const p = await startNodeProcess(args, "czar listening");
-  return { ...p, url: `http://127.0.0.1:${p.ready.httpPort as number}` };
+  return { ...p, url: `http://127.0.0.1:${p.ready.httpPort as number}`, mysqlPort: p.ready.mysqlPort as number };
 }

@@ -16,6 +16,8 @@ export interface UpOptions {
   /** Workers per chunk for ingest. Default: as last time, else 2 (1 with one worker). */
   replicas?: number;
   httpPort: number;
+  /** The czar's MySQL protocol port (default 0: any free port). */
+  mysqlPort?: number;
   host?: string;
   /** Worker lines below warn level are shown only when verbose (per-chunk loads are many). */
   verbose?: boolean;
@@ -32,6 +34,7 @@ export interface UpOptions {
 export interface UpCluster {
   /** The czar's HTTP API. */
   url: string;
+  mysqlPort: number;
   workers: Array<{ id: string; address: string }>;
   /** The running process of a node ("czar", "w1", ...). */
   node(name: string): NodeProcess;
@@ -148,6 +151,8 @@ export async function up(o: UpOptions): Promise<UpCluster> {
       join(o.dataDir, "czar"),
       "--http-port",
       String(czar.ready.httpPort ?? o.httpPort),
+      "--mysql-port",
+      String(czar.ready.mysqlPort ?? o.mysqlPort ?? 0),
       "--host",
       host,
       "--replicas",
@@ -174,6 +179,7 @@ export async function up(o: UpOptions): Promise<UpCluster> {
   const url = `http://${host}:${czar.ready.httpPort as number}`;
   return {
     url,
+    mysqlPort: czar.ready.mysqlPort as number,
     workers: workers.map((w) => ({ id: w.name, address: `${host}:${ports.get(w.name)}` })),
     node(name) {
       const node = [czar, ...workers].find((x) => x.name === name);

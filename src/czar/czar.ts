@@ -33,6 +33,8 @@ export interface QueryAnswer {
 
 /** Per-connection state (the HTTP API has one per request). */
 export interface Session {
+  /** A connection's id (MySQL front end): its queries run under it, so `KILL QUERY id` finds them. */
+  id?: number;
   database: string | null;
   user?: string;
   /** Time limit of this session's queries (ms, 0 = none); default: the czar's queryTimeoutMs. */
@@ -105,6 +107,11 @@ export class Czar {
   private readonly running = new Map<number, ProcessInfo>();
 
   constructor(private readonly o: CzarOptions) {}
+
+  /** An id for a new connection, from the same sequence as query ids (so they never clash). */
+  newSessionId(): number {
+    return this.nextId++;
+  }
 
   processes(): ProcessInfo[] {
     return [...this.running.values()];
@@ -232,7 +239,7 @@ export class Czar {
     signal?: AbortSignal,
   ): Promise<QueryAnswer> {
     const plan = planSelect(stmt, session.database, this.o.catalog);
-    const id = this.nextId++;
+    const id = session.id ?? this.nextId++;
     const controller = new AbortController();
     let why = "";
     const cancel = (reason: string) => {

@@ -13,12 +13,18 @@ import type { WorkerDirectory } from "./exec/dispatch.js";
 import { portOf, startHttp } from "./http.js";
 import { ingestTable } from "./ingest.js";
 import { Metadata, type WorkerInfo } from "./metadata.js";
+import { startMysqlServer } from "./mysql/server.js";
 
 export interface CzarServerOptions {
   dataDir: string;
   /** Workers of the cluster (recorded in metadata; a restarted czar also knows earlier ones). */
   workers: WorkerInfo[];
   httpPort: number;
+  /** MySQL protocol port (0: any free port; undefined: not served). */
+  mysqlPort?: number;
+  /** With a password, MySQL clients must log in as mysqlUser with it. */
+  mysqlUser?: string;
+  mysqlPassword?: string;
   host?: string;
   replicas?: number;
   queryTimeoutMs?: number;
@@ -28,6 +34,8 @@ export interface CzarServerOptions {
 
 export interface CzarServer {
   httpPort: number;
+  /** null when the MySQL protocol is not served. */
+  mysqlPort: number | null;
   czar: Czar;
   meta: Metadata;
   close(): Promise<void>;
@@ -132,13 +140,27 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     log,
   );
   const httpPort = portOf(server);
-  log.info({ httpPort, workers: meta.workers().length, replicas }, "czar listening");
+  const mysql =
+    o.mysqlPort === undefined
+      ? null
+      : await startMysqlServer({
+          czar,
+          port: o.mysqlPort,
+          host: o.host ?? "127.0.0.1",
+          log,
+          ...(o.mysqlUser === undefined ? {} : { user: o.mysqlUser }),
+          ...(o.mysqlPassword === undefined ? {} : { password: o.mysqlPassword }),
+        });
+  const mysqlPort = mysql?.port ?? null;
+  log.info({ httpPort, mysqlPort, workers: meta.workers().length, replicas }, "czar listening");
   return {
     httpPort,
+    mysqlPort,
     czar,
     meta,
     async close() {
       for (const p of czar.processes()) p.cancel("czar shutting down");
+      await mysql?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       dir.close();

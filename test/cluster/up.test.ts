@@ -112,7 +112,19 @@ function refused(address: string): Promise<boolean> {
 
 describe("mini-qserv up (the CLI)", () => {
   const dir = tempDir();
-  const args = ["--data-dir", dir, "--http-port", "0", "--workers", "3", "--demo", "--demo-objects", "3000"];
+  const args = [
+    "--data-dir",
+    dir,
+    "--http-port",
+    "0",
+    "--mysql-port",
+    "0",
+    "--workers",
+    "3",
+    "--demo",
+    "--demo-objects",
+    "3000",
+  ];
   let ref: Database.Database;
 
   before(async () => {
@@ -138,7 +150,7 @@ describe("mini-qserv up (the CLI)", () => {
     assert.equal(workers.length, 3);
     for (const w of workers) assert.ok(await refused(`127.0.0.1:${w.port}`), `worker port ${w.port} is closed`);
     // No --workers this time: the data dir remembers 3.
-    const { proc, url, out } = await startUp(["--data-dir", dir, "--http-port", "0", "--demo"]);
+    const { proc, url, out } = await startUp(["--data-dir", dir, "--http-port", "0", "--mysql-port", "0", "--demo"]);
     try {
       assert.match(out.join("\n"), /the demo catalog is loaded already/);
       assert.match(out.join("\n"), new RegExp(workers.map((w) => `w\\d=127\\.0\\.0\\.1:${w.port}`).join(" ")));

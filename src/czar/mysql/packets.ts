@@ -1,0 +1,186 @@
+/**
+ * MySQL client/server protocol framing and basic types: packets (3-byte length, sequence id,
+ * payload), length-encoded integers and strings, and the generic OK / ERR / EOF packets.
+ */
+
+/** Largest payload of one packet; longer ones continue in the next packet. */
+const MAX_PAYLOAD = 0xffffff;
+
+export interface Packet {
+  seq: number;
+  payload: Buffer;
+}
+
+/** Splits a byte stream into packets (joining a payload split over several packets). */
+export class PacketParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private partial: Buffer[] = [];
+
+  /** Feeds bytes; returns the packets they complete. */
+  push(data: Buffer): Packet[] {
+    this.buf = this.buf.length === 0 ? data : Buffer.concat([this.buf, data]);
+    const out: Packet[] = [];
+    while (this.buf.length >= 4) {
+      const len = this.buf.readUIntLE(0, 3);
+      if (this.buf.length < 4 + len) break;
+      const seq = this.buf[3] as number;
+      const payload = this.buf.subarray(4, 4 + len);
+      this.buf = this.buf.subarray(4 + len);
+      this.partial.push(payload);
+      if (len === MAX_PAYLOAD) continue;
+      out.push({ seq, payload: this.partial.length === 1 ? payload : Buffer.concat(this.partial) });
+      this.partial = [];
+    }
+    return out;
+  }
+}
+
+/** Frames a payload as packets starting at sequence id `seq`; returns the bytes and the next id. */
+export function frame(payload: Buffer, seq: number): { bytes: Buffer; next: number } {
+  const parts: Buffer[] = [];
+  let off = 0;
+  for (;;) {
+    const len = Math.min(MAX_PAYLOAD, payload.length - off);
+    const head = Buffer.alloc(4);
+    head.writeUIntLE(len, 0, 3);
+    head[3] = seq & 0xff;
+    seq++;
+    parts.push(head, payload.subarray(off, off + len));
+    off += len;
+    if (len < MAX_PAYLOAD) break;
+  }
+  return { bytes: Buffer.concat(parts), next: seq & 0xff };
+}
+
+/** Builds a payload piece by piece. */
+export class PayloadWriter {
+  private parts: Buffer[] = [];
+
+  int1(n: number): this {
+    this.parts.push(Buffer.from([n & 0xff]));
+    return this;
+  }
+  int2(n: number): this {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(n & 0xffff);
+    this.parts.push(b);
+    return this;
+  }
+  int4(n: number): this {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n >>> 0);
+    this.parts.push(b);
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    this.parts.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    return this;
+  }
+  nulString(s: string): this {
+    this.parts.push(Buffer.from(s, "utf8"), Buffer.from([0]));
+    return this;
+  }
+  /** Length-encoded integer. */
+  lenInt(n: number): this {
+    if (n < 251) return this.int1(n);
+    if (n < 0x10000) return this.int1(0xfc).int2(n);
+    if (n < 0x1000000) {
+      const b = Buffer.alloc(4);
+      b[0] = 0xfd;
+      b.writeUIntLE(n, 1, 3);
+      this.parts.push(b);
+      return this;
+    }
+    const b = Buffer.alloc(9);
+    b[0] = 0xfe;
+    b.writeBigUInt64LE(BigInt(n), 1);
+    this.parts.push(b);
+    return this;
+  }
+  /** Length-encoded string (text as UTF-8, or raw bytes). */
+  lenString(v: string | Uint8Array): this {
+    const b = typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    return this.lenInt(b.length).bytes(b);
+  }
+  build(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+/** Reads a payload field by field. */
+export class PayloadReader {
+  off = 0;
+  constructor(readonly b: Buffer) {}
+
+  get left(): number {
+    return this.b.length - this.off;
+  }
+  int1(): number {
+    return this.b[this.off++] as number;
+  }
+  int2(): number {
+    const v = this.b.readUInt16LE(this.off);
+    this.off += 2;
+    return v;
+  }
+  int4(): number {
+    const v = this.b.readUInt32LE(this.off);
+    this.off += 4;
+    return v;
+  }
+  bytes(n: number): Buffer {
+    const v = this.b.subarray(this.off, this.off + n);
+    this.off += n;
+    return v;
+  }
+  lenInt(): number {
+    const first = this.int1();
+    if (first < 251) return first;
+    if (first === 0xfc) return this.int2();
+    if (first === 0xfd) {
+      const v = this.b.readUIntLE(this.off, 3);
+      this.off += 3;
+      return v;
+    }
+    const v = Number(this.b.readBigUInt64LE(this.off));
+    this.off += 8;
+    return v;
+  }
+  nulString(): string {
+    let end = this.b.indexOf(0, this.off);
+    if (end < 0) end = this.b.length;
+    const s = this.b.toString("utf8", this.off, end);
+    this.off = Math.min(end + 1, this.b.length);
+    return s;
+  }
+  rest(): Buffer {
+    return this.bytes(this.left);
+  }
+}
+
+/** Server status flag: autocommit is on (we have no transactions). */
+export const SERVER_STATUS_AUTOCOMMIT = 0x0002;
+
+export function okPayload(o: { affectedRows?: number; info?: string } = {}): Buffer {
+  const w = new PayloadWriter()
+    .int1(0x00)
+    .lenInt(o.affectedRows ?? 0)
+    .lenInt(0)
+    .int2(SERVER_STATUS_AUTOCOMMIT)
+    .int2(0);
+  if (o.info) w.bytes(Buffer.from(o.info, "utf8"));
+  return w.build();
+}
+
+export function errPayload(code: number, sqlState: string, message: string): Buffer {
+  return new PayloadWriter()
+    .int1(0xff)
+    .int2(code)
+    .bytes(Buffer.from(`#${sqlState.padEnd(5, "0").slice(0, 5)}`, "ascii"))
+    .bytes(Buffer.from(message, "utf8"))
+    .build();
+}
+
+export function eofPayload(): Buffer {
+  return new PayloadWriter().int1(0xfe).int2(0).int2(SERVER_STATUS_AUTOCOMMIT).build();
+}

@@ -1,0 +1,227 @@
+/**
+ * The czar's MySQL front end: the text protocol's connection phase and the commands clients send
+ * (COM_QUERY, COM_INIT_DB, COM_PING, COM_QUIT, COM_FIELD_LIST, COM_STATISTICS, COM_PROCESS_KILL).
+ * A connection is a czar session: its id is the process id its queries show in SHOW PROCESSLIST,
+ * so the `KILL QUERY <connection id>` a client sends on Ctrl-C stops them.
+ */
+import { once } from "node:events";
+import net from "node:net";
+import type { Logger } from "pino";
+import { QservError } from "../../common/errors.js";
+import type { Czar, Session } from "../czar.js";
+import { mysqlError } from "./errorCodes.js";
+import {
+  authSwitchPayload,
+  handshakePayload,
+  NATIVE_PASSWORD,
+  nativePasswordToken,
+  newScramble,
+  parseHandshakeResponse,
+} from "./handshake.js";
+import { eofPayload, errPayload, frame, okPayload, type Packet, PacketParser } from "./packets.js";
+import { columnCountPayload, columnPayload, rowPayload } from "./resultSet.js";
+
+export interface MysqlServerOptions {
+  czar: Czar;
+  port: number;
+  host?: string;
+  /** With a password, only this user with this password may connect; without, anyone. */
+  user?: string;
+  password?: string;
+  log?: Logger;
+}
+
+export interface MysqlServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export const SERVER_VERSION = "8.0.35-mini-qserv";
+
+const COM = {
+  QUIT: 0x01,
+  INIT_DB: 0x02,
+  QUERY: 0x03,
+  FIELD_LIST: 0x04,
+  STATISTICS: 0x09,
+  PROCESS_KILL: 0x0c,
+  PING: 0x0e,
+  RESET_CONNECTION: 0x1f,
+} as const;
+
+const started = Date.now();
+
+const useStatement = (db: string) => `USE \`${db.replace(/`/g, "``")}\``;
+
+export async function startMysqlServer(o: MysqlServerOptions): Promise<MysqlServer> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    new Connection(socket, o).start();
+  });
+  server.listen(o.port, o.host ?? "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+
+/** One client connection: packets in, handled one at a time, answers out. */
+class Connection {
+  private readonly parser = new PacketParser();
+  private readonly scramble = newScramble();
+  private readonly session: Session;
+  private seq = 0;
+  private phase: "handshake" | "authSwitch" | "command" = "handshake";
+  private user = "";
+  private chain: Promise<void> = Promise.resolve();
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Cancels the running statement when the client goes away. */
+  private readonly gone = new AbortController();
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly o: MysqlServerOptions,
+  ) {
+    this.session = { id: o.czar.newSessionId(), database: null };
+  }
+
+  start(): void {
+    this.socket.setNoDelay(true);
+    this.socket.on("data", (data: Buffer) => {
+      let packets: Packet[];
+      try {
+        packets = this.parser.push(data);
+      } catch {
+        this.socket.destroy();
+        return;
+      }
+      for (const p of packets) this.chain = this.chain.then(() => this.onPacket(p));
+    });
+    this.socket.on("error", () => {});
+    this.socket.once("close", () => this.gone.abort());
+    void this.send(handshakePayload(this.session.id as number, SERVER_VERSION, this.scramble));
+  }
+
+  /** Queues one packet; written by flush(), or at once when 64 KiB are queued. */
+  private async push(payload: Buffer): Promise<void> {
+    const { bytes, next } = frame(payload, this.seq);
+    this.seq = next;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes >= 1 << 16) await this.flush();
+  }
+
+  /** Writes what is queued; resolves once the socket can take more (backpressure for big results). */
+  private async flush(): Promise<void> {
+    const bytes = Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.socket.destroyed) throw new QservError("CANCELLED", "the client went away");
+    if (!this.socket.write(bytes)) {
+      await Promise.race([once(this.socket, "drain"), once(this.socket, "close")]);
+    }
+  }
+
+  /** One packet, written at once. */
+  private async send(payload: Buffer): Promise<void> {
+    await this.push(payload);
+    await this.flush();
+  }
+
+  private async onPacket(p: Packet): Promise<void> {
+    this.seq = (p.seq + 1) & 0xff;
+    try {
+      if (this.phase === "command") await this.command(p.payload);
+      else await this.authenticate(p.payload);
+    } catch (e) {
+      if (this.socket.destroyed) return;
+      const m = mysqlError(e);
+      await this.send(errPayload(m.code, m.sqlState, m.message)).catch(() => {});
+    }
+  }
+
+  private async authenticate(payload: Buffer): Promise<void> {
+    let token: Buffer;
+    if (this.phase === "handshake") {
+      const r = parseHandshakeResponse(payload);
+      this.user = r.user;
+      this.session.user = r.user;
+      if (r.plugin !== NATIVE_PASSWORD) {
+        this.phase = "authSwitch";
+        await this.send(authSwitchPayload(this.scramble));
+        return;
+      }
+      token = r.authResponse;
+      if (r.database !== null) this.session.database = r.database;
+    } else {
+      token = payload;
+    }
+    const { user, password } = this.o;
+    if (password !== undefined && password !== "") {
+      const want = nativePasswordToken(password, this.scramble);
+      if ((user !== undefined && this.user !== user) || !want.equals(token)) {
+        await this.send(errPayload(1045, "28000", `Access denied for user '${this.user}'`));
+        this.socket.end();
+        return;
+      }
+    }
+    if (this.session.database !== null) {
+      const db = this.session.database;
+      this.session.database = null;
+      await this.o.czar.execute(useStatement(db), this.session);
+    }
+    this.phase = "command";
+    this.o.log?.debug({ connection: this.session.id, user: this.user }, "mysql client connected");
+    await this.send(okPayload());
+  }
+
+  private async command(payload: Buffer): Promise<void> {
+    const body = payload.subarray(1);
+    switch (payload[0]) {
+      case COM.QUIT:
+        this.socket.end();
+        return;
+      case COM.PING:
+      case COM.RESET_CONNECTION:
+        return this.send(okPayload());
+      case COM.INIT_DB:
+        return this.query(useStatement(body.toString("utf8")));
+      case COM.QUERY:
+        return this.query(body.toString("utf8"));
+      case COM.FIELD_LIST:
+        // Clients ask this for name completion only: no fields is a valid answer.
+        return this.send(eofPayload());
+      case COM.STATISTICS:
+        return this.send(
+          Buffer.from(
+            `Uptime: ${Math.floor((Date.now() - started) / 1000)}  Threads: ${this.o.czar.processes().length}`,
+            "utf8",
+          ),
+        );
+      case COM.PROCESS_KILL:
+        return this.query(`KILL ${body.readUInt32LE(0)}`);
+      default:
+        return this.send(errPayload(1047, "08S01", `Unknown command ${payload[0]}`));
+    }
+  }
+
+  private async query(sql: string): Promise<void> {
+    const a = await this.o.czar.execute(sql, this.session, this.gone.signal);
+    if (a.columns.length === 0) return this.send(okPayload());
+    const schema = this.session.database ?? "";
+    await this.push(columnCountPayload(a.columns.length));
+    for (const c of a.columns) await this.push(columnPayload(c, schema));
+    await this.push(eofPayload());
+    for (const row of a.rows) await this.push(rowPayload(row, a.columns));
+    await this.send(eofPayload());
+  }
+}
