@@ -4,7 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { QservError } from "../common/errors.js";
 import { decodeRows, type Value } from "../common/rowCodec.js";
 import type { Dialect } from "../partitioner/dialect.js";
-import { fromGrpcError, workerService } from "./grpc.js";
+import { fromGrpcError, RECONNECT_OPTIONS, workerService } from "./grpc.js";
 import type {
   ColumnDef,
   DropRequest,
@@ -68,6 +68,7 @@ export class WorkerClient {
     this.client = new Ctor(address, grpc.credentials.createInsecure(), {
       "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
       "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+      ...RECONNECT_OPTIONS,
     }) as unknown as RawClient;
   }
 
