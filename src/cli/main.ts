@@ -5,6 +5,8 @@ import { registerDemo } from "./demo.js";
 import { registerIngest } from "./ingest.js";
 import { registerPartition } from "./partition.js";
 import { registerQuery } from "./query.js";
+import { registerReplicate } from "./replicate.js";
+import { registerStatus } from "./status.js";
 import { registerWorker } from "./worker.js";
 
 /** The `mini-qserv` command: one sub-command per file in this folder. */
@@ -18,6 +20,8 @@ registerWorker(program);
 registerCzar(program);
 registerIngest(program);
 registerQuery(program);
+registerStatus(program);
+registerReplicate(program);
 
 try {
   await program.parseAsync(process.argv);

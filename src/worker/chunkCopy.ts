@@ -1,4 +1,4 @@
-/** Copying chunk files: temporary files of a worker and the steps run in a thread. */
+/** Copying chunk files: temporary files of a worker, and the copy thread that does the SQLite work. */
 import fs from "node:fs";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -31,18 +31,42 @@ export function tempFile(dataDir: string, what: string): string {
   return path.join(dir, `${what}-${process.pid}-${nextTemp++}.tmp`);
 }
 
-/** Runs one step in a thread of its own; its failure is a QservError with `code`. */
+type Reply = { id: number; ok: true; result: CopyResult } | { id: number; ok: false; message: string };
+
+/** The copy thread (started on first use) and the callers waiting for its replies. */
+let thread: Worker | null = null;
+const waiting = new Map<number, { resolve: (r: CopyResult) => void; reject: (e: QservError) => void; code: string }>();
+let nextTask = 1;
+
+function copyThread(): Worker {
+  if (thread !== null) return thread;
+  const t = new Worker(new URL("./chunkCopyThread.js", import.meta.url));
+  t.on("message", (m: Reply) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.ok) w?.resolve(m.result);
+    else w?.reject(new QservError(w.code as "IO" | "BAD_INPUT", m.message));
+  });
+  const lost = (why: string) => {
+    thread = null;
+    for (const w of waiting.values()) w.reject(new QservError("INTERNAL", `copy thread ${why}`));
+    waiting.clear();
+  };
+  t.on("error", (e) => lost(`failed: ${e.message}`));
+  t.on("exit", () => lost("exited"));
+  t.unref();
+  thread = t;
+  return t;
+}
+
+/** Runs one step in the copy thread; its failure is a QservError with `code`. */
 export function runCopyTask<T extends CopyResult["t"]>(
   task: CopyTask,
   code: "IO" | "BAD_INPUT",
 ): Promise<Extract<CopyResult, { t: T }>> {
   return new Promise((resolve, reject) => {
-    const thread = new Worker(new URL("./chunkCopyThread.js", import.meta.url), { workerData: task });
-    thread.once("message", (m: { ok: true; result: CopyResult } | { ok: false; message: string }) => {
-      if (m.ok) resolve(m.result as Extract<CopyResult, { t: T }>);
-      else reject(new QservError(code, m.message));
-    });
-    thread.once("error", (e) => reject(new QservError("INTERNAL", `copy thread failed: ${e.message}`)));
-    thread.once("exit", () => reject(new QservError("INTERNAL", "copy thread exited without an answer")));
+    const id = nextTask++;
+    waiting.set(id, { resolve: resolve as (r: CopyResult) => void, reject, code });
+    copyThread().postMessage({ id, task });
   });
 }

@@ -1,11 +1,11 @@
 /**
- * A one-shot thread for one step of copying a chunk file, so that SQLite work never blocks the
+ * The thread for the steps of copying a chunk file, so that SQLite work never blocks the
  * worker's event loop: take a snapshot of a file (VACUUM INTO), check a received file, or write a
  * received file over a file that is held (SQLite backup: one transaction, readers keep theirs).
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { quoteIdent } from "../sqlite/types.js";
 import type { CopyResult, CopyTask } from "./chunkCopy.js";
@@ -93,7 +93,9 @@ async function run(task: CopyTask): Promise<CopyResult> {
   }
 }
 
-run(workerData as CopyTask).then(
-  (r) => parentPort!.postMessage({ ok: true, result: r }),
-  (e: unknown) => parentPort!.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) }),
-);
+parentPort!.on("message", ({ id, task }: { id: number; task: CopyTask }) => {
+  run(task).then(
+    (result) => parentPort!.postMessage({ id, ok: true, result }),
+    (e: unknown) => parentPort!.postMessage({ id, ok: false, message: e instanceof Error ? e.message : String(e) }),
+  );
+});

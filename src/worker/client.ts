@@ -37,6 +37,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Milliseconds the call may take. */
   timeoutMs?: number;
+  /** Wait (within the timeout) for a worker that is not connected yet, instead of failing at once. */
+  waitForReady?: boolean;
 }
 
 export type QuerySpec = Pick<QueryRequest, "database" | "chunkId" | "sql"> & Partial<QueryRequest>;
@@ -55,8 +57,11 @@ interface RawClient extends grpc.Client {
   status(req: unknown, o: grpc.CallOptions, cb: Callback<StatusResponse>): void;
 }
 
-function callOptions(o: CallOptions): grpc.CallOptions {
-  return o.timeoutMs === undefined ? {} : { deadline: Date.now() + o.timeoutMs };
+export function callOptions(o: CallOptions): grpc.CallOptions {
+  return {
+    ...(o.timeoutMs === undefined ? {} : { deadline: Date.now() + o.timeoutMs }),
+    ...(o.waitForReady === true ? { waitForReady: true } : {}),
+  };
 }
 
 /** A typed client of one worker (miniqserv.worker.v1). */

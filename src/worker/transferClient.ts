@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { QservError } from "../common/errors.js";
-import type { CallOptions } from "./client.js";
+import { type CallOptions, callOptions } from "./client.js";
 import { fromGrpcError, RECONNECT_OPTIONS, transferService } from "./grpc.js";
 import type { ExportResponse, FileHeader, ImportRequest, ImportResponse } from "./messages.js";
 import { MAX_MESSAGE_BYTES } from "./server.js";
@@ -13,10 +13,6 @@ interface RawClient extends grpc.Client {
     o: grpc.CallOptions,
     cb: (err: grpc.ServiceError | null, r: ImportResponse) => void,
   ): grpc.ClientWritableStream<ImportRequest>;
-}
-
-function callOptions(o: CallOptions): grpc.CallOptions {
-  return o.timeoutMs === undefined ? {} : { deadline: Date.now() + o.timeoutMs };
 }
 
 /** A typed client of one worker's ChunkTransfer service. */

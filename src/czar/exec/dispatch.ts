@@ -15,6 +15,8 @@ export interface WorkerDirectory {
   /** Addresses of the workers holding the chunk, in preference order. */
   replicas(db: string, chunkId: number): string[];
   client(address: string): Pick<WorkerClient, "query">;
+  /** True for a worker known to be down: tried after the others. */
+  isDown?(address: string): boolean;
 }
 
 export interface DispatchOptions {
@@ -75,7 +77,10 @@ export async function dispatch(
         chunks: [job.chunkId],
       });
     }
-    const start = job.chunkId >= 0 ? job.chunkId % replicas.length : Math.floor(Math.random() * replicas.length);
+    // Spread jobs over the replicas that are up; those known down come last.
+    const up = replicas.filter((r) => dir.isDown?.(r) !== true);
+    const start = job.chunkId >= 0 ? job.chunkId % (up.length || 1) : Math.floor(Math.random() * up.length);
+    const order = [...up.slice(start), ...up.slice(0, start), ...replicas.filter((r) => !up.includes(r))];
     let last: QservError | null = null;
     for (let attempt = 0; attempt < o.maxAttempts; attempt++) {
       if (stop.signal.aborted) return;
@@ -83,7 +88,7 @@ export async function dispatch(
         stats.retries++;
         await sleep(Math.min(1000, 50 * 2 ** (attempt - 1)), stop.signal);
       }
-      const address = replicas[(start + attempt) % replicas.length]!;
+      const address = order[attempt % order.length]!;
       const rows: Value[][] = [];
       try {
         const spec = { queryId: o.queryId, database, chunkId: job.chunkId, subChunkIds: job.subChunkIds, sql: job.sql };
