@@ -27,6 +27,9 @@ export interface WorkerHealth {
   bytes: number;
 }
 
+/** Between status attempts of a probe. */
+const RETRY_MS = 200;
+
 const key = (db: string, chunkId: number, worker: string) => `${db}\u0000${chunkId}\u0000${worker}`;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -50,7 +53,8 @@ export class HealthMonitor {
     private readonly meta: Metadata,
     private readonly clients: (id: string) => Pick<WorkerClient, "status" | "list">,
     private readonly log?: Logger,
-    private readonly timeoutMs = 2000,
+    /** How long a worker has to answer a probe. */
+    private readonly timeoutMs = 2500,
   ) {}
 
   /** Probes every `intervalMs` (0: never on its own). */
@@ -165,11 +169,26 @@ export class HealthMonitor {
     }
   }
 
+  /**
+   * The worker's status, asked again for up to the timeout: a worker that just came back is
+   * reconnected to (after the client's reconnect backoff) rather than reported down.
+   */
+  private async status(client: Pick<WorkerClient, "status">): Promise<StatusResponse> {
+    const until = performance.now() + this.timeoutMs;
+    for (;;) {
+      try {
+        return await client.status({ timeoutMs: this.timeoutMs });
+      } catch (e) {
+        if (performance.now() + RETRY_MS > until) throw e;
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+  }
+
   private async probe(h: WorkerHealth, epoch: number): Promise<void> {
     const client = this.clients(h.id);
     try {
-      // waitForReady: a worker that just came back is reconnected to, not reported down.
-      const status = await client.status({ timeoutMs: this.timeoutMs, waitForReady: true });
+      const status = await this.status(client);
       const list = await withTimeout(client.list(), this.timeoutMs, `${h.address} List`);
       const { held, chunks, bytes } = holdingsOf(list);
       if (h.up !== true) this.log?.info({ worker: h.id, address: h.address, chunks }, "worker up");

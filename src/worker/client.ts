@@ -37,8 +37,6 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Milliseconds the call may take. */
   timeoutMs?: number;
-  /** Wait (within the timeout) for a worker that is not connected yet, instead of failing at once. */
-  waitForReady?: boolean;
 }
 
 export type QuerySpec = Pick<QueryRequest, "database" | "chunkId" | "sql"> & Partial<QueryRequest>;
@@ -58,10 +56,7 @@ interface RawClient extends grpc.Client {
 }
 
 export function callOptions(o: CallOptions): grpc.CallOptions {
-  return {
-    ...(o.timeoutMs === undefined ? {} : { deadline: Date.now() + o.timeoutMs }),
-    ...(o.waitForReady === true ? { waitForReady: true } : {}),
-  };
+  return o.timeoutMs === undefined ? {} : { deadline: Date.now() + o.timeoutMs };
 }
 
 /** A typed client of one worker (miniqserv.worker.v1). */

@@ -6,7 +6,7 @@
  * the single reference database. A worker restarted with its data rejoins without copies.
  */
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type CzarProcess, startCzarProcess } from "../../src/cluster/czarProcess.js";
@@ -16,6 +16,7 @@ import { toJsonValue } from "../../src/common/jsonValue.js";
 import type { Value } from "../../src/common/rowCodec.js";
 import type { clusterStatus } from "../../src/czar/clusterStatus.js";
 import type { RepairReport } from "../../src/czar/replication.js";
+import { WorkerClient } from "../../src/worker/client.js";
 import { runCli } from "../support/cli.js";
 import { tempDir } from "../support/fs.js";
 import { ITEST, SKIP_ITEST } from "../support/paths.js";
@@ -43,15 +44,21 @@ describe("replica repair over worker processes (case01, 2 replicas)", { skip: SK
   const startWorker = (i: number, p = "0") =>
     startWorkerProcess(join(dir, `w${i + 1}`), ["--threads", "2", "--port", p]);
 
-  const status = (): Status => {
-    const r = runCli(["status", "--czar", czar.url, "--json"]);
-    assert.equal(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout) as Status;
+  const status = async (): Promise<Status> => (await (await fetch(`${czar.url}/status`)).json()) as Status;
+  const replicate = async (): Promise<RepairReport> => {
+    const r = await fetch(`${czar.url}/replicate`, { method: "POST" });
+    assert.equal(r.status, 200);
+    return (await r.json()) as RepairReport;
   };
-  const replicate = (): { report: RepairReport; text: string } => {
-    const r = runCli(["replicate", "--czar", czar.url, "--json"]);
-    assert.equal(r.status, 0, r.stderr + r.stdout);
-    return { report: JSON.parse(r.stdout) as RepairReport, text: r.stdout };
+  const ingest = async (t: string) => {
+    const file = join(DATA, `${t}.tsv.gz`);
+    const table = join(DATA, "ingest", `${t}.json`);
+    const json = (f: string) => JSON.parse(readFileSync(f, "utf8")) as unknown;
+    const body = { database: json(dbCfg), table: json(table), files: [file] };
+    const r = await fetch(`${czar.url}/ingest`, { method: "POST", body: JSON.stringify(body) });
+    assert.equal(r.status, 200, await r.text());
+    const cfg = loadTableConfig(table);
+    loadReference(ref, file, cfg, tableDialect(cfg, file), db);
   };
   const answersAsReference = async () => {
     for (const sql of QUERIES) {
@@ -66,6 +73,11 @@ describe("replica repair over worker processes (case01, 2 replicas)", { skip: SK
       assert.deepEqual(rowSet(body.rows, false, 12), rowSet(want, false, 12), sql);
     }
   };
+  const allOnTwo = (s: Status) => {
+    const d = s.databases[0]!;
+    assert.deepEqual(d.replicas, { target: 2, histogram: { 2: d.chunks }, underReplicated: [] });
+    assert.deepEqual(d.replicatedTables, { liveCopies: 3, liveWorkers: 3 });
+  };
 
   before(async () => {
     for (let i = 0; i < 3; i++) workers.push(await startWorker(i));
@@ -74,22 +86,16 @@ describe("replica repair over worker processes (case01, 2 replicas)", { skip: SK
       workers.map((w, i) => `w${i + 1}=${w.address}`),
       ["--replicas", "2", "--repair-interval", "0", "--health-interval", "0"],
     );
-    for (const t of ["Object", "Source", "Filter"]) {
-      const file = join(DATA, `${t}.tsv.gz`);
-      const table = join(DATA, "ingest", `${t}.json`);
-      const r = runCli(["ingest", "--czar", czar.url, "--database", dbCfg, "--table", table, file]);
-      assert.equal(r.status, 0, r.stderr);
-      const cfg = loadTableConfig(table);
-      loadReference(ref, file, cfg, tableDialect(cfg, file), db);
-    }
+    await ingest("Object");
+    await Promise.all([ingest("Source"), ingest("Filter")]);
   });
   after(async () => {
     await czar.stop();
     for (const w of workers) await w.stop();
   });
 
-  test("status: three workers up, every chunk on two live replicas, replicated tables everywhere", () => {
-    const s = status();
+  test("status: three workers up, every chunk on two live replicas, replicated tables everywhere", async () => {
+    const s = await status();
     assert.deepEqual(
       s.workers.map((w) => [w.id, w.up]),
       [
@@ -98,81 +104,98 @@ describe("replica repair over worker processes (case01, 2 replicas)", { skip: SK
         ["w3", true],
       ],
     );
-    const d = s.databases[0]!;
-    assert.ok(d.chunks > 0);
-    assert.deepEqual(d.replicas, { target: 2, histogram: { 2: d.chunks }, underReplicated: [] });
-    assert.deepEqual(d.replicatedTables, { liveCopies: 3, liveWorkers: 3 });
-    const text = runCli(["status", "--czar", czar.url]);
-    assert.match(text.stdout, /Workers: 3 of 3 up/);
-    assert.match(
-      text.stdout,
-      new RegExp(`qcase01: ${d.chunks} chunks, 2 replicas wanted; live replicas: ${d.chunks} with 2`),
-    );
+    assert.ok(s.databases[0]!.chunks > 0);
+    allOnTwo(s);
   });
 
   test("a worker replaced by an empty one: `replicate` copies until every chunk has two live replicas", async (t) => {
-    const chunks = status().databases[0]!.chunks;
     const p = port(workers[1]!);
     await workers[1]!.stop("SIGKILL");
     rmSync(join(dir, "w2"), { recursive: true, force: true });
     workers[1] = await startWorker(1, p);
 
-    const before = status();
+    const before = await status();
     const w2 = before.workers.find((w) => w.id === "w2")!;
     assert.equal(w2.up, true);
     assert.equal(w2.chunks, 0);
     const d = before.databases[0]!;
-    assert.ok((d.replicas.histogram[1] ?? 0) > 0, JSON.stringify(d.replicas));
-    assert.equal(d.replicas.underReplicated.length, d.replicas.histogram[1]);
+    const under = d.replicas.histogram[1] ?? 0;
+    assert.ok(under > 0, JSON.stringify(d.replicas));
+    assert.equal(d.replicas.underReplicated.length, under);
     assert.deepEqual(d.replicatedTables, { liveCopies: 2, liveWorkers: 3 });
+    const shown = runCli(["status", "--czar", czar.url]);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /^Workers: 3 of 3 up$/m);
+    assert.match(shown.stdout, new RegExp(`^ {4}under-replicated: ${d.replicas.underReplicated.join(" ")}$`, "m"));
     await answersAsReference(); // the replacement's missing chunks are answered by their other replica
 
-    const t0 = performance.now();
-    const { report } = replicate();
-    const ms = performance.now() - t0;
+    const cli = runCli(["replicate", "--czar", czar.url]);
+    assert.equal(cli.status, 0, cli.stderr + cli.stdout);
+    assert.match(cli.stdout, /^copied +chunk \d+ of qcase01: w[13] → w2 \(\d+ bytes, \d+ ms\)$/m);
+    const s = await status();
+    const report = s.repair.lastPass!;
     const bytes = report.copied.reduce((n, c) => n + c.bytes, 0);
     t.diagnostic(
-      `re-replicated ${report.copied.length} chunk files (${bytes} bytes) in ${Math.round(report.elapsedMs)} ms (CLI ${Math.round(ms)} ms)`,
+      `re-replicated ${report.copied.length} chunk files, ${bytes} bytes, in ${Math.round(report.elapsedMs)} ms`,
     );
-    assert.deepEqual(report.failed, []);
-    assert.deepEqual(report.unavailable, []);
-    assert.ok(report.copied.length >= (d.replicas.histogram[1] ?? 0) + 1);
+    assert.match(cli.stdout, new RegExp(`^${report.copied.length} copied \\(${bytes} bytes\\), 0 adopted, `, "m"));
+    assert.deepEqual([report.failed, report.unavailable], [[], []]);
+    assert.equal(report.copied.length, under + 1);
     assert.ok(
       report.copied.some((c) => c.chunkId === -1 && c.to === "w2"),
       "the replicated tables went to w2",
     );
     assert.ok(report.dropped.every((x) => x.worker === "w2"));
-
-    const s = status();
-    assert.deepEqual(s.databases[0]!.replicas, { target: 2, histogram: { 2: chunks }, underReplicated: [] });
-    assert.deepEqual(s.databases[0]!.replicatedTables, { liveCopies: 3, liveWorkers: 3 });
+    allOnTwo(s);
     assert.ok(s.workers.find((w) => w.id === "w2")!.chunks > 0);
-    assert.equal(s.repair.lastPass?.copied.length, report.copied.length);
-    const again = replicate().report;
+    const again = await replicate();
     assert.deepEqual([again.copied, again.dropped, again.adopted], [[], [], []], "a second pass has nothing to do");
   });
 
   test("then another worker killed: every query still answers as the reference", async () => {
     await workers[0]!.stop("SIGKILL");
     await answersAsReference();
-    const s = status();
+    const s = await status();
     assert.equal(s.workers.find((w) => w.id === "w1")!.up, false);
-    const d = s.databases[0]!;
-    assert.equal(d.replicas.histogram[0], undefined, "no chunk is lost");
+    assert.equal(s.databases[0]!.replicas.histogram[0], undefined, "no chunk is lost");
   });
 
   test("a worker restarted with its data dir rejoins without copies", async () => {
-    const held = status().workers.find((w) => w.id === "w1")!;
-    assert.equal(held.up, false);
     workers[0] = await startWorker(0, port(workers[0]!));
-    const { report } = replicate();
+    const report = await replicate();
     assert.deepEqual([report.copied, report.dropped, report.failed], [[], [], []]);
-    const s = status();
+    const s = await status();
     const w1 = s.workers.find((w) => w.id === "w1")!;
     assert.equal(w1.up, true);
     assert.ok(w1.chunks > 0);
-    const d = s.databases[0]!;
-    assert.deepEqual(d.replicas, { target: 2, histogram: { 2: d.chunks }, underReplicated: [] });
+    allOnTwo(s);
     await answersAsReference();
+  });
+
+  test("a chunk a live worker lost is left out of queries, then copied back", async () => {
+    const w3 = new WorkerClient(workers[2]!.address);
+    try {
+      const chunkId = (await w3.list("qcase01")).databases[0]!.chunks[0]!.chunkId;
+      assert.equal((await w3.drop({ database: "qcase01", chunkId, table: "" })).existed, true);
+      const s = await status();
+      assert.deepEqual(s.databases[0]!.replicas.underReplicated, [chunkId]);
+      const r = await fetch(`${czar.url}/query`, {
+        method: "POST",
+        body: JSON.stringify({ query: "SELECT COUNT(*) FROM Object", database: "qcase01" }),
+      });
+      const body = (await r.json()) as { rows: unknown[][]; stats: { retries: number } };
+      assert.deepEqual(body.rows, [[88]]);
+      assert.equal(body.stats.retries, 0, "the replica that lost the chunk was not asked");
+      const report = await replicate();
+      assert.deepEqual(report.dropped, [{ database: "qcase01", chunkId, worker: "w3" }]);
+      assert.deepEqual(
+        report.copied.map((c) => c.chunkId),
+        [chunkId],
+      );
+      allOnTwo(await status());
+      await answersAsReference();
+    } finally {
+      w3.close();
+    }
   });
 });
