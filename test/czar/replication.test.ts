@@ -198,4 +198,25 @@ describe("replica repair over worker processes (case01, 2 replicas)", { skip: SK
       w3.close();
     }
   });
+
+  test("automatic repair: a czar with --repair-interval 1 copies a lost chunk back by itself", async () => {
+    await czar.stop();
+    czar = await startCzarProcess(join(dir, "czar"), [], ["--replicas", "2", "--repair-interval", "1"]);
+    const w1 = new WorkerClient(workers[0]!.address);
+    try {
+      const chunkId = (await w1.list("qcase01")).databases[0]!.chunks[0]!.chunkId;
+      await w1.drop({ database: "qcase01", chunkId, table: "" });
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const s = await status();
+        const copied = s.repair.lastPass?.copied ?? [];
+        if (copied.some((c) => c.chunkId === chunkId)) break;
+        assert.ok(Date.now() < deadline, `not repaired: ${JSON.stringify(s.repair)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      allOnTwo(await status());
+    } finally {
+      w1.close();
+    }
+  });
 });
