@@ -9,7 +9,7 @@ const chunkName = (c: { database: string; chunkId: number }) =>
 /** The report of a repair pass, one line per action and a summary. */
 export function formatReport(r: RepairReport): string {
   const lines = [
-    ...r.dropped.map((d) => `dropped  ${chunkName(d)} from ${d.worker} (it lacks rows)`),
+    ...r.dropped.map((d) => `dropped  ${chunkName(d)} from ${d.worker} (it does not hold all of it)`),
     ...r.adopted.map((a) => `adopted  ${chunkName(a)} on ${a.worker} (already held)`),
     ...r.copied.map((c) => `copied   ${chunkName(c)}: ${c.from} → ${c.to} (${c.bytes} bytes, ${c.ms} ms)`),
     ...r.failed.map((f) => `FAILED   ${chunkName(f)}: ${f.from} → ${f.to}: ${f.error}`),
