@@ -30,6 +30,12 @@ export function registerCzar(program: Command): void {
     .option("--replicas <n>", "workers per chunk for ingest (default: 2 with two or more workers)")
     .option("--query-timeout <seconds>", "time limit of a query (0: none)", "0")
     .option("--max-result-mb <n>", "largest result the czar holds for one query", "1024")
+    .option(
+      "--repair-interval <seconds>",
+      "seconds between automatic replica repair passes (0: only `replicate`)",
+      "60",
+    )
+    .option("--health-interval <seconds>", "seconds between health probes of the workers (0: none)", "5")
     .action(
       async (o: {
         dataDir: string;
@@ -42,6 +48,8 @@ export function registerCzar(program: Command): void {
         replicas?: string;
         queryTimeout: string;
         maxResultMb: string;
+        repairInterval: string;
+        healthInterval: string;
       }) => {
         const log = createLogger("czar");
         const replicas = int("--replicas", o.replicas);
@@ -57,6 +65,8 @@ export function registerCzar(program: Command): void {
           host: o.host,
           queryTimeoutMs: (seconds("--query-timeout", o.queryTimeout) ?? 0) * 1000,
           maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,
+          repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
+          healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,
           log,
           ...(replicas === undefined ? {} : { replicas }),
         });

@@ -1,14 +1,23 @@
 import { QservError } from "../common/errors.js";
 
 /** POSTs JSON to the czar; a czar error body becomes a QservError with its code. */
-export async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
+export function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
+  return requestJson(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+/** GETs JSON from the czar; a czar error body becomes a QservError with its code. */
+export function getJson(url: string): Promise<Record<string, unknown>> {
+  return requestJson(url, { method: "GET" });
+}
+
+async function requestJson(url: string, init: RequestInit): Promise<Record<string, unknown>> {
   let res: Response;
   try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
+    res = await fetch(url, init);
   } catch (e) {
     throw new QservError(
       "UNAVAILABLE",

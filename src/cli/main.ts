@@ -5,6 +5,8 @@ import { registerDemo } from "./demo.js";
 import { registerIngest } from "./ingest.js";
 import { registerPartition } from "./partition.js";
 import { registerQuery } from "./query.js";
+import { registerReplicate } from "./replicate.js";
+import { registerStatus } from "./status.js";
 import { registerUp } from "./up.js";
 import { registerWorker } from "./worker.js";
 
@@ -20,6 +22,8 @@ registerCzar(program);
 registerIngest(program);
 registerQuery(program);
 registerUp(program);
+registerStatus(program);
+registerReplicate(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,6 @@
 /**
  * The czar's HTTP JSON API: `POST /query` {"query","database"} → {"columns","rows","stats"},
- * `POST /ingest` {"database","table","files"}, `GET /status`. Errors: {"error": {"code",
+ * `POST /ingest` {"database","table","files"}, `GET /status`, `POST /replicate` (one repair pass). Errors: {"error": {"code",
  * "message","line","column"}} with a 4xx/5xx status.
  */
 import http from "node:http";
@@ -14,6 +14,8 @@ export interface HttpRoutes {
   czar: Czar;
   ingest(body: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
   status(): Promise<unknown>;
+  /** One replica repair pass; what it copied, adopted and dropped. */
+  replicate(): Promise<unknown>;
 }
 
 const STATUS_OF: Record<ErrorCode, number> = {
@@ -110,8 +112,13 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           return r.ingest(await readJson(req), abort.signal);
         case "GET /status":
           return r.status();
+        case "POST /replicate":
+          return r.replicate();
         default:
-          throw new QservError("NOT_FOUND", `no route ${route} (POST /query, POST /ingest, GET /status)`);
+          throw new QservError(
+            "NOT_FOUND",
+            `no route ${route} (POST /query, POST /ingest, GET /status, POST /replicate)`,
+          );
       }
     };
     handle().then(

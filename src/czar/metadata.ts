@@ -459,6 +459,29 @@ export class Metadata implements CzarCatalog {
     }
   }
 
+  // ---------------------------------------------------------------- replication
+
+  /** Per chunk, the rows each partitioned table has in it (overlap-only chunks included): what a replica holds. */
+  chunkContents(db: string): Map<number, Array<{ table: string; rows: number; overlapRows: number }>> {
+    const rows = this.db
+      .prepare(
+        `SELECT c.chunk_id, t.name, c.rows, c.overlap_rows FROM table_chunks c JOIN tables t ON t.id = c.table_id
+         WHERE t.db = ? AND (c.rows > 0 OR c.overlap_rows > 0) ORDER BY c.chunk_id, t.name`,
+      )
+      .raw(true)
+      .all(db) as Array<[number, string, number, number]>;
+    const out = new Map<number, Array<{ table: string; rows: number; overlapRows: number }>>();
+    for (const [chunkId, table, n, overlapRows] of rows) {
+      let list = out.get(chunkId);
+      if (list === undefined) {
+        list = [];
+        out.set(chunkId, list);
+      }
+      list.push({ table, rows: n, overlapRows });
+    }
+    return out;
+  }
+
   private tableRow(db: string, name: string): TableRow | null {
     return (this.db.prepare("SELECT * FROM tables WHERE db = ? AND name = ?").get(db, name) as TableRow) ?? null;
   }

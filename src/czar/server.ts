@@ -8,12 +8,17 @@ import { parseDatabaseConfig, parseTableConfig } from "../common/ingestConfig.js
 import { createLogger } from "../common/log.js";
 import type { DialectOverrides } from "../partitioner/dialect.js";
 import { WorkerClient } from "../worker/client.js";
+import { TransferClient } from "../worker/transferClient.js";
+import { clusterStatus } from "./clusterStatus.js";
 import { Czar } from "./czar.js";
 import type { WorkerDirectory } from "./exec/dispatch.js";
+import { Gate } from "./gate.js";
+import { HealthMonitor } from "./health.js";
 import { portOf, startHttp } from "./http.js";
 import { ingestTable } from "./ingest.js";
 import { Metadata, type WorkerInfo } from "./metadata.js";
 import { startMysqlServer } from "./mysql/server.js";
+import { Replicator } from "./replication.js";
 
 export interface CzarServerOptions {
   dataDir: string;
@@ -29,6 +34,10 @@ export interface CzarServerOptions {
   replicas?: number;
   queryTimeoutMs?: number;
   maxResultBytes?: number;
+  /** Milliseconds between automatic repair passes (0: only on demand, POST /replicate). */
+  repairIntervalMs?: number;
+  /** Milliseconds between health probes of the workers (0: only when status or repair asks). */
+  healthIntervalMs?: number;
   log?: Logger;
 }
 
@@ -38,13 +47,21 @@ export interface CzarServer {
   mysqlPort: number | null;
   czar: Czar;
   meta: Metadata;
+  replicator: Replicator;
   close(): Promise<void>;
 }
 
-/** Worker clients by id, addresses from metadata. */
+/** Worker clients by id, addresses from metadata; replicas the monitor knows to lack a chunk are left out. */
 class Directory implements WorkerDirectory {
   private readonly clients = new Map<string, WorkerClient>();
-  constructor(private readonly meta: Metadata) {}
+  private readonly transfers = new Map<string, TransferClient>();
+  readonly monitor: HealthMonitor;
+  constructor(
+    private readonly meta: Metadata,
+    log: Logger,
+  ) {
+    this.monitor = new HealthMonitor(meta, (id) => this.client(id), log);
+  }
 
   private address(id: string): string {
     const w = this.meta.workers().find((x) => x.id === id);
@@ -52,7 +69,18 @@ class Directory implements WorkerDirectory {
     return w.address;
   }
   replicas(db: string, chunkId: number): string[] {
-    return this.meta.replicas(db, chunkId);
+    return this.meta.replicas(db, chunkId).filter((id) => !this.monitor.lacks(db, chunkId, id));
+  }
+  isDown(id: string): boolean {
+    return this.monitor.isDown(id);
+  }
+  transfer(id: string): TransferClient {
+    let c = this.transfers.get(id);
+    if (c === undefined) {
+      c = new TransferClient(this.address(id));
+      this.transfers.set(id, c);
+    }
+    return c;
   }
   client(id: string): WorkerClient {
     let c = this.clients.get(id);
@@ -63,7 +91,8 @@ class Directory implements WorkerDirectory {
     return c;
   }
   close(): void {
-    for (const c of this.clients.values()) c.close();
+    this.monitor.stop();
+    for (const c of [...this.clients.values(), ...this.transfers.values()]) c.close();
   }
 }
 
@@ -92,7 +121,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   mkdirSync(o.dataDir, { recursive: true });
   const meta = Metadata.open(join(o.dataDir, "czar.sqlite"));
   for (const w of o.workers) meta.upsertWorker(w);
-  const dir = new Directory(meta);
+  const dir = new Directory(meta, log);
   const czar = new Czar({
     catalog: meta,
     directory: dir,
@@ -101,45 +130,41 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
   });
   const replicas = Math.max(1, Math.min(o.replicas ?? (meta.workers().length >= 2 ? 2 : 1), meta.workers().length));
+  const gate = new Gate();
+  const replicator = new Replicator({
+    meta,
+    monitor: dir.monitor,
+    transfer: (id) => dir.transfer(id),
+    gate,
+    replicas,
+    log,
+  });
   const server: http.Server = await startHttp(
     {
       czar,
+      // An ingest changes chunk contents: repair passes wait for it, and listings before it are stale.
       ingest: (body) =>
-        ingestTable(
-          { meta, clients: (id) => dir.client(id), scratchDir: join(o.dataDir, "scratch"), replicas, log },
-          ingestRequest(body),
-        ),
-      status: async () => {
-        const workers = await Promise.all(
-          meta.workers().map(async (w) => {
-            try {
-              const s = await dir.client(w.id).status({ timeoutMs: 2000 });
-              return { ...w, up: true, running: s.running.length };
-            } catch {
-              return { ...w, up: false };
-            }
-          }),
-        );
-        const databases = meta.databases().map((d) => ({
-          ...d,
-          tables: meta.tables(d.database).map((t) => ({ name: t.name, kind: t.kind, rows: t.rows })),
-          chunks: meta.chunks(d.database).length,
-        }));
-        const queries = czar.processes().map((p) => ({
-          id: p.id,
-          query: p.query,
-          chunksDone: p.chunksDone,
-          chunksTotal: p.chunksTotal,
-          elapsedMs: Date.now() - p.startedAt,
-        }));
-        return { workers, databases, queries };
-      },
+        gate.run("shared", async () => {
+          dir.monitor.changed();
+          try {
+            return await ingestTable(
+              { meta, clients: (id) => dir.client(id), scratchDir: join(o.dataDir, "scratch"), replicas, log },
+              ingestRequest(body),
+            );
+          } finally {
+            dir.monitor.changed();
+          }
+        }),
+      status: () => clusterStatus({ meta, monitor: dir.monitor, replicator, czar, replicas }),
+      replicate: () => replicator.pass(),
     },
     o.httpPort,
     o.host ?? "127.0.0.1",
     log,
   );
   const httpPort = portOf(server);
+  dir.monitor.start(o.healthIntervalMs ?? 5000);
+  replicator.start(o.repairIntervalMs ?? 60_000);
   const mysql =
     o.mysqlPort === undefined
       ? null
@@ -158,7 +183,9 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     mysqlPort,
     czar,
     meta,
+    replicator,
     async close() {
+      replicator.stop();
       for (const p of czar.processes()) p.cancel("czar shutting down");
       await mysql?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

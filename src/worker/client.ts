@@ -4,7 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { QservError } from "../common/errors.js";
 import { decodeRows, type Value } from "../common/rowCodec.js";
 import type { Dialect } from "../partitioner/dialect.js";
-import { fromGrpcError, workerService } from "./grpc.js";
+import { fromGrpcError, RECONNECT_OPTIONS, workerService } from "./grpc.js";
 import type {
   ColumnDef,
   DropRequest,
@@ -55,7 +55,7 @@ interface RawClient extends grpc.Client {
   status(req: unknown, o: grpc.CallOptions, cb: Callback<StatusResponse>): void;
 }
 
-function callOptions(o: CallOptions): grpc.CallOptions {
+export function callOptions(o: CallOptions): grpc.CallOptions {
   return o.timeoutMs === undefined ? {} : { deadline: Date.now() + o.timeoutMs };
 }
 
@@ -68,9 +68,7 @@ export class WorkerClient {
     this.client = new Ctor(address, grpc.credentials.createInsecure(), {
       "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
       "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
-      // A restarted worker is back within seconds: retry connecting at least every second.
-      "grpc.initial_reconnect_backoff_ms": 200,
-      "grpc.max_reconnect_backoff_ms": 1000,
+      ...RECONNECT_OPTIONS,
     }) as unknown as RawClient;
   }
 

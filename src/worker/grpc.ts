@@ -16,19 +16,40 @@ const LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
-let cached: grpc.ServiceClientConstructor | null = null;
+interface WorkerPackage {
+  Worker: grpc.ServiceClientConstructor;
+  ChunkTransfer: grpc.ServiceClientConstructor;
+}
 
-/** The Worker service of miniqserv.worker.v1 (definition + client constructor). */
-export function workerService(): grpc.ServiceClientConstructor {
+let cached: WorkerPackage | null = null;
+
+function workerPackage(): WorkerPackage {
   if (cached === null) {
     const def = protoLoader.loadSync(WORKER_PROTO, LOADER_OPTIONS);
-    const pkg = grpc.loadPackageDefinition(def) as unknown as {
-      miniqserv: { worker: { v1: { Worker: grpc.ServiceClientConstructor } } };
-    };
-    cached = pkg.miniqserv.worker.v1.Worker;
+    const pkg = grpc.loadPackageDefinition(def) as unknown as { miniqserv: { worker: { v1: WorkerPackage } } };
+    cached = pkg.miniqserv.worker.v1;
   }
   return cached;
 }
+
+/** The Worker service of miniqserv.worker.v1 (definition + client constructor). */
+export function workerService(): grpc.ServiceClientConstructor {
+  return workerPackage().Worker;
+}
+
+/** The ChunkTransfer service of miniqserv.worker.v1 (definition + client constructor). */
+export function transferService(): grpc.ServiceClientConstructor {
+  return workerPackage().ChunkTransfer;
+}
+
+/**
+ * Client channel options: a worker that comes back (same address) is reached again within a
+ * couple of seconds, not after grpc's default backoff of up to two minutes.
+ */
+export const RECONNECT_OPTIONS = {
+  "grpc.initial_reconnect_backoff_ms": 200,
+  "grpc.max_reconnect_backoff_ms": 2000,
+} as const;
 
 /** Metadata key carrying our error code next to the gRPC status. */
 const CODE_KEY = "mq-error-code";

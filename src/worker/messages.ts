@@ -149,3 +149,29 @@ export interface StatusResponse {
   loadAvg: number[];
   running: RunningQuery[];
 }
+
+// ---------------------------------------------------------------- Chunk transfer
+
+export interface ExportRequest {
+  database: string;
+  chunkId: number;
+}
+
+export interface FileHeader {
+  database: string;
+  chunkId: number;
+  size: number;
+  /** SHA-256 of the whole file, lowercase hex. */
+  sha256: string;
+}
+
+export type ExportResponse = { part: "header"; header: FileHeader } | { part: "data"; data: Buffer };
+
+export type ImportRequest = { part: "header"; header: FileHeader } | { part: "data"; data: Buffer };
+
+export interface ImportResponse {
+  tables: TableCount[];
+  bytes: number;
+  replaced: boolean;
+  elapsedMs: number;
+}

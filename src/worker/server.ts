@@ -3,10 +3,12 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
 import { Catalog } from "./catalog.js";
-import { workerService } from "./grpc.js";
+import { clearTemp } from "./chunkCopy.js";
+import { transferService, workerService } from "./grpc.js";
 import { Loader } from "./loader.js";
 import { QueryPool } from "./queryPool.js";
 import { WorkerService } from "./service.js";
+import { ChunkTransferService } from "./transfer.js";
 
 export interface WorkerOptions {
   dataDir: string;
@@ -28,6 +30,7 @@ export interface RunningWorker {
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
+  clearTemp(o.dataDir);
   const catalog = Catalog.scan(o.dataDir);
   const threads = o.threads ?? os.availableParallelism();
   const pool = new QueryPool(threads);
@@ -38,6 +41,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
   });
   server.addService(workerService().service, service.handlers());
+  const transfer = new ChunkTransferService(o.dataDir, catalog, service.fileLocks, o.log);
+  server.addService(transferService().service, transfer.handlers());
   const host = o.host ?? "127.0.0.1";
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${o.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>

@@ -41,7 +41,8 @@ function dialectOf(h: LoadHeader): Dialect {
 
 /** The Worker service's handlers over one data dir. */
 export class WorkerService {
-  private readonly fileLocks = new KeyedMutex();
+  /** One load, drop or import at a time per data file. */
+  readonly fileLocks = new KeyedMutex();
   private readonly running = new Map<number, RunningQuery & { startedAt: number }>();
   private nextCall = 1;
   private readonly startedAt = performance.now();

@@ -16,6 +16,8 @@ export interface WorkerDirectory {
   /** Addresses of the workers holding the chunk, in preference order. */
   replicas(db: string, chunkId: number): string[];
   client(address: string): Pick<WorkerClient, "query">;
+  /** True for a worker known to be down: tried after the others. */
+  isDown?(address: string): boolean;
 }
 
 export interface DispatchOptions {
@@ -82,9 +84,12 @@ export async function dispatch(
       if (replicas.every((w) => down.has(w))) missing.push(job.chunkId);
       return;
     }
-    const start = job.chunkId >= 0 ? job.chunkId % replicas.length : Math.floor(Math.random() * replicas.length);
-    const rotated = [...replicas.slice(start), ...replicas.slice(0, start)];
-    const order = [...rotated.filter((w) => !down.has(w)), ...rotated.filter((w) => down.has(w))];
+    // Spread jobs over the replicas that are up; those known down (to the health monitor, or
+    // failed in this query) come last.
+    const isDown = (r: string) => down.has(r) || dir.isDown?.(r) === true;
+    const up = replicas.filter((r) => !isDown(r));
+    const start = job.chunkId >= 0 ? job.chunkId % (up.length || 1) : Math.floor(Math.random() * up.length);
+    const order = [...up.slice(start), ...up.slice(0, start), ...replicas.filter((r) => !up.includes(r))];
     for (let attempt = 0; attempt < o.maxAttempts; attempt++) {
       if (stop.signal.aborted) return;
       if (attempt > 0) {

@@ -1,0 +1,67 @@
+/** What a replica of a chunk must hold, and whether a worker's listing shows it does. */
+import type { ListResponse } from "../worker/messages.js";
+import { type Metadata, REPLICATED_CHUNK } from "./metadata.js";
+
+export interface TableRows {
+  table: string;
+  rows: number;
+  overlapRows: number;
+}
+
+/** Per chunk of a database (REPLICATED_CHUNK: its replicated tables), the tables and rows it holds. */
+export function expectedContents(meta: Metadata, db: string): Map<number, TableRows[]> {
+  const replicated = meta
+    .tables(db)
+    .filter((t) => t.kind === "replicated")
+    .map((t) => ({ table: t.name, rows: t.rows, overlapRows: 0 }));
+  // The replicated tables first: a repair copies them before the chunks that may join them.
+  const out = new Map<number, TableRows[]>(replicated.length > 0 ? [[REPLICATED_CHUNK, replicated]] : []);
+  for (const [chunkId, tables] of meta.chunkContents(db)) out.set(chunkId, tables);
+  return out;
+}
+
+/** A worker's holdings as its List reported them: database → chunk → table → rows. */
+export type Holdings = Map<string, Map<number, Map<string, TableRows>>>;
+
+export function holdingsOf(list: ListResponse): { held: Holdings; chunks: number; bytes: number } {
+  const held: Holdings = new Map();
+  let chunks = 0;
+  let bytes = 0;
+  for (const d of list.databases) {
+    const files = new Map<number, Map<string, TableRows>>();
+    for (const c of d.chunks) {
+      files.set(c.chunkId, new Map(c.tables.map((t) => [t.table, t])));
+      chunks++;
+      bytes += c.bytes;
+    }
+    const replicated = d.tables.filter((t) => !t.partitioned);
+    if (replicated.length > 0) {
+      files.set(
+        REPLICATED_CHUNK,
+        new Map(replicated.map((t) => [t.name, { table: t.name, rows: t.rows, overlapRows: 0 }])),
+      );
+    }
+    held.set(d.name, files);
+  }
+  return { held, chunks, bytes };
+}
+
+/** True when `held` has every expected table of the chunk with exactly the expected rows. */
+export function holdsAll(held: Holdings, db: string, chunkId: number, expected: readonly TableRows[]): boolean {
+  const file = held.get(db)?.get(chunkId);
+  if (file === undefined) return false;
+  return expected.every((e) => {
+    const t = file.get(e.table);
+    return t !== undefined && t.rows === e.rows && t.overlapRows === e.overlapRows;
+  });
+}
+
+/** Records a chunk file a worker now holds (after an import). */
+export function noteHeld(held: Holdings, db: string, chunkId: number, tables: readonly TableRows[]): void {
+  let files = held.get(db);
+  if (files === undefined) {
+    files = new Map();
+    held.set(db, files);
+  }
+  files.set(chunkId, new Map(tables.map((t) => [t.table, t])));
+}
