@@ -29,6 +29,17 @@ export interface QueryAnswer {
   columns: ResultColumnInfo[];
   rows: Value[][];
   stats: QueryStats;
+  /** The rows went to the ResultSink as they came (rows is empty). */
+  streamed?: boolean;
+}
+
+/**
+ * Takes a result as it is produced: the header once, before any rows, then batches of rows.
+ * Used by `execute` for results that need no merge; others come whole in the answer.
+ */
+export interface ResultSink {
+  header(columns: ResultColumnInfo[]): Promise<void>;
+  rows(rows: Value[][]): Promise<void>;
 }
 
 /** Per-connection state (the HTTP API has one per request). */
@@ -125,8 +136,8 @@ export class Czar {
     return true;
   }
 
-  /** Runs one statement. `signal` cancels it (the client went away). */
-  async execute(sql: string, session: Session, signal?: AbortSignal): Promise<QueryAnswer> {
+  /** Runs one statement. `signal` cancels it (the client went away); `sink` may take the rows as they come. */
+  async execute(sql: string, session: Session, signal?: AbortSignal, sink?: ResultSink): Promise<QueryAnswer> {
     const t0 = performance.now();
     const stmt = parseStatement(sql);
     const listing = (l: Listing): QueryAnswer => ({
@@ -138,7 +149,7 @@ export class Czar {
       case "select":
         return stmt.from.length === 0
           ? listing(this.local(stmt, session))
-          : this.select(sql, stmt, session, t0, signal);
+          : this.select(sql, stmt, session, t0, signal, sink);
       case "showDatabases":
         return listing(showDatabases(this.o.catalog, stmt));
       case "showTables":
@@ -237,8 +248,21 @@ export class Czar {
     session: Session,
     t0: number,
     signal?: AbortSignal,
+    sink?: ResultSink,
   ): Promise<QueryAnswer> {
     const plan = planSelect(stmt, session.database, this.o.catalog);
+    // Streamed: the header typed from the first rows (all of a column's values share a storage class).
+    let header: ResultColumnInfo[] | null = null;
+    const stream =
+      sink === undefined || plan.merge.kind !== "concat"
+        ? undefined
+        : async (rows: Value[][]) => {
+            if (header === null) {
+              header = typesOf(plan.columns, rows);
+              await sink.header(header);
+            }
+            await sink.rows(rows);
+          };
     const id = session.id ?? this.nextId++;
     const controller = new AbortController();
     let why = "";
@@ -265,24 +289,23 @@ export class Czar {
         ? setTimeout(() => cancel(`query ${id} exceeded its time limit of ${timeoutMs} ms`), timeoutMs)
         : null;
     try {
-      const { rows, stats } = await executePlan(plan, this.o.directory, {
+      const { rows, stats, streamed } = await executePlan(plan, this.o.directory, {
         queryId: `q${id}`,
         concurrency: this.o.concurrency ?? 8,
         attemptTimeoutMs: this.o.attemptTimeoutMs ?? 600_000,
         maxAttempts: this.o.maxAttempts ?? 3,
         maxResultBytes: this.o.maxResultBytes ?? 1 << 30,
         signal: controller.signal,
+        ...(stream === undefined ? {} : { stream }),
         onProgress: (done) => {
           proc.chunksDone = done;
         },
       });
       const elapsedMs = performance.now() - t0;
       this.o.log?.info({ id, chunks: plan.jobs.length, rows: rows.length, ms: Math.round(elapsedMs) }, "query done");
-      return {
-        columns: typesOf(plan.columns, rows),
-        rows,
-        stats: { chunks: stats.jobs, retries: stats.retries, elapsedMs },
-      };
+      const columns = header ?? typesOf(plan.columns, rows);
+      if (streamed && header === null) await sink?.header(columns);
+      return { columns, rows, stats: { chunks: stats.jobs, retries: stats.retries, elapsedMs }, streamed };
     } catch (e) {
       if (why !== "") throw new QservError("CANCELLED", why);
       throw e;

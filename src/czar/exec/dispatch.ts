@@ -53,7 +53,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /**
- * Runs every job; `sink` receives each completed job's rows (in completion order) and returns
+ * Runs every job; `sink` receives each completed job's rows (in completion order; a job's slot
+ * stays taken until its sink call settles, which is how a slow consumer holds dispatch back) and returns
  * false once it needs no more, which cancels the jobs still running.
  */
 export async function dispatch(
@@ -61,7 +62,7 @@ export async function dispatch(
   jobs: readonly Job[],
   dir: WorkerDirectory,
   o: DispatchOptions,
-  sink: (rows: Value[][], job: Job) => boolean,
+  sink: (rows: Value[][], job: Job) => boolean | Promise<boolean>,
 ): Promise<DispatchStats> {
   const stop = new AbortController();
   // Every job in flight and every backoff listens to it: more than Node's default of 10.
@@ -114,7 +115,7 @@ export async function dispatch(
         continue;
       }
       if (stop.signal.aborted) return;
-      if (!sink(rows, job)) stop.abort();
+      if (!(await sink(rows, job))) stop.abort();
       o.onProgress?.(++done, jobs.length);
       return;
     }

@@ -9,6 +9,18 @@ import { createScratchTable, insertRows, scratchDb, selectRows } from "./scratch
 export interface ExecuteOptions extends DispatchOptions {
   /** Bytes of rows the czar may hold for one query. */
   maxResultBytes: number;
+  /**
+   * When given, a plan whose rows need no merge hands them on here as its chunks complete
+   * (calls never overlap; dispatch waits for each), instead of holding them: the answer's rows
+   * are then empty and `streamed` is true.
+   */
+  stream?: (rows: Value[][]) => Promise<void>;
+}
+
+export interface Execution {
+  rows: Value[][];
+  stats: DispatchStats;
+  streamed: boolean;
 }
 
 /** Approximate bytes of a row, for the result-size limit. */
@@ -37,23 +49,35 @@ async function concat(
   step: Extract<MergeStep, { kind: "concat" }>,
   dir: WorkerDirectory,
   o: ExecuteOptions,
-): Promise<{ rows: Value[][]; stats: DispatchStats }> {
+): Promise<Execution> {
   const out: Value[][] = [];
   const guard = new SizeGuard(o.maxResultBytes);
   let skip = step.offset;
+  let sent = 0;
+  let chain = Promise.resolve();
   const stats = await dispatch(plan.database, plan.jobs, dir, o, (rows) => {
+    const keep: Value[][] = [];
     for (const r of rows) {
-      if (step.limit !== null && out.length >= step.limit) return false;
+      if (step.limit !== null && sent >= step.limit) break;
       if (skip > 0) {
         skip--;
         continue;
       }
-      out.push(r);
+      keep.push(r);
+      sent++;
     }
-    guard.add(rows);
-    return step.limit === null || out.length < step.limit;
+    const more = step.limit === null || sent < step.limit;
+    if (o.stream === undefined) {
+      guard.add(keep);
+      for (const r of keep) out.push(r);
+      return more;
+    }
+    const stream = o.stream;
+    chain = chain.then(() => (keep.length > 0 ? stream(keep) : undefined));
+    return chain.then(() => more);
   });
-  return { rows: out, stats };
+  await chain;
+  return { rows: out, stats, streamed: o.stream !== undefined };
 }
 
 async function merge(
@@ -61,7 +85,7 @@ async function merge(
   step: Extract<MergeStep, { kind: "merge" }>,
   dir: WorkerDirectory,
   o: ExecuteOptions,
-): Promise<{ rows: Value[][]; stats: DispatchStats }> {
+): Promise<Execution> {
   const db = scratchDb();
   try {
     createScratchTable(
@@ -75,7 +99,7 @@ async function merge(
       insertRows(db, MERGE_TABLE, step.ncols, rows);
       return true;
     });
-    return { rows: selectRows(db, step.sql), stats };
+    return { rows: selectRows(db, step.sql), stats, streamed: false };
   } catch (e) {
     throw asSqlError(e);
   } finally {
@@ -88,7 +112,7 @@ async function gather(
   step: Extract<MergeStep, { kind: "gather" }>,
   dir: WorkerDirectory,
   o: ExecuteOptions,
-): Promise<{ rows: Value[][]; stats: DispatchStats }> {
+): Promise<Execution> {
   const db = scratchDb();
   const stats: DispatchStats = { jobs: 0, retries: 0 };
   try {
@@ -103,7 +127,7 @@ async function gather(
       stats.jobs += s.jobs;
       stats.retries += s.retries;
     }
-    return { rows: selectRows(db, step.sql), stats };
+    return { rows: selectRows(db, step.sql), stats, streamed: false };
   } catch (e) {
     throw asSqlError(e);
   } finally {
@@ -119,11 +143,7 @@ function asSqlError(e: unknown): unknown {
   return e;
 }
 
-export function executePlan(
-  plan: Plan,
-  dir: WorkerDirectory,
-  o: ExecuteOptions,
-): Promise<{ rows: Value[][]; stats: DispatchStats }> {
+export function executePlan(plan: Plan, dir: WorkerDirectory, o: ExecuteOptions): Promise<Execution> {
   switch (plan.merge.kind) {
     case "concat":
       return concat(plan, plan.merge, dir, o);

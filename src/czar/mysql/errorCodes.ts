@@ -32,11 +32,9 @@ const OTHER: [number, string] = [1105, "HY000"];
 
 export function mysqlError(e: unknown): MysqlError {
   if (!isQservError(e)) return { code: OTHER[0], sqlState: OTHER[1], message: `INTERNAL: ${String(e)}` };
-  const d = e.details as { line?: number; column?: number };
-  const where = typeof d.line === "number" ? ` (line ${d.line}, column ${d.column})` : "";
   const hit = BY_MESSAGE.find(([re]) => re.test(e.message));
-  if (hit !== undefined) return { code: hit[1], sqlState: hit[2], message: `${e.message}${where}` };
+  if (hit !== undefined) return { code: hit[1], sqlState: hit[2], message: e.message };
   const known = BY_CODE[e.code];
-  if (known !== undefined) return { code: known[0], sqlState: known[1], message: `${e.message}${where}` };
-  return { code: OTHER[0], sqlState: OTHER[1], message: `${e.code}: ${e.message}${where}` };
+  if (known !== undefined) return { code: known[0], sqlState: known[1], message: e.message };
+  return { code: OTHER[0], sqlState: OTHER[1], message: `${e.code}: ${e.message}` };
 }

@@ -8,7 +8,7 @@ import { once } from "node:events";
 import net from "node:net";
 import type { Logger } from "pino";
 import { QservError } from "../../common/errors.js";
-import type { Czar, Session } from "../czar.js";
+import type { Czar, ResultColumnInfo, ResultSink, Session } from "../czar.js";
 import { mysqlError } from "./errorCodes.js";
 import {
   authSwitchPayload,
@@ -215,13 +215,31 @@ class Connection {
   }
 
   private async query(sql: string): Promise<void> {
-    const a = await this.o.czar.execute(sql, this.session, this.gone.signal);
-    if (a.columns.length === 0) return this.send(okPayload());
-    const schema = this.session.database ?? "";
-    await this.push(columnCountPayload(a.columns.length));
-    for (const c of a.columns) await this.push(columnPayload(c, schema));
-    await this.push(eofPayload());
-    for (const row of a.rows) await this.push(rowPayload(row, a.columns));
+    const schema = () => this.session.database ?? "";
+    const header = async (columns: ResultColumnInfo[]) => {
+      await this.push(columnCountPayload(columns.length));
+      for (const c of columns) await this.push(columnPayload(c, schema()));
+      await this.push(eofPayload());
+    };
+    let columns: ResultColumnInfo[] = [];
+    // Rows the czar streams go out as they come, each batch flushed (the socket's backpressure
+    // holds the czar's dispatch back); an error after the header ends the result with ERR.
+    const sink: ResultSink = {
+      header: async (c) => {
+        columns = c;
+        await header(c);
+      },
+      rows: async (rows) => {
+        for (const row of rows) await this.push(rowPayload(row, columns));
+        await this.flush();
+      },
+    };
+    const a = await this.o.czar.execute(sql, this.session, this.gone.signal, sink);
+    if (!a.streamed) {
+      if (a.columns.length === 0) return this.send(okPayload());
+      await header(a.columns);
+      for (const row of a.rows) await this.push(rowPayload(row, a.columns));
+    }
     await this.send(eofPayload());
   }
 }
