@@ -4,6 +4,8 @@ import { generateCatalog } from "../../bench/generate.js";
 import { loadDatabaseConfig, loadTableConfig } from "../common/ingestConfig.js";
 import { partition } from "../partitioner/partition.js";
 import { terminalProgress } from "../partitioner/progress.js";
+import { loadDemo } from "./demoLoad.js";
+import { czarUrl } from "./options.js";
 import { summary } from "./partition.js";
 
 /** Until the cluster exists, the demo generates a small sample catalog and partitions it. */
@@ -13,7 +15,12 @@ export function registerDemo(program: Command): void {
     .description("Generate a small sample catalog (Object + Source) and partition it as Qserv would")
     .option("--data-dir <dir>", "where the sample and its chunks go", ".mini-qserv/demo")
     .option("--objects <n>", "objects in the sample", "20000")
-    .action(async (o: { dataDir: string; objects: string }) => {
+    .option("--czar <url>", "ingest the sample through this czar (skipped if database demo is loaded)")
+    .action(async (o: { dataDir: string; objects: string; czar?: string }) => {
+      if (o.czar !== undefined) {
+        await loadDemo(czarUrl(o.czar), o.dataDir, Number(o.objects));
+        return;
+      }
       const cat = await generateCatalog({
         outDir: join(o.dataDir, "catalog"),
         objects: Number(o.objects),
