@@ -11,7 +11,7 @@
 # image from the already-built project (Dockerfile with BUILD_BASE/BASE = that base image).
 #
 # Environment (all optional): MQ_PROJECT (compose project, default mqtest), MQ_CZAR_PORT (28080),
-# MQ_W1_PORT/MQ_W2_PORT/MQ_W3_PORT (27001-27003), MQ_DEMO_OBJECTS (5000), MQ_DEBIAN_MIRROR,
+# MQ_W1_PORT/MQ_W2_PORT/MQ_W3_PORT (27001-27003), MQ_DEMO_OBJECTS (2000), MQ_DEBIAN_MIRROR,
 # MQ_KEEP=1 (leave the cluster up), MQ_WORK (scratch folder, default /tmp/mini-qserv-docker).
 set -euo pipefail
 
@@ -30,7 +30,7 @@ export MQ_CZAR_PORT=${MQ_CZAR_PORT:-28080}
 export MQ_W1_PORT=${MQ_W1_PORT:-27001} MQ_W2_PORT=${MQ_W2_PORT:-27002} MQ_W3_PORT=${MQ_W3_PORT:-27003}
 export MQ_WORKERS="w1=127.0.0.1:$MQ_W1_PORT w2=127.0.0.1:$MQ_W2_PORT w3=127.0.0.1:$MQ_W3_PORT"
 export MQ_CZAR_URL="http://127.0.0.1:$MQ_CZAR_PORT"
-export MQ_DEMO_OBJECTS=${MQ_DEMO_OBJECTS:-5000}
+export MQ_DEMO_OBJECTS=${MQ_DEMO_OBJECTS:-2000}
 export MQ_REPLICAS=2
 export MQ_IMAGE=mini-qserv:compose-test
 WORK=${MQ_WORK:-/tmp/mini-qserv-docker}
@@ -117,11 +117,15 @@ say "docker compose up (project $MQ_PROJECT, czar $MQ_CZAR_URL, workers $MQ_WORK
 container() { "${DC[@]}" ps -q "$1"; }
 q() { node bin/mini-qserv.js query --czar "$MQ_CZAR_URL" --database demo --format csv "$1" 2>/dev/null | tail -n +2; }
 
-for _ in $(seq 120); do
-  [ "$(docker inspect -f '{{.State.Health.Status}}' "$(container czar)")" = healthy ] && break
-  sleep 1
-done
-[ "$(docker inspect -f '{{.State.Health.Status}}' "$(container czar)")" = healthy ] || fail "the czar is not healthy"
+health() { docker inspect -f '{{.State.Health.Status}}' "$(container "$1")"; }
+wait_healthy() {
+  for _ in $(seq 120); do
+    [ "$(health "$1")" = healthy ] && return 0
+    sleep 1
+  done
+  fail "$1 is not healthy after 120 s: $(health "$1")"
+}
+wait_healthy czar
 say "czar healthy; waiting for the loader"
 loader=$(container loader)
 code=$(timeout 900 docker wait "$loader") || fail "the loader did not finish in 900 s"
@@ -148,7 +152,11 @@ check "the loader again (already loaded)" \
 
 say "killing worker2"
 docker kill "$(container worker2)" >/dev/null
-check "SELECT COUNT(*) FROM Object, worker2 down" "$(q 'SELECT COUNT(*) FROM Object')" "$MQ_DEMO_OBJECTS"
+answer=$(node bin/mini-qserv.js query --czar "$MQ_CZAR_URL" --database demo --format json 'SELECT COUNT(*) FROM Object')
+check "SELECT COUNT(*) FROM Object, worker2 down" \
+  "$(node -e 'console.log(JSON.parse(process.argv[1]).rows[0][0])' "$answer")" "$MQ_DEMO_OBJECTS"
+say "   (stats: $(node -e 'console.log(JSON.stringify(JSON.parse(process.argv[1]).stats))' "$answer"))"
 check "SELECT COUNT(*) FROM Source, worker2 down" "$(q 'SELECT COUNT(*) FROM Source')" "$sources"
-"${DC[@]}" start worker2 >/dev/null
+"${DC[@]}" start worker2 >/dev/null 2>&1
+wait_healthy worker2
 check "SELECT COUNT(*) FROM Object, worker2 back" "$(q 'SELECT COUNT(*) FROM Object')" "$MQ_DEMO_OBJECTS"
