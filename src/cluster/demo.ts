@@ -32,7 +32,8 @@ async function demoCatalog(dir: string, objects: number, say: (line: string) => 
     const cat = JSON.parse(readFileSync(marker, "utf8")) as GeneratedCatalog & { requested: number };
     if (cat.requested === objects) return cat;
   }
-  rmSync(dir, { recursive: true, force: true });
+  // The files are overwritten in place (the dir may be a mount point, so it is not removed).
+  rmSync(marker, { force: true });
   say(`generating the demo catalog (${objects} objects) in ${dir}`);
   const cat = await generateCatalog({
     outDir: resolve(dir),

@@ -16,13 +16,10 @@ import type Database from "better-sqlite3";
 import { postJson } from "../../src/cli/httpClient.js";
 import { loadDemo } from "../../src/cluster/demo.js";
 import { type UpCluster, up } from "../../src/cluster/up.js";
-import { loadDatabaseConfig, loadTableConfig, tableDialect } from "../../src/common/ingestConfig.js";
-import { toJsonValue } from "../../src/common/jsonValue.js";
-import type { Value } from "../../src/common/rowCodec.js";
 import { WorkerClient } from "../../src/worker/client.js";
+import { demoReference, expectedRows, referenceSql } from "../support/demo.js";
 import { tempDir } from "../support/fs.js";
 import { CLI } from "../support/paths.js";
-import { loadReference, referenceDb } from "../support/referenceDb.js";
 import { rowSet } from "../support/rows.js";
 
 const QUERIES = [
@@ -32,46 +29,10 @@ const QUERIES = [
   "SELECT o.objectId, COUNT(*) FROM Object o JOIN Source s ON o.objectId = s.objectId WHERE qserv_areaspec_box(0, -20, 40, 20) GROUP BY o.objectId",
 ];
 
-/** The demo catalog's files in one SQLite database. */
-function demoReference(catalogDir: string): Database.Database {
-  const db = referenceDb();
-  const dbCfg = loadDatabaseConfig(join(catalogDir, "database.json"));
-  for (const t of ["Object", "Source"]) {
-    const cfg = loadTableConfig(join(catalogDir, `${t}.json`));
-    const file = join(catalogDir, `${t}.csv`);
-    loadReference(db, file, cfg, tableDialect(cfg, file), dbCfg);
-  }
-  return db;
-}
-
-function expected(ref: Database.Database, sql: string): string[] {
-  const rows = ref.prepare(sql).raw(true).safeIntegers(true).all();
-  return rowSet(
-    (rows as Value[][]).map((r) => r.map(toJsonValue)),
-    false,
-    9,
-  );
-}
-
 async function answer(url: string, sql: string): Promise<{ rows: string[]; chunks: number; retries: number }> {
   const r = await postJson(`${url}/query`, { query: sql, database: "demo" });
   const stats = r.stats as { chunks: number; retries: number };
   return { rows: rowSet(r.rows as unknown[][], false, 9), chunks: stats.chunks, retries: stats.retries };
-}
-
-/** The reference form of an areaspec query: the same region as a scisql test on Object's position. */
-function referenceSql(sql: string): string {
-  return sql
-    .replace(
-      /qserv_areaspec_circle\(([^)]*)\)/,
-      (_, a) =>
-        `scisql_s2PtInCircle(${sql.includes(" o ") ? "o." : ""}ra, ${sql.includes(" o ") ? "o." : ""}decl, ${a}) = 1`,
-    )
-    .replace(
-      /qserv_areaspec_box\(([^)]*)\)/,
-      (_, a) =>
-        `scisql_s2PtInBox(${sql.includes(" o ") ? "o." : ""}ra, ${sql.includes(" o ") ? "o." : ""}decl, ${a}) = 1`,
-    );
 }
 
 /** Runs `mini-qserv up ARGS` and resolves once it says it is ready, with the czar URL. */
@@ -133,7 +94,11 @@ describe("mini-qserv up (the CLI)", () => {
       assert.match(out.join("\n"), /demo\.Object: 3000 rows/);
       ref = demoReference(join(dir, "demo"));
       for (const sql of QUERIES) {
-        assert.deepEqual((await answer(url, sql)).rows, expected(ref, referenceSql(sql)), sql);
+        assert.deepEqual(
+          (await answer(url, sql)).rows,
+          expectedRows(ref, referenceSql(sql, sql.includes(" o ") ? "o." : "")),
+          sql,
+        );
       }
     } finally {
       proc.kill("SIGINT");
@@ -155,7 +120,11 @@ describe("mini-qserv up (the CLI)", () => {
       assert.match(out.join("\n"), /the demo catalog is loaded already/);
       assert.match(out.join("\n"), new RegExp(workers.map((w) => `w\\d=127\\.0\\.0\\.1:${w.port}`).join(" ")));
       for (const sql of QUERIES) {
-        assert.deepEqual((await answer(url, sql)).rows, expected(ref, referenceSql(sql)), sql);
+        assert.deepEqual(
+          (await answer(url, sql)).rows,
+          expectedRows(ref, referenceSql(sql, sql.includes(" o ") ? "o." : "")),
+          sql,
+        );
       }
     } finally {
       proc.kill("SIGTERM");
@@ -268,7 +237,7 @@ describe("a supervised cluster (up()): query management, losing workers", () => 
   });
 
   test("a worker SIGKILLed mid-query: the same rows, retried on replicas; it restarts and rejoins", async (t) => {
-    const want = expected(ref, SCAN);
+    const want = expectedRows(ref, SCAN);
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
@@ -311,6 +280,6 @@ describe("a supervised cluster (up()): query management, losing workers", () => 
       return true;
     });
     await waitFor(() => log.filter((l) => / is back/.test(l)).length >= 4);
-    assert.deepEqual((await answer(cluster.url, SCAN)).rows, expected(ref, SCAN));
+    assert.deepEqual((await answer(cluster.url, SCAN)).rows, expectedRows(ref, SCAN));
   });
 });
