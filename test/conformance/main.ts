@@ -1,5 +1,5 @@
 /**
- * `npm run conformance [-- --case case01 ... --workers N --verbose]`: runs Qserv's itest suite
+ * `npm run conformance [-- --case case01 ... --workers N --via http|mysql --verbose]`: runs Qserv's itest suite
  * against a mini-qserv cluster; one line per failure, then the totals. Exit code 1 on any failure.
  */
 import { parseArgs } from "node:util";
@@ -11,9 +11,15 @@ const { values } = parseArgs({
     case: { type: "string", multiple: true },
     workers: { type: "string", default: "3" },
     verbose: { type: "boolean", default: false },
+    via: { type: "string", default: "http" },
   },
 });
 const workers = Number(values.workers);
+const via = values.via;
+if (via !== "http" && via !== "mysql") {
+  console.error(`--via must be http or mysql, got ${via}`);
+  process.exit(2);
+}
 if (!Number.isInteger(workers) || workers < 1) {
   console.error(`--workers must be a positive integer, got ${values.workers}`);
   process.exit(2);
@@ -26,7 +32,7 @@ try {
   const s = await runConformance({
     cases: values.case,
     workers,
-    via: "http",
+    via,
     verbose: values.verbose,
     log: console.log,
   });

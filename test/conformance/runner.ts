@@ -12,7 +12,8 @@ import { itestCases, type QueryFile, queryFiles } from "../support/itest.js";
 import { type CaseData, caseData } from "../support/itestData.js";
 import { ITEST } from "../support/paths.js";
 import { loadReferenceCase } from "../support/referenceDb.js";
-import { czarIngest, czarQuery } from "./czarHttp.js";
+import { czarIngest, czarQuery, type QueryReply } from "./czarHttp.js";
+import { mysqlQuery } from "./czarMysql.js";
 import { type Expected, expectedAnswer, ReferenceFailure } from "./expected.js";
 import { judgeReply, type Outcome, skipReason } from "./judge.js";
 
@@ -22,7 +23,8 @@ export interface ConformanceOptions {
   /** Worker processes; 3 by default. */
   workers?: number;
   /** The front end queries go through; only HTTP so far. */
-  via?: "http";
+  /** The czar's front end the queries go through (ingest always goes over HTTP). */
+  via?: "http" | "mysql";
   /** Progress and failure lines. */
   log?: (line: string) => void;
   /** Also log passes, skips and notes. */
@@ -38,6 +40,8 @@ export interface ConformanceOptions {
 /** What the runner talks to: a czar's base URL, and how to stop everything. */
 export interface SystemUnderTest {
   url: string;
+  /** The czar's MySQL protocol port (needed with via "mysql"). */
+  mysqlPort?: number;
   stop(): Promise<void>;
 }
 
@@ -74,7 +78,7 @@ async function startCluster(dir: string, n: number): Promise<SystemUnderTest> {
       join(dir, "czar"),
       workers.map((w) => w.address),
     );
-    return { url: czar.url, stop: () => stopAll(czar, workers) };
+    return { url: czar.url, mysqlPort: czar.mysqlPort, stop: () => stopAll(czar, workers) };
   } catch (e) {
     await stopAll(null, workers);
     throw e;
@@ -123,7 +127,8 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
   try {
     const sut = await (opts.start ?? ((d: string) => startCluster(d, opts.workers ?? 3)))(dir);
     try {
-      for (const name of opts.cases ?? itestCases()) await runCase(sut.url, name, opts, tally);
+      const ask = queryVia(sut, opts.via ?? "http");
+      for (const name of opts.cases ?? itestCases()) await runCase(sut.url, ask, name, opts, tally);
     } finally {
       await sut.stop();
     }
@@ -133,8 +138,18 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
   return tally.summary;
 }
 
+/** Runs one statement on the system under test: query text, default database, time limit. */
+type Ask = (query: string, database: string, timeoutMs: number) => Promise<QueryReply>;
+
+function queryVia(sut: SystemUnderTest, via: "http" | "mysql"): Ask {
+  if (via === "http") return (q, db, t) => czarQuery(sut.url, q, db, t);
+  const port = sut.mysqlPort;
+  if (port === undefined) throw new Error("the system under test has no MySQL port");
+  return (q, db, t) => mysqlQuery(port, q, db, t);
+}
+
 /** One case: ingest, load the reference, run and judge every query file. */
-async function runCase(url: string, name: string, opts: ConformanceOptions, tally: Tally): Promise<void> {
+async function runCase(url: string, ask: Ask, name: string, opts: ConformanceOptions, tally: Tally): Promise<void> {
   const data = caseData(name);
   await ingestCase(url, data, opts.ingestTimeoutMs ?? 600_000, opts.log ?? (() => {}), (r) => tally.fail(r));
   let reference: ReturnType<typeof loadReferenceCase>;
@@ -148,7 +163,7 @@ async function runCase(url: string, name: string, opts: ConformanceOptions, tall
     for (const q of queryFiles([name])) {
       const file = relative(join(ITEST, name, "queries"), join(ITEST, q.rel));
       const started = Date.now();
-      const outcome = await runQuery(url, q, data, reference.db, opts.queryTimeoutMs ?? 60_000);
+      const outcome = await runQuery(ask, q, data, reference.db, opts.queryTimeoutMs ?? 60_000);
       tally.add({ case: name, file }, outcome, Date.now() - started);
     }
   } finally {
@@ -176,7 +191,7 @@ async function ingestCase(
 
 /** One query: skipped, failed on the reference side, or run and judged. */
 async function runQuery(
-  url: string,
+  ask: Ask,
   q: QueryFile,
   data: CaseData,
   db: ReturnType<typeof loadReferenceCase>["db"],
@@ -191,13 +206,13 @@ async function runQuery(
     } catch (e) {
       if (!(e instanceof ReferenceFailure)) throw e;
       // The single database rejects the query: the cluster must reject it too.
-      const r = await czarQuery(url, q.qserv, data.database.database, timeoutMs);
+      const r = await ask(q.qserv, data.database.database, timeoutMs);
       if (r.kind === "error")
         return { status: "pass", note: `both reject it: reference: ${e.message}; czar: ${r.message}` };
       return { status: "fail", reason: `reference: ${e.message}; the czar answered instead` };
     }
   }
-  const reply = await czarQuery(url, q.qserv, data.database.database, timeoutMs);
+  const reply = await ask(q.qserv, data.database.database, timeoutMs);
   if (q.expect === "error" && reply.kind === "answer") {
     // Answered where Qserv errs: still a failure, but say whether the rows are right.
     try {
