@@ -165,6 +165,13 @@ describe("a supervised cluster (up()): query management, losing workers", () => 
     }
   };
 
+  /** Resolves once the czar sees every worker up again (a restarted one takes a reconnect). */
+  const allUp = () =>
+    waitFor(async () => {
+      const s = (await (await fetch(`${cluster.url}/status`)).json()) as { workers: Array<{ up: boolean }> };
+      return s.workers.every((w) => w.up);
+    });
+
   /** Resolves once SHOW PROCESSLIST lists `sql` with some chunks done, with its row. */
   const processOf = async (sql: string): Promise<Record<string, unknown>> => {
     let row: Record<string, unknown> | undefined;
@@ -264,6 +271,7 @@ describe("a supervised cluster (up()): query management, losing workers", () => 
     t.diagnostic(`full scan: ${base.toFixed(0)} ms; with w2 killed midway: ${failed.toFixed(0)} ms`);
 
     await waitFor(() => log.some((l) => l.includes("w2 is back")));
+    await allUp();
     // w1 down now: chunks held by w1 and w2 can only come from the rejoined w2.
     cluster.node("w1").proc.kill("SIGKILL");
     assert.deepEqual((await answer(cluster.url, SCAN)).rows, want);
@@ -280,6 +288,7 @@ describe("a supervised cluster (up()): query management, losing workers", () => 
       return true;
     });
     await waitFor(() => log.filter((l) => / is back/.test(l)).length >= 4);
+    await allUp();
     assert.deepEqual((await answer(cluster.url, SCAN)).rows, expectedRows(ref, SCAN));
   });
 });

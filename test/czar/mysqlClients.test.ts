@@ -182,7 +182,9 @@ import json, sys, threading, time, pymysql, pymysql.cursors
 port = int(sys.argv[1])
 c = pymysql.connect(host="127.0.0.1", port=port, user="qsmaster")
 out = {}
+c.select_db("demo")
 cur = c.cursor()
+cur.execute("SELECT DATABASE()"); out["db"] = cur.fetchone()[0]
 cur.execute("USE demo")
 cur.execute(${JSON.stringify(CONE)}); out["cone"] = [list(r) for r in cur.fetchall()]
 cur.execute(${JSON.stringify(AGG)}); out["agg"] = [list(r) for r in cur.fetchall()]
@@ -216,6 +218,7 @@ print(json.dumps(out))
     const r = spawnSync(PYTHON, ["-c", script, String(cluster.mysqlPort)], { encoding: "utf8", timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as {
+      db: string;
       cone: unknown[][];
       agg: unknown[][];
       error: unknown[];
@@ -225,6 +228,7 @@ print(json.dumps(out))
     assert.deepEqual(rowSet(out.cone, false, 9), expectedRows(ref, referenceSql(CONE)));
     assert.deepEqual(rowSet(out.agg, false, 9), expectedRows(ref, AGG));
     assert.equal(out.error[0], 1054);
+    assert.equal(out.db, "demo", "COM_INIT_DB (select_db) set the database");
     assert.equal(out.big, bigCount);
     assert.deepEqual(out.killed, { error: 1317 });
   });
