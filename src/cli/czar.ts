@@ -35,6 +35,11 @@ export function registerCzar(program: Command): void {
       "seconds between automatic replica repair passes (0: only `replicate`)",
       "60",
     )
+    .option(
+      "--repair-grace <seconds>",
+      "automatic passes leave the chunks of a worker down for less than this alone (it may be restarting)",
+      "60",
+    )
     .option("--health-interval <seconds>", "seconds between health probes of the workers (0: none)", "5")
     .action(
       async (o: {
@@ -49,6 +54,7 @@ export function registerCzar(program: Command): void {
         queryTimeout: string;
         maxResultMb: string;
         repairInterval: string;
+        repairGrace: string;
         healthInterval: string;
       }) => {
         const log = createLogger("czar");
@@ -66,6 +72,7 @@ export function registerCzar(program: Command): void {
           queryTimeoutMs: (seconds("--query-timeout", o.queryTimeout) ?? 0) * 1000,
           maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
+          repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
           healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,
           log,
           ...(replicas === undefined ? {} : { replicas }),

@@ -4,7 +4,9 @@
  * placement; a chunk with fewer than R live replicas gets copies from a live replica to the live
  * workers holding the fewest chunks (then bytes) — a live worker that already holds all of it is
  * adopted without a copy. The replicated tables of a database go to every live worker. Down
- * workers keep their placements (they may come back with their data) but do not count.
+ * workers keep their placements (they may come back with their data) but do not count — except,
+ * in automatic passes, while they have been down for less than the grace period (a restarting
+ * worker is not worth copying its chunks away).
  */
 import pLimit from "p-limit";
 import type { Logger } from "pino";
@@ -44,6 +46,8 @@ export interface ReplicatorOptions {
   /** Copies in flight at once. */
   concurrency?: number;
   copyTimeoutMs?: number;
+  /** Automatic passes count a placed worker down for less than this as a replica (default 60 s). */
+  graceMs?: number;
   log?: Logger;
 }
 
@@ -60,6 +64,7 @@ export class Replicator {
   private passRunning = false;
   private last: RepairReport | null = null;
   private totals = { passes: 0, copies: 0, bytes: 0, failures: 0 };
+  private readonly startedAt = Date.now();
 
   constructor(private readonly o: ReplicatorOptions) {}
 
@@ -67,7 +72,8 @@ export class Replicator {
   start(intervalMs: number): void {
     if (intervalMs <= 0) return;
     this.timer = setInterval(() => {
-      if (!this.passRunning) this.pass().catch((e) => this.o.log?.error({ err: e }, "repair pass failed"));
+      if (!this.passRunning)
+        this.pass(this.o.graceMs ?? 60_000).catch((e) => this.o.log?.error({ err: e }, "repair pass failed"));
     }, intervalMs);
     this.timer.unref();
   }
@@ -87,14 +93,14 @@ export class Replicator {
     };
   }
 
-  /** One pass, after any pass already running. */
-  pass(): Promise<RepairReport> {
-    const run = this.passes.then(() => this.o.gate.run("exclusive", () => this.runPass()));
+  /** One pass, after any pass already running; workers down for less than `graceMs` still count. */
+  pass(graceMs = 0): Promise<RepairReport> {
+    const run = this.passes.then(() => this.o.gate.run("exclusive", () => this.runPass(graceMs)));
     this.passes = run.catch(() => {});
     return run;
   }
 
-  private async runPass(): Promise<RepairReport> {
+  private async runPass(graceMs: number): Promise<RepairReport> {
     const { monitor } = this.o;
     const t0 = performance.now();
     this.passRunning = true;
@@ -113,7 +119,7 @@ export class Replicator {
         failed: [],
         unavailable: [],
       };
-      const copies = this.plan(report);
+      const copies = this.plan(report, graceMs);
       const limit = pLimit(this.o.concurrency ?? 4);
       await Promise.all(copies.map((c) => limit(() => this.copy(c, report))));
       report.elapsedMs = performance.now() - t0;
@@ -140,9 +146,16 @@ export class Replicator {
   }
 
   /** Drops and adoptions are applied at once; the copies to make are returned. */
-  private plan(report: RepairReport): Copy[] {
+  private plan(report: RepairReport, graceMs: number): Copy[] {
     const { meta, monitor } = this.o;
     const live = monitor.all().filter((w) => w.up === true);
+    const now = Date.now();
+    const resting = new Set(
+      monitor
+        .all()
+        .filter((w) => w.up !== true && now - (w.lastSeen ?? this.startedAt) < graceMs)
+        .map((w) => w.id),
+    );
     const order = new Map(live.map((w, i) => [w.id, i]));
     const load = new Map(live.map((w) => [w.id, { chunks: w.chunks, bytes: w.bytes }]));
     const copies: Copy[] = [];
@@ -172,7 +185,7 @@ export class Replicator {
               order.get(a)! - order.get(b)!
             );
           })
-          .slice(0, Math.max(0, want - sources.length));
+          .slice(0, Math.max(0, want - sources.length - placed.filter((id) => resting.has(id)).length));
         const from = [...sources, ...targets.filter(holds)];
         if (targets.length > 0 && from.length === 0) {
           report.unavailable.push(ref);

@@ -36,6 +36,8 @@ export interface CzarServerOptions {
   maxResultBytes?: number;
   /** Milliseconds between automatic repair passes (0: only on demand, POST /replicate). */
   repairIntervalMs?: number;
+  /** Automatic repair leaves a worker down for less than this alone (default 60 s). */
+  repairGraceMs?: number;
   /** Milliseconds between health probes of the workers (0: only when status or repair asks). */
   healthIntervalMs?: number;
   log?: Logger;
@@ -132,6 +134,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const replicas = Math.max(1, Math.min(o.replicas ?? (meta.workers().length >= 2 ? 2 : 1), meta.workers().length));
   const gate = new Gate();
   const replicator = new Replicator({
+    ...(o.repairGraceMs === undefined ? {} : { graceMs: o.repairGraceMs }),
     meta,
     monitor: dir.monitor,
     transfer: (id) => dir.transfer(id),

@@ -219,4 +219,32 @@ describe("replica repair over worker processes (case01, 2 replicas)", { skip: SK
       w1.close();
     }
   });
+
+  test("automatic passes leave a worker down for less than the grace period alone; back, it rejoins", async () => {
+    const before = (await status()).repair.totals.copies;
+    const p = port(workers[2]!);
+    await workers[2]!.stop("SIGKILL");
+    // Several automatic passes (1 s apart) while w3 is down, within the default grace of 60 s.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const s = await status();
+      if (s.workers.find((w) => w.id === "w3")?.up === false && s.repair.totals.passes >= 3) break;
+      assert.ok(Date.now() < deadline, "w3 never seen down");
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await new Promise((r) => setTimeout(r, 2500));
+    const down = await status();
+    assert.equal(down.repair.totals.copies, before, "no copies while w3 may come back");
+    assert.ok(down.databases[0]!.replicas.underReplicated.length > 0);
+    workers[2] = await startWorker(2, p);
+    for (;;) {
+      const s = await status();
+      if (s.workers.every((w) => w.up === true) && s.databases[0]!.replicas.underReplicated.length === 0) break;
+      assert.ok(Date.now() < deadline + 15_000, "w3 did not rejoin");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    allOnTwo(await status());
+    assert.equal((await status()).repair.totals.copies, before);
+    await answersAsReference();
+  });
 });
