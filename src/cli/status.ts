@@ -43,7 +43,11 @@ export function formatStatus(s: Status): string {
       `  ${d.database}: ${d.chunks} chunks, ${d.replicas.target} replicas wanted; live replicas: ${hist || "-"}`,
     );
     const under = d.replicas.underReplicated;
-    if (under.length > 0) out.push(`    under-replicated: ${under.join(" ")}`);
+    if (under.length > 0) {
+      const shown =
+        under.length > 20 ? `${under.slice(0, 20).join(" ")} ... (${under.length} chunks)` : under.join(" ");
+      out.push(`    under-replicated: ${shown}`);
+    }
     if (d.replicatedTables !== undefined) {
       const r = d.replicatedTables;
       out.push(`    replicated tables on ${r.liveCopies} of ${r.liveWorkers} live workers`);
