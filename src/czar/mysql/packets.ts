@@ -37,6 +37,13 @@ export class PacketParser {
 
 /** Frames a payload as packets starting at sequence id `seq`; returns the bytes and the next id. */
 export function frame(payload: Buffer, seq: number): { bytes: Buffer; next: number } {
+  if (payload.length < MAX_PAYLOAD) {
+    const bytes = Buffer.allocUnsafe(4 + payload.length);
+    bytes.writeUIntLE(payload.length, 0, 3);
+    bytes[3] = seq & 0xff;
+    payload.copy(bytes, 4);
+    return { bytes, next: (seq + 1) & 0xff };
+  }
   const parts: Buffer[] = [];
   let off = 0;
   for (;;) {

@@ -47,11 +47,41 @@ function text(v: Exclude<Value, null>, type: ColumnType): string | Uint8Array {
   return v;
 }
 
+/** Bytes of a length-encoded integer. */
+const lenIntSize = (n: number) => (n < 251 ? 1 : n < 0x10000 ? 3 : n < 0x1000000 ? 4 : 9);
+
+/** One text row; built in a single allocation (this runs once per row of every result). */
 export function rowPayload(row: ReadonlyArray<Value>, columns: ReadonlyArray<ResultColumnInfo>): Buffer {
-  const w = new PayloadWriter();
-  row.forEach((v, i) => {
-    if (v === null) w.int1(0xfb);
-    else w.lenString(text(v, columns[i]?.type ?? "TEXT"));
+  const parts: Array<Buffer | null> = row.map((v, i) => {
+    if (v === null) return null;
+    const t = text(v, columns[i]?.type ?? "TEXT");
+    return typeof t === "string" ? Buffer.from(t, "utf8") : Buffer.from(t.buffer, t.byteOffset, t.byteLength);
   });
-  return w.build();
+  let size = 0;
+  for (const p of parts) size += p === null ? 1 : lenIntSize(p.length) + p.length;
+  const out = Buffer.allocUnsafe(size);
+  let off = 0;
+  for (const p of parts) {
+    if (p === null) {
+      out[off++] = 0xfb;
+      continue;
+    }
+    const n = p.length;
+    if (n < 251) out[off++] = n;
+    else if (n < 0x10000) {
+      out[off] = 0xfc;
+      out.writeUInt16LE(n, off + 1);
+      off += 3;
+    } else if (n < 0x1000000) {
+      out[off] = 0xfd;
+      out.writeUIntLE(n, off + 1, 3);
+      off += 4;
+    } else {
+      out[off] = 0xfe;
+      out.writeBigUInt64LE(BigInt(n), off + 1);
+      off += 9;
+    }
+    off += p.copy(out, off);
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import { once } from "node:events";
 import net from "node:net";
 import type { Logger } from "pino";
 import { QservError } from "../../common/errors.js";
+import type { Value } from "../../common/rowCodec.js";
 import type { Czar, ResultColumnInfo, ResultSink, Session } from "../czar.js";
 import { mysqlError } from "./errorCodes.js";
 import {
@@ -111,13 +112,21 @@ class Connection {
     void this.send(handshakePayload(this.session.id as number, SERVER_VERSION, this.scramble));
   }
 
-  /** Queues one packet; written by flush(), or at once when 64 KiB are queued. */
-  private async push(payload: Buffer): Promise<void> {
+  /** Queues one packet; written by flush(), or at once (then awaitable) when 64 KiB are queued. */
+  private push(payload: Buffer): Promise<void> | undefined {
     const { bytes, next } = frame(payload, this.seq);
     this.seq = next;
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
-    if (this.pendingBytes >= 1 << 16) await this.flush();
+    return this.pendingBytes >= 1 << 16 ? this.flush() : undefined;
+  }
+
+  /** Queues rows, waiting only when a write has to drain. */
+  private async pushRows(rows: ReadonlyArray<ReadonlyArray<Value>>, columns: ResultColumnInfo[]): Promise<void> {
+    for (const row of rows) {
+      const wait = this.push(rowPayload(row, columns));
+      if (wait !== undefined) await wait;
+    }
   }
 
   /** Writes what is queued; resolves once the socket can take more (backpressure for big results). */
@@ -230,7 +239,7 @@ class Connection {
         await header(c);
       },
       rows: async (rows) => {
-        for (const row of rows) await this.push(rowPayload(row, columns));
+        await this.pushRows(rows, columns);
         await this.flush();
       },
     };
@@ -238,7 +247,7 @@ class Connection {
     if (!a.streamed) {
       if (a.columns.length === 0) return this.send(okPayload());
       await header(a.columns);
-      for (const row of a.rows) await this.push(rowPayload(row, a.columns));
+      await this.pushRows(a.rows, a.columns);
     }
     await this.send(eofPayload());
   }
