@@ -7,16 +7,20 @@ import type { Dialect } from "../partitioner/dialect.js";
 import { type Catalog, removeDataFile, type TableMeta } from "./catalog.js";
 import { toGrpcError } from "./grpc.js";
 import { KeyedMutex } from "./keyedMutex.js";
-import { checkName, databaseDir, dataFile, NO_CHUNK } from "./layout.js";
+import { checkName, checkStage, databaseDir, dataFile, NO_CHUNK } from "./layout.js";
 import type { Loader } from "./loader.js";
 import type {
   DropRequest,
   DropResponse,
+  DropStageRequest,
+  DropStageResponse,
   ListRequest,
   ListResponse,
   LoadHeader,
   LoadRequest,
   LoadResponse,
+  PublishRequest,
+  PublishResponse,
   QueryRequest,
   QueryResponse,
   RunningQuery,
@@ -64,6 +68,12 @@ export class WorkerService {
         this.unary(cb, () => this.catalog.list(call.request.database)),
       drop: (call: grpc.ServerUnaryCall<DropRequest, DropResponse>, cb: grpc.sendUnaryData<DropResponse>) =>
         this.unary(cb, () => this.drop(call.request)),
+      publish: (call: grpc.ServerUnaryCall<PublishRequest, PublishResponse>, cb: grpc.sendUnaryData<PublishResponse>) =>
+        this.unary(cb, () => this.publish(call.request)),
+      dropStage: (
+        call: grpc.ServerUnaryCall<DropStageRequest, DropStageResponse>,
+        cb: grpc.sendUnaryData<DropStageResponse>,
+      ) => this.unary(cb, () => this.dropStage(call.request)),
       status: (_call: grpc.ServerUnaryCall<unknown, StatusResponse>, cb: grpc.sendUnaryData<StatusResponse>) =>
         this.unary(cb, () => this.status()),
     };
@@ -223,6 +233,7 @@ export class WorkerService {
           columns: header.columns,
           directorKey: header.directorKey,
           dialect: file.dialect,
+          stage: header.stage,
         };
         state = "loading";
         const seen = await this.loader.begin(job);
@@ -252,8 +263,13 @@ export class WorkerService {
         columns: h.columns,
         directorKey: h.directorKey,
       };
-      this.catalog.record(h.database, h.chunkId, meta, r.totals);
-      this.log.info({ database: h.database, table: h.table, chunkId: h.chunkId, ...r.loaded }, "load committed");
+      if (h.stage === "") this.catalog.record(h.database, h.chunkId, meta, r.totals);
+      else this.catalog.recordStage(h.database, h.chunkId, h.table, h.stage, r.totals);
+      const stage = h.stage === "" ? {} : { stage: h.stage };
+      this.log.info(
+        { database: h.database, table: h.table, chunkId: h.chunkId, ...stage, ...r.loaded },
+        "load committed",
+      );
       finish(null, { ...r.loaded, duplicate: false, elapsedMs: performance.now() - t0 });
     };
 
@@ -276,6 +292,7 @@ export class WorkerService {
     checkName("database", h.database);
     checkName("table", h.table);
     if (h.loadId === "") throw new QservError("BAD_ARGUMENT", "a load needs a load_id");
+    if (h.stage !== "") checkStage(h.stage);
     if (h.chunkId < NO_CHUNK) throw new QservError("BAD_ARGUMENT", `bad chunk id ${h.chunkId}`);
     if (h.columns.length === 0) throw new QservError("BAD_ARGUMENT", `table ${h.table} has no columns`);
     for (const c of h.columns) checkName("column", c.name);
@@ -287,6 +304,70 @@ export class WorkerService {
     });
     fs.mkdirSync(databaseDir(this.dataDir, h.database), { recursive: true });
     return { path: dataFile(this.dataDir, h.database, h.chunkId), dialect: dialectOf(h) };
+  }
+
+  /** Publishes a stage chunk by chunk, each file under its lock, in request order. */
+  private async publish(req: PublishRequest): Promise<PublishResponse> {
+    const t0 = performance.now();
+    checkName("database", req.database);
+    checkName("table", req.table);
+    checkStage(req.stage);
+    let applied = 0;
+    for (const chunkId of req.chunkIds) {
+      const file = dataFile(this.dataDir, req.database, chunkId);
+      const release = await this.fileLocks.acquire(file);
+      try {
+        if (!fs.existsSync(file)) {
+          throw new QservError("NOT_FOUND", `chunk ${chunkId} holds no stage ${req.stage} of table ${req.table}`);
+        }
+        const r = await this.loader.publish({ file, table: req.table, chunkId, stage: req.stage });
+        const meta: TableMeta = {
+          name: req.table,
+          partitioned: chunkId !== NO_CHUNK,
+          columns: r.columns,
+          directorKey: r.directorKey,
+        };
+        this.catalog.record(req.database, chunkId, meta, r.totals);
+        this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
+        if (r.applied) applied++;
+      } finally {
+        release();
+      }
+    }
+    const elapsedMs = performance.now() - t0;
+    this.log.info(
+      { database: req.database, table: req.table, stage: req.stage, chunks: req.chunkIds.length, applied, elapsedMs },
+      "published",
+    );
+    return { applied, elapsedMs };
+  }
+
+  /** Drops a table's pending stage ("*": every one) wherever it is held; files left empty are removed. */
+  private async dropStage(req: DropStageRequest): Promise<DropStageResponse> {
+    checkName("database", req.database);
+    checkName("table", req.table);
+    if (req.stage !== "*") checkStage(req.stage);
+    const chunks = this.catalog.stagedChunks(req.database, req.table, req.stage);
+    for (const chunkId of chunks) {
+      const file = dataFile(this.dataDir, req.database, chunkId);
+      const release = await this.fileLocks.acquire(file);
+      try {
+        const empty = await this.loader.dropStage({ file, table: req.table, chunkId, stage: req.stage });
+        this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
+        if (empty) {
+          this.pool.closeFile(file);
+          removeDataFile(file);
+        }
+      } finally {
+        release();
+      }
+    }
+    if (chunks.length > 0)
+      this.log.info(
+        { database: req.database, table: req.table, stage: req.stage, files: chunks.length },
+        "stage dropped",
+      );
+    return { files: chunks.length };
   }
 
   private async drop(req: DropRequest): Promise<DropResponse> {
