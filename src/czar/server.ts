@@ -9,6 +9,7 @@ import { createLogger } from "../common/log.js";
 import type { DialectOverrides } from "../partitioner/dialect.js";
 import { WorkerClient } from "../worker/client.js";
 import { Czar } from "./czar.js";
+import { DatabaseLocks } from "./databaseLocks.js";
 import type { WorkerDirectory } from "./exec/dispatch.js";
 import { portOf, startHttp } from "./http.js";
 import { ingestTable } from "./ingest.js";
@@ -85,9 +86,11 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const meta = Metadata.open(join(o.dataDir, "czar.sqlite"));
   for (const w of o.workers) meta.upsertWorker(w);
   const dir = new Directory(meta);
+  const locks = new DatabaseLocks();
   const czar = new Czar({
     catalog: meta,
     directory: dir,
+    locks,
     log,
     ...(o.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: o.queryTimeoutMs }),
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
@@ -96,10 +99,11 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const server: http.Server = await startHttp(
     {
       czar,
-      ingest: (body) =>
+      ingest: (body, signal, onProgress) =>
         ingestTable(
-          { meta, clients: (id) => dir.client(id), scratchDir: join(o.dataDir, "scratch"), replicas, log },
+          { meta, clients: (id) => dir.client(id), scratchDir: join(o.dataDir, "scratch"), replicas, locks, log },
           ingestRequest(body),
+          { signal, ...(onProgress === undefined ? {} : { onProgress }) },
         ),
       status: async () => {
         const workers = await Promise.all(

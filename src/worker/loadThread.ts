@@ -55,10 +55,10 @@ class Load {
     for (const sql of META_SQL) db.exec(sql);
     const seen = db
       .prepare(
-        `SELECT rows, overlap_rows FROM _mq_loads WHERE load_id = ?1
-         UNION ALL SELECT rows, overlap_rows FROM _mq_stages WHERE load_id = ?1`,
+        `SELECT rows, overlap_rows FROM _mq_loads WHERE load_id = @id
+         UNION ALL SELECT rows, overlap_rows FROM _mq_stages WHERE load_id = @id`,
       )
-      .get(job.loadId) as { rows: number; overlap_rows: number } | undefined;
+      .get({ id: job.loadId }) as { rows: number; overlap_rows: number } | undefined;
     if (seen !== undefined) return { rows: seen.rows, overlapRows: seen.overlap_rows };
     const held = db.prepare("SELECT columns FROM _mq_tables WHERE name = ?").get(job.table) as
       | { columns: string }
@@ -217,17 +217,19 @@ function dropStage(r: StageRef): boolean {
   try {
     db.transaction(() => {
       const stages = db
-        .prepare("SELECT DISTINCT stage FROM _mq_stages WHERE table_name = ?1 AND published = 0 AND ?2 IN ('*', stage)")
+        .prepare(
+          "SELECT DISTINCT stage FROM _mq_stages WHERE table_name = @table AND published = 0 AND @stage IN ('*', stage)",
+        )
         .pluck()
-        .all(r.table, r.stage) as string[];
+        .all({ table: r.table, stage: r.stage }) as string[];
       for (const s of stages) {
         const names = stagedNames(r.table, r.chunkId, s);
         for (const t of [names.rows, names.overlap]) if (t !== null) db.exec(`DROP TABLE IF EXISTS ${quoteIdent(t)}`);
       }
-      db.prepare("DELETE FROM _mq_stages WHERE table_name = ?1 AND published = 0 AND ?2 IN ('*', stage)").run(
-        r.table,
-        r.stage,
-      );
+      db.prepare("DELETE FROM _mq_stages WHERE table_name = @table AND published = 0 AND @stage IN ('*', stage)").run({
+        table: r.table,
+        stage: r.stage,
+      });
     })();
     return isEmpty(db);
   } finally {
