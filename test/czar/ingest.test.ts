@@ -137,7 +137,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
       assert.deepEqual(meta.lookupKeys("qcase01", "Object", [(rows[87]?.key as bigint) + 1n]), []);
     });
 
-    test("the same input again is a no-op; other input for a loaded table is a CONFLICT", async () => {
+    test("the same input again is a no-op; a load with keys already loaded, or another partitioning, is refused", async () => {
       const object = loaded.get("Object") as { t: CaseTable; expected: number };
       const again = await ingestTable(cluster.ctx, {
         database: c.database,
@@ -145,6 +145,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
         files: [object.t.file as string],
       });
       assert.equal(again.rows, object.expected);
+      assert.equal(again.duplicate, true);
       await checkPlacement(cluster, "qcase01", object.t.config, object.expected, 2);
       await assert.rejects(
         ingestTable(cluster.ctx, {
@@ -152,7 +153,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
           table: object.t.config,
           files: [object.t.file as string, object.t.file as string],
         }),
-        code("CONFLICT"),
+        code("BAD_INPUT"),
       );
       await assert.rejects(
         ingestTable(cluster.ctx, {
@@ -162,6 +163,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
         }),
         code("CONFLICT"),
       );
+      await checkPlacement(cluster, "qcase01", object.t.config, object.expected, 2);
     });
 
     test("a failed load leaves no table in metadata and no rows on the workers", async () => {
@@ -186,6 +188,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
       for (const w of cluster.clients.values()) {
         const held = (await w.list("qbad")).databases[0];
         assert.ok(held === undefined || held.chunks.every((ch) => ch.tables.length === 0));
+        assert.deepEqual(held?.staged ?? [], []);
       }
     });
   });
