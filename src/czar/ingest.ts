@@ -171,6 +171,14 @@ function loadIdOf(db: DatabaseConfig, table: TableConfig, files: string[], diale
   return `${db.database}.${table.table}.${h.digest("hex").slice(0, 16)}`;
 }
 
+/** Aborts the uploads when the caller's signal does, or when one of them fails (the others are moot). */
+function linkedAbort(signal: AbortSignal | undefined): AbortController {
+  const c = new AbortController();
+  if (signal?.aborted) c.abort();
+  signal?.addEventListener("abort", () => c.abort(), { once: true });
+  return c;
+}
+
 function cancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new QservError("CANCELLED", "ingest cancelled");
 }
@@ -265,18 +273,23 @@ async function stageReplicated(
   }
   let done = 0;
   o.onProgress?.({ phase: "upload", done, total: ids.length });
-  const loaded = await onWorkers(ids, async (id) => {
-    try {
-      const r = await uploadReplicated(ctx.clients(id), files, table, dialect, `${loadId}:${NO_CHUNK}`, {
-        stage,
-        ...(o.signal === undefined ? {} : { signal: o.signal }),
-      });
-      o.onProgress?.({ phase: "upload", done: ++done, total: ids.length });
-      return r;
-    } catch (e) {
-      throw context(e, `loading ${table.database}.${table.table} into worker ${id}`);
-    }
-  });
+  const uploads = linkedAbort(o.signal);
+  const loaded = await onWorkers(
+    ids,
+    async (id) => {
+      try {
+        const r = await uploadReplicated(ctx.clients(id), files, table, dialect, `${loadId}:${NO_CHUNK}`, {
+          stage,
+          signal: uploads.signal,
+        });
+        o.onProgress?.({ phase: "upload", done: ++done, total: ids.length });
+        return r;
+      } catch (e) {
+        throw context(e, `loading ${table.database}.${table.table} into worker ${id}`);
+      }
+    },
+    () => uploads.abort(),
+  );
   const rows = loaded[0]?.rows ?? 0;
   if (loaded.some((r) => r.rows !== rows)) {
     throw new QservError("INTERNAL", `${table.table}: workers loaded different row counts`, {
@@ -357,21 +370,26 @@ async function stagePartitioned(
   const total = [...chunksOf.values()].reduce((n, s) => n + s.size, 0);
   let done = 0;
   o.onProgress?.({ phase: "upload", done, total });
-  await onWorkers([...chunksOf.keys()], async (id) => {
-    const chunks = chunksOf.get(id) as Set<number>;
-    try {
-      const r = await uploadPartition(ctx.clients(id), out, table, loadId, {
-        chunks,
-        concurrency: UPLOAD_CONCURRENCY,
-        stage,
-        ...(o.signal === undefined ? {} : { signal: o.signal }),
-        onChunk: () => o.onProgress?.({ phase: "upload", done: ++done, total }),
-      });
-      checkLoaded(info, chunks, r.rows, r.overlapRows);
-    } catch (e) {
-      throw context(e, `loading ${name} into worker ${id}`);
-    }
-  });
+  const uploads = linkedAbort(o.signal);
+  await onWorkers(
+    [...chunksOf.keys()],
+    async (id) => {
+      const chunks = chunksOf.get(id) as Set<number>;
+      try {
+        const r = await uploadPartition(ctx.clients(id), out, table, loadId, {
+          chunks,
+          concurrency: UPLOAD_CONCURRENCY,
+          stage,
+          signal: uploads.signal,
+          onChunk: () => o.onProgress?.({ phase: "upload", done: ++done, total }),
+        });
+        checkLoaded(info, chunks, r.rows, r.overlapRows);
+      } catch (e) {
+        throw context(e, `loading ${name} into worker ${id}`);
+      }
+    },
+    () => uploads.abort(),
+  );
   return {
     rows: info.totals.rows,
     targets,

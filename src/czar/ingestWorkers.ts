@@ -18,14 +18,28 @@ export function context(e: unknown, what: string): QservError {
   return new QservError("INTERNAL", `${what}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
-/** Runs one task per worker, all of them to the end; throws the first failure. */
+/**
+ * Runs one task per worker, all of them to the end; throws the first failure (in time: the
+ * cause, not the cancellations it may trigger through `onFailure`).
+ */
 export async function onWorkers<T>(
   workers: ReadonlyArray<string>,
   task: (workerId: string) => Promise<T>,
+  onFailure?: () => void,
 ): Promise<T[]> {
-  const settled = await Promise.allSettled(workers.map(task));
-  const failed = settled.find((s) => s.status === "rejected");
-  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  let first: { e: unknown } | null = null;
+  const settled = await Promise.allSettled(
+    workers.map((id) =>
+      task(id).catch((e: unknown) => {
+        if (first === null) {
+          first = { e };
+          onFailure?.();
+        }
+        throw e;
+      }),
+    ),
+  );
+  if (first !== null) throw (first as { e: unknown }).e;
   return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 

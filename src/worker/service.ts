@@ -46,6 +46,8 @@ function dialectOf(h: LoadHeader): Dialect {
 /** The Worker service's handlers over one data dir. */
 export class WorkerService {
   private readonly fileLocks = new KeyedMutex();
+  /** Loads under way, by database and table: a DropStage waits for them to end first. */
+  private readonly loading = new Map<string, Set<Promise<void>>>();
   private readonly running = new Map<number, RunningQuery & { startedAt: number }>();
   private nextCall = 1;
   private readonly startedAt = performance.now();
@@ -193,18 +195,21 @@ export class WorkerService {
     const id = this.loader.newId();
     let header: LoadHeader | null = null;
     let release: (() => void) | null = null;
-    let state: "start" | "loading" | "duplicate" | "committed" | "done" = "start";
+    let state: "start" | "loading" | "duplicate" | "committing" | "committed" | "done" = "start";
     let duplicate: LoadResponse | null = null;
     let committed = false;
+    let ended = () => {};
     const gone = () => state === "done";
 
     const finish = (e: unknown, r?: LoadResponse) => {
-      if (state === "done") return;
+      // A commit under way completes (or fails) and answers then, whatever the client does.
+      if (state === "done" || (state === "committing" && e !== null)) return;
       const wasLoading = state === "loading";
       state = "done";
       const after = e === null || !wasLoading ? Promise.resolve() : this.loader.abort(id);
       void after.finally(() => {
         release?.();
+        ended();
         if (e === null) cb(null, r);
         else {
           if (header !== null)
@@ -219,6 +224,7 @@ export class WorkerService {
       if (m.part === "header") {
         if (state !== "start") throw new QservError("BAD_ARGUMENT", "a load has one header, first");
         header = m.header;
+        ended = this.track(`${header.database}\t${header.table}`);
         const file = this.begin(m.header);
         const rel = await this.fileLocks.acquire(file.path);
         if (gone()) return rel(); // the client went away while we waited
@@ -255,7 +261,11 @@ export class WorkerService {
         finish(null, { ...duplicate!, elapsedMs: performance.now() - t0 });
         return;
       }
-      const r = await this.loader.commit(id);
+      state = "committing";
+      const r = await this.loader.commit(id).catch((e: unknown) => {
+        state = "loading"; // rolled back by the load thread; finish() answers the error
+        throw e;
+      });
       state = "committed";
       const meta: TableMeta = {
         name: h.table,
@@ -285,6 +295,21 @@ export class WorkerService {
     });
     call.on("cancelled", () => finish(new QservError("CANCELLED", "load cancelled by the client: rolled back")));
     call.on("error", (e) => finish(e));
+  }
+
+  /** Records a load of a table as under way; the function that ends it. */
+  private track(key: string): () => void {
+    let end!: () => void;
+    const p = new Promise<void>((r) => {
+      end = r;
+    });
+    const set = this.loading.get(key) ?? new Set();
+    this.loading.set(key, set.add(p));
+    return () => {
+      end();
+      set.delete(p);
+      if (set.size === 0 && this.loading.get(key) === set) this.loading.delete(key);
+    };
   }
 
   /** Validates a load header; the file it writes and the dialect of its data. */
@@ -347,6 +372,8 @@ export class WorkerService {
     checkName("database", req.database);
     checkName("table", req.table);
     if (req.stage !== "*") checkStage(req.stage);
+    // A load cancelled by its client may still be committing: its stage is dropped too.
+    await Promise.all(this.loading.get(`${req.database}\t${req.table}`) ?? []);
     const chunks = this.catalog.stagedChunks(req.database, req.table, req.stage);
     for (const chunkId of chunks) {
       const file = dataFile(this.dataDir, req.database, chunkId);

@@ -7,7 +7,7 @@ import type { Dialect } from "../partitioner/dialect.js";
 import { CHUNK_INFO, type ChunkInfo, chunkFile, overlapFile } from "../partitioner/partition.js";
 import { type ChunkLoad, filePieces, loadHeader, type WorkerClient } from "./client.js";
 import { NO_CHUNK } from "./layout.js";
-import type { ColumnDef } from "./messages.js";
+import type { ColumnDef, LoadResponse } from "./messages.js";
 
 export interface UploadResult {
   chunks: number;
@@ -57,7 +57,8 @@ export async function uploadPartition(
   };
   const limit = pLimit(o.concurrency ?? 2);
   const chunks = info.chunks.filter((c) => o.chunks === undefined || o.chunks.has(c.id));
-  const results = await Promise.all(
+  // Every load ends (commits or is rolled back) before this returns or throws.
+  const settled = await Promise.allSettled(
     chunks.map((c) =>
       limit(async () => {
         o.signal?.throwIfAborted();
@@ -74,6 +75,9 @@ export async function uploadPartition(
       }),
     ),
   );
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+  const results = settled.map((r) => (r as PromiseFulfilledResult<LoadResponse>).value);
   return {
     chunks: chunks.length,
     rows: results.reduce((n, r) => n + r.rows, 0),
