@@ -139,9 +139,10 @@ export class WorkerClient {
     o: CallOptions = {},
   ): Promise<LoadResponse> {
     return new Promise((resolve, reject) => {
-      const call = this.client.load(callOptions(o), (err, r) =>
-        err ? reject(fromGrpcError(err, this.address)) : resolve(r),
-      );
+      const call = this.client.load(callOptions(o), (err, r) => {
+        o.signal?.removeEventListener("abort", abort);
+        err ? reject(fromGrpcError(err, this.address)) : resolve(r);
+      });
       const abort = () => call.cancel();
       o.signal?.addEventListener("abort", abort, { once: true });
       const send = async () => {
