@@ -1,6 +1,7 @@
 /**
  * The czar's HTTP JSON API: `POST /query` {"query","database"} → {"columns","rows","stats"},
- * `POST /ingest` {"database","table","files"}, `GET /status`. Errors: {"error": {"code",
+ * `POST /ingest` {"database","table","files"}, `GET /status` (workers, databases, queries and ingests
+ * under way). Errors: {"error": {"code",
  * "message","line","column"}} with a 4xx/5xx status. An ingest asked for progress (`"progress":
  * true` or `Accept: application/x-ndjson`) answers 200 with NDJSON: {"progress": {...}} lines,
  * then one {"result": ...} or {"error": ...} line. A client that goes away cancels its request.

@@ -87,6 +87,9 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   for (const w of o.workers) meta.upsertWorker(w);
   const dir = new Directory(meta);
   const locks = new DatabaseLocks();
+  /** Ingests under way, for status. */
+  const ingests = new Map<number, { table: string; phase: string; startedAt: number }>();
+  let nextIngest = 1;
   const czar = new Czar({
     catalog: meta,
     directory: dir,
@@ -99,12 +102,27 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const server: http.Server = await startHttp(
     {
       czar,
-      ingest: (body, signal, onProgress) =>
-        ingestTable(
-          { meta, clients: (id) => dir.client(id), scratchDir: join(o.dataDir, "scratch"), replicas, locks, log },
-          ingestRequest(body),
-          { signal, ...(onProgress === undefined ? {} : { onProgress }) },
-        ),
+      ingest: async (body, signal, onProgress) => {
+        const req = ingestRequest(body);
+        const id = nextIngest++;
+        const run = { table: `${req.database.database}.${req.table.table}`, phase: "start", startedAt: Date.now() };
+        ingests.set(id, run);
+        try {
+          return await ingestTable(
+            { meta, clients: (w) => dir.client(w), scratchDir: join(o.dataDir, "scratch"), replicas, locks, log },
+            req,
+            {
+              signal,
+              onProgress: (p) => {
+                run.phase = p.phase;
+                onProgress?.(p);
+              },
+            },
+          );
+        } finally {
+          ingests.delete(id);
+        }
+      },
       status: async () => {
         const workers = await Promise.all(
           meta.workers().map(async (w) => {
@@ -128,7 +146,12 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
           chunksTotal: p.chunksTotal,
           elapsedMs: Date.now() - p.startedAt,
         }));
-        return { workers, databases, queries };
+        const loading = [...ingests.values()].map((i) => ({
+          table: i.table,
+          phase: i.phase,
+          elapsedMs: Date.now() - i.startedAt,
+        }));
+        return { workers, databases, queries, ingests: loading };
       },
     },
     o.httpPort,

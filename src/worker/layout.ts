@@ -7,7 +7,8 @@ import type { ColumnDef } from "./messages.js";
  * Where a worker keeps its data: DIR/<database>/chunk_<id>.sqlite holds every partitioned table
  * of one chunk (<T>_<id> and <T>FullOverlap_<id>), DIR/<database>/replicated.sqlite the
  * replicated tables. Each file describes itself in _mq_tables and remembers its loads in _mq_loads,
- * so a chunk file can be copied to another worker as it is.
+ * so a chunk file can be copied to another worker as it is. Staged loads wait in the same file
+ * under `_mq_stage_<stage>_` names (listed in _mq_stages) until published.
  */
 
 /** chunk_id of a request that addresses the replicated tables. */
