@@ -9,13 +9,14 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { isQservError } from "../../src/common/errors.js";
+import { isQservError, QservError } from "../../src/common/errors.js";
 import { tableDialect } from "../../src/common/ingestConfig.js";
 import { toJsonValue } from "../../src/common/jsonValue.js";
 import type { Value } from "../../src/common/rowCodec.js";
 import { Czar } from "../../src/czar/czar.js";
 import { DatabaseLocks } from "../../src/czar/databaseLocks.js";
 import { type IngestOptions, ingestTable } from "../../src/czar/ingest.js";
+import type { WorkerClient } from "../../src/worker/client.js";
 import { startCluster, type TestCluster } from "../support/cluster.js";
 import { tempDir } from "../support/fs.js";
 import { loadReference, referenceDb } from "../support/referenceDb.js";
@@ -28,7 +29,7 @@ const QUERIES = [
     "SELECT COUNT(*), MIN(objectId) FROM Obj WHERE qserv_areaspec_box(2, -3, 7, 1)",
     "SELECT COUNT(*), MIN(objectId) FROM Obj WHERE ra BETWEEN 2 AND 7 AND decl BETWEEN -3 AND 1",
   ],
-  ["SELECT objectId, ra, decl FROM Obj WHERE objectId IN (5, 100007, 200003, 300009, 400011)", null],
+  ["SELECT objectId, ra, decl FROM Obj WHERE objectId IN (5, 100007, 200003, 300009, 400011, 600013)", null],
 ] as const;
 
 describe("a table load is one transaction", () => {
@@ -170,6 +171,36 @@ describe("a table load is one transaction", () => {
     assert.equal(seen.at(-1), old + 5000);
   });
 
+  test("a worker failing to publish leaves its chunks' replicas; when all fail, nothing is visible", async () => {
+    const real = cluster.ctx.clients;
+    const failing = (ids: string[]) => (id: string) => {
+      const c = real(id);
+      if (!ids.includes(id)) return c;
+      return Object.assign(Object.create(c) as WorkerClient, {
+        publish: () => Promise.reject(new QservError("UNAVAILABLE", `${id} is unreachable`)),
+      });
+    };
+    const before = await answers();
+    const f = file("f.csv", 600001, 2000);
+    cluster.ctx.clients = failing(["w1", "w2", "w3"]);
+    await assert.rejects(ingest(f), /no worker of chunk \d+ could publish/);
+    assert.deepEqual(await answers(), before);
+    await noStages([...cluster.workers.keys()]);
+    cluster.ctx.clients = failing(["w2"]);
+    try {
+      const r = await ingest(f);
+      accept(f);
+      assert.equal(r.tableRows, 19000);
+    } finally {
+      cluster.ctx.clients = real;
+    }
+    const meta = cluster.ctx.meta;
+    const chunks = new Set(meta.tableChunks("qsyn", "Obj"));
+    const withoutW2 = [...chunks].filter((c) => !meta.replicas("qsyn", c).includes("w2"));
+    assert.ok(withoutW2.length > 0, "w2 left the chunks it could not publish");
+    assert.deepEqual(await answers(), expected());
+  });
+
   test("a worker killed during the upload: the load fails without a trace; the retry succeeds with it down", async () => {
     const before = await answers();
     const f = file("e.csv", 400001, 5000);
@@ -187,7 +218,7 @@ describe("a table load is one transaction", () => {
     await noStages(["w1", "w3"]);
     const r = await ingest(f);
     accept(f);
-    assert.equal(r.tableRows, 22000);
+    assert.equal(r.tableRows, 24000);
     assert.deepEqual(await answers(), expected());
     const meta = cluster.ctx.meta;
     for (const c of meta.tableChunks("qsyn", "Obj")) assert.ok(meta.replicas("qsyn", c).some((w) => w !== "w2"));
