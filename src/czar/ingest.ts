@@ -207,16 +207,16 @@ async function publish(
       for (const id of ids) chunksOf.set(id, [...(chunksOf.get(id) ?? []), chunkId]);
     }
     const t0 = performance.now();
-    const failed = await publishStage(ctx, chunksOf, db, table.table, stage);
+    const failed = await publishStage(ctx, "publish", chunksOf, db, table.table, stage);
     const placement = new Map<number, string[]>();
     for (const [chunkId, ids] of staged.targets) {
       const kept = ids.filter((id) => !failed.has(id));
       if (kept.length === 0) {
+        await unpublish(ctx, db, table.table, stage, chunksOf, failed);
         const why = [...failed.values()].map((e) => e.message).join("; ");
         throw new QservError(
           "UNAVAILABLE",
-          `${db}.${table.table}: no worker of chunk ${chunkId} could publish the load; chunks published ` +
-            `elsewhere show its rows until a retry completes it (${why})`,
+          `${db}.${table.table}: no worker of chunk ${chunkId} could publish the load: rolled back (${why})`,
         );
       }
       placement.set(chunkId, kept);
@@ -239,6 +239,26 @@ async function publish(
     ctx.log?.info({ database: db, table: table.table, ms: Math.round(performance.now() - t0) }, "published");
   } finally {
     unlock();
+  }
+}
+
+/**
+ * Takes a load back from the workers that published it; one that cannot be reached keeps rows
+ * metadata does not count, so it leaves the replicas of those chunks.
+ */
+async function unpublish(
+  ctx: IngestContext,
+  db: string,
+  table: string,
+  stage: string,
+  chunksOf: ReadonlyMap<string, number[]>,
+  failed: ReadonlyMap<string, unknown>,
+): Promise<void> {
+  const published = new Map([...chunksOf].filter(([id]) => !failed.has(id)));
+  const stuck = await publishStage(ctx, "unpublish", published, db, table, stage);
+  for (const [id, e] of stuck) {
+    ctx.log?.error({ worker: id, err: e.message }, "could not take a load back: the worker leaves those chunks");
+    for (const chunkId of published.get(id) ?? []) ctx.meta.removeReplica(db, chunkId, id);
   }
 }
 

@@ -95,9 +95,10 @@ export async function dropStages(
   });
 }
 
-/** Publishes the stage on each worker (its chunks); the workers where it failed, with why. */
+/** Publishes (or unpublishes) the stage on each worker (its chunks); the workers where it failed, with why. */
 export async function publishStage(
   w: WorkerAccess,
+  op: "publish" | "unpublish",
   chunksOf: ReadonlyMap<string, number[]>,
   db: string,
   table: string,
@@ -107,9 +108,12 @@ export async function publishStage(
   await Promise.all(
     [...chunksOf].map(async ([id, chunkIds]) => {
       try {
-        await w.clients(id).publish({ database: db, table, stage, chunkIds });
+        await w.clients(id)[op]({ database: db, table, stage, chunkIds });
       } catch (e) {
-        failed.set(id, context(e, `publishing ${db}.${table} on worker ${id}`));
+        failed.set(
+          id,
+          context(e, `${op === "publish" ? "publishing" : "unpublishing"} ${db}.${table} on worker ${id}`),
+        );
       }
     }),
   );

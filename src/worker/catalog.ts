@@ -109,6 +109,12 @@ export class Catalog {
     file.set(meta.name, counts);
   }
 
+  /** Sets the counts of a table a file holds (no-op when it holds none). */
+  setCounts(database: string, chunkId: number, table: string, counts: Counts): void {
+    const file = this.dbs.get(database)?.files.get(chunkId);
+    if (file?.has(table)) file.set(table, counts);
+  }
+
   /** Sets the counts of a table's stage in a file (after a staged commit). */
   recordStage(database: string, chunkId: number, table: string, stage: string, counts: Counts): void {
     this.entry(database).staged.set(stageKey(chunkId, table, stage), { table, stage, chunkId, ...counts });

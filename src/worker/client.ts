@@ -57,6 +57,7 @@ interface RawClient extends grpc.Client {
   list(req: unknown, o: grpc.CallOptions, cb: Callback<ListResponse>): void;
   drop(req: unknown, o: grpc.CallOptions, cb: Callback<DropResponse>): void;
   publish(req: unknown, o: grpc.CallOptions, cb: Callback<PublishResponse>): void;
+  unpublish(req: unknown, o: grpc.CallOptions, cb: Callback<PublishResponse>): void;
   dropStage(req: unknown, o: grpc.CallOptions, cb: Callback<DropStageResponse>): void;
   status(req: unknown, o: grpc.CallOptions, cb: Callback<StatusResponse>): void;
 }
@@ -179,6 +180,10 @@ export class WorkerClient {
     return this.unary("publish", req, o);
   }
 
+  unpublish(req: PublishRequest, o: CallOptions = {}): Promise<PublishResponse> {
+    return this.unary("unpublish", req, o);
+  }
+
   dropStage(req: DropStageRequest, o: CallOptions = {}): Promise<DropStageResponse> {
     return this.unary("dropStage", req, o);
   }
@@ -188,7 +193,7 @@ export class WorkerClient {
   }
 
   private unary<T>(
-    method: "list" | "drop" | "publish" | "dropStage" | "status",
+    method: "list" | "drop" | "publish" | "unpublish" | "dropStage" | "status",
     req: unknown,
     o: CallOptions = {},
   ): Promise<T> {

@@ -103,11 +103,12 @@ export const META_SQL = [
      load_id TEXT PRIMARY KEY, table_name TEXT NOT NULL, rows INTEGER NOT NULL,
      overlap_rows INTEGER NOT NULL, committed_at TEXT NOT NULL)`,
   // Loads committed to a stage; published = 1 once moved into the live tables (kept so that a
-  // second publish of the stage is recognised).
+  // second publish of the stage is recognised), first_rowid / first_overlap_rowid then being the
+  // first rowid its rows took in the live tables (0: the publish created the table).
   `CREATE TABLE IF NOT EXISTS _mq_stages (
      load_id TEXT PRIMARY KEY, table_name TEXT NOT NULL, stage TEXT NOT NULL, columns TEXT NOT NULL,
      director_key TEXT NOT NULL, rows INTEGER NOT NULL, overlap_rows INTEGER NOT NULL,
-     published INTEGER NOT NULL DEFAULT 0)`,
+     published INTEGER NOT NULL DEFAULT 0, first_rowid INTEGER, first_overlap_rowid INTEGER)`,
 ];
 
 /** A row of _mq_stages. */
@@ -120,6 +121,8 @@ export interface StageRecord {
   rows: number;
   overlap_rows: number;
   published: number;
+  first_rowid: number | null;
+  first_overlap_rowid: number | null;
 }
 
 /** A row of _mq_tables. */

@@ -257,13 +257,25 @@ function publish(r: StageRef): Extract<FromLoadThread, { t: "published" }> {
       if (pending.length > 0) {
         const live = tableNames(r.table, r.chunkId);
         const staged = stagedNames(r.table, r.chunkId, r.stage);
+        const firstRowids: Array<number | null> = [];
         for (const [s, l] of [
           [staged.rows, live.rows],
           [staged.overlap, live.overlap],
         ] as const) {
-          if (s === null || l === null) continue;
-          if (!tableExists(db, l)) db.exec(`ALTER TABLE ${quoteIdent(s)} RENAME TO ${quoteIdent(l)}`);
-          else {
+          if (s === null || l === null) {
+            firstRowids.push(null);
+            continue;
+          }
+          if (!tableExists(db, l)) {
+            db.exec(`ALTER TABLE ${quoteIdent(s)} RENAME TO ${quoteIdent(l)}`);
+            firstRowids.push(0);
+          } else {
+            firstRowids.push(
+              db
+                .prepare(`SELECT coalesce(max(rowid), 0) + 1 FROM ${quoteIdent(l)}`)
+                .pluck()
+                .get() as number,
+            );
             db.exec(`INSERT INTO ${quoteIdent(l)} SELECT * FROM ${quoteIdent(s)}`);
             db.exec(`DROP TABLE ${quoteIdent(s)}`);
           }
@@ -278,7 +290,10 @@ function publish(r: StageRef): Extract<FromLoadThread, { t: "published" }> {
           add.run(r.table, first.columns, first.director_key, l.rows, l.overlap_rows);
           record.run(l.load_id, r.table, l.rows, l.overlap_rows);
         }
-        db.prepare("UPDATE _mq_stages SET published = 1 WHERE table_name = ? AND stage = ?").run(r.table, r.stage);
+        db.prepare(
+          `UPDATE _mq_stages SET published = 1, first_rowid = ?, first_overlap_rowid = ?
+           WHERE table_name = ? AND stage = ?`,
+        ).run(firstRowids[0], firstRowids[1], r.table, r.stage);
       }
       const rec = db.prepare("SELECT * FROM _mq_tables WHERE name = ?").get(r.table) as TableRecord | undefined;
       return {
@@ -295,10 +310,61 @@ function publish(r: StageRef): Extract<FromLoadThread, { t: "published" }> {
   }
 }
 
+/**
+ * Undoes a stage's publish: deletes the rows it added by rowid (they came after every row there
+ * was), or drops a live table it created; its loads are forgotten.
+ */
+function unpublish(r: StageRef): Extract<FromLoadThread, { t: "unpublished" }> {
+  const db = openFile(r.file);
+  try {
+    return db.transaction(() => {
+      const loads = db
+        .prepare("SELECT * FROM _mq_stages WHERE table_name = ? AND stage = ? AND published = 1")
+        .all(r.table, r.stage) as StageRecord[];
+      const first = loads[0];
+      const live = tableNames(r.table, r.chunkId);
+      if (first !== undefined) {
+        for (const [l, from] of [
+          [live.rows, first.first_rowid],
+          [live.overlap, first.first_overlap_rowid],
+        ] as const) {
+          if (l === null || from === null || !tableExists(db, l)) continue;
+          if (from === 0) db.exec(`DROP TABLE ${quoteIdent(l)}`);
+          else db.prepare(`DELETE FROM ${quoteIdent(l)} WHERE rowid >= ?`).run(from);
+        }
+        const rows = loads.reduce((n, l) => n + l.rows, 0);
+        const overlapRows = loads.reduce((n, l) => n + l.overlap_rows, 0);
+        if (first.first_rowid === 0) db.prepare("DELETE FROM _mq_tables WHERE name = ?").run(r.table);
+        else {
+          db.prepare("UPDATE _mq_tables SET rows = rows - ?, overlap_rows = overlap_rows - ? WHERE name = ?").run(
+            rows,
+            overlapRows,
+            r.table,
+          );
+        }
+        const forget = db.prepare("DELETE FROM _mq_loads WHERE load_id = ?");
+        for (const l of loads) forget.run(l.load_id);
+        db.prepare("DELETE FROM _mq_stages WHERE table_name = ? AND stage = ? AND published = 1").run(r.table, r.stage);
+      }
+      const rec = db.prepare("SELECT * FROM _mq_tables WHERE name = ?").get(r.table) as TableRecord | undefined;
+      return {
+        t: "unpublished" as const,
+        id: r.id,
+        applied: first !== undefined,
+        totals: rec === undefined ? null : { rows: rec.rows, overlapRows: rec.overlap_rows },
+        empty: isEmpty(db),
+      };
+    })();
+  } finally {
+    db.close();
+  }
+}
+
 port.on("message", (m: ToLoadThread) => {
-  if (m.t === "dropTable" || m.t === "dropStage" || m.t === "publish") {
+  if (m.t === "dropTable" || m.t === "dropStage" || m.t === "publish" || m.t === "unpublish") {
     try {
       if (m.t === "publish") post(publish(m));
+      else if (m.t === "unpublish") post(unpublish(m));
       else
         post({
           t: "dropped",

@@ -72,6 +72,13 @@ export class Loader {
     return m;
   }
 
+  /** Undoes the publish of a stage in its file (in the load thread, one transaction). */
+  async unpublish(r: Omit<StageRef, "id">): Promise<Extract<FromLoadThread, { t: "unpublished" }>> {
+    const m = await this.request({ t: "unpublish", id: this.newId(), ...r });
+    if (m.t !== "unpublished") throw new QservError("INTERNAL", `unexpected load reply ${m.t}`);
+    return m;
+  }
+
   /** Drops a table's pending stage ("*": every one) from a file; true when the file is left empty. */
   async dropStage(r: Omit<StageRef, "id">): Promise<boolean> {
     const m = await this.request({ t: "dropStage", id: this.newId(), ...r });

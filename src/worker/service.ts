@@ -72,6 +72,10 @@ export class WorkerService {
         this.unary(cb, () => this.drop(call.request)),
       publish: (call: grpc.ServerUnaryCall<PublishRequest, PublishResponse>, cb: grpc.sendUnaryData<PublishResponse>) =>
         this.unary(cb, () => this.publish(call.request)),
+      unpublish: (
+        call: grpc.ServerUnaryCall<PublishRequest, PublishResponse>,
+        cb: grpc.sendUnaryData<PublishResponse>,
+      ) => this.unary(cb, () => this.unpublish(call.request)),
       dropStage: (
         call: grpc.ServerUnaryCall<DropStageRequest, DropStageResponse>,
         cb: grpc.sendUnaryData<DropStageResponse>,
@@ -364,6 +368,35 @@ export class WorkerService {
       { database: req.database, table: req.table, stage: req.stage, chunks: req.chunkIds.length, applied, elapsedMs },
       "published",
     );
+    return { applied, elapsedMs };
+  }
+
+  /** Undoes the publish of a stage, chunk by chunk; files left empty are removed. */
+  private async unpublish(req: PublishRequest): Promise<PublishResponse> {
+    const t0 = performance.now();
+    checkName("database", req.database);
+    checkName("table", req.table);
+    checkStage(req.stage);
+    let applied = 0;
+    for (const chunkId of req.chunkIds) {
+      const file = dataFile(this.dataDir, req.database, chunkId);
+      const release = await this.fileLocks.acquire(file);
+      try {
+        if (!fs.existsSync(file)) continue;
+        const r = await this.loader.unpublish({ file, table: req.table, chunkId, stage: req.stage });
+        if (r.totals === null) this.catalog.forget(req.database, chunkId, req.table);
+        else this.catalog.setCounts(req.database, chunkId, req.table, r.totals);
+        if (r.empty) {
+          this.pool.closeFile(file);
+          removeDataFile(file);
+        }
+        if (r.applied) applied++;
+      } finally {
+        release();
+      }
+    }
+    const elapsedMs = performance.now() - t0;
+    this.log.warn({ database: req.database, table: req.table, stage: req.stage, applied, elapsedMs }, "unpublished");
     return { applied, elapsedMs };
   }
 

@@ -68,6 +68,7 @@ export type ToLoadThread =
   | { t: "abort"; id: number }
   | { t: "dropTable"; id: number; file: string; table: string; chunkId: number }
   | ({ t: "publish" } & StageRef)
+  | ({ t: "unpublish" } & StageRef)
   /** stage "*": every stage of the table. */
   | ({ t: "dropStage" } & StageRef);
 
@@ -84,4 +85,6 @@ export type FromLoadThread =
   | { t: "dropped"; id: number; empty: boolean }
   /** applied false: the stage had been published before. */
   | { t: "published"; id: number; applied: boolean; columns: ColumnDef[]; directorKey: string; totals: LoadCounts }
+  /** totals null: the file holds the table no more; empty: nor anything else. */
+  | { t: "unpublished"; id: number; applied: boolean; totals: LoadCounts | null; empty: boolean }
   | { t: "failed"; id: number; code: ErrorCode; message: string };

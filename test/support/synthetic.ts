@@ -32,8 +32,11 @@ export const SYN_TABLE_JSON = {
 export const synDatabase = (): DatabaseConfig => parseDatabaseConfig(SYN_DATABASE_JSON);
 export const synTable = (): TableConfig => parseTableConfig(SYN_TABLE_JSON);
 
-/** Writes `n` rows with objectIds from `firstId`; `extra` lines are appended as they are. */
-export function writeObjects(file: string, firstId: number, n: number, extra = ""): void {
+/**
+ * Writes `n` rows with objectIds from `firstId` in the patch (or its `span`° × `span`° corner);
+ * `extra` lines are appended as they are.
+ */
+export function writeObjects(file: string, firstId: number, n: number, extra = "", span = 10): void {
   let seed = firstId * 2654435761 + 1;
   const next = () => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -41,8 +44,8 @@ export function writeObjects(file: string, firstId: number, n: number, extra = "
   };
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
-    const ra = (next() * 10).toFixed(6);
-    const decl = (next() * 10 - 5).toFixed(6);
+    const ra = (next() * span).toFixed(6);
+    const decl = (next() * span - 5).toFixed(6);
     lines.push(`${firstId + i},${ra},${decl},${(next() * 1000).toFixed(3)}\n`);
   }
   writeFileSync(file, lines.join("") + extra);

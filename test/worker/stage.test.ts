@@ -64,6 +64,23 @@ describe("a worker's stages", () => {
     assert.deepEqual(held?.tables, [{ table: "Extra", rows: 5, overlapRows: 0 }]);
   });
 
+  test("unpublishing takes a publish back: appended rows deleted, a table it created dropped", async () => {
+    await stageLoad("U1:5", "u1", 5, "8,1\n9,1\n");
+    await stageLoad("U1:7", "u1", 7, "10,1\n");
+    assert.equal((await client.publish({ database: DB, table: "Extra", stage: "u1", chunkIds: [5, 7] })).applied, 2);
+    assert.deepEqual([await count(5), await count(7)], [7n, 1n]);
+    assert.equal((await client.unpublish({ database: DB, table: "Extra", stage: "u1", chunkIds: [5, 7] })).applied, 2);
+    assert.equal(await count(5), 5n);
+    await assert.rejects(count(7), /holds no chunk 7/);
+    const chunks = (await client.list(DB)).databases[0]?.chunks;
+    assert.deepEqual(
+      chunks?.map((c) => [c.chunkId, c.tables]),
+      [[5, [{ table: "Extra", rows: 5, overlapRows: 0 }]]],
+    );
+    assert.equal((await stageLoad("U1:5", "u1", 5, "8,1\n9,1\n")).duplicate, false, "its loads are forgotten");
+    await client.dropStage({ database: DB, table: "Extra", stage: "u1" });
+  });
+
   test("a stage survives a restart; DropStage removes it, and a file it alone made", async () => {
     await stageLoad("L3:5", "s3", 5, "6,1\n");
     await stageLoad("L3:6", "s3", 6, "7,1\n");
