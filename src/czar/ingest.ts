@@ -226,6 +226,8 @@ async function publish(
         { workers: [...failed.keys()], err: [...failed.values()].map(String) },
         "publish failed: replicas dropped",
       );
+      // Best effort: a worker that is back gets rid of its stage now (else at the table's next load).
+      await dropStages(ctx, [...failed.keys()], db, table.table, stage).catch(() => {});
     }
     const replicated = placement.get(REPLICATED_CHUNK);
     ctx.meta.recordLoad({

@@ -230,4 +230,25 @@ describe("a table load is one transaction", () => {
     const meta = cluster.ctx.meta;
     for (const c of meta.tableChunks("qsyn", "Obj")) assert.ok(meta.replicas("qsyn", c).some((w) => w !== "w2"));
   });
+
+  test("a replicated table loads on the live workers and appends there", async () => {
+    const filt = {
+      ...table,
+      table: "Filt",
+      isPartitioned: false,
+      directorKey: "",
+      longitudeKey: "",
+      latitudeKey: "",
+      schema: table.schema.slice(0, 4),
+    };
+    const load = (f: string) => ingestTable(cluster.ctx, { database, table: filt, files: [f] });
+    await load(file("filt1.csv", 1, 30));
+    assert.equal((await load(file("filt2.csv", 101, 20))).tableRows, 50);
+    assert.deepEqual(cluster.ctx.meta.replicas("qsyn", -1), ["w1", "w3"], "w2 is down");
+    assert.deepEqual(await query("SELECT COUNT(*), SUM(objectId) FROM Filt"), [[50, 465 + 2210]]);
+    for (const w of ["w1", "w3"]) {
+      const r = await cluster.client(w).queryAll({ database: "qsyn", chunkId: -1, sql: "SELECT COUNT(*) FROM Filt" });
+      assert.deepEqual(r.rows, [[50n]]);
+    }
+  });
 });
