@@ -33,12 +33,14 @@ export function ingestBar(
         show("partition", Number(p.totalBytes), Number(p.bytes), `${p.rows} rows, ${mb(p.bytes)}/${mb(p.totalBytes)}`);
       } else if (p.phase === "upload") {
         show("upload   ", Number(p.total), Number(p.done), `${p.done}/${p.total} chunk loads`);
-      } else if (p.phase === "publish") {
-        show("publish  ", 1, 0, "publishing");
+      } else if (p.phase === "publish" && phase !== "publish") {
+        if (phase !== "") bar.stop();
+        phase = "publish";
+        process.stderr.write(`${table} publishing\n`);
       }
     },
     stop() {
-      if (phase !== "") bar.stop();
+      if (phase !== "" && phase !== "publish") bar.stop();
     },
   };
 }
