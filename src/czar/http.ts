@@ -1,8 +1,8 @@
 /**
  * The czar's HTTP JSON API: `POST /query` {"query","database"} → {"columns","rows","stats"},
- * `POST /ingest` {"database","table","files"}, `GET /status` (workers, databases, queries and ingests
- * under way). Errors: {"error": {"code",
- * "message","line","column"}} with a 4xx/5xx status. An ingest asked for progress (`"progress":
+ * `POST /ingest` {"database","table","files"}, `GET /status` (workers, databases, queries and
+ * ingests under way). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
+ * status. An ingest asked for progress (`"progress":
  * true` or `Accept: application/x-ndjson`) answers 200 with NDJSON: {"progress": {...}} lines,
  * then one {"result": ...} or {"error": ...} line. A client that goes away cancels its request.
  */
@@ -105,6 +105,7 @@ async function streamIngest(
   body: Record<string, unknown>,
   res: http.ServerResponse,
   signal: AbortSignal,
+  log: Logger,
 ): Promise<void> {
   res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8" });
   const line = (v: unknown) => res.write(`${JSON.stringify(v)}\n`);
@@ -122,7 +123,9 @@ async function streamIngest(
   try {
     line({ result: await r.ingest(body, signal, onProgress) });
   } catch (e) {
-    line(errorBody(e).body);
+    const { status, body: err } = errorBody(e);
+    if (status >= 500) log.error({ err: e, route: "POST /ingest" }, "request failed");
+    line(err);
   }
   res.end();
 }
@@ -141,7 +144,7 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
         case "POST /ingest": {
           const body = await readJson(req);
           if (body.progress === true || /application\/x-ndjson/.test(req.headers.accept ?? "")) {
-            await streamIngest(r, body, res, abort.signal);
+            await streamIngest(r, body, res, abort.signal, log);
             return STREAMED;
           }
           return r.ingest(body, abort.signal);
