@@ -81,7 +81,7 @@ interface Staged {
  * publishes its stage and metadata records the load in one transaction. A failure before the
  * publish (bad row, worker down, client gone) drops the stages: nothing was visible, metadata is
  * unchanged. A worker that fails to publish is dropped from its chunks' replicas as long as each
- * keeps another; else the ingest fails.
+ * keeps another; else the workers that published take the load back and the ingest fails.
  *
  * Chunks go to live workers only; a chunk already held by a dead worker is loaded into its live
  * replicas and loses the dead one. Idempotent: the load id is derived from the config, the dialect
@@ -134,7 +134,7 @@ export async function ingestTable(
     ctx.log?.info({ database: db, ...r }, "table load published");
     return r;
   } catch (e) {
-    // Nothing was published: the stages go (best effort: a later attempt drops what is left).
+    // Nothing is published: the stages go (best effort: a later attempt drops what is left).
     await dropStages(ctx, live, db, table.table, stage).catch((c: unknown) =>
       ctx.log?.warn({ database: db, table: table.table, err: String(c) }, "could not drop a failed load's stages"),
     );
