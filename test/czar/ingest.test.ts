@@ -282,4 +282,58 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
       }
     });
   });
+  describe("two nights (case01's Object and Source, each split in two, loaded in turn)", () => {
+    const db = "qnights";
+    let c: CaseData;
+    const t = (name: string) => {
+      const found = c.tables.find((x) => x.config.table === name) as CaseTable;
+      return { ...found, config: { ...found.config, database: db } };
+    };
+    const lines = (file: string) =>
+      gunzipSync(readFileSync(file))
+        .toString("latin1")
+        .split("\n")
+        .filter((l) => l !== "");
+    const write = (name: string, rows: string[]) => {
+      const f = join(cluster.dir, name);
+      writeFileSync(f, rows.map((r) => `${r}\n`).join(""), "latin1");
+      return f;
+    };
+    before(() => {
+      c = caseData("case01");
+    });
+
+    test("the second night appends to both tables; each chunk ends up as from one load", async () => {
+      const object = t("Object");
+      const source = t("Source");
+      const database = { ...c.database, database: db };
+      const objects = lines(object.file as string);
+      const night1 = new Set(objects.slice(0, 44).map((l) => l.split("\t")[0]));
+      const sources = lines(source.file as string);
+      const srcCols = inputColumns(source.config).map((col) => col.name);
+      const key = srcCols.indexOf("objectId");
+      const first = sources.filter((l) => night1.has(l.split("\t")[key] as string));
+      const second = sources.filter((l) => !night1.has(l.split("\t")[key] as string));
+      assert.ok(first.length > 100 && second.length > 100, `${first.length} + ${second.length}`);
+      const load = (tc: CaseTable, f: string) => ingestTable(cluster.ctx, { database, table: tc.config, files: [f] });
+      await load(object, write("obj1.tsv", objects.slice(0, 44)));
+      await load(source, write("src1.tsv", first));
+      await load(object, write("obj2.tsv", objects.slice(44)));
+      const r = await load(source, write("src2.tsv", second));
+      assert.deepEqual([r.rows, r.tableRows], [second.length, 3339]);
+      await checkPlacement(cluster, db, object.config, 88, 2);
+      await checkPlacement(cluster, db, source.config, 3339, 2);
+      // Chunk by chunk, the rows of a single load of the same files (qcase01, loaded above).
+      const meta = cluster.ctx.meta;
+      for (const table of ["Object", "Source"]) {
+        assert.deepEqual(meta.tableChunks(db, table), meta.tableChunks("qcase01", table));
+        for (const chunkId of meta.tableChunks(db, table)) {
+          const sql = `SELECT COUNT(*), SUM(objectId % 1000) FROM ${table}_${chunkId}`;
+          const at = async (d: string) =>
+            (await cluster.client(meta.replicas(d, chunkId)[0] as string).queryAll({ database: d, chunkId, sql })).rows;
+          assert.deepEqual(await at(db), await at("qcase01"), `${table} ${chunkId}`);
+        }
+      }
+    });
+  });
 });
