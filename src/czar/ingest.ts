@@ -65,6 +65,12 @@ const UPLOAD_CONCURRENCY = 2;
 /** Tables being ingested, per metadata: a second ingest of the same table meanwhile is a CONFLICT. */
 const inFlight = new WeakMap<Metadata, Set<string>>();
 
+/**
+ * Workers chosen for chunks no published load holds yet ("db:chunk"), per metadata: placement is
+ * recorded only at publish, so concurrent loads of a database agree on new chunks through this.
+ */
+const reservedChunks = new WeakMap<Metadata, Map<string, string[]>>();
+
 /** A load staged on the workers, ready to publish. */
 interface Staged {
   rows: number;
@@ -117,6 +123,7 @@ export async function ingestTable(
   const tmp = mkdtempSync(join(ctx.scratchDir, `ingest-${name}-`));
   const stage = `L${loadId.slice(loadId.lastIndexOf(".") + 1)}`;
   let live: string[] = [];
+  const reserved: string[] = [];
   try {
     const all = ctx.meta.workers().map((w) => w.id);
     if (all.length === 0) throw new QservError("UNAVAILABLE", `${name}: no workers are registered`);
@@ -128,7 +135,7 @@ export async function ingestTable(
     const staged =
       tableKind(table) === "replicated"
         ? await stageReplicated(ctx, req, live, loadId, stage, o)
-        : await stagePartitioned(ctx, req, live, loadId, stage, tmp, o);
+        : await stagePartitioned(ctx, req, live, loadId, stage, tmp, reserved, o);
     await publish(ctx, req, loadId, stage, staged, o);
     const r = result(ctx, table, staged.rows, false, t0);
     ctx.log?.info({ database: db, ...r }, "table load published");
@@ -141,6 +148,7 @@ export async function ingestTable(
     if (o.signal?.aborted) throw new QservError("CANCELLED", `ingest of ${name} cancelled: rolled back`);
     throw e;
   } finally {
+    for (const k of reserved) reservedChunks.get(ctx.meta)?.delete(k);
     rmSync(tmp, { recursive: true, force: true });
     busy.delete(name);
   }
@@ -210,7 +218,10 @@ async function publish(
     const failed = await publishStage(ctx, "publish", chunksOf, db, table.table, stage);
     const placement = new Map<number, string[]>();
     for (const [chunkId, ids] of staged.targets) {
-      const kept = ids.filter((id) => !failed.has(id));
+      // A worker stays a replica only if it held the chunk before (when another load placed it
+      // meanwhile) and published this load.
+      const held = ctx.meta.replicas(db, chunkId);
+      const kept = ids.filter((id) => !failed.has(id) && (held.length === 0 || held.includes(id)));
       if (kept.length === 0) {
         await unpublish(ctx, db, table.table, stage, chunksOf, failed);
         const why = [...failed.values()].map((e) => e.message).join("; ");
@@ -333,6 +344,7 @@ async function stagePartitioned(
   loadId: string,
   stage: string,
   tmp: string,
+  reserved: string[],
   o: IngestOptions,
 ): Promise<Staged> {
   const { database: dbCfg, table } = req;
@@ -384,7 +396,7 @@ async function stagePartitioned(
       );
     }
   }
-  const targets = placeChunks(ctx, db, info, live);
+  const targets = placeChunks(ctx, db, info, live, reserved);
   const chunksOf = new Map<string, Set<number>>();
   for (const [chunkId, ids] of targets) {
     for (const id of ids) chunksOf.set(id, (chunksOf.get(id) ?? new Set()).add(chunkId));
@@ -424,9 +436,16 @@ async function stagePartitioned(
 
 /**
  * The live workers to load each chunk into: a chunk already placed goes to its live replicas
- * (UNAVAILABLE when none is up), a new one to `replicas` live workers (fewer when fewer are up).
+ * (UNAVAILABLE when none is up), a new one to `replicas` live workers (fewer when fewer are up),
+ * or to those a load under way chose for it. Chunks this load chooses for are added to `reserved`.
  */
-function placeChunks(ctx: IngestContext, db: string, info: ChunkInfo, live: string[]): Map<number, string[]> {
+function placeChunks(
+  ctx: IngestContext,
+  db: string,
+  info: ChunkInfo,
+  live: string[],
+  reserved: string[],
+): Map<number, string[]> {
   const replicas = Math.min(ctx.replicas, live.length);
   if (replicas < ctx.replicas) {
     ctx.log?.warn({ replicas: ctx.replicas, live: live.length }, "fewer live workers than replicas");
@@ -437,8 +456,20 @@ function placeChunks(ctx: IngestContext, db: string, info: ChunkInfo, live: stri
     live,
     replicas,
   );
+  const pending = reservedChunks.get(ctx.meta) ?? new Map<string, string[]>();
+  reservedChunks.set(ctx.meta, pending);
   const out = new Map<number, string[]>();
-  for (const [chunkId, ids] of plan) {
+  for (const [chunkId, planned] of plan) {
+    let ids = planned;
+    const key = `${db}:${chunkId}`;
+    if (ctx.meta.replicas(db, chunkId).length === 0) {
+      const chosen = pending.get(key);
+      if (chosen !== undefined) ids = chosen;
+      else {
+        pending.set(key, ids);
+        reserved.push(key);
+      }
+    }
     const up = ids.filter((id) => live.includes(id));
     if (up.length === 0) {
       throw new QservError("UNAVAILABLE", `${db}: chunk ${chunkId} is held by ${ids.join(", ")}, none of which is up`);
