@@ -1,39 +1,86 @@
 import { QservError } from "../common/errors.js";
 
-/** POSTs JSON to the czar; a czar error body becomes a QservError with its code. */
-export function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
-  return requestJson(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
-
-/** GETs JSON from the czar; a czar error body becomes a QservError with its code. */
-export function getJson(url: string): Promise<Record<string, unknown>> {
-  return requestJson(url, { method: "GET" });
-}
-
-async function requestJson(url: string, init: RequestInit): Promise<Record<string, unknown>> {
-  let res: Response;
+async function request(url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
   try {
-    res = await fetch(url, init);
+    return await fetch(url, { ...init, ...(signal === undefined ? {} : { signal }) });
   } catch (e) {
+    if (signal?.aborted) throw new QservError("CANCELLED", "request cancelled");
     throw new QservError(
       "UNAVAILABLE",
       `cannot reach the czar at ${url}: ${(e as Error).cause ?? (e as Error).message}`,
     );
   }
-  const text = await res.text();
-  let v: Record<string, unknown>;
+}
+
+const post = (url: string, body: unknown, accept: string, signal?: AbortSignal) =>
+  request(
+    url,
+    { method: "POST", headers: { "content-type": "application/json", accept }, body: JSON.stringify(body) },
+    signal,
+  );
+
+function parse(url: string, status: number, text: string): Record<string, unknown> {
   try {
-    v = JSON.parse(text) as Record<string, unknown>;
+    return JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new QservError("INTERNAL", `${url}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
+    throw new QservError("INTERNAL", `${url}: HTTP ${status}, not JSON: ${text.slice(0, 200)}`);
   }
+}
+
+/** A czar error body as a QservError with its code. */
+function checkError(v: Record<string, unknown>, ok: boolean, status: number): void {
   const err = v.error as { code?: string; message?: string } | undefined;
-  if (!res.ok || err !== undefined) {
-    throw new QservError((err?.code ?? "INTERNAL") as never, err?.message ?? `HTTP ${res.status}`);
+  if (!ok || err !== undefined) {
+    throw new QservError((err?.code ?? "INTERNAL") as never, err?.message ?? `HTTP ${status}`);
   }
+}
+
+async function json(url: string, res: Response): Promise<Record<string, unknown>> {
+  const v = parse(url, res.status, await res.text());
+  checkError(v, res.ok, res.status);
   return v;
+}
+
+/** POSTs JSON to the czar; a czar error body becomes a QservError with its code. */
+export async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
+  return json(url, await post(url, body, "application/json"));
+}
+
+/** GETs JSON from the czar; a czar error body becomes a QservError with its code. */
+export async function getJson(url: string): Promise<Record<string, unknown>> {
+  return json(url, await request(url, { method: "GET" }));
+}
+
+/**
+ * POSTs JSON asking for an NDJSON answer: each {"progress"} line goes to `onProgress`; resolves to
+ * the {"result"} line's value, rejects with the {"error"} line's. Aborting `signal` closes the
+ * connection (CANCELLED).
+ */
+export async function postNdjson(
+  url: string,
+  body: unknown,
+  onProgress: (p: Record<string, unknown>) => void,
+  signal?: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const res = await post(url, body, "application/x-ndjson", signal);
+  if (res.body === null) throw new QservError("INTERNAL", `${url}: HTTP ${res.status}, empty answer`);
+  const decoder = new TextDecoder();
+  let pending = "";
+  try {
+    for await (const piece of res.body as unknown as AsyncIterable<Uint8Array>) {
+      pending += decoder.decode(piece, { stream: true });
+      for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
+        const v = parse(url, res.status, pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+        checkError(v, res.ok, res.status);
+        if (v.progress !== undefined) onProgress(v.progress as Record<string, unknown>);
+        else if (v.result !== undefined) return v.result as Record<string, unknown>;
+      }
+    }
+  } catch (e) {
+    if (signal?.aborted) throw new QservError("CANCELLED", "request cancelled");
+    throw e;
+  }
+  if (pending.trim() !== "") checkError(parse(url, res.status, pending), res.ok, res.status);
+  throw new QservError("UNAVAILABLE", `${url}: the czar closed the connection before the result`);
 }

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
-import { postJson } from "./httpClient.js";
+import { postNdjson } from "./httpClient.js";
+import { ingestBar } from "./ingestProgress.js";
 import { czarUrl } from "./options.js";
 
 function json(path: string): unknown {
@@ -22,13 +23,34 @@ export function registerIngest(program: Command): void {
     .option("--czar <url>", "czar HTTP API (default $MINI_QSERV_CZAR or http://127.0.0.1:8080)")
     .argument("<files...>", "CSV/TSV files (plain or .gz), readable by the czar")
     .action(async (files: string[], o: { database: string; table: string; czar?: string }) => {
-      const r = await postJson(`${czarUrl(o.czar)}/ingest`, {
-        database: json(o.database),
-        table: json(o.table),
-        files: files.map((f) => resolve(f)),
-      });
+      const table = json(o.table) as Record<string, unknown>;
+      const bar = ingestBar(String(table.table ?? ""));
+      // Ctrl-C closes the request: the czar rolls back everything the load wrote.
+      const interrupt = new AbortController();
+      const onSigint = () => interrupt.abort();
+      process.once("SIGINT", onSigint);
+      let r: Record<string, unknown>;
+      try {
+        r = await postNdjson(
+          `${czarUrl(o.czar)}/ingest`,
+          { database: json(o.database), table, files: files.map((f) => resolve(f)) },
+          (p) => bar.update(p),
+          interrupt.signal,
+        );
+      } catch (e) {
+        if (interrupt.signal.aborted) {
+          throw new QservError("CANCELLED", "interrupted: the czar rolls back everything this load wrote");
+        }
+        throw e;
+      } finally {
+        bar.stop();
+        process.off("SIGINT", onSigint);
+      }
+      const s = ((r.elapsedMs as number) / 1000).toFixed(1);
       process.stdout.write(
-        `${r.table}: ${r.rows} rows in ${r.chunks} chunks (${((r.elapsedMs as number) / 1000).toFixed(1)} s)\n`,
+        r.duplicate === true
+          ? `${r.table}: already loaded from this input (${r.rows} rows); nothing done\n`
+          : `${r.table}: ${r.rows} rows loaded, ${r.tableRows} in the table, ${r.chunks} chunks (${s} s)\n`,
       );
     });
 }

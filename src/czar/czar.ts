@@ -4,10 +4,11 @@ import { isQservError, QservError } from "../common/errors.js";
 import { type ColumnType, valueType } from "../common/jsonValue.js";
 import type { Value } from "../common/rowCodec.js";
 import type { CzarCatalog } from "./catalog.js";
+import type { DatabaseLocks } from "./databaseLocks.js";
 import type { WorkerDirectory } from "./exec/dispatch.js";
 import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
-import { planSelect } from "./plan/planner.js";
+import { type Plan, planSelect } from "./plan/planner.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
 import type { Select } from "./sql/ast.js";
 import { parseStatement } from "./sql/parser.js";
@@ -62,6 +63,8 @@ export interface CzarOptions {
   maxResultBytes?: number;
   /** A query's time limit (0: none). */
   queryTimeoutMs?: number;
+  /** Queries hold their database shared, so that a table load is published between them. */
+  locks?: DatabaseLocks;
   log?: Logger;
 }
 
@@ -250,7 +253,25 @@ export class Czar {
     signal?: AbortSignal,
     sink?: ResultSink,
   ): Promise<QueryAnswer> {
-    const plan = planSelect(stmt, session.database, this.o.catalog);
+    let plan = planSelect(stmt, session.database, this.o.catalog);
+    const unlock = (await this.o.locks?.shared(plan.database)) ?? (() => {});
+    try {
+      // Planned again under the lock: metadata may have changed while waiting for it.
+      if (this.o.locks !== undefined) plan = planSelect(stmt, session.database, this.o.catalog);
+      return await this.run(sql, plan, session, t0, signal, sink);
+    } finally {
+      unlock();
+    }
+  }
+
+  private async run(
+    sql: string,
+    plan: Plan,
+    session: Session,
+    t0: number,
+    signal?: AbortSignal,
+    sink?: ResultSink,
+  ): Promise<QueryAnswer> {
     // Streamed: the header typed from the first rows (all of a column's values share a storage class).
     let header: ResultColumnInfo[] | null = null;
     const stream =

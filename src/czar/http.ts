@@ -1,7 +1,10 @@
 /**
  * The czar's HTTP JSON API: `POST /query` {"query","database"} → {"columns","rows","stats"},
- * `POST /ingest` {"database","table","files"}, `GET /status`, `POST /replicate` (one repair pass). Errors: {"error": {"code",
- * "message","line","column"}} with a 4xx/5xx status.
+ * `POST /ingest` {"database","table","files"}, `GET /status` (workers, databases, queries and
+ * ingests under way), `POST /replicate` (one repair pass). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
+ * status. An ingest asked for progress (`"progress":
+ * true` or `Accept: application/x-ndjson`) answers 200 with NDJSON: {"progress": {...}} lines,
+ * then one {"result": ...} or {"error": ...} line. A client that goes away cancels its request.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,11 +15,14 @@ import type { Czar } from "./czar.js";
 
 export interface HttpRoutes {
   czar: Czar;
-  ingest(body: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+  ingest(body: Record<string, unknown>, signal: AbortSignal, onProgress?: (p: unknown) => void): Promise<unknown>;
   status(): Promise<unknown>;
   /** One replica repair pass; what it copied, adopted and dropped. */
   replicate(): Promise<unknown>;
 }
+
+/** Progress lines of a streamed ingest: at most one per this many ms within a phase. */
+const PROGRESS_EVERY_MS = 200;
 
 const STATUS_OF: Record<ErrorCode, number> = {
   BAD_CONFIG: 400,
@@ -37,6 +43,9 @@ const STATUS_OF: Record<ErrorCode, number> = {
 };
 
 const MAX_BODY = 16 << 20;
+
+/** What a handler returns once it has written its answer itself. */
+const STREAMED = Symbol("streamed");
 
 async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
   const parts: Buffer[] = [];
@@ -97,6 +106,37 @@ async function query(r: HttpRoutes, body: Record<string, unknown>, signal: Abort
   };
 }
 
+/** An ingest whose answer is NDJSON: progress lines as it goes, then the result or the error. */
+async function streamIngest(
+  r: HttpRoutes,
+  body: Record<string, unknown>,
+  res: http.ServerResponse,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8" });
+  const line = (v: unknown) => res.write(`${JSON.stringify(v)}\n`);
+  let last = 0;
+  let phase = "";
+  const onProgress = (p: unknown) => {
+    const now = performance.now();
+    const { phase: ph = "", done, total, bytes, totalBytes } = p as Record<string, unknown>;
+    const final = done === total || bytes === totalBytes;
+    if (ph === phase && now - last < PROGRESS_EVERY_MS && !final) return;
+    phase = String(ph);
+    last = now;
+    line({ progress: p });
+  };
+  try {
+    line({ result: await r.ingest(body, signal, onProgress) });
+  } catch (e) {
+    const { status, body: err } = errorBody(e);
+    if (status >= 500) log.error({ err: e, route: "POST /ingest" }, "request failed");
+    line(err);
+  }
+  res.end();
+}
+
 export async function startHttp(r: HttpRoutes, port: number, host: string, log: Logger): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const abort = new AbortController();
@@ -108,8 +148,14 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
       switch (route) {
         case "POST /query":
           return query(r, await readJson(req), abort.signal);
-        case "POST /ingest":
-          return r.ingest(await readJson(req), abort.signal);
+        case "POST /ingest": {
+          const body = await readJson(req);
+          if (body.progress === true || /application\/x-ndjson/.test(req.headers.accept ?? "")) {
+            await streamIngest(r, body, res, abort.signal, log);
+            return STREAMED;
+          }
+          return r.ingest(body, abort.signal);
+        }
         case "GET /status":
           return r.status();
         case "POST /replicate":
@@ -122,7 +168,9 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
       }
     };
     handle().then(
-      (body) => send(res, 200, body),
+      (body) => {
+        if (body !== STREAMED) send(res, 200, body);
+      },
       (e) => {
         const { status, body } = errorBody(e);
         if (status >= 500) log.error({ err: e, route }, "request failed");

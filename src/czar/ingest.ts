@@ -9,8 +9,10 @@ import { type ChunkInfo, partition } from "../partitioner/partition.js";
 import type { WorkerClient } from "../worker/client.js";
 import { NO_CHUNK } from "../worker/layout.js";
 import { uploadPartition, uploadReplicated } from "../worker/upload.js";
+import type { DatabaseLocks } from "./databaseLocks.js";
 import { exportDirectorIndex, readDirectorIndex } from "./directorIndexFiles.js";
-import { type Metadata, type TableMeta, tableKind, type WorkerInfo } from "./metadata.js";
+import { clearTable, context, dropStages, liveWorkers, onWorkers, publishStage } from "./ingestWorkers.js";
+import { type Metadata, REPLICATED_CHUNK, type TableRegistration, tableKind } from "./metadata.js";
 
 export interface IngestContext {
   meta: Metadata;
@@ -19,6 +21,8 @@ export interface IngestContext {
   scratchDir: string;
   /** Workers per chunk (at most the number of workers). */
   replicas: number;
+  /** Held exclusively while a load is published; queries hold their database shared. */
+  locks?: DatabaseLocks;
   log?: Logger;
 }
 
@@ -30,11 +34,28 @@ export interface IngestRequest {
   dialect?: DialectOverrides;
 }
 
+/** Where an ingest is: partitioning (input bytes read), uploading (chunk loads done), publishing. */
+export type IngestProgress =
+  | { phase: "partition"; rows: number; bytes: number; totalBytes: number }
+  | { phase: "upload"; done: number; total: number }
+  | { phase: "publish" };
+
+export interface IngestOptions {
+  /** Aborting it before the load is published rolls everything back (CANCELLED). */
+  signal?: AbortSignal;
+  onProgress?: (p: IngestProgress) => void;
+}
+
 export interface IngestResult {
   table: string;
+  /** Rows of this load. */
   rows: number;
+  /** Rows of the table, every load included. */
+  tableRows: number;
   /** Chunks holding rows of the table (0 for a replicated table). */
   chunks: number;
+  /** True when this input had been loaded before: nothing was applied. */
+  duplicate: boolean;
   elapsedMs: number;
 }
 
@@ -45,18 +66,38 @@ const UPLOAD_CONCURRENCY = 2;
 const inFlight = new WeakMap<Metadata, Set<string>>();
 
 /**
- * Loads one table into the cluster: partitions its files (partitioned tables), loads each chunk
- * into its workers (replicated tables: into every worker), then records the table in metadata in
- * one transaction, so that metadata never claims a table that did not load.
- *
- * Idempotent: the load id is derived from the config, the dialect and the input files (path,
- * size, mtime), and each chunk load's id from it (a worker never applies one twice). Ingesting
- * the same input again once the table is registered returns the recorded result; a table
- * registered from other input is a CONFLICT. A table that is not registered starts from a clean
- * slate: whatever an earlier failed attempt left of it on the workers is dropped first, and
- * again (best effort) when this attempt fails.
+ * Workers chosen for chunks no published load holds yet ("db:chunk"), per metadata: placement is
+ * recorded only at publish, so concurrent loads of a database agree on new chunks through this.
  */
-export async function ingestTable(ctx: IngestContext, req: IngestRequest): Promise<IngestResult> {
+const reservedChunks = new WeakMap<Metadata, Map<string, string[]>>();
+
+/** A load staged on the workers, ready to publish. */
+interface Staged {
+  rows: number;
+  /** The workers each chunk (REPLICATED_CHUNK: the replicated table) was loaded into. */
+  targets: Map<number, string[]>;
+  /** What metadata records besides the targets. */
+  registration: Omit<TableRegistration, "config" | "loadId" | "rows" | "placement" | "replicatedOn">;
+}
+
+/**
+ * Loads one table (first load) or more rows into it (a later load, e.g. a new night of
+ * observations) as one transaction: the rows are partitioned and loaded into a stage on the
+ * workers, invisible to queries; then, under the database's exclusive lock, every worker
+ * publishes its stage and metadata records the load in one transaction. A failure before the
+ * publish (bad row, worker down, client gone) drops the stages: nothing was visible, metadata is
+ * unchanged. A worker that fails to publish is dropped from its chunks' replicas as long as each
+ * keeps another; else the workers that published take the load back and the ingest fails.
+ *
+ * Chunks go to live workers only; a chunk already held by a dead worker is loaded into its live
+ * replicas and loses the dead one. Idempotent: the load id is derived from the config, the dialect
+ * and the input files (path, size, mtime); the same input again returns the recorded result.
+ */
+export async function ingestTable(
+  ctx: IngestContext,
+  req: IngestRequest,
+  o: IngestOptions = {},
+): Promise<IngestResult> {
   const t0 = performance.now();
   const { database: dbCfg, table } = req;
   const db = dbCfg.database;
@@ -65,52 +106,63 @@ export async function ingestTable(ctx: IngestContext, req: IngestRequest): Promi
     throw new QservError("BAD_CONFIG", `table ${table.table} belongs to ${table.database}, not ${db}`);
   }
   if (req.files.length === 0) throw new QservError("BAD_ARGUMENT", `${name}: no input files given`);
-  const loadId = loadIdOf(dbCfg, table, req.files, req.dialect);
-  ctx.meta.createDatabase(dbCfg);
-
-  const held = ctx.meta.table(db, table.table);
-  if (held !== null) {
-    if (ctx.meta.loadIdOf(db, table.table) !== loadId) {
-      throw new QservError("CONFLICT", `table ${name} is already loaded (from other input)`, {
-        database: db,
-        table: table.table,
-      });
-    }
-    return result(held, ctx.meta.tableChunks(db, table.table).length, t0);
+  if (!Number.isInteger(ctx.replicas) || ctx.replicas < 1) {
+    throw new QservError("BAD_ARGUMENT", `replicas must be a positive integer, got ${ctx.replicas}`);
   }
+  const loadId = loadIdOf(dbCfg, table, req.files, req.dialect);
+  if (ctx.meta.database(db) !== null) ctx.meta.createDatabase(dbCfg); // CONFLICT on other partitioning
+  const recorded = ctx.meta.loadRows(db, table.table, loadId);
+  if (recorded !== null) return result(ctx, table, recorded, true, t0);
+  ctx.meta.checkConfig(table);
+
   const busy = inFlight.get(ctx.meta) ?? new Set<string>();
   inFlight.set(ctx.meta, busy);
   if (busy.has(name)) throw new QservError("CONFLICT", `table ${name} is being ingested`);
   busy.add(name);
+  mkdirSync(ctx.scratchDir, { recursive: true });
+  const tmp = mkdtempSync(join(ctx.scratchDir, `ingest-${name}-`));
+  const stage = `L${loadId.slice(loadId.lastIndexOf(".") + 1)}`;
+  let live: string[] = [];
+  const reserved: string[] = [];
   try {
-    const workers = ctx.meta.workers();
-    if (workers.length === 0) throw new QservError("UNAVAILABLE", `${name}: no workers are registered`);
-    if (!Number.isInteger(ctx.replicas) || ctx.replicas < 1) {
-      throw new QservError("BAD_ARGUMENT", `replicas must be a positive integer, got ${ctx.replicas}`);
-    }
-    await clearTable(ctx, workers, db, table.table);
-    try {
-      const meta =
-        tableKind(table) === "replicated"
-          ? await loadReplicated(ctx, req, workers, loadId)
-          : await loadPartitioned(ctx, req, workers, loadId);
-      const r = result(meta, ctx.meta.tableChunks(db, table.table).length, t0);
-      ctx.log?.info({ database: db, ...r }, "table ingested");
-      return r;
-    } catch (e) {
-      // Best effort: a later attempt clears what is left anyway.
-      await clearTable(ctx, workers, db, table.table).catch((c: unknown) =>
-        ctx.log?.warn({ database: db, table: table.table, err: c }, "could not clear a failed load"),
-      );
-      throw e;
-    }
+    const all = ctx.meta.workers().map((w) => w.id);
+    if (all.length === 0) throw new QservError("UNAVAILABLE", `${name}: no workers are registered`);
+    live = await liveWorkers(ctx, all);
+    if (live.length === 0) throw new QservError("UNAVAILABLE", `${name}: no worker is up`);
+    // What crashed attempts left: their stages, and live rows of a table metadata does not know.
+    await dropStages(ctx, live, db, table.table, "*");
+    if (ctx.meta.table(db, table.table) === null) await clearTable(ctx, live, db, table.table);
+    const staged =
+      tableKind(table) === "replicated"
+        ? await stageReplicated(ctx, req, live, loadId, stage, o)
+        : await stagePartitioned(ctx, req, live, loadId, stage, tmp, reserved, o);
+    await publish(ctx, req, loadId, stage, staged, o);
+    const r = result(ctx, table, staged.rows, false, t0);
+    ctx.log?.info({ database: db, ...r }, "table load published");
+    return r;
+  } catch (e) {
+    // Nothing is published: the stages go (best effort: a later attempt drops what is left).
+    await dropStages(ctx, live, db, table.table, stage).catch((c: unknown) =>
+      ctx.log?.warn({ database: db, table: table.table, err: String(c) }, "could not drop a failed load's stages"),
+    );
+    if (o.signal?.aborted) throw new QservError("CANCELLED", `ingest of ${name} cancelled: rolled back`);
+    throw e;
   } finally {
+    for (const k of reserved) reservedChunks.get(ctx.meta)?.delete(k);
+    rmSync(tmp, { recursive: true, force: true });
     busy.delete(name);
   }
 }
 
-function result(meta: TableMeta, chunks: number, t0: number): IngestResult {
-  return { table: meta.name, rows: meta.rows, chunks, elapsedMs: performance.now() - t0 };
+function result(ctx: IngestContext, t: TableConfig, rows: number, duplicate: boolean, t0: number): IngestResult {
+  return {
+    table: t.table,
+    rows,
+    tableRows: ctx.meta.table(t.database, t.table)?.rows ?? 0,
+    chunks: ctx.meta.tableChunks(t.database, t.table).length,
+    duplicate,
+    elapsedMs: performance.now() - t0,
+  };
 }
 
 /** Same config, same files (path, size, mtime) and dialect: same load id. */
@@ -127,51 +179,118 @@ function loadIdOf(db: DatabaseConfig, table: TableConfig, files: string[], diale
   return `${db.database}.${table.table}.${h.digest("hex").slice(0, 16)}`;
 }
 
-/** The error with what was being done in front of its message, its code kept. */
-function context(e: unknown, what: string): QservError {
-  if (e instanceof QservError) return new QservError(e.code, `${what}: ${e.message}`, { ...e.details });
-  return new QservError("INTERNAL", `${what}: ${e instanceof Error ? e.message : String(e)}`);
+/** Aborts the uploads when the caller's signal does, or when one of them fails (the others are moot). */
+function linkedAbort(signal: AbortSignal | undefined): AbortController {
+  const c = new AbortController();
+  if (signal?.aborted) c.abort();
+  signal?.addEventListener("abort", () => c.abort(), { once: true });
+  return c;
 }
 
-/** Runs one task per worker, all of them to the end; throws the first failure. */
-async function onWorkers<T>(workers: ReadonlyArray<string>, task: (workerId: string) => Promise<T>): Promise<T[]> {
-  const settled = await Promise.allSettled(workers.map(task));
-  const failed = settled.find((s) => s.status === "rejected");
-  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+function cancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new QservError("CANCELLED", "ingest cancelled");
 }
 
-/** Drops every piece of the table the workers hold (chunks, or the replicated table). */
-async function clearTable(ctx: IngestContext, workers: WorkerInfo[], db: string, table: string): Promise<void> {
-  await onWorkers(
-    workers.map((w) => w.id),
-    async (id) => {
-      try {
-        const client = ctx.clients(id);
-        const held = (await client.list(db)).databases.find((d) => d.name === db);
-        if (held === undefined) return;
-        const chunks = held.chunks.filter((c) => c.tables.some((t) => t.table === table)).map((c) => c.chunkId);
-        if (held.tables.some((t) => t.name === table && !t.partitioned)) chunks.push(NO_CHUNK);
-        for (const chunkId of new Set(chunks)) await client.drop({ database: db, chunkId, table });
-        if (chunks.length > 0) ctx.log?.info({ worker: id, database: db, table, chunks: chunks.length }, "cleared");
-      } catch (e) {
-        throw context(e, `clearing ${db}.${table} on worker ${id}`);
+/**
+ * Under the database's exclusive lock (the commit point): every worker publishes its chunks;
+ * a worker that fails leaves the replicas of those chunks, unless a chunk would have none left;
+ * then metadata records the load in one transaction.
+ */
+async function publish(
+  ctx: IngestContext,
+  req: IngestRequest,
+  loadId: string,
+  stage: string,
+  staged: Staged,
+  o: IngestOptions,
+): Promise<void> {
+  const { database: dbCfg, table } = req;
+  const db = dbCfg.database;
+  const unlock = (await ctx.locks?.exclusive(db)) ?? (() => {});
+  try {
+    cancelled(o.signal);
+    o.onProgress?.({ phase: "publish" });
+    const chunksOf = new Map<string, number[]>();
+    for (const [chunkId, ids] of staged.targets) {
+      for (const id of ids) chunksOf.set(id, [...(chunksOf.get(id) ?? []), chunkId]);
+    }
+    const t0 = performance.now();
+    const failed = await publishStage(ctx, "publish", chunksOf, db, table.table, stage);
+    const placement = new Map<number, string[]>();
+    for (const [chunkId, ids] of staged.targets) {
+      // A worker stays a replica only if it held the chunk before (when another load placed it
+      // meanwhile) and published this load.
+      const held = ctx.meta.replicas(db, chunkId);
+      const kept = ids.filter((id) => !failed.has(id) && (held.length === 0 || held.includes(id)));
+      if (kept.length === 0) {
+        await unpublish(ctx, db, table.table, stage, chunksOf, failed);
+        const why = [...failed.values()].map((e) => e.message).join("; ");
+        throw new QservError(
+          "UNAVAILABLE",
+          `${db}.${table.table}: no worker of chunk ${chunkId} could publish the load: rolled back (${why})`,
+        );
       }
-    },
-  );
+      placement.set(chunkId, kept);
+    }
+    if (failed.size > 0) {
+      ctx.log?.warn(
+        { workers: [...failed.keys()], err: [...failed.values()].map(String) },
+        "publish failed: replicas dropped",
+      );
+      // Best effort: a worker that is back gets rid of its stage now (else at the table's next load).
+      await dropStages(ctx, [...failed.keys()], db, table.table, stage).catch(() => {});
+    }
+    const replicated = placement.get(REPLICATED_CHUNK);
+    ctx.meta.recordLoad({
+      ...staged.registration,
+      config: table,
+      database: dbCfg,
+      loadId,
+      rows: staged.rows,
+      ...(replicated === undefined ? { placement } : { replicatedOn: replicated }),
+    });
+    ctx.log?.info({ database: db, table: table.table, ms: Math.round(performance.now() - t0) }, "published");
+  } finally {
+    unlock();
+  }
+}
+
+/**
+ * Takes a load back from the workers that published it; one that cannot be reached keeps rows
+ * metadata does not count, so it leaves the replicas of those chunks.
+ */
+async function unpublish(
+  ctx: IngestContext,
+  db: string,
+  table: string,
+  stage: string,
+  chunksOf: ReadonlyMap<string, number[]>,
+  failed: ReadonlyMap<string, unknown>,
+): Promise<void> {
+  const published = new Map([...chunksOf].filter(([id]) => !failed.has(id)));
+  const stuck = await publishStage(ctx, "unpublish", published, db, table, stage);
+  for (const [id, e] of stuck) {
+    ctx.log?.error({ worker: id, err: e.message }, "could not take a load back: the worker leaves those chunks");
+    for (const chunkId of published.get(id) ?? []) ctx.meta.removeReplica(db, chunkId, id);
+  }
 }
 
 function sameDialect(a: Dialect, b: Dialect): boolean {
   return a.delimiter === b.delimiter && a.quote === b.quote && a.escape === b.escape && a.nullToken === b.nullToken;
 }
 
-/** A replicated table goes whole to every worker. */
-async function loadReplicated(
+/**
+ * A replicated table goes whole to every live worker; a later load of it to the live workers
+ * holding the database's replicated tables.
+ */
+async function stageReplicated(
   ctx: IngestContext,
   req: IngestRequest,
-  workers: WorkerInfo[],
+  live: string[],
   loadId: string,
-): Promise<TableMeta> {
+  stage: string,
+  o: IngestOptions,
+): Promise<Staged> {
   const { table, files } = req;
   const dialect = tableDialect(table, files[0] as string, req.dialect);
   for (const f of files) {
@@ -179,37 +298,58 @@ async function loadReplicated(
       throw new QservError("BAD_ARGUMENT", `${f}: its format differs from ${files[0]}'s: load one format per ingest`);
     }
   }
-  const ids = workers.map((w) => w.id);
-  const loaded = await onWorkers(ids, async (id) => {
-    try {
-      return await uploadReplicated(ctx.clients(id), files, table, dialect, `${loadId}:${NO_CHUNK}`);
-    } catch (e) {
-      throw context(e, `loading ${table.database}.${table.table} into worker ${id}`);
-    }
-  });
+  const held =
+    ctx.meta.table(table.database, table.table) === null ? null : ctx.meta.replicas(table.database, NO_CHUNK);
+  const ids = held === null ? live : held.filter((id) => live.includes(id));
+  if (ids.length === 0) {
+    throw new QservError("UNAVAILABLE", `${table.database}.${table.table}: none of its workers (${held}) is up`);
+  }
+  let done = 0;
+  o.onProgress?.({ phase: "upload", done, total: ids.length });
+  const uploads = linkedAbort(o.signal);
+  const loaded = await onWorkers(
+    ids,
+    async (id) => {
+      try {
+        const r = await uploadReplicated(ctx.clients(id), files, table, dialect, `${loadId}:${NO_CHUNK}`, {
+          stage,
+          signal: uploads.signal,
+        });
+        o.onProgress?.({ phase: "upload", done: ++done, total: ids.length });
+        return r;
+      } catch (e) {
+        throw context(e, `loading ${table.database}.${table.table} into worker ${id}`);
+      }
+    },
+    () => uploads.abort(),
+  );
   const rows = loaded[0]?.rows ?? 0;
   if (loaded.some((r) => r.rows !== rows)) {
     throw new QservError("INTERNAL", `${table.table}: workers loaded different row counts`, {
       rows: loaded.map((r) => r.rows),
     });
   }
-  return ctx.meta.registerTable({ config: table, loadId, rows, replicatedOn: ids });
+  return { rows, targets: new Map([[REPLICATED_CHUNK, ids]]), registration: {} };
 }
 
 /**
- * A partitioned table: partitioned into a temporary directory under scratchDir, each chunk
- * loaded into its workers. A child table's rows that have no position are placed through its
- * director's index, exported from metadata into that directory in the partitioner's format
- * (metadata is the one copy of every index, so nothing else under scratchDir must survive).
+ * A partitioned table: partitioned into `tmp`, each chunk loaded into the stage on its live
+ * workers. A child table's rows that have no position are placed through its director's index,
+ * exported from metadata into `tmp` in the partitioner's format.
  */
-async function loadPartitioned(
+async function stagePartitioned(
   ctx: IngestContext,
   req: IngestRequest,
-  workers: WorkerInfo[],
+  live: string[],
   loadId: string,
-): Promise<TableMeta> {
+  stage: string,
+  tmp: string,
+  reserved: string[],
+  o: IngestOptions,
+): Promise<Staged> {
   const { database: dbCfg, table } = req;
   const db = dbCfg.database;
+  const name = `${db}.${table.table}`;
   const directors = [table.directorTable, table.directorTable2 ?? ""].filter((d) => d !== "");
   for (const d of directors) {
     if (ctx.meta.table(db, d)?.kind !== "director") {
@@ -219,64 +359,124 @@ async function loadPartitioned(
       );
     }
   }
-  mkdirSync(ctx.scratchDir, { recursive: true });
-  const tmp = mkdtempSync(join(ctx.scratchDir, `ingest-${db}.${table.table}-`));
-  try {
-    const dirs = directors.map((d, i) => {
-      const dir = join(tmp, `director${i + 1}`);
-      exportDirectorIndex(ctx.meta, dbCfg, d, dir);
-      return dir;
-    });
-    const out = join(tmp, "out");
-    const { info } = await partition({
-      database: dbCfg,
-      table,
-      files: req.files,
-      outDir: out,
-      dialect: tableDialectOverrides(table, req.dialect),
-      ...(table.directorTable !== "" ? { directorDir: dirs[0] as string } : {}),
-      ...(table.directorTable2 ? { director2Dir: dirs[1] as string } : {}),
-    }).catch((e: unknown) => {
-      throw context(e, `partitioning ${db}.${table.table}`);
-    });
-
-    const replicas = Math.min(ctx.replicas, workers.length);
-    if (replicas < ctx.replicas) {
-      ctx.log?.warn({ replicas: ctx.replicas, workers: workers.length }, "fewer workers than replicas");
+  const dirs = directors.map((d, i) => {
+    const dir = join(tmp, `director${i + 1}`);
+    exportDirectorIndex(ctx.meta, dbCfg, d, dir);
+    return dir;
+  });
+  const out = join(tmp, "out");
+  const totalBytes = req.files.reduce((n, f) => n + statSync(f).size, 0);
+  const { info } = await partition({
+    database: dbCfg,
+    table,
+    files: req.files,
+    outDir: out,
+    dialect: tableDialectOverrides(table, req.dialect),
+    ...(table.directorTable !== "" ? { directorDir: dirs[0] as string } : {}),
+    ...(table.directorTable2 ? { director2Dir: dirs[1] as string } : {}),
+    progress: {
+      update(rows, bytes) {
+        cancelled(o.signal); // stops the partitioner
+        o.onProgress?.({ phase: "partition", rows, bytes, totalBytes });
+      },
+      stop() {},
+    },
+  }).catch((e: unknown) => {
+    cancelled(o.signal);
+    throw context(e, `partitioning ${name}`);
+  });
+  const director = tableKind(table) === "director";
+  if (director && table.uniquePrimaryKey !== false) {
+    const dup = ctx.meta.heldDirectorKey(db, table.table, readDirectorIndex(out, info));
+    if (dup !== null) {
+      throw new QservError(
+        "CONFLICT",
+        `${name}: duplicate director key ${table.directorKey}=${dup}: an earlier load of the table holds it`,
+        { database: db, table: table.table, key: dup },
+      );
     }
-    const placement = ctx.meta.assignChunks(
-      db,
-      info.chunks.map((c) => c.id),
-      workers.map((w) => w.id),
-      replicas,
-    );
-    const perWorker = new Map<string, Set<number>>();
-    for (const [chunkId, ids] of placement) {
-      for (const id of ids) perWorker.set(id, (perWorker.get(id) ?? new Set()).add(chunkId));
-    }
-    await onWorkers([...perWorker.keys()], async (id) => {
-      const chunks = perWorker.get(id) as Set<number>;
+  }
+  const targets = placeChunks(ctx, db, info, live, reserved);
+  const chunksOf = new Map<string, Set<number>>();
+  for (const [chunkId, ids] of targets) {
+    for (const id of ids) chunksOf.set(id, (chunksOf.get(id) ?? new Set()).add(chunkId));
+  }
+  const total = [...chunksOf.values()].reduce((n, s) => n + s.size, 0);
+  let done = 0;
+  o.onProgress?.({ phase: "upload", done, total });
+  const uploads = linkedAbort(o.signal);
+  await onWorkers(
+    [...chunksOf.keys()],
+    async (id) => {
+      const chunks = chunksOf.get(id) as Set<number>;
       try {
         const r = await uploadPartition(ctx.clients(id), out, table, loadId, {
           chunks,
           concurrency: UPLOAD_CONCURRENCY,
+          stage,
+          signal: uploads.signal,
+          onChunk: () => o.onProgress?.({ phase: "upload", done: ++done, total }),
         });
         checkLoaded(info, chunks, r.rows, r.overlapRows);
       } catch (e) {
-        throw context(e, `loading ${db}.${table.table} into worker ${id}`);
+        throw context(e, `loading ${name} into worker ${id}`);
       }
-    });
-
-    return ctx.meta.registerTable({
-      config: table,
-      loadId,
-      rows: info.totals.rows,
+    },
+    () => uploads.abort(),
+  );
+  return {
+    rows: info.totals.rows,
+    targets,
+    registration: {
       chunks: info.chunks.map((c) => ({ id: c.id, rows: c.nrec[0], overlapRows: c.nrec[1] })),
-      ...(tableKind(table) === "director" ? { directorIndex: readDirectorIndex(out, info) } : {}),
-    });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+      ...(director ? { directorIndex: readDirectorIndex(out, info) } : {}),
+    },
+  };
+}
+
+/**
+ * The live workers to load each chunk into: a chunk already placed goes to its live replicas
+ * (UNAVAILABLE when none is up), a new one to `replicas` live workers (fewer when fewer are up),
+ * or to those a load under way chose for it. Chunks this load chooses for are added to `reserved`.
+ */
+function placeChunks(
+  ctx: IngestContext,
+  db: string,
+  info: ChunkInfo,
+  live: string[],
+  reserved: string[],
+): Map<number, string[]> {
+  const replicas = Math.min(ctx.replicas, live.length);
+  if (replicas < ctx.replicas) {
+    ctx.log?.warn({ replicas: ctx.replicas, live: live.length }, "fewer live workers than replicas");
   }
+  const plan = ctx.meta.planChunks(
+    db,
+    info.chunks.map((c) => c.id),
+    live,
+    replicas,
+  );
+  const pending = reservedChunks.get(ctx.meta) ?? new Map<string, string[]>();
+  reservedChunks.set(ctx.meta, pending);
+  const out = new Map<number, string[]>();
+  for (const [chunkId, planned] of plan) {
+    let ids = planned;
+    const key = `${db}:${chunkId}`;
+    if (ctx.meta.replicas(db, chunkId).length === 0) {
+      const chosen = pending.get(key);
+      if (chosen !== undefined) ids = chosen;
+      else {
+        pending.set(key, ids);
+        reserved.push(key);
+      }
+    }
+    const up = ids.filter((id) => live.includes(id));
+    if (up.length === 0) {
+      throw new QservError("UNAVAILABLE", `${db}: chunk ${chunkId} is held by ${ids.join(", ")}, none of which is up`);
+    }
+    out.set(chunkId, up);
+  }
+  return out;
 }
 
 /** The rows a worker reports loading must be those the partitioner wrote for its chunks. */

@@ -28,21 +28,26 @@ export interface IndexEntry {
   subChunkId: number;
 }
 
-/** What ingest records once a table has loaded on every worker. */
+/** What ingest records once a table load has been published on its workers. */
 export interface TableRegistration {
   config: TableConfig;
+  /** Created in the same transaction when it is not registered yet. */
+  database?: DatabaseConfig;
   /** Identifies the load: ingesting the same input again finds this and does nothing. */
   loadId: string;
+  /** Rows of this load. */
   rows: number;
-  /** Partitioned tables: rows per chunk (overlap-only chunks included). */
+  /** Partitioned tables: rows per chunk (overlap-only chunks included), added to earlier loads'. */
   chunks?: ReadonlyArray<{ id: number; rows: number; overlapRows: number }>;
+  /** Partitioned tables: the workers now holding each chunk (replaces the chunk's replicas). */
+  placement?: ReadonlyMap<number, ReadonlyArray<string>>;
   /** Replicated tables: the workers that hold it. */
   replicatedOn?: ReadonlyArray<string>;
   /** Director tables: the director index (read once, inside the registering transaction). */
   directorIndex?: Iterable<IndexEntryText>;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS workers (
@@ -77,6 +82,13 @@ CREATE TABLE IF NOT EXISTS replicas (
   worker_id TEXT NOT NULL,
   rank INTEGER NOT NULL,
   PRIMARY KEY (db, chunk_id, worker_id)
+) WITHOUT ROWID;
+-- Every load of a table (tables.load_id is its first): ingesting the same input again finds it here.
+CREATE TABLE IF NOT EXISTS loads (
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  load_id TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  PRIMARY KEY (table_id, load_id)
 ) WITHOUT ROWID;
 -- key has no declared type, so integers stay integers (compared as such) and text stays text.
 CREATE TABLE IF NOT EXISTS director_index (
@@ -151,6 +163,7 @@ export class Metadata implements CzarCatalog {
         throw new QservError("BAD_CONFIG", `${file}: metadata schema version ${version} is newer than this czar's`);
       }
       db.exec(SCHEMA);
+      if (version < 2) db.exec("INSERT OR IGNORE INTO loads SELECT id, load_id, rows FROM tables");
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (e) {
       db.close();
@@ -226,37 +239,67 @@ export class Metadata implements CzarCatalog {
     return rows.map(toMeta);
   }
 
-  /** The load id a registered table was loaded with, or null when the table is not registered. */
+  /** The load id a registered table was first loaded with, or null when the table is not registered. */
   loadIdOf(db: string, name: string): string | null {
     return this.tableRow(db, name)?.load_id ?? null;
   }
 
-  /**
-   * Records a loaded table, its chunks, placements and director index in one transaction: either
-   * all of it is recorded or nothing. CONFLICT when the table is already registered.
-   */
+  /** Rows a recorded load of the table brought, or null when no such load is recorded. */
+  loadRows(db: string, name: string, loadId: string): number | null {
+    const r = this.db
+      .prepare(
+        "SELECT l.rows FROM loads l JOIN tables t ON t.id = l.table_id WHERE t.db = ? AND t.name = ? AND l.load_id = ?",
+      )
+      .pluck()
+      .get(db, name, loadId) as number | undefined;
+    return r ?? null;
+  }
+
+  /** Records a table's first load (see recordLoad); CONFLICT when the table is already registered. */
   registerTable(reg: TableRegistration): TableMeta {
     const t = reg.config;
     return this.db.transaction(() => {
-      if (this.database(t.database) === null) {
-        throw new QservError("NOT_FOUND", `database ${t.database} is not registered`, { database: t.database });
-      }
       if (this.tableRow(t.database, t.table) !== null) {
         throw new QservError("CONFLICT", `table ${t.database}.${t.table} is already registered`, {
           database: t.database,
           table: t.table,
         });
       }
+      return this.recordLoad(reg);
+    })();
+  }
+
+  /**
+   * Records a published load in one transaction, all of it or nothing: the first load of a
+   * table registers it, a later one (same config, else CONFLICT) adds its rows, chunk counts and
+   * director index entries; chunk placement as given. A load already recorded changes nothing.
+   */
+  recordLoad(reg: TableRegistration): TableMeta {
+    const t = reg.config;
+    return this.db.transaction(() => {
+      if (reg.database !== undefined) this.createDatabase(reg.database);
+      if (this.database(t.database) === null) {
+        throw new QservError("NOT_FOUND", `database ${t.database} is not registered`, { database: t.database });
+      }
       const kind = tableKind(t);
-      const id = Number(
-        this.db
-          .prepare("INSERT INTO tables (db, name, kind, config, rows, load_id) VALUES (?, ?, ?, ?, ?, ?)")
-          .run(t.database, t.table, kind, JSON.stringify(t), reg.rows, reg.loadId).lastInsertRowid,
-      );
+      const held = this.tableRow(t.database, t.table);
+      if (held !== null && this.loadRows(t.database, t.table, reg.loadId) !== null) return toMeta(held);
+      if (held !== null) checkSameConfig(held, t);
+      const id =
+        held?.id ??
+        Number(
+          this.db
+            .prepare("INSERT INTO tables (db, name, kind, config, rows, load_id) VALUES (?, ?, ?, ?, 0, ?)")
+            .run(t.database, t.table, kind, JSON.stringify(t), reg.loadId).lastInsertRowid,
+        );
+      this.db.prepare("UPDATE tables SET rows = rows + ? WHERE id = ?").run(reg.rows, id);
+      this.db.prepare("INSERT INTO loads (table_id, load_id, rows) VALUES (?, ?, ?)").run(id, reg.loadId, reg.rows);
       const addChunk = this.db.prepare(
-        "INSERT INTO table_chunks (table_id, chunk_id, rows, overlap_rows) VALUES (?, ?, ?, ?)",
+        `INSERT INTO table_chunks (table_id, chunk_id, rows, overlap_rows) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET rows = rows + excluded.rows, overlap_rows = overlap_rows + excluded.overlap_rows`,
       );
       for (const c of reg.chunks ?? []) addChunk.run(id, c.id, c.rows, c.overlapRows);
+      for (const [chunkId, workers] of reg.placement ?? []) this.setReplicas(t.database, chunkId, workers);
       if (reg.replicatedOn !== undefined) this.placeReplicated(t.database, id, reg.replicatedOn);
       if (reg.directorIndex !== undefined) {
         if (kind !== "director") throw new QservError("INTERNAL", `${t.table} is not a director: it has no index`);
@@ -268,6 +311,22 @@ export class Metadata implements CzarCatalog {
       }
       return toMeta(this.tableRow(t.database, t.table) as TableRow);
     })();
+  }
+
+  /** CONFLICT when the table is registered with a config other than `t`. */
+  checkConfig(t: TableConfig): void {
+    const held = this.tableRow(t.database, t.table);
+    if (held !== null) checkSameConfig(held, t);
+  }
+
+  /** The first of `keys` (as the partitioner writes them) the director's index already holds, or null. */
+  heldDirectorKey(db: string, directorTable: string, keys: Iterable<IndexEntryText>): string | null {
+    const r = this.tableRow(db, directorTable);
+    if (r === null) return null;
+    const integer = keyIsInteger(JSON.parse(r.config) as TableConfig);
+    const stmt = this.db.prepare("SELECT 1 FROM director_index WHERE table_id = ? AND key = ?").pluck();
+    for (const e of keys) if (stmt.get(r.id, storedKey(e.key, integer)) !== undefined) return e.key;
+    return null;
   }
 
   // ---------------------------------------------------------------- chunks and placement
@@ -334,17 +393,45 @@ export class Metadata implements CzarCatalog {
     );
   }
 
+  /** Sets the workers of a chunk, in preference order. */
+  private setReplicas(db: string, chunkId: number, workerIds: ReadonlyArray<string>): void {
+    this.db.prepare("DELETE FROM replicas WHERE db = ? AND chunk_id = ?").run(db, chunkId);
+    const insert = this.db.prepare("INSERT INTO replicas (db, chunk_id, worker_id, rank) VALUES (?, ?, ?, ?)");
+    workerIds.forEach((w, rank) => {
+      insert.run(db, chunkId, w, rank);
+    });
+  }
+
   /**
    * The workers of each chunk: a chunk already placed keeps its workers (so that every table of a
    * chunk sits together); a new one goes to the `replicas` workers of `workerIds` holding the
-   * fewest chunks (ties: the earlier in `workerIds`), and that choice is recorded at once, so
-   * concurrent and retried loads agree on it.
+   * fewest chunks (ties: the earlier in `workerIds`). Nothing is recorded (see assignChunks).
    */
+  planChunks(
+    db: string,
+    chunkIds: ReadonlyArray<number>,
+    workerIds: ReadonlyArray<string>,
+    replicas: number,
+  ): Map<number, string[]> {
+    return this.placeChunks(db, chunkIds, workerIds, replicas, false);
+  }
+
+  /** planChunks, and the choice for new chunks recorded at once. */
   assignChunks(
     db: string,
     chunkIds: ReadonlyArray<number>,
     workerIds: ReadonlyArray<string>,
     replicas: number,
+  ): Map<number, string[]> {
+    return this.placeChunks(db, chunkIds, workerIds, replicas, true);
+  }
+
+  private placeChunks(
+    db: string,
+    chunkIds: ReadonlyArray<number>,
+    workerIds: ReadonlyArray<string>,
+    replicas: number,
+    record: boolean,
   ): Map<number, string[]> {
     if (replicas < 1 || replicas > workerIds.length) {
       throw new QservError("BAD_ARGUMENT", `cannot place ${replicas} replicas on ${workerIds.length} workers`);
@@ -370,7 +457,7 @@ export class Metadata implements CzarCatalog {
           .sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0) || (order.get(a) ?? 0) - (order.get(b) ?? 0))
           .slice(0, replicas);
         chosen.forEach((w, rank) => {
-          insert.run(db, chunkId, w, rank);
+          if (record) insert.run(db, chunkId, w, rank);
           load.set(w, (load.get(w) ?? 0) + 1);
         });
         out.set(chunkId, chosen);
@@ -496,6 +583,22 @@ export class Metadata implements CzarCatalog {
     }
     return { id: r.id, integer: keyIsInteger(JSON.parse(r.config) as TableConfig) };
   }
+}
+
+/** An append must bring the table's own config: the rows must fit the table they join. */
+function checkSameConfig(held: TableRow, t: TableConfig): void {
+  if (held.config === JSON.stringify(t)) return;
+  const was = JSON.parse(held.config) as Record<string, unknown>;
+  const now = t as unknown as Record<string, unknown>;
+  const differ = [...new Set([...Object.keys(was), ...Object.keys(now)])].filter(
+    (k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]),
+  );
+  throw new QservError(
+    "CONFLICT",
+    `table ${t.database}.${t.table} exists with another config (${differ.join(", ")} differ): ` +
+      "a load into an existing table must use the table's config",
+    { database: t.database, table: t.table },
+  );
 }
 
 function keyIsInteger(t: TableConfig): boolean {

@@ -11,6 +11,7 @@ import { WorkerClient } from "../worker/client.js";
 import { TransferClient } from "../worker/transferClient.js";
 import { clusterStatus } from "./clusterStatus.js";
 import { Czar } from "./czar.js";
+import { DatabaseLocks } from "./databaseLocks.js";
 import type { WorkerDirectory } from "./exec/dispatch.js";
 import { Gate } from "./gate.js";
 import { HealthMonitor } from "./health.js";
@@ -124,9 +125,14 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const meta = Metadata.open(join(o.dataDir, "czar.sqlite"));
   for (const w of o.workers) meta.upsertWorker(w);
   const dir = new Directory(meta, log);
+  const locks = new DatabaseLocks();
+  /** Ingests under way, for status. */
+  const ingests = new Map<number, { table: string; phase: string; startedAt: number }>();
+  let nextIngest = 1;
   const czar = new Czar({
     catalog: meta,
     directory: dir,
+    locks,
     log,
     ...(o.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: o.queryTimeoutMs }),
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
@@ -146,19 +152,38 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     {
       czar,
       // An ingest changes chunk contents: repair passes wait for it, and listings before it are stale.
-      ingest: (body) =>
+      ingest: (body, signal, onProgress) =>
         gate.run("shared", async () => {
+          const req = ingestRequest(body);
+          const id = nextIngest++;
+          const run = { table: `${req.database.database}.${req.table.table}`, phase: "start", startedAt: Date.now() };
+          ingests.set(id, run);
           dir.monitor.changed();
           try {
             return await ingestTable(
-              { meta, clients: (id) => dir.client(id), scratchDir: join(o.dataDir, "scratch"), replicas, log },
-              ingestRequest(body),
+              { meta, clients: (w) => dir.client(w), scratchDir: join(o.dataDir, "scratch"), replicas, locks, log },
+              req,
+              {
+                signal,
+                onProgress: (p) => {
+                  run.phase = p.phase;
+                  onProgress?.(p);
+                },
+              },
             );
           } finally {
+            ingests.delete(id);
             dir.monitor.changed();
           }
         }),
-      status: () => clusterStatus({ meta, monitor: dir.monitor, replicator, czar, replicas }),
+      status: async () => ({
+        ...(await clusterStatus({ meta, monitor: dir.monitor, replicator, czar, replicas })),
+        ingests: [...ingests.values()].map((i) => ({
+          table: i.table,
+          phase: i.phase,
+          elapsedMs: Date.now() - i.startedAt,
+        })),
+      }),
       replicate: () => replicator.pass(),
     },
     o.httpPort,

@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { QservError } from "../common/errors.js";
-import { chunkIdOfFile, dataFile, NO_CHUNK, REPLICATED_FILE, type TableRecord } from "./layout.js";
-import type { ColumnDef, DatabaseHeld, ListResponse } from "./messages.js";
+import { chunkIdOfFile, dataFile, NO_CHUNK, REPLICATED_FILE, type StageRecord, type TableRecord } from "./layout.js";
+import type { ColumnDef, DatabaseHeld, ListResponse, StagedHeld } from "./messages.js";
 
 export interface TableMeta {
   name: string;
@@ -21,7 +21,11 @@ interface DatabaseEntry {
   tables: Map<string, TableMeta>;
   /** chunk id (NO_CHUNK: the replicated file) → table → row counts. */
   files: Map<number, Map<string, Counts>>;
+  /** Pending stages, by stageKey. */
+  staged: Map<string, StagedHeld>;
 }
+
+const stageKey = (chunkId: number, table: string, stage: string) => `${chunkId}\t${table}\t${stage}`;
 
 function sameColumns(a: readonly ColumnDef[], b: readonly ColumnDef[]): boolean {
   return a.length === b.length && a.every((c, i) => c.name === b[i]?.name && c.mysqlType === b[i]?.mysqlType);
@@ -47,12 +51,15 @@ export class Catalog {
         const chunkId = f === REPLICATED_FILE ? NO_CHUNK : chunkIdOfFile(f);
         if (chunkId === null) continue;
         const file = path.join(dir, f);
-        const records = readTableRecords(file);
-        if (records === null) {
+        const held = readRecords(file);
+        if (held === null) {
           removeDataFile(file);
           continue;
         }
-        for (const r of records) {
+        for (const r of held.stages) {
+          cat.recordStage(dbName, chunkId, r.table_name, r.stage, { rows: r.rows, overlapRows: r.overlap_rows });
+        }
+        for (const r of held.tables) {
           const meta: TableMeta = {
             name: r.name,
             partitioned: chunkId !== NO_CHUNK,
@@ -81,13 +88,18 @@ export class Catalog {
     }
   }
 
-  /** Sets the counts of a table in a file (after a commit). */
-  record(database: string, chunkId: number, meta: TableMeta, counts: Counts): void {
+  private entry(database: string): DatabaseEntry {
     let db = this.dbs.get(database);
     if (db === undefined) {
-      db = { tables: new Map(), files: new Map() };
+      db = { tables: new Map(), files: new Map(), staged: new Map() };
       this.dbs.set(database, db);
     }
+    return db;
+  }
+
+  /** Sets the counts of a table in a file (after a commit). */
+  record(database: string, chunkId: number, meta: TableMeta, counts: Counts): void {
+    const db = this.entry(database);
     if (!db.tables.has(meta.name)) db.tables.set(meta.name, meta);
     let file = db.files.get(chunkId);
     if (file === undefined) {
@@ -95,6 +107,34 @@ export class Catalog {
       db.files.set(chunkId, file);
     }
     file.set(meta.name, counts);
+  }
+
+  /** Sets the counts of a table a file holds (no-op when it holds none). */
+  setCounts(database: string, chunkId: number, table: string, counts: Counts): void {
+    const file = this.dbs.get(database)?.files.get(chunkId);
+    if (file?.has(table)) file.set(table, counts);
+  }
+
+  /** Sets the counts of a table's stage in a file (after a staged commit). */
+  recordStage(database: string, chunkId: number, table: string, stage: string, counts: Counts): void {
+    this.entry(database).staged.set(stageKey(chunkId, table, stage), { table, stage, chunkId, ...counts });
+  }
+
+  /** Chunks (NO_CHUNK: the replicated file) holding a pending stage of a table ("*": any stage). */
+  stagedChunks(database: string, table: string, stage: string): number[] {
+    const held = [...(this.dbs.get(database)?.staged.values() ?? [])];
+    const chunks = held.filter((s) => s.table === table && (stage === "*" || s.stage === stage)).map((s) => s.chunkId);
+    return [...new Set(chunks)].sort((a, b) => a - b);
+  }
+
+  /** Forgets a table's stages ("*": all) in a file (after a publish or a drop). */
+  forgetStages(database: string, chunkId: number, table: string, stage: string): void {
+    const db = this.dbs.get(database);
+    if (db === undefined) return;
+    for (const [k, s] of db.staged) {
+      if (s.chunkId === chunkId && s.table === table && (stage === "*" || s.stage === stage)) db.staged.delete(k);
+    }
+    this.prune(database, db);
   }
 
   hasDatabase(database: string): boolean {
@@ -118,11 +158,16 @@ export class Catalog {
     if (db === undefined || file === undefined) return false;
     const existed = table === null ? true : file.delete(table);
     if (table === null || file.size === 0) db.files.delete(chunkId);
+    if (table === null) for (const [k, s] of db.staged) if (s.chunkId === chunkId) db.staged.delete(k);
     for (const name of db.tables.keys()) {
       if (![...db.files.values()].some((f) => f.has(name))) db.tables.delete(name);
     }
-    if (db.files.size === 0) this.dbs.delete(database);
+    this.prune(database, db);
     return existed;
+  }
+
+  private prune(database: string, db: DatabaseEntry): void {
+    if (db.files.size === 0 && db.staged.size === 0) this.dbs.delete(database);
   }
 
   get databaseCount(): number {
@@ -157,6 +202,7 @@ export class Catalog {
             tables: [...tables].map(([table, c]) => ({ table, rows: c.rows, overlapRows: c.overlapRows })),
             bytes: fileBytes(dataFile(this.dataDir, name, chunkId)),
           })),
+        staged: [...db.staged.values()],
       });
     }
     return { databases };
@@ -175,14 +221,16 @@ function fileBytes(file: string): number {
   return n;
 }
 
-/** The _mq_tables rows of a data file, or null when it has none (a load never committed). */
-function readTableRecords(file: string): TableRecord[] | null {
+/** The live tables and pending stages of a data file, or null when it has neither (a load never committed). */
+function readRecords(file: string): { tables: TableRecord[]; stages: StageRecord[] } | null {
   const db = new Database(file);
   try {
-    const has = db.prepare("SELECT 1 FROM sqlite_master WHERE name = '_mq_tables'").get();
-    if (has === undefined) return null;
-    const rows = db.prepare("SELECT * FROM _mq_tables").all() as TableRecord[];
-    return rows.length === 0 ? null : rows;
+    const has = (t: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(t) !== undefined;
+    const tables = has("_mq_tables") ? (db.prepare("SELECT * FROM _mq_tables").all() as TableRecord[]) : [];
+    const stages = has("_mq_stages")
+      ? (db.prepare("SELECT * FROM _mq_stages WHERE published = 0").all() as StageRecord[])
+      : [];
+    return tables.length === 0 && stages.length === 0 ? null : { tables, stages };
   } finally {
     db.close();
   }

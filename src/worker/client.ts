@@ -9,11 +9,15 @@ import type {
   ColumnDef,
   DropRequest,
   DropResponse,
+  DropStageRequest,
+  DropStageResponse,
   ListResponse,
   LoadHeader,
   LoadPart,
   LoadRequest,
   LoadResponse,
+  PublishRequest,
+  PublishResponse,
   QueryRequest,
   QueryResponse,
   ResultColumn,
@@ -52,6 +56,9 @@ interface RawClient extends grpc.Client {
   load(o: grpc.CallOptions, cb: Callback<LoadResponse>): grpc.ClientWritableStream<LoadRequest>;
   list(req: unknown, o: grpc.CallOptions, cb: Callback<ListResponse>): void;
   drop(req: unknown, o: grpc.CallOptions, cb: Callback<DropResponse>): void;
+  publish(req: unknown, o: grpc.CallOptions, cb: Callback<PublishResponse>): void;
+  unpublish(req: unknown, o: grpc.CallOptions, cb: Callback<PublishResponse>): void;
+  dropStage(req: unknown, o: grpc.CallOptions, cb: Callback<DropStageResponse>): void;
   status(req: unknown, o: grpc.CallOptions, cb: Callback<StatusResponse>): void;
 }
 
@@ -134,9 +141,10 @@ export class WorkerClient {
     o: CallOptions = {},
   ): Promise<LoadResponse> {
     return new Promise((resolve, reject) => {
-      const call = this.client.load(callOptions(o), (err, r) =>
-        err ? reject(fromGrpcError(err, this.address)) : resolve(r),
-      );
+      const call = this.client.load(callOptions(o), (err, r) => {
+        o.signal?.removeEventListener("abort", abort);
+        err ? reject(fromGrpcError(err, this.address)) : resolve(r);
+      });
       const abort = () => call.cancel();
       o.signal?.addEventListener("abort", abort, { once: true });
       const send = async () => {
@@ -169,11 +177,27 @@ export class WorkerClient {
     return this.unary("drop", req);
   }
 
+  publish(req: PublishRequest, o: CallOptions = {}): Promise<PublishResponse> {
+    return this.unary("publish", req, o);
+  }
+
+  unpublish(req: PublishRequest, o: CallOptions = {}): Promise<PublishResponse> {
+    return this.unary("unpublish", req, o);
+  }
+
+  dropStage(req: DropStageRequest, o: CallOptions = {}): Promise<DropStageResponse> {
+    return this.unary("dropStage", req, o);
+  }
+
   status(o: CallOptions = {}): Promise<StatusResponse> {
     return this.unary("status", {}, o);
   }
 
-  private unary<T>(method: "list" | "drop" | "status", req: unknown, o: CallOptions = {}): Promise<T> {
+  private unary<T>(
+    method: "list" | "drop" | "publish" | "unpublish" | "dropStage" | "status",
+    req: unknown,
+    o: CallOptions = {},
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const cb: Callback<T> = (err, r) => (err ? reject(fromGrpcError(err, this.address)) : resolve(r));
       (this.client[method] as (req: unknown, o: grpc.CallOptions, cb: Callback<T>) => void).call(
@@ -194,6 +218,8 @@ export interface ChunkLoad {
   columns: ColumnDef[];
   directorKey: string;
   dialect: Dialect;
+  /** The stage to load into ("" or absent: the live tables). */
+  stage?: string;
 }
 
 /** The load header of a table load into `chunkId` (-1, NO_CHUNK, for a replicated table). */
@@ -211,6 +237,7 @@ export function loadHeader(l: ChunkLoad, chunkId: number): LoadHeader {
       escape: l.dialect.escape ?? "",
       nullToken: l.dialect.nullToken,
     },
+    stage: l.stage ?? "",
   };
 }
 

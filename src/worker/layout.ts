@@ -7,7 +7,8 @@ import type { ColumnDef } from "./messages.js";
  * Where a worker keeps its data: DIR/<database>/chunk_<id>.sqlite holds every partitioned table
  * of one chunk (<T>_<id> and <T>FullOverlap_<id>), DIR/<database>/replicated.sqlite the
  * replicated tables. Each file describes itself in _mq_tables and remembers its loads in _mq_loads,
- * so a chunk file can be copied to another worker as it is.
+ * so a chunk file can be copied to another worker as it is. Staged loads wait in the same file
+ * under `_mq_stage_<stage>_` names (listed in _mq_stages) until published.
  */
 
 /** chunk_id of a request that addresses the replicated tables. */
@@ -50,19 +51,43 @@ export function tableNames(table: string, chunkId: number): { rows: string; over
   return { rows: `${table}_${chunkId}`, overlap: `${table}FullOverlap_${chunkId}` };
 }
 
+const STAGE = /^[A-Za-z0-9_]{1,64}$/;
+
+/** Stage names become part of table names: letters, digits, underscore only. */
+export function checkStage(stage: string): string {
+  if (!STAGE.test(stage))
+    throw new QservError("BAD_ARGUMENT", `stage name ${JSON.stringify(stage)} must match ${STAGE.source}`);
+  return stage;
+}
+
+/**
+ * Names of a stage's tables in a file: the live names behind `_mq_stage_<stage>_`, a prefix no
+ * query names (and no partitioned table's stand-in, which are the live names).
+ */
+export function stagedNames(table: string, chunkId: number, stage: string): { rows: string; overlap: string | null } {
+  const live = tableNames(table, chunkId);
+  const staged = (n: string) => `_mq_stage_${stage}_${n}`;
+  return { rows: staged(live.rows), overlap: live.overlap === null ? null : staged(live.overlap) };
+}
+
 export function createTableSql(name: string, columns: readonly ColumnDef[], temp = false): string {
   const cols = columns.map((c) => `${quoteIdent(c.name)} ${sqliteType(c.mysqlType)}`).join(", ");
   return `CREATE ${temp ? "TEMP " : ""}TABLE IF NOT EXISTS ${quoteIdent(name)} (${cols})`;
 }
 
-/** Indexes for key lookups and sub-chunk selection. */
-export function createIndexSql(name: string, columns: readonly ColumnDef[], directorKey: string): string[] {
+/** Indexes for key lookups and sub-chunk selection, named `<prefix>_<column>`. */
+export function createIndexSql(
+  name: string,
+  columns: readonly ColumnDef[],
+  directorKey: string,
+  prefix = name,
+): string[] {
   const out: string[] = [];
   const has = (c: string) => columns.some((x) => x.name === c);
   for (const col of [directorKey, "subChunkId"]) {
     if (col !== "" && has(col)) {
       out.push(
-        `CREATE INDEX IF NOT EXISTS ${quoteIdent(`${name}_${col}`)} ON ${quoteIdent(name)} (${quoteIdent(col)})`,
+        `CREATE INDEX IF NOT EXISTS ${quoteIdent(`${prefix}_${col}`)} ON ${quoteIdent(name)} (${quoteIdent(col)})`,
       );
     }
   }
@@ -77,7 +102,28 @@ export const META_SQL = [
   `CREATE TABLE IF NOT EXISTS _mq_loads (
      load_id TEXT PRIMARY KEY, table_name TEXT NOT NULL, rows INTEGER NOT NULL,
      overlap_rows INTEGER NOT NULL, committed_at TEXT NOT NULL)`,
+  // Loads committed to a stage; published = 1 once moved into the live tables (kept so that a
+  // second publish of the stage is recognised), first_rowid / first_overlap_rowid then being the
+  // first rowid its rows took in the live tables (0: the publish created the table).
+  `CREATE TABLE IF NOT EXISTS _mq_stages (
+     load_id TEXT PRIMARY KEY, table_name TEXT NOT NULL, stage TEXT NOT NULL, columns TEXT NOT NULL,
+     director_key TEXT NOT NULL, rows INTEGER NOT NULL, overlap_rows INTEGER NOT NULL,
+     published INTEGER NOT NULL DEFAULT 0, first_rowid INTEGER, first_overlap_rowid INTEGER)`,
 ];
+
+/** A row of _mq_stages. */
+export interface StageRecord {
+  load_id: string;
+  table_name: string;
+  stage: string;
+  columns: string;
+  director_key: string;
+  rows: number;
+  overlap_rows: number;
+  published: number;
+  first_rowid: number | null;
+  first_overlap_rowid: number | null;
+}
 
 /** A row of _mq_tables. */
 export interface TableRecord {

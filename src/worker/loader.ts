@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { QservError } from "../common/errors.js";
 import type { LoadPart } from "./messages.js";
-import type { FromLoadThread, LoadCounts, LoadJob, ToLoadThread } from "./threadMessages.js";
+import type { FromLoadThread, LoadCounts, LoadJob, StageRef, ToLoadThread } from "./threadMessages.js";
 
 type Reply = Exclude<FromLoadThread, { t: "failed" }>;
 
@@ -63,6 +63,26 @@ export class Loader {
   async dropTable(file: string, table: string, chunkId: number): Promise<boolean> {
     const r = await this.request({ t: "dropTable", id: this.newId(), file, table, chunkId });
     return r.t === "dropped" && r.empty;
+  }
+
+  /** Moves a stage into the live tables of its file (in the load thread, one transaction). */
+  async publish(r: Omit<StageRef, "id">): Promise<Extract<FromLoadThread, { t: "published" }>> {
+    const m = await this.request({ t: "publish", id: this.newId(), ...r });
+    if (m.t !== "published") throw new QservError("INTERNAL", `unexpected load reply ${m.t}`);
+    return m;
+  }
+
+  /** Undoes the publish of a stage in its file (in the load thread, one transaction). */
+  async unpublish(r: Omit<StageRef, "id">): Promise<Extract<FromLoadThread, { t: "unpublished" }>> {
+    const m = await this.request({ t: "unpublish", id: this.newId(), ...r });
+    if (m.t !== "unpublished") throw new QservError("INTERNAL", `unexpected load reply ${m.t}`);
+    return m;
+  }
+
+  /** Drops a table's pending stage ("*": every one) from a file; true when the file is left empty. */
+  async dropStage(r: Omit<StageRef, "id">): Promise<boolean> {
+    const m = await this.request({ t: "dropStage", id: this.newId(), ...r });
+    return m.t === "dropped" && m.empty;
   }
 
   async close(): Promise<void> {

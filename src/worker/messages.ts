@@ -63,6 +63,8 @@ export interface LoadHeader {
   columns: ColumnDef[];
   directorKey: string;
   dialect: DialectMessage;
+  /** "": live tables; else the stage the rows go to until published. */
+  stage: string;
 }
 
 export type LoadPart = "ROWS" | "OVERLAP";
@@ -104,10 +106,19 @@ export interface TableHeld {
   rows: number;
 }
 
+export interface StagedHeld {
+  table: string;
+  stage: string;
+  chunkId: number;
+  rows: number;
+  overlapRows: number;
+}
+
 export interface DatabaseHeld {
   name: string;
   tables: TableHeld[];
   chunks: ChunkHeld[];
+  staged: StagedHeld[];
 }
 
 export interface ListRequest {
@@ -126,6 +137,29 @@ export interface DropRequest {
 
 export interface DropResponse {
   existed: boolean;
+}
+
+export interface PublishRequest {
+  database: string;
+  table: string;
+  stage: string;
+  chunkIds: number[];
+}
+
+export interface PublishResponse {
+  applied: number;
+  elapsedMs: number;
+}
+
+export interface DropStageRequest {
+  database: string;
+  table: string;
+  /** "*": every stage of the table. */
+  stage: string;
+}
+
+export interface DropStageResponse {
+  files: number;
 }
 
 export interface RunningQuery {

@@ -7,16 +7,20 @@ import type { Dialect } from "../partitioner/dialect.js";
 import { type Catalog, removeDataFile, type TableMeta } from "./catalog.js";
 import { toGrpcError } from "./grpc.js";
 import { KeyedMutex } from "./keyedMutex.js";
-import { checkName, databaseDir, dataFile, NO_CHUNK } from "./layout.js";
+import { checkName, checkStage, databaseDir, dataFile, NO_CHUNK } from "./layout.js";
 import type { Loader } from "./loader.js";
 import type {
   DropRequest,
   DropResponse,
+  DropStageRequest,
+  DropStageResponse,
   ListRequest,
   ListResponse,
   LoadHeader,
   LoadRequest,
   LoadResponse,
+  PublishRequest,
+  PublishResponse,
   QueryRequest,
   QueryResponse,
   RunningQuery,
@@ -43,6 +47,8 @@ function dialectOf(h: LoadHeader): Dialect {
 export class WorkerService {
   /** One load, drop or import at a time per data file. */
   readonly fileLocks = new KeyedMutex();
+  /** Loads under way, by database and table: a DropStage waits for them to end first. */
+  private readonly loading = new Map<string, Set<Promise<void>>>();
   private readonly running = new Map<number, RunningQuery & { startedAt: number }>();
   private nextCall = 1;
   private readonly startedAt = performance.now();
@@ -65,6 +71,16 @@ export class WorkerService {
         this.unary(cb, () => this.catalog.list(call.request.database)),
       drop: (call: grpc.ServerUnaryCall<DropRequest, DropResponse>, cb: grpc.sendUnaryData<DropResponse>) =>
         this.unary(cb, () => this.drop(call.request)),
+      publish: (call: grpc.ServerUnaryCall<PublishRequest, PublishResponse>, cb: grpc.sendUnaryData<PublishResponse>) =>
+        this.unary(cb, () => this.publish(call.request)),
+      unpublish: (
+        call: grpc.ServerUnaryCall<PublishRequest, PublishResponse>,
+        cb: grpc.sendUnaryData<PublishResponse>,
+      ) => this.unary(cb, () => this.unpublish(call.request)),
+      dropStage: (
+        call: grpc.ServerUnaryCall<DropStageRequest, DropStageResponse>,
+        cb: grpc.sendUnaryData<DropStageResponse>,
+      ) => this.unary(cb, () => this.dropStage(call.request)),
       status: (_call: grpc.ServerUnaryCall<unknown, StatusResponse>, cb: grpc.sendUnaryData<StatusResponse>) =>
         this.unary(cb, () => this.status()),
     };
@@ -184,18 +200,21 @@ export class WorkerService {
     const id = this.loader.newId();
     let header: LoadHeader | null = null;
     let release: (() => void) | null = null;
-    let state: "start" | "loading" | "duplicate" | "committed" | "done" = "start";
+    let state: "start" | "loading" | "duplicate" | "committing" | "committed" | "done" = "start";
     let duplicate: LoadResponse | null = null;
     let committed = false;
+    let ended = () => {};
     const gone = () => state === "done";
 
     const finish = (e: unknown, r?: LoadResponse) => {
-      if (state === "done") return;
+      // A commit under way completes (or fails) and answers then, whatever the client does.
+      if (state === "done" || (state === "committing" && e !== null)) return;
       const wasLoading = state === "loading";
       state = "done";
       const after = e === null || !wasLoading ? Promise.resolve() : this.loader.abort(id);
       void after.finally(() => {
         release?.();
+        ended();
         if (e === null) cb(null, r);
         else {
           if (header !== null)
@@ -210,6 +229,7 @@ export class WorkerService {
       if (m.part === "header") {
         if (state !== "start") throw new QservError("BAD_ARGUMENT", "a load has one header, first");
         header = m.header;
+        ended = this.track(`${header.database}\t${header.table}`);
         const file = this.begin(m.header);
         const rel = await this.fileLocks.acquire(file.path);
         if (gone()) return rel(); // the client went away while we waited
@@ -224,6 +244,7 @@ export class WorkerService {
           columns: header.columns,
           directorKey: header.directorKey,
           dialect: file.dialect,
+          stage: header.stage,
         };
         state = "loading";
         const seen = await this.loader.begin(job);
@@ -245,7 +266,11 @@ export class WorkerService {
         finish(null, { ...duplicate!, elapsedMs: performance.now() - t0 });
         return;
       }
-      const r = await this.loader.commit(id);
+      state = "committing";
+      const r = await this.loader.commit(id).catch((e: unknown) => {
+        state = "loading"; // rolled back by the load thread; finish() answers the error
+        throw e;
+      });
       state = "committed";
       const meta: TableMeta = {
         name: h.table,
@@ -253,8 +278,13 @@ export class WorkerService {
         columns: h.columns,
         directorKey: h.directorKey,
       };
-      this.catalog.record(h.database, h.chunkId, meta, r.totals);
-      this.log.info({ database: h.database, table: h.table, chunkId: h.chunkId, ...r.loaded }, "load committed");
+      if (h.stage === "") this.catalog.record(h.database, h.chunkId, meta, r.totals);
+      else this.catalog.recordStage(h.database, h.chunkId, h.table, h.stage, r.totals);
+      const stage = h.stage === "" ? {} : { stage: h.stage };
+      this.log.info(
+        { database: h.database, table: h.table, chunkId: h.chunkId, ...stage, ...r.loaded },
+        "load committed",
+      );
       finish(null, { ...r.loaded, duplicate: false, elapsedMs: performance.now() - t0 });
     };
 
@@ -272,11 +302,27 @@ export class WorkerService {
     call.on("error", (e) => finish(e));
   }
 
+  /** Records a load of a table as under way; the function that ends it. */
+  private track(key: string): () => void {
+    let end!: () => void;
+    const p = new Promise<void>((r) => {
+      end = r;
+    });
+    const set = this.loading.get(key) ?? new Set();
+    this.loading.set(key, set.add(p));
+    return () => {
+      end();
+      set.delete(p);
+      if (set.size === 0 && this.loading.get(key) === set) this.loading.delete(key);
+    };
+  }
+
   /** Validates a load header; the file it writes and the dialect of its data. */
   private begin(h: LoadHeader): { path: string; dialect: Dialect } {
     checkName("database", h.database);
     checkName("table", h.table);
     if (h.loadId === "") throw new QservError("BAD_ARGUMENT", "a load needs a load_id");
+    if (h.stage !== "") checkStage(h.stage);
     if (h.chunkId < NO_CHUNK) throw new QservError("BAD_ARGUMENT", `bad chunk id ${h.chunkId}`);
     if (h.columns.length === 0) throw new QservError("BAD_ARGUMENT", `table ${h.table} has no columns`);
     for (const c of h.columns) checkName("column", c.name);
@@ -288,6 +334,101 @@ export class WorkerService {
     });
     fs.mkdirSync(databaseDir(this.dataDir, h.database), { recursive: true });
     return { path: dataFile(this.dataDir, h.database, h.chunkId), dialect: dialectOf(h) };
+  }
+
+  /** Publishes a stage chunk by chunk, each file under its lock, in request order. */
+  private async publish(req: PublishRequest): Promise<PublishResponse> {
+    const t0 = performance.now();
+    checkName("database", req.database);
+    checkName("table", req.table);
+    checkStage(req.stage);
+    let applied = 0;
+    for (const chunkId of req.chunkIds) {
+      const file = dataFile(this.dataDir, req.database, chunkId);
+      const release = await this.fileLocks.acquire(file);
+      try {
+        if (!fs.existsSync(file)) {
+          throw new QservError("NOT_FOUND", `chunk ${chunkId} holds no stage ${req.stage} of table ${req.table}`);
+        }
+        const r = await this.loader.publish({ file, table: req.table, chunkId, stage: req.stage });
+        const meta: TableMeta = {
+          name: req.table,
+          partitioned: chunkId !== NO_CHUNK,
+          columns: r.columns,
+          directorKey: r.directorKey,
+        };
+        this.catalog.record(req.database, chunkId, meta, r.totals);
+        this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
+        if (r.applied) applied++;
+      } finally {
+        release();
+      }
+    }
+    const elapsedMs = performance.now() - t0;
+    this.log.info(
+      { database: req.database, table: req.table, stage: req.stage, chunks: req.chunkIds.length, applied, elapsedMs },
+      "published",
+    );
+    return { applied, elapsedMs };
+  }
+
+  /** Undoes the publish of a stage, chunk by chunk; files left empty are removed. */
+  private async unpublish(req: PublishRequest): Promise<PublishResponse> {
+    const t0 = performance.now();
+    checkName("database", req.database);
+    checkName("table", req.table);
+    checkStage(req.stage);
+    let applied = 0;
+    for (const chunkId of req.chunkIds) {
+      const file = dataFile(this.dataDir, req.database, chunkId);
+      const release = await this.fileLocks.acquire(file);
+      try {
+        if (!fs.existsSync(file)) continue;
+        const r = await this.loader.unpublish({ file, table: req.table, chunkId, stage: req.stage });
+        if (r.totals === null) this.catalog.forget(req.database, chunkId, req.table);
+        else this.catalog.setCounts(req.database, chunkId, req.table, r.totals);
+        if (r.empty) {
+          this.pool.closeFile(file);
+          removeDataFile(file);
+        }
+        if (r.applied) applied++;
+      } finally {
+        release();
+      }
+    }
+    const elapsedMs = performance.now() - t0;
+    this.log.warn({ database: req.database, table: req.table, stage: req.stage, applied, elapsedMs }, "unpublished");
+    return { applied, elapsedMs };
+  }
+
+  /** Drops a table's pending stage ("*": every one) wherever it is held; files left empty are removed. */
+  private async dropStage(req: DropStageRequest): Promise<DropStageResponse> {
+    checkName("database", req.database);
+    checkName("table", req.table);
+    if (req.stage !== "*") checkStage(req.stage);
+    // A load cancelled by its client may still be committing: its stage is dropped too.
+    await Promise.all(this.loading.get(`${req.database}\t${req.table}`) ?? []);
+    const chunks = this.catalog.stagedChunks(req.database, req.table, req.stage);
+    for (const chunkId of chunks) {
+      const file = dataFile(this.dataDir, req.database, chunkId);
+      const release = await this.fileLocks.acquire(file);
+      try {
+        const empty = await this.loader.dropStage({ file, table: req.table, chunkId, stage: req.stage });
+        this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
+        if (empty) {
+          this.pool.closeFile(file);
+          removeDataFile(file);
+        }
+      } finally {
+        release();
+      }
+    }
+    if (chunks.length > 0)
+      this.log.info(
+        { database: req.database, table: req.table, stage: req.stage, files: chunks.length },
+        "stage dropped",
+      );
+    return { files: chunks.length };
   }
 
   private async drop(req: DropRequest): Promise<DropResponse> {

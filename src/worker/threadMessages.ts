@@ -48,6 +48,17 @@ export interface LoadJob {
   columns: ColumnDef[];
   directorKey: string;
   dialect: Dialect;
+  /** "": the live tables; else the stage the rows go to. */
+  stage: string;
+}
+
+/** A table's stage in one file. */
+export interface StageRef {
+  id: number;
+  file: string;
+  table: string;
+  chunkId: number;
+  stage: string;
 }
 
 export type ToLoadThread =
@@ -55,7 +66,11 @@ export type ToLoadThread =
   | { t: "data"; id: number; part: LoadPart; data: Uint8Array }
   | { t: "commit"; id: number }
   | { t: "abort"; id: number }
-  | { t: "dropTable"; id: number; file: string; table: string; chunkId: number };
+  | { t: "dropTable"; id: number; file: string; table: string; chunkId: number }
+  | ({ t: "publish" } & StageRef)
+  | ({ t: "unpublish" } & StageRef)
+  /** stage "*": every stage of the table. */
+  | ({ t: "dropStage" } & StageRef);
 
 export interface LoadCounts {
   rows: number;
@@ -68,4 +83,8 @@ export type FromLoadThread =
   | { t: "committed"; id: number; loaded: LoadCounts; totals: LoadCounts }
   | { t: "aborted"; id: number }
   | { t: "dropped"; id: number; empty: boolean }
+  /** applied false: the stage had been published before. */
+  | { t: "published"; id: number; applied: boolean; columns: ColumnDef[]; directorKey: string; totals: LoadCounts }
+  /** totals null: the file holds the table no more; empty: nor anything else. */
+  | { t: "unpublished"; id: number; applied: boolean; totals: LoadCounts | null; empty: boolean }
   | { t: "failed"; id: number; code: ErrorCode; message: string };

@@ -7,7 +7,7 @@ import type { Dialect } from "../partitioner/dialect.js";
 import { CHUNK_INFO, type ChunkInfo, chunkFile, overlapFile } from "../partitioner/partition.js";
 import { type ChunkLoad, filePieces, loadHeader, type WorkerClient } from "./client.js";
 import { NO_CHUNK } from "./layout.js";
-import type { ColumnDef } from "./messages.js";
+import type { ColumnDef, LoadResponse } from "./messages.js";
 
 export interface UploadResult {
   chunks: number;
@@ -28,16 +28,23 @@ export function readChunkInfo(dir: string): ChunkInfo {
   return JSON.parse(fs.readFileSync(path.join(dir, CHUNK_INFO), "utf8")) as ChunkInfo;
 }
 
+export interface UploadOptions {
+  /** Load into this stage of the table rather than its live tables. */
+  stage?: string;
+  signal?: AbortSignal;
+}
+
 /**
  * Loads a partitioner output directory into one worker, one atomic load per chunk (load id
  * `<loadId>:<chunkId>`, so a retried upload does not duplicate a chunk already committed).
+ * `onChunk` hears of each chunk once it has committed.
  */
 export async function uploadPartition(
   client: WorkerClient,
   dir: string,
   table: TableConfig,
   loadId: string,
-  o: { chunks?: ReadonlySet<number>; concurrency?: number; signal?: AbortSignal } = {},
+  o: UploadOptions & { chunks?: ReadonlySet<number>; concurrency?: number; onChunk?: (chunkId: number) => void } = {},
 ): Promise<UploadResult> {
   const info = readChunkInfo(dir);
   const load: Omit<ChunkLoad, "loadId"> = {
@@ -46,23 +53,31 @@ export async function uploadPartition(
     columns: columnDefs(info.columns, table),
     directorKey: table.directorKey,
     dialect: info.dialect,
+    ...(o.stage === undefined ? {} : { stage: o.stage }),
   };
   const limit = pLimit(o.concurrency ?? 2);
   const chunks = info.chunks.filter((c) => o.chunks === undefined || o.chunks.has(c.id));
-  const results = await Promise.all(
+  // Every load ends (commits or is rolled back) before this returns or throws.
+  const settled = await Promise.allSettled(
     chunks.map((c) =>
-      limit(() =>
-        client.load(
+      limit(async () => {
+        o.signal?.throwIfAborted();
+        const r = await client.load(
           loadHeader({ ...load, loadId: `${loadId}:${c.id}` }, c.id),
           filePieces([
             { part: "ROWS", file: path.join(dir, chunkFile(c.id)) },
             { part: "OVERLAP", file: path.join(dir, overlapFile(c.id)) },
           ]),
           o.signal === undefined ? {} : { signal: o.signal },
-        ),
-      ),
+        );
+        o.onChunk?.(c.id);
+        return r;
+      }),
     ),
   );
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+  const results = settled.map((r) => (r as PromiseFulfilledResult<LoadResponse>).value);
   return {
     chunks: chunks.length,
     rows: results.reduce((n, r) => n + r.rows, 0),
@@ -77,6 +92,7 @@ export async function uploadReplicated(
   table: TableConfig,
   dialect: Dialect,
   loadId: string,
+  o: UploadOptions = {},
 ): Promise<UploadResult> {
   const header = loadHeader(
     {
@@ -86,9 +102,14 @@ export async function uploadReplicated(
       columns: table.schema.map((c) => ({ name: c.name, mysqlType: c.type })),
       directorKey: table.directorKey,
       dialect,
+      ...(o.stage === undefined ? {} : { stage: o.stage }),
     },
     NO_CHUNK,
   );
-  const r = await client.load(header, filePieces(files.map((file) => ({ part: "ROWS" as const, file }))));
+  const r = await client.load(
+    header,
+    filePieces(files.map((file) => ({ part: "ROWS" as const, file }))),
+    o.signal === undefined ? {} : { signal: o.signal },
+  );
   return { chunks: 0, rows: r.rows, overlapRows: 0 };
 }

@@ -137,7 +137,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
       assert.deepEqual(meta.lookupKeys("qcase01", "Object", [(rows[87]?.key as bigint) + 1n]), []);
     });
 
-    test("the same input again is a no-op; other input for a loaded table is a CONFLICT", async () => {
+    test("the same input again is a no-op; a load with keys already loaded, or another partitioning, is refused", async () => {
       const object = loaded.get("Object") as { t: CaseTable; expected: number };
       const again = await ingestTable(cluster.ctx, {
         database: c.database,
@@ -145,6 +145,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
         files: [object.t.file as string],
       });
       assert.equal(again.rows, object.expected);
+      assert.equal(again.duplicate, true);
       await checkPlacement(cluster, "qcase01", object.t.config, object.expected, 2);
       await assert.rejects(
         ingestTable(cluster.ctx, {
@@ -152,7 +153,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
           table: object.t.config,
           files: [object.t.file as string, object.t.file as string],
         }),
-        code("CONFLICT"),
+        code("BAD_INPUT"),
       );
       await assert.rejects(
         ingestTable(cluster.ctx, {
@@ -162,6 +163,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
         }),
         code("CONFLICT"),
       );
+      await checkPlacement(cluster, "qcase01", object.t.config, object.expected, 2);
     });
 
     test("a failed load leaves no table in metadata and no rows on the workers", async () => {
@@ -186,6 +188,7 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
       for (const w of cluster.clients.values()) {
         const held = (await w.list("qbad")).databases[0];
         assert.ok(held === undefined || held.chunks.every((ch) => ch.tables.length === 0));
+        assert.deepEqual(held?.staged ?? [], []);
       }
     });
   });
@@ -276,6 +279,60 @@ describe("ingest into worker processes", { skip: SKIP_ITEST }, () => {
           meta.lookupKeys("qcase04", "DeepSourceDupKeys", [key]),
           [...chunks].sort((a, b) => a - b),
         );
+      }
+    });
+  });
+  describe("two nights (case01's Object and Source, each split in two, loaded in turn)", () => {
+    const db = "qnights";
+    let c: CaseData;
+    const t = (name: string) => {
+      const found = c.tables.find((x) => x.config.table === name) as CaseTable;
+      return { ...found, config: { ...found.config, database: db } };
+    };
+    const lines = (file: string) =>
+      gunzipSync(readFileSync(file))
+        .toString("latin1")
+        .split("\n")
+        .filter((l) => l !== "");
+    const write = (name: string, rows: string[]) => {
+      const f = join(cluster.dir, name);
+      writeFileSync(f, rows.map((r) => `${r}\n`).join(""), "latin1");
+      return f;
+    };
+    before(() => {
+      c = caseData("case01");
+    });
+
+    test("the second night appends to both tables; each chunk ends up as from one load", async () => {
+      const object = t("Object");
+      const source = t("Source");
+      const database = { ...c.database, database: db };
+      const objects = lines(object.file as string);
+      const night1 = new Set(objects.slice(0, 44).map((l) => l.split("\t")[0]));
+      const sources = lines(source.file as string);
+      const srcCols = inputColumns(source.config).map((col) => col.name);
+      const key = srcCols.indexOf("objectId");
+      const first = sources.filter((l) => night1.has(l.split("\t")[key] as string));
+      const second = sources.filter((l) => !night1.has(l.split("\t")[key] as string));
+      assert.ok(first.length > 100 && second.length > 100, `${first.length} + ${second.length}`);
+      const load = (tc: CaseTable, f: string) => ingestTable(cluster.ctx, { database, table: tc.config, files: [f] });
+      await load(object, write("obj1.tsv", objects.slice(0, 44)));
+      await load(source, write("src1.tsv", first));
+      await load(object, write("obj2.tsv", objects.slice(44)));
+      const r = await load(source, write("src2.tsv", second));
+      assert.deepEqual([r.rows, r.tableRows], [second.length, 3339]);
+      await checkPlacement(cluster, db, object.config, 88, 2);
+      await checkPlacement(cluster, db, source.config, 3339, 2);
+      // Chunk by chunk, the rows of a single load of the same files (qcase01, loaded above).
+      const meta = cluster.ctx.meta;
+      for (const table of ["Object", "Source"]) {
+        assert.deepEqual(meta.tableChunks(db, table), meta.tableChunks("qcase01", table));
+        for (const chunkId of meta.tableChunks(db, table)) {
+          const sql = `SELECT COUNT(*), SUM(objectId % 1000) FROM ${table}_${chunkId}`;
+          const at = async (d: string) =>
+            (await cluster.client(meta.replicas(d, chunkId)[0] as string).queryAll({ database: d, chunkId, sql })).rows;
+          assert.deepEqual(await at(db), await at("qcase01"), `${table} ${chunkId}`);
+        }
       }
     });
   });

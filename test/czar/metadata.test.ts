@@ -193,6 +193,70 @@ describe("Metadata", () => {
     m.close();
   });
 
+  test("a later load adds rows, chunk counts, index entries and placement; the same load again changes nothing", () => {
+    const m = withObject();
+    m.assignChunks("db1", [6630, 7140], ["w1", "w2"], 2);
+    const load = {
+      config: table("Object"),
+      loadId: "L2",
+      rows: 3,
+      chunks: [
+        { id: 7140, rows: 1, overlapRows: 0 },
+        { id: 9000, rows: 2, overlapRows: 1 },
+      ],
+      placement: new Map([
+        [7140, ["w2"]],
+        [9000, ["w3", "w1"]],
+      ]),
+      directorIndex: entries([
+        ["100", 7140],
+        ["101", 9000],
+      ]),
+    };
+    assert.equal(
+      m.heldDirectorKey(
+        "db1",
+        "Object",
+        entries([
+          ["99", 1],
+          ["11", 1],
+        ]),
+      ),
+      "11",
+    );
+    assert.equal(m.heldDirectorKey("db1", "Object", load.directorIndex), null);
+    assert.equal(m.recordLoad(load).rows, 10);
+    assert.equal(m.recordLoad(load).rows, 10, "recorded once");
+    assert.equal(m.loadRows("db1", "Object", "L2"), 3);
+    assert.equal(m.loadRows("db1", "Object", "L1"), 7);
+    assert.equal(m.loadIdOf("db1", "Object"), "L1", "the first load");
+    assert.deepEqual(m.tableChunks("db1", "Object"), [6630, 7140, 9000]);
+    assert.deepEqual(m.replicas("db1", 7140), ["w2"]);
+    assert.deepEqual(m.replicas("db1", 6630), ["w1", "w2"]);
+    assert.deepEqual(m.replicas("db1", 9000), ["w3", "w1"]);
+    assert.deepEqual(m.lookupKeys("db1", "Object", [101n, 11n]), [7140, 9000]);
+    assert.throws(
+      () => m.recordLoad({ ...load, loadId: "L3", config: table("Object", { directorKey: "ra" }) }),
+      (e: unknown) => code("CONFLICT")(e) && /directorKey differ/.test(String(e)),
+    );
+    assert.throws(() => m.checkConfig(table("Object", { latitudeKey: "ra" })), code("CONFLICT"));
+    m.checkConfig(table("Object"));
+    m.close();
+  });
+
+  test("planChunks places new chunks like assignChunks but records nothing", () => {
+    const m = withObject();
+    assert.deepEqual(
+      [...m.planChunks("db1", [1, 2], ["w1", "w2", "w3"], 2)],
+      [
+        [1, ["w1", "w2"]],
+        [2, ["w3", "w1"]],
+      ],
+    );
+    assert.deepEqual(m.placements(), []);
+    m.close();
+  });
+
   test("a file keeps everything across close and reopen", () => {
     const file = join(tempDir(), "meta.sqlite");
     const m = Metadata.open(file);
