@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -18,7 +18,7 @@ import { loadDemo } from "../../src/cluster/demo.js";
 import { type UpCluster, up } from "../../src/cluster/up.js";
 import { WorkerClient } from "../../src/worker/client.js";
 import { demoReference, expectedRows, referenceSql } from "../support/demo.js";
-import { tempDir } from "../support/fs.js";
+import { makeTempDir, tempDir } from "../support/fs.js";
 import { CLI } from "../support/paths.js";
 import { rowSet } from "../support/rows.js";
 
@@ -134,7 +134,8 @@ describe("mini-qserv up (the CLI)", () => {
 });
 
 describe("a supervised cluster (up()): query management, losing workers", () => {
-  const dir = tempDir();
+  // Removed after the cluster stopped (its workers write there until then).
+  const dir = makeTempDir();
   const log: string[] = [];
   let cluster: UpCluster;
   let ref: Database.Database;
@@ -154,6 +155,7 @@ describe("a supervised cluster (up()): query management, losing workers", () => 
   });
   after(async () => {
     await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
     ref?.close();
   });
 

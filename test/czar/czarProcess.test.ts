@@ -54,6 +54,8 @@ describe("czar process over three workers (case01)", { skip: SKIP_ITEST }, () =>
     startCzarProcess(
       join(dir, "czar"),
       workers.map((w, i) => `w${i + 1}=${w.address}`),
+      // No background probes: the SIGKILL test checks that the query itself retries.
+      ["--health-interval", "0"],
     );
 
   before(async () => {

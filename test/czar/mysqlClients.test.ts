@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type Database from "better-sqlite3";
@@ -16,7 +17,7 @@ import mysqlPromise from "mysql2/promise";
 import { loadDemo } from "../../src/cluster/demo.js";
 import { type UpCluster, up } from "../../src/cluster/up.js";
 import { demoReference, expectedRows, referenceSql } from "../support/demo.js";
-import { tempDir } from "../support/fs.js";
+import { makeTempDir } from "../support/fs.js";
 import { ensureMysqlClients, PYTHON } from "../support/mysqlClients.js";
 import { rowSet } from "../support/rows.js";
 
@@ -31,7 +32,8 @@ const OBJECTS = 27_000;
 const skip = ensureMysqlClients();
 
 describe("MySQL clients against the czar's MySQL front end", { skip: skip ?? false }, () => {
-  const dir = tempDir();
+  // Removed after the cluster stopped (its workers write there until then).
+  const dir = makeTempDir();
   let cluster: UpCluster;
   let ref: Database.Database;
   let bigCount: number;
@@ -45,6 +47,7 @@ describe("MySQL clients against the czar's MySQL front end", { skip: skip ?? fal
   });
   after(async () => {
     await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
     ref?.close();
   });
 
