@@ -9,7 +9,7 @@ import { up } from "../src/cluster/up.js";
  * What losing a worker costs a running query: a supervised cluster (`up()`) with the demo
  * catalog; a full-table GROUP BY timed --runs times undisturbed, then --runs times with one
  * worker SIGKILLed once the query has done --at of its chunks (the worker restarts between
- * runs). Medians of both, side by side in one run.
+ * runs, --restart-delay seconds later). Medians of both, side by side in one run.
  * `npm run bench:failover -- --objects 50000 --runs 5 --workers 3`
  */
 const { values } = parseArgs({
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "5" },
     workers: { type: "string", default: "3" },
     at: { type: "string", default: "0.3" },
+    "restart-delay": { type: "string", default: "5" },
     dir: { type: "string", default: "bench/out/failover" },
   },
 });
@@ -31,7 +32,8 @@ const cluster = await up({
   workers: Number(values.workers),
   replicas: 2,
   httpPort: 0,
-  restartDelayS: 1,
+  // Longer than a query: the restart's own cost stays out of the measured run.
+  restartDelayS: Number(values["restart-delay"]),
   write: (s) => log.push(s),
 });
 const SCAN = "SELECT objectId, COUNT(*), MAX(psfFlux) FROM Source GROUP BY objectId";
