@@ -40,6 +40,7 @@ export function registerUp(program: Command): void {
           mysqlPort: int("--mysql-port", o.mysqlPort) ?? 4040,
           host: o.host,
           write,
+          keepAlive: true,
           color: process.stdout.isTTY === true,
           verbose: o.verbose === true,
           restartDelayS: int("--restart-delay", o.restartDelay) ?? 2,

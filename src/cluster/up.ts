@@ -26,6 +26,11 @@ export interface UpOptions {
   color?: boolean;
   /** Seconds before a node that died is started again (0: not restarted). */
   restartDelayS?: number;
+  /**
+   * Keep this process alive until stop() (the CLI); a program that waits on something else
+   * (a test, a benchmark) leaves it off, so that it still exits if it never calls stop().
+   */
+  keepAlive?: boolean;
   /** Extra arguments of every worker / of the czar. */
   workerArgs?: string[];
   czarArgs?: string[];
@@ -176,6 +181,7 @@ export async function up(o: UpOptions): Promise<UpCluster> {
   }
   // Children are unref'd by startNodeProcess: this keeps the supervisor alive until stop().
   const keepAlive = setInterval(() => {}, 1 << 30);
+  if (o.keepAlive !== true) keepAlive.unref();
   const url = `http://${host}:${czar.ready.httpPort as number}`;
   return {
     url,

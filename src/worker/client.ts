@@ -4,7 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { QservError } from "../common/errors.js";
 import { decodeRows, type Value } from "../common/rowCodec.js";
 import type { Dialect } from "../partitioner/dialect.js";
-import { fromGrpcError, RECONNECT_OPTIONS, workerService } from "./grpc.js";
+import { CLIENT_OPTIONS, fromGrpcError, workerService } from "./grpc.js";
 import type {
   ColumnDef,
   DropRequest,
@@ -24,7 +24,6 @@ import type {
   ResultSummary,
   StatusResponse,
 } from "./messages.js";
-import { MAX_MESSAGE_BYTES } from "./server.js";
 
 export type QueryEvent =
   | { kind: "header"; columns: ResultColumn[] }
@@ -72,11 +71,7 @@ export class WorkerClient {
 
   constructor(readonly address: string) {
     const Ctor = workerService();
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), {
-      "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
-      "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
-      ...RECONNECT_OPTIONS,
-    }) as unknown as RawClient;
+    this.client = new Ctor(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS) as unknown as RawClient;
   }
 
   close(): void {

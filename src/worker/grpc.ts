@@ -42,11 +42,21 @@ export function transferService(): grpc.ServiceClientConstructor {
   return workerPackage().ChunkTransfer;
 }
 
+/** Large enough for a load's data pieces and a result batch with big blobs. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/** Message size limits of both ends of a channel. */
+export const MESSAGE_LIMITS = {
+  "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+  "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+} as const;
+
 /**
- * Client channel options: a worker that comes back (same address) is reached again within a
- * couple of seconds, not after grpc's default backoff of up to two minutes.
+ * Client channel options: the message limits, and a worker that comes back (same address) is
+ * reached again within a couple of seconds, not after grpc's default backoff of up to two minutes.
  */
-export const RECONNECT_OPTIONS = {
+export const CLIENT_OPTIONS = {
+  ...MESSAGE_LIMITS,
   "grpc.initial_reconnect_backoff_ms": 200,
   "grpc.max_reconnect_backoff_ms": 2000,
 } as const;

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
 import { Catalog } from "./catalog.js";
 import { clearTemp } from "./chunkCopy.js";
-import { transferService, workerService } from "./grpc.js";
+import { MESSAGE_LIMITS, transferService, workerService } from "./grpc.js";
 import { Loader } from "./loader.js";
 import { QueryPool } from "./queryPool.js";
 import { WorkerService } from "./service.js";
@@ -26,9 +26,6 @@ export interface RunningWorker {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Large enough for a load's data pieces and a result batch with big blobs. */
-export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   clearTemp(o.dataDir);
   const catalog = Catalog.scan(o.dataDir);
@@ -36,10 +33,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const pool = new QueryPool(threads);
   const loader = new Loader();
   const service = new WorkerService(o.dataDir, catalog, pool, loader, o.log);
-  const server = new grpc.Server({
-    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
-    "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
-  });
+  const server = new grpc.Server(MESSAGE_LIMITS);
   server.addService(workerService().service, service.handlers());
   const transfer = new ChunkTransferService(o.dataDir, catalog, service.fileLocks, o.log);
   server.addService(transferService().service, transfer.handlers());

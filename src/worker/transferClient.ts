@@ -1,9 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { QservError } from "../common/errors.js";
 import { type CallOptions, callOptions } from "./client.js";
-import { fromGrpcError, RECONNECT_OPTIONS, transferService } from "./grpc.js";
+import { CLIENT_OPTIONS, fromGrpcError, transferService } from "./grpc.js";
 import type { ExportResponse, FileHeader, ImportRequest, ImportResponse } from "./messages.js";
-import { MAX_MESSAGE_BYTES } from "./server.js";
 import { TRANSFER_PIECE_BYTES } from "./transfer.js";
 
 /** The methods grpc-js generates for the ChunkTransfer service. */
@@ -21,11 +20,7 @@ export class TransferClient {
 
   constructor(readonly address: string) {
     const Ctor = transferService();
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), {
-      "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
-      "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
-      ...RECONNECT_OPTIONS,
-    }) as unknown as RawClient;
+    this.client = new Ctor(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS) as unknown as RawClient;
   }
 
   close(): void {
