@@ -10,7 +10,7 @@ import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
 import { type Plan, planSelect } from "./plan/planner.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
-import type { Select } from "./sql/ast.js";
+import { itemName, type Select } from "./sql/ast.js";
 import { parseStatement } from "./sql/parser.js";
 import { printSqliteExpr } from "./sql/sqlitePrinter.js";
 import { mapExpr } from "./sql/walk.js";
@@ -223,12 +223,7 @@ export class Czar {
         }
         return x;
       });
-      columns.push(
-        it.alias ??
-          (it.expr.kind === "sysvar"
-            ? `@@${it.expr.scope === null ? "" : `${it.expr.scope.toLowerCase()}.`}${it.expr.name}`
-            : it.text),
-      );
+      columns.push(itemName(it));
       exprs.push(printSqliteExpr(e));
     }
     const db = scratchDb();

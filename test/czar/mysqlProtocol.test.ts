@@ -87,8 +87,16 @@ describe("MySQL front end with a password", () => {
     const c = await connect("astro", "s3cret");
     try {
       await c.ping();
-      const [rows] = (await c.query("SELECT 1 + 1, DATABASE()")) as unknown as [unknown[][]];
-      assert.deepEqual(rows, [[2, null]]);
+      const [rows, fields] = (await c.query("SELECT 1 + 1, DATABASE(), 'héllo', @@version_comment")) as unknown as [
+        unknown[][],
+        Array<{ name: string }>,
+      ];
+      assert.deepEqual(rows[0]?.slice(0, 3), [2, null, "héllo"]);
+      // MySQL's names: the source text, a string literal's value, @@name.
+      assert.deepEqual(
+        fields.map((f) => f.name),
+        ["1 + 1", "DATABASE()", "héllo", "@@version_comment"],
+      );
       await c.query("SET NAMES utf8mb4");
       await c.query("SET autocommit = 1");
       const [dbs] = (await c.query("SHOW DATABASES")) as unknown as [unknown[][]];

@@ -5,7 +5,7 @@ import { type Binding, bindTables, candidates, checkColumns, expandStars } from 
 import { type JoinShape, joinShape } from "../analyze/joins.js";
 import { extractRestrictors, type Restrictors } from "../analyze/restrictors.js";
 import type { CzarCatalog } from "../catalog.js";
-import type { ColumnRef, Expr, FromItem, Select, TableRef } from "../sql/ast.js";
+import { type ColumnRef, type Expr, type FromItem, itemName, type Select, type TableRef } from "../sql/ast.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
 import { andAll, column, conjuncts, selectExprs, visit } from "../sql/walk.js";
 
@@ -44,12 +44,11 @@ export interface Plan {
   shape: JoinShape["kind"];
 }
 
-/** Result column names: the alias, the column name, else the expression's source text. */
+/** Result column names, as MySQL names them. */
 function columnNames(s: Select): string[] {
   return s.items.map((it) => {
     if (it.kind !== "expr") throw new QservError("INTERNAL", "columnNames: * not expanded");
-    if (it.alias !== null) return it.alias;
-    return it.expr.kind === "column" ? it.expr.name : it.text;
+    return itemName(it);
   });
 }
 

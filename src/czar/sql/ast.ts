@@ -217,6 +217,19 @@ export interface ExprItem {
   pos: Pos;
 }
 
+/**
+ * The result column's name as MySQL gives it: the alias, a column's name, a string literal's
+ * value, `@@scope.name` for a system variable, else the expression's source text.
+ */
+export function itemName(it: ExprItem): string {
+  if (it.alias !== null) return it.alias;
+  const e = it.expr;
+  if (e.kind === "column") return e.name;
+  if (e.kind === "string") return e.value;
+  if (e.kind === "sysvar") return `@@${e.scope === null ? "" : `${e.scope.toLowerCase()}.`}${e.name}`;
+  return it.text;
+}
+
 /** `*`, `t.*` or `db.t.*`. */
 export interface AllColumns {
   kind: "allColumns";
