@@ -455,6 +455,7 @@ function placeChunks(
     info.chunks.map((c) => c.id),
     live,
     replicas,
+    new Map(info.chunks.map((c) => [c.id, c.nrec[0] + c.nrec[1]])),
   );
   const pending = reservedChunks.get(ctx.meta) ?? new Map<string, string[]>();
   reservedChunks.set(ctx.meta, pending);

@@ -404,16 +404,18 @@ export class Metadata implements CzarCatalog {
 
   /**
    * The workers of each chunk: a chunk already placed keeps its workers (so that every table of a
-   * chunk sits together); a new one goes to the `replicas` workers of `workerIds` holding the
-   * fewest chunks (ties: the earlier in `workerIds`). Nothing is recorded (see assignChunks).
+   * chunk sits together); new ones, largest first (`rows`: rows of each new chunk), go to the
+   * `replicas` workers of `workerIds` holding the fewest rows, then the fewest chunks (ties: the
+   * earlier in `workerIds`). Nothing is recorded (see assignChunks).
    */
   planChunks(
     db: string,
     chunkIds: ReadonlyArray<number>,
     workerIds: ReadonlyArray<string>,
     replicas: number,
+    rows?: ReadonlyMap<number, number>,
   ): Map<number, string[]> {
-    return this.placeChunks(db, chunkIds, workerIds, replicas, false);
+    return this.placeChunks(db, chunkIds, workerIds, replicas, false, rows);
   }
 
   /** planChunks, and the choice for new chunks recorded at once. */
@@ -432,33 +434,44 @@ export class Metadata implements CzarCatalog {
     workerIds: ReadonlyArray<string>,
     replicas: number,
     record: boolean,
+    rows?: ReadonlyMap<number, number>,
   ): Map<number, string[]> {
     if (replicas < 1 || replicas > workerIds.length) {
       throw new QservError("BAD_ARGUMENT", `cannot place ${replicas} replicas on ${workerIds.length} workers`);
     }
     return this.db.transaction(() => {
-      const load = new Map<string, number>(workerIds.map((w) => [w, 0]));
-      const counts = this.db
+      const load = new Map(workerIds.map((w) => [w, { rows: 0, chunks: 0 }]));
+      const held = this.db
         .prepare(
-          `SELECT worker_id, count(*) AS n FROM replicas WHERE chunk_id <> ${REPLICATED_CHUNK} GROUP BY worker_id`,
+          `SELECT r.worker_id AS w, count(DISTINCT r.db || ':' || r.chunk_id) AS chunks,
+                  coalesce(sum(c.rows + c.overlap_rows), 0) AS rows
+           FROM replicas r
+           LEFT JOIN tables t ON t.db = r.db
+           LEFT JOIN table_chunks c ON c.table_id = t.id AND c.chunk_id = r.chunk_id
+           WHERE r.chunk_id <> ${REPLICATED_CHUNK} GROUP BY r.worker_id`,
         )
-        .all() as Array<{ worker_id: string; n: number }>;
-      for (const c of counts) if (load.has(c.worker_id)) load.set(c.worker_id, c.n);
+        .all() as Array<{ w: string; chunks: number; rows: number }>;
+      for (const h of held) if (load.has(h.w)) load.set(h.w, { rows: h.rows, chunks: h.chunks });
       const order = new Map(workerIds.map((w, i) => [w, i]));
+      const lighter = (a: string, b: string) => {
+        const la = load.get(a) ?? { rows: 0, chunks: 0 };
+        const lb = load.get(b) ?? { rows: 0, chunks: 0 };
+        return la.rows - lb.rows || la.chunks - lb.chunks || (order.get(a) ?? 0) - (order.get(b) ?? 0);
+      };
+      const size = (c: number) => rows?.get(c) ?? 0;
       const insert = this.db.prepare("INSERT INTO replicas (db, chunk_id, worker_id, rank) VALUES (?, ?, ?, ?)");
       const out = new Map<number, string[]>();
-      for (const chunkId of [...new Set(chunkIds)].sort((a, b) => a - b)) {
-        const held = this.replicas(db, chunkId);
-        if (held.length > 0) {
-          out.set(chunkId, held);
+      for (const chunkId of [...new Set(chunkIds)].sort((a, b) => size(b) - size(a) || a - b)) {
+        const placed = this.replicas(db, chunkId);
+        if (placed.length > 0) {
+          out.set(chunkId, placed);
           continue;
         }
-        const chosen = [...workerIds]
-          .sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0) || (order.get(a) ?? 0) - (order.get(b) ?? 0))
-          .slice(0, replicas);
+        const chosen = [...workerIds].sort(lighter).slice(0, replicas);
         chosen.forEach((w, rank) => {
           if (record) insert.run(db, chunkId, w, rank);
-          load.set(w, (load.get(w) ?? 0) + 1);
+          const l = load.get(w) ?? { rows: 0, chunks: 0 };
+          load.set(w, { rows: l.rows + size(chunkId), chunks: l.chunks + 1 });
         });
         out.set(chunkId, chosen);
       }

@@ -244,6 +244,27 @@ describe("Metadata", () => {
     m.close();
   });
 
+  test("new chunks go largest first to the workers holding the fewest rows", () => {
+    const m = Metadata.open(":memory:");
+    const rows = new Map([
+      [1, 100],
+      [2, 60],
+      [3, 50],
+      [4, 5],
+    ]);
+    // By chunk count alone 3 would join 1 on w1; by rows it goes to w2 (60 < 100), then 4 to w1.
+    assert.deepEqual(
+      [...m.planChunks("db1", [4, 3, 2, 1], ["w1", "w2"], 1, rows)].sort((a, b) => a[0] - b[0]),
+      [
+        [1, ["w1"]],
+        [2, ["w2"]],
+        [3, ["w2"]],
+        [4, ["w1"]],
+      ],
+    );
+    m.close();
+  });
+
   test("planChunks places new chunks like assignChunks but records nothing", () => {
     const m = withObject();
     assert.deepEqual(
