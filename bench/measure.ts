@@ -1,5 +1,4 @@
 /** Runs the query suite on one system: latencies per query, rows checked against a reference system's. */
-import { createHash } from "node:crypto";
 import { rowSet, rowSetDiff } from "./stats.js";
 import type { QueryText, SuiteQuery } from "./suite.js";
 import type { System } from "./systems/system.js";
@@ -9,8 +8,6 @@ export interface QueryResult {
   ms: number[];
   /** Rows returned by each run. */
   rows: number[];
-  /** Digest of each run's sorted rows (compared across systems). */
-  digests: string[];
   /** Runs whose rows differ from the reference system's, with how. */
   mismatches: string[];
 }
@@ -29,15 +26,13 @@ export interface Progress {
   tick(step: string): void;
 }
 
-const digest = (rows: string[]) => createHash("sha1").update(rows.join("\n")).digest("hex").slice(0, 16);
-
 export async function measureQuery(
   sys: System,
   q: SuiteQuery,
   ref: Reference,
   progress: Progress,
 ): Promise<QueryResult> {
-  const r: QueryResult = { ms: [], rows: [], digests: [], mismatches: [] };
+  const r: QueryResult = { ms: [], rows: [], mismatches: [] };
   const text = (t: QueryText) => t[sys.dialect];
   if (q.runs[0] !== undefined) await sys.query(text(q.runs[0])); // warm-up: caches, plans, connections
   const mine: string[][] = [];
@@ -47,7 +42,6 @@ export async function measureQuery(
     r.ms.push(performance.now() - t0);
     const set = rowSet(rows);
     r.rows.push(rows.length);
-    r.digests.push(digest(set));
     const theirs = ref.get(q.id)?.[i];
     const diff = theirs === undefined ? null : rowSetDiff(set, theirs);
     if (diff !== null) r.mismatches.push(`run ${i}: ${diff}`);
