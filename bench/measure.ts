@@ -8,6 +8,8 @@ export interface QueryResult {
   ms: number[];
   /** Rows returned by each run. */
   rows: number[];
+  /** Chunks each run ran on (mini-qserv). */
+  chunks: number[];
   /** Runs whose rows differ from the reference system's, with how. */
   mismatches: string[];
 }
@@ -32,14 +34,15 @@ export async function measureQuery(
   ref: Reference,
   progress: Progress,
 ): Promise<QueryResult> {
-  const r: QueryResult = { ms: [], rows: [], mismatches: [] };
+  const r: QueryResult = { ms: [], rows: [], chunks: [], mismatches: [] };
   const text = (t: QueryText) => t[sys.dialect];
   if (q.runs[0] !== undefined) await sys.query(text(q.runs[0])); // warm-up: caches, plans, connections
   const mine: string[][] = [];
   for (const [i, t] of q.runs.entries()) {
     const t0 = performance.now();
-    const rows = await sys.query(text(t));
+    const { rows, chunks } = await sys.query(text(t));
     r.ms.push(performance.now() - t0);
+    if (chunks !== undefined) r.chunks.push(chunks);
     const set = rowSet(rows);
     r.rows.push(rows.length);
     const theirs = ref.get(q.id)?.[i];

@@ -8,6 +8,7 @@ export interface SystemReport {
   name: string;
   dialect: "qserv" | "sqlite" | "pg";
   ingestSeconds: number;
+  detail: string;
   queries: Record<string, QueryResult>;
   concurrent: ConcurrentResult | null;
 }
@@ -57,6 +58,36 @@ const best = (r: Report, m: Metric) =>
       .filter((x) => !Number.isNaN(x)),
   );
 
+/** Issue 7's goals, as mini-qserv's figure over PostgreSQL+q3c's (point lookup: milliseconds). */
+const TARGETS: Array<{ id: string; goal: number }> = [
+  { id: "scan", goal: 1 },
+  { id: "groupby", goal: 1 },
+  { id: "cone01", goal: 1 },
+  { id: "concurrent", goal: 1 },
+  { id: "nn", goal: 0.2 },
+  { id: "ingest", goal: 0.5 },
+];
+
+function targets(ms_: Metric[], qservs: SystemReport[], pg: SystemReport): string[] {
+  const out = ["## Targets (issue 7: ratios to PostgreSQL+q3c; met when at most the goal)", ""];
+  out.push(`| target | goal | ${qservs.map((s) => s.name.replace("mini-qserv ", "")).join(" | ")} |`);
+  out.push(`|---|---:|${qservs.map(() => "---:").join("|")}|`);
+  for (const t of TARGETS) {
+    const m = ms_.find((x) => x.id === t.id) as Metric;
+    const cells = qservs.map((s) => {
+      const v = m.value(s) / m.value(pg);
+      return `${ratio(v)} ${v <= t.goal ? "met" : `missed by ${ratio(v / t.goal)}`}`;
+    });
+    out.push(`| ${t.id} | ${ratio(t.goal)} | ${cells.join(" | ")} |`);
+  }
+  const point = qservs.map((s) => {
+    const v = p50(s, "point");
+    return `${ms(v)} ms ${v <= 2 ? "met" : `missed by ${ratio(v / 2)}`}`;
+  });
+  out.push(`| point p50 | 2 ms | ${point.join(" | ")} |`, "");
+  return out;
+}
+
 export function markdown(r: Report, suite: SuiteQuery[]): string {
   const qservs = r.systems.filter((s) => s.dialect === "qserv");
   const pg = r.systems.find((s) => s.dialect === "pg");
@@ -96,26 +127,35 @@ export function markdown(r: Report, suite: SuiteQuery[]): string {
     out.push(`| ${m.id} | ${cells.join(" | ")} |`);
   }
   out.push("");
+  if (pg) out.push(...targets(ms_, qservs, pg));
   for (const q of suite) {
-    out.push(`## ${q.title}`, "", `${q.runs.length} runs; \`${q.id}\`; rows = median rows returned.`, "");
-    out.push("| system | p50 ms | p95 ms | rows | × best baseline | rows check |", "|---|---:|---:|---:|---:|---|");
+    out.push(
+      `## ${q.title}`,
+      "",
+      `${q.runs.length} runs; \`${q.id}\`; rows, chunks: medians of rows returned and chunks queried.`,
+      "",
+    );
+    out.push(
+      "| system | p50 ms | p95 ms | rows | chunks | × best baseline | rows check |",
+      "|---|---:|---:|---:|---:|---:|---|",
+    );
     const b = best(r, ms_.find((m) => m.id === q.id) as Metric);
     for (const s of r.systems) {
       const res = s.queries[q.id];
       if (res === undefined) continue;
       const check = res.mismatches.length === 0 ? "same" : `${res.mismatches.length} differ: ${res.mismatches[0]}`;
       out.push(
-        `| ${s.name} | ${ms(quantile(res.ms, 0.5))} | ${ms(quantile(res.ms, 0.95))} | ${quantile(res.rows, 0.5)} | ${ratio(quantile(res.ms, 0.5) / b)} | ${check} |`,
+        `| ${s.name} | ${ms(quantile(res.ms, 0.5))} | ${ms(quantile(res.ms, 0.95))} | ${quantile(res.rows, 0.5)} | ${res.chunks.length ? quantile(res.chunks, 0.5) : "–"} | ${ratio(quantile(res.ms, 0.5) / b)} | ${check} |`,
       );
     }
     out.push("");
   }
   out.push("## Concurrent cone searches (r = 0.1°) and ingest", "");
-  out.push("| system | clients | queries | QPS | ingest s |", "|---|---:|---:|---:|---:|");
+  out.push("| system | clients | queries | QPS | ingest s | layout |", "|---|---:|---:|---:|---:|---|");
   for (const s of r.systems) {
     const c = s.concurrent;
     out.push(
-      `| ${s.name} | ${c?.clients ?? "–"} | ${c?.queries ?? "–"} | ${c ? c.qps.toFixed(1) : "–"} | ${s.ingestSeconds.toFixed(1)} |`,
+      `| ${s.name} | ${c?.clients ?? "–"} | ${c?.queries ?? "–"} | ${c ? c.qps.toFixed(1) : "–"} | ${s.ingestSeconds.toFixed(1)} | ${s.detail} |`,
     );
   }
   out.push("");

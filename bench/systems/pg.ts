@@ -128,11 +128,12 @@ export async function startPg(
     name: `PostgreSQL ${version} + q3c`,
     dialect: "pg",
     ingestSeconds,
-    query: (q) => main.query(q),
+    detail: "psql sessions over a Unix socket",
+    query: async (q) => ({ rows: await main.query(q) }),
     clients: async (n) =>
       Array.from({ length: n }, () => {
         const s = open();
-        return (q: string) => s.query(q);
+        return async (q: string) => ({ rows: await s.query(q) });
       }),
     close: async () => {
       for (const s of sessions) s.close();

@@ -53,25 +53,30 @@ export async function startQserv(
       num_sub_stripes: c.subStripes,
     };
     const t0 = performance.now();
+    const chunks: string[] = [];
     for (const [table, json, csv] of [
       ["Object", cat.objectJson, cat.objectCsv],
       ["Source", cat.sourceJson, cat.sourceCsv],
     ] as const) {
       if (json === null || csv === null) continue;
       say(`mini-qserv ${configLabel(c)}: ingesting ${table}`);
-      await postJson(`${cluster.url}/ingest`, {
+      const r = await postJson(`${cluster.url}/ingest`, {
         database,
         table: JSON.parse(readFileSync(json, "utf8")) as unknown,
         files: [resolve(csv)],
       });
+      chunks.push(`${table} in ${r.chunks} chunks`);
     }
     const ingestSeconds = (performance.now() - t0) / 1000;
-    const query = async (sql: string) =>
-      (await postJson(`${cluster.url}/query`, { query: sql, database: dbJson.database })).rows as unknown[][];
+    const query = async (sql: string) => {
+      const r = await postJson(`${cluster.url}/query`, { query: sql, database: dbJson.database });
+      return { rows: r.rows as unknown[][], chunks: (r.stats as { chunks: number }).chunks };
+    };
     return {
       name: `mini-qserv ${configLabel(c)}`,
       dialect: "qserv",
       ingestSeconds,
+      detail: chunks.join(", "),
       query,
       clients: async (n) => Array.from({ length: n }, () => query),
       close: async () => {

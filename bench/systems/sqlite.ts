@@ -13,7 +13,7 @@ import { inputColumns, loadTableConfig, tableDialect } from "../../src/common/in
 import { RowInserter } from "../../src/sqlite/rowInserter.js";
 import { quoteIdent, sqliteType } from "../../src/sqlite/types.js";
 import type { GeneratedCatalog } from "../generate.js";
-import type { System } from "./system.js";
+import type { Answer, System } from "./system.js";
 
 /** Loads `csv` into a new table described by the ingest config `json`; its first column is the rowid. */
 function loadTable(db: Database.Database, json: string, csv: string): void {
@@ -68,7 +68,7 @@ export function buildSqlite(cat: GeneratedCatalog, file: string, say: (line: str
 
 /** A pool of `threads` read-only connections to `file`. */
 export function startSqlite(file: string, threads: number, ingestSeconds: number): System {
-  const pending = new Map<number, { resolve: (rows: unknown[][]) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (a: Answer) => void; reject: (e: Error) => void }>();
   const idle: Worker[] = [];
   const queue: Array<{ id: number; sql: string }> = [];
   let nextId = 0;
@@ -81,7 +81,7 @@ export function startSqlite(file: string, threads: number, ingestSeconds: number
       const p = pending.get(m.id);
       pending.delete(m.id);
       if (m.error !== undefined) p?.reject(new QservError("SQL_ERROR", m.error));
-      else p?.resolve(m.rows ?? []);
+      else p?.resolve({ rows: m.rows ?? [] });
       idle.push(w);
       dispatch();
     });
@@ -89,7 +89,7 @@ export function startSqlite(file: string, threads: number, ingestSeconds: number
     return w;
   });
   const query = (sql: string) =>
-    new Promise<unknown[][]>((resolve, reject) => {
+    new Promise<Answer>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve, reject });
       queue.push({ id, sql });
@@ -99,6 +99,7 @@ export function startSqlite(file: string, threads: number, ingestSeconds: number
     name: "SQLite (one file)",
     dialect: "sqlite",
     ingestSeconds,
+    detail: `${threads} read-only connections`,
     query,
     clients: async (n) => Array.from({ length: n }, () => query),
     close: async () => {
