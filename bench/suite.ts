@@ -117,7 +117,10 @@ export function buildSuite(o: SuiteOptions): SuiteQuery[] {
         return {
           qserv: `${head} ${b.areaspec} AND ${sep}`,
           sqlite: `${head} ${b.range} AND ${b2.range} AND ${near} AND ${sep}`,
-          pg: `${head} ${b.q3c} AND ${b2.range} AND q3c_join(o1.ra, o1.decl, o2.ra, o2.decl, ${NN_RADIUS})`,
+          // OFFSET 0 fences the pairs off: with o2's range beside q3c_join, PostgreSQL scans o2 per o1 row.
+          pg:
+            `SELECT COUNT(*) FROM (SELECT o2.ra, o2.decl FROM Object o1, Object o2 WHERE o1.objectId <> o2.objectId AND ${b.q3c}` +
+            ` AND q3c_join(o1.ra, o1.decl, o2.ra, o2.decl, ${NN_RADIUS}) OFFSET 0) p WHERE ${box(p, 2, "p.").range}`,
         };
       }),
     },
