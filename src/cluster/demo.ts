@@ -25,24 +25,26 @@ export interface DemoResult {
 const DEMO_LAYOUT = { numStripes: 18, numSubStripes: 6, overlap: 0.01667 };
 const MARKER = "catalog.json";
 
-/** The catalog under `dir`, generated unless a complete one is there already. */
-async function demoCatalog(dir: string, objects: number, say: (line: string) => void): Promise<GeneratedCatalog> {
+/**
+ * The demo layout's catalog of `objects` objects under `dir`, generated unless a complete one is
+ * there already (also the benchmarks' data, under their own database name).
+ */
+export async function cachedCatalog(
+  dir: string,
+  objects: number,
+  say: (line: string) => void,
+  database = DEMO_DATABASE,
+): Promise<GeneratedCatalog> {
   const marker = join(dir, MARKER);
   if (existsSync(marker)) {
-    const cat = JSON.parse(readFileSync(marker, "utf8")) as GeneratedCatalog & { requested: number };
-    if (cat.requested === objects) return cat;
+    const cat = JSON.parse(readFileSync(marker, "utf8")) as GeneratedCatalog & { requested: number; database?: string };
+    if (cat.requested === objects && (cat.database ?? DEMO_DATABASE) === database) return cat;
   }
   // The files are overwritten in place (the dir may be a mount point, so it is not removed).
   rmSync(marker, { force: true });
-  say(`generating the demo catalog (${objects} objects) in ${dir}`);
-  const cat = await generateCatalog({
-    outDir: resolve(dir),
-    objects,
-    sourcesPerObject: 4,
-    database: DEMO_DATABASE,
-    ...DEMO_LAYOUT,
-  });
-  writeFileSync(`${marker}.tmp`, JSON.stringify({ ...cat, requested: objects }, null, 2));
+  say(`generating the ${database} catalog (${objects} objects) in ${dir}`);
+  const cat = await generateCatalog({ outDir: resolve(dir), objects, sourcesPerObject: 4, database, ...DEMO_LAYOUT });
+  writeFileSync(`${marker}.tmp`, JSON.stringify({ ...cat, requested: objects, database }, null, 2));
   renameSync(`${marker}.tmp`, marker);
   return cat;
 }
@@ -59,7 +61,7 @@ export async function loadDemo(o: DemoOptions): Promise<DemoResult> {
   const held = dbs.includes(DEMO_DATABASE)
     ? ((await query("SHOW TABLES", DEMO_DATABASE)).rows as unknown[][]).map((r) => String(r[0]))
     : [];
-  const catalog = await demoCatalog(o.dataDir, o.objects ?? 50_000, say);
+  const catalog = await cachedCatalog(o.dataDir, o.objects ?? 50_000, say);
   const database = JSON.parse(readFileSync(catalog.databaseJson, "utf8")) as unknown;
   const tables: Array<[string, string, string | null]> = [
     ["Object", catalog.objectJson, catalog.objectCsv],

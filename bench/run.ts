@@ -1,0 +1,158 @@
+/**
+ * `npm run bench -- [--size N] [--configs 18/6/2,85/12/2] [--quick] [--runs R] [--clients 16] [--no-pg]`:
+ * the query suite on a single SQLite file, PostgreSQL+q3c and mini-qserv under each configuration
+ * (stripes/sub-stripes/workers), same rows everywhere, in one run; writes
+ * bench/results/<date>-<size>.md and .json.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import Database from "better-sqlite3";
+import { MultiBar, Presets } from "cli-progress";
+import { cachedCatalog } from "../src/cluster/demo.js";
+import { prng } from "./generate.js";
+import { measureConcurrent, measureQuery, type Progress, type Reference } from "./measure.js";
+import { markdown, type Report, type SystemReport } from "./report.js";
+import { buildSuite, concurrentCones, type Position, type SuiteOptions } from "./suite.js";
+import { startPg } from "./systems/pg.js";
+import { configLabel, parseConfig, startQserv } from "./systems/qserv.js";
+import { buildSqlite, startSqlite } from "./systems/sqlite.js";
+import type { System } from "./systems/system.js";
+
+const { values } = parseArgs({
+  options: {
+    size: { type: "string" },
+    configs: { type: "string" },
+    quick: { type: "boolean", default: false },
+    runs: { type: "string" },
+    clients: { type: "string", default: "16" },
+    "no-pg": { type: "boolean", default: false },
+    "pg-port": { type: "string", default: "54329" },
+    out: { type: "string", default: "bench/out" },
+    results: { type: "string", default: "bench/results" },
+  },
+});
+const quick = values.quick as boolean;
+const size = Number(values.size ?? (quick ? 20_000 : 1_000_000));
+const configs = (values.configs ?? (quick ? "18/6/1,42/8/2" : "18/6/2,42/8/2,85/12/2,42/8/1"))
+  .split(",")
+  .map(parseConfig);
+const runs = Number(values.runs ?? (quick ? 5 : 30));
+const clients = Number(values.clients);
+const outDir = values.out as string;
+mkdirSync(outDir, { recursive: true });
+
+// Progress: a bar on a terminal, plain lines otherwise.
+const tty = process.stderr.isTTY === true;
+const bars = tty
+  ? new MultiBar({ format: "{bar} {value}/{total} {step}", hideCursor: true }, Presets.shades_grey)
+  : null;
+const bar = bars?.create(1, 0, { step: "" });
+const say = (line: string) => (bars ? bars.log(`${line}\n`) : process.stdout.write(`${line}\n`));
+
+const catalog = await cachedCatalog(join(outDir, `catalog-${size}`), size, say, "bench");
+say(`catalog: ${catalog.objects} objects, ${catalog.sources} sources`);
+
+const sqliteFile = join(outDir, `bench-${size}.sqlite`);
+const sqliteIngest = buildSqlite(catalog, sqliteFile, say);
+say(`SQLite: loaded and indexed in ${sqliteIngest.toFixed(1)} s`);
+
+// Search centres: positions of random objects, away from ra 0/360 and the poles.
+const probe = new Database(sqliteFile, { readonly: true });
+const at = probe.prepare("SELECT ra, decl FROM Object WHERE objectId = ?").raw(true);
+const positions = (n: number, seed: number): Position[] => {
+  const rnd = prng(seed);
+  const out: Position[] = [];
+  while (out.length < n) {
+    const p = at.get(1 + Math.floor(rnd() * size)) as Position;
+    if (Math.abs(p[1]) <= 60 && p[0] >= 10 && p[0] <= 350) out.push(p);
+  }
+  return out;
+};
+const suiteOptions: SuiteOptions = { runs, scanRuns: Math.max(3, Math.ceil(runs / 6)), objects: size, positions };
+const suite = buildSuite(suiteOptions);
+const cones = concurrentCones(suiteOptions, clients * Math.max(4, Math.ceil(runs / 2)));
+const sqliteVersion = (probe.prepare("SELECT sqlite_version()").pluck().get() as string) ?? "?";
+probe.close();
+
+const perSystem = suite.reduce((n, q) => n + q.runs.length, 0) + cones.length;
+let systemsLeft = 1 + (values["no-pg"] ? 0 : 1) + configs.length;
+bar?.setTotal(perSystem * systemsLeft);
+const progress: Progress = {
+  tick: (step) => bar?.increment(1, { step }),
+};
+
+const ref: Reference = new Map();
+const reports: SystemReport[] = [];
+const notes: string[] = [
+  "SQLite: one file, objectId/sourceId as rowids, an index on Object(decl, ra) for cone and box searches (decl range searched, ra tested on the index entries, exact scisql test on what is left), Source(objectId); queried by one read-only connection per core in worker threads.",
+  "PostgreSQL: COPY, a q3c_ang2ipix(ra, decl) index, CLUSTER on it, primary key objectId, Source(objectId) index, ANALYZE; boxes as q3c_radial_query on the circle around the box AND the ra/decl ranges; near-neighbours with q3c_join, the pairs fenced by OFFSET 0 before the box test on o2; jit=off (q3c's cost estimates make it JIT-compile index lookups); psql sessions on a Unix socket.",
+  "mini-qserv: a supervised cluster (up()) on loopback, ingest through POST /ingest (partition + load + director index), queries through POST /query; times are wall-clock at the client, HTTP and JSON included. As in Qserv, qserv_areaspec_* restricts every partitioned table of FROM (both sides of the near-neighbour self-join); the baselines' SQL does the same.",
+];
+
+async function measure(sys: System): Promise<void> {
+  const r: SystemReport = {
+    name: sys.name,
+    dialect: sys.dialect,
+    ingestSeconds: sys.ingestSeconds,
+    detail: sys.detail,
+    queries: {},
+    concurrent: null,
+  };
+  try {
+    for (const q of suite) {
+      r.queries[q.id] = await measureQuery(sys, q, ref, progress);
+      const res = r.queries[q.id];
+      if (!tty && res)
+        say(
+          `${sys.name}: ${q.id} ${res.ms.length} runs${res.mismatches.length ? `, ${res.mismatches.length} differ` : ""}`,
+        );
+    }
+    r.concurrent = await measureConcurrent(sys, cones, clients, progress);
+    say(`${sys.name}: done (${r.concurrent.qps.toFixed(1)} concurrent cone QPS)`);
+  } finally {
+    reports.push(r);
+    systemsLeft--;
+    await sys.close();
+  }
+}
+
+try {
+  await measure(startSqlite(sqliteFile, os.availableParallelism(), sqliteIngest));
+  if (!values["no-pg"]) {
+    const pg = await startPg(catalog, { dir: join(outDir, "pg"), port: Number(values["pg-port"]) }, say);
+    if (pg) await measure(pg);
+    else bar?.setTotal(perSystem * (reports.length + systemsLeft - 1));
+  }
+  for (const c of configs) {
+    const sys = await startQserv(catalog, c, join(outDir, "qserv"), say);
+    say(`mini-qserv ${configLabel(c)}: ingested in ${sys.ingestSeconds.toFixed(1)} s`);
+    await measure(sys);
+  }
+} finally {
+  bars?.stop();
+}
+
+const cpus = os.cpus();
+const report: Report = {
+  date: new Date().toISOString(),
+  objects: catalog.objects,
+  sources: catalog.sources,
+  quick,
+  machine: {
+    os: `${os.type()} ${os.release()}`,
+    cpus: `${cpus.length} × ${cpus[0]?.model ?? "?"}`,
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    node: process.version,
+    sqlite: sqliteVersion,
+  },
+  notes,
+  systems: reports,
+};
+const results = values.results as string;
+mkdirSync(results, { recursive: true });
+const base = join(results, `${report.date.slice(0, 10)}-${size}${quick ? "-quick" : ""}`);
+writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(`${base}.md`, markdown(report, suite));
+process.stdout.write(`${markdown(report, suite)}\nwrote ${base}.md and ${base}.json\n`);
