@@ -1,10 +1,10 @@
 import fs from "node:fs";
 import zlib from "node:zlib";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { QservError } from "../common/errors.js";
 import { decodeRows, type Value } from "../common/rowCodec.js";
 import type { Dialect } from "../partitioner/dialect.js";
-import { CLIENT_OPTIONS, fromGrpcError, workerService } from "./grpc.js";
+import { fromGrpcError, ServiceClient, workerService } from "./grpc.js";
 import type {
   ColumnDef,
   DropRequest,
@@ -66,16 +66,9 @@ export function callOptions(o: CallOptions): grpc.CallOptions {
 }
 
 /** A typed client of one worker (miniqserv.worker.v1). */
-export class WorkerClient {
-  private readonly client: RawClient;
-
-  constructor(readonly address: string) {
-    const Ctor = workerService();
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS) as unknown as RawClient;
-  }
-
-  close(): void {
-    this.client.close();
+export class WorkerClient extends ServiceClient<RawClient> {
+  constructor(address: string) {
+    super(address, workerService());
   }
 
   /** Streams a query's result as it arrives; stops the worker's scan when the loop is left early. */

@@ -111,3 +111,19 @@ export function fromGrpcError(e: unknown, where: string): QservError {
     grpcStatus: se.code,
   });
 }
+
+/** A channel to one service of one worker; subclasses add the typed calls. */
+export class ServiceClient<R extends grpc.Client> {
+  protected readonly client: R;
+
+  constructor(
+    readonly address: string,
+    service: grpc.ServiceClientConstructor,
+  ) {
+    this.client = new service(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS) as unknown as R;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -44,6 +44,13 @@ function dialectOf(h: LoadHeader): Dialect {
 }
 
 /** The Worker service's handlers over one data dir. */
+/** A stage request's names: database, table, and stage (`"*"` = every stage, where allowed). */
+function checkStageRequest(req: { database: string; table: string; stage: string }, anyStage = false): void {
+  checkName("database", req.database);
+  checkName("table", req.table);
+  if (!(anyStage && req.stage === "*")) checkStage(req.stage);
+}
+
 export class WorkerService {
   /** One load, drop or import at a time per data file. */
   readonly fileLocks = new KeyedMutex();
@@ -336,34 +343,49 @@ export class WorkerService {
     return { path: dataFile(this.dataDir, h.database, h.chunkId), dialect: dialectOf(h) };
   }
 
-  /** Publishes a stage chunk by chunk, each file under its lock, in request order. */
-  private async publish(req: PublishRequest): Promise<PublishResponse> {
-    const t0 = performance.now();
-    checkName("database", req.database);
-    checkName("table", req.table);
-    checkStage(req.stage);
-    let applied = 0;
-    for (const chunkId of req.chunkIds) {
-      const file = dataFile(this.dataDir, req.database, chunkId);
+  /** Runs `fn` on each chunk's data file in turn, each under its file lock. */
+  private async eachChunkFile(
+    database: string,
+    chunkIds: Iterable<number>,
+    fn: (chunkId: number, file: string) => Promise<void>,
+  ): Promise<void> {
+    for (const chunkId of chunkIds) {
+      const file = dataFile(this.dataDir, database, chunkId);
       const release = await this.fileLocks.acquire(file);
       try {
-        if (!fs.existsSync(file)) {
-          throw new QservError("NOT_FOUND", `chunk ${chunkId} holds no stage ${req.stage} of table ${req.table}`);
-        }
-        const r = await this.loader.publish({ file, table: req.table, chunkId, stage: req.stage });
-        const meta: TableMeta = {
-          name: req.table,
-          partitioned: chunkId !== NO_CHUNK,
-          columns: r.columns,
-          directorKey: r.directorKey,
-        };
-        this.catalog.record(req.database, chunkId, meta, r.totals);
-        this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
-        if (r.applied) applied++;
+        await fn(chunkId, file);
       } finally {
         release();
       }
     }
+  }
+
+  /** Closes and deletes a data file left without tables (the caller holds its lock). */
+  private removeFile(file: string): void {
+    this.pool.closeFile(file);
+    removeDataFile(file);
+  }
+
+  /** Publishes a stage chunk by chunk, each file under its lock, in request order. */
+  private async publish(req: PublishRequest): Promise<PublishResponse> {
+    const t0 = performance.now();
+    checkStageRequest(req);
+    let applied = 0;
+    await this.eachChunkFile(req.database, req.chunkIds, async (chunkId, file) => {
+      if (!fs.existsSync(file)) {
+        throw new QservError("NOT_FOUND", `chunk ${chunkId} holds no stage ${req.stage} of table ${req.table}`);
+      }
+      const r = await this.loader.publish({ file, table: req.table, chunkId, stage: req.stage });
+      const meta: TableMeta = {
+        name: req.table,
+        partitioned: chunkId !== NO_CHUNK,
+        columns: r.columns,
+        directorKey: r.directorKey,
+      };
+      this.catalog.record(req.database, chunkId, meta, r.totals);
+      this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
+      if (r.applied) applied++;
+    });
     const elapsedMs = performance.now() - t0;
     this.log.info(
       { database: req.database, table: req.table, stage: req.stage, chunks: req.chunkIds.length, applied, elapsedMs },
@@ -375,27 +397,16 @@ export class WorkerService {
   /** Undoes the publish of a stage, chunk by chunk; files left empty are removed. */
   private async unpublish(req: PublishRequest): Promise<PublishResponse> {
     const t0 = performance.now();
-    checkName("database", req.database);
-    checkName("table", req.table);
-    checkStage(req.stage);
+    checkStageRequest(req);
     let applied = 0;
-    for (const chunkId of req.chunkIds) {
-      const file = dataFile(this.dataDir, req.database, chunkId);
-      const release = await this.fileLocks.acquire(file);
-      try {
-        if (!fs.existsSync(file)) continue;
-        const r = await this.loader.unpublish({ file, table: req.table, chunkId, stage: req.stage });
-        if (r.totals === null) this.catalog.forget(req.database, chunkId, req.table);
-        else this.catalog.setCounts(req.database, chunkId, req.table, r.totals);
-        if (r.empty) {
-          this.pool.closeFile(file);
-          removeDataFile(file);
-        }
-        if (r.applied) applied++;
-      } finally {
-        release();
-      }
-    }
+    await this.eachChunkFile(req.database, req.chunkIds, async (chunkId, file) => {
+      if (!fs.existsSync(file)) return;
+      const r = await this.loader.unpublish({ file, table: req.table, chunkId, stage: req.stage });
+      if (r.totals === null) this.catalog.forget(req.database, chunkId, req.table);
+      else this.catalog.setCounts(req.database, chunkId, req.table, r.totals);
+      if (r.empty) this.removeFile(file);
+      if (r.applied) applied++;
+    });
     const elapsedMs = performance.now() - t0;
     this.log.warn({ database: req.database, table: req.table, stage: req.stage, applied, elapsedMs }, "unpublished");
     return { applied, elapsedMs };
@@ -403,26 +414,15 @@ export class WorkerService {
 
   /** Drops a table's pending stage ("*": every one) wherever it is held; files left empty are removed. */
   private async dropStage(req: DropStageRequest): Promise<DropStageResponse> {
-    checkName("database", req.database);
-    checkName("table", req.table);
-    if (req.stage !== "*") checkStage(req.stage);
+    checkStageRequest(req, true);
     // A load cancelled by its client may still be committing: its stage is dropped too.
     await Promise.all(this.loading.get(`${req.database}\t${req.table}`) ?? []);
     const chunks = this.catalog.stagedChunks(req.database, req.table, req.stage);
-    for (const chunkId of chunks) {
-      const file = dataFile(this.dataDir, req.database, chunkId);
-      const release = await this.fileLocks.acquire(file);
-      try {
-        const empty = await this.loader.dropStage({ file, table: req.table, chunkId, stage: req.stage });
-        this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
-        if (empty) {
-          this.pool.closeFile(file);
-          removeDataFile(file);
-        }
-      } finally {
-        release();
-      }
-    }
+    await this.eachChunkFile(req.database, chunks, async (chunkId, file) => {
+      const empty = await this.loader.dropStage({ file, table: req.table, chunkId, stage: req.stage });
+      this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
+      if (empty) this.removeFile(file);
+    });
     if (chunks.length > 0)
       this.log.info(
         { database: req.database, table: req.table, stage: req.stage, files: chunks.length },
@@ -441,10 +441,7 @@ export class WorkerService {
       let removeFile = req.table === "";
       if (!removeFile) removeFile = await this.loader.dropTable(file, req.table, req.chunkId);
       this.catalog.forget(req.database, req.chunkId, req.table === "" ? null : req.table);
-      if (removeFile) {
-        this.pool.closeFile(file);
-        removeDataFile(file);
-      }
+      if (removeFile) this.removeFile(file);
       this.log.info({ database: req.database, chunkId: req.chunkId, table: req.table }, "dropped");
       return { existed: true };
     } finally {

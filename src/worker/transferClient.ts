@@ -1,7 +1,7 @@
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { QservError } from "../common/errors.js";
 import { type CallOptions, callOptions } from "./client.js";
-import { CLIENT_OPTIONS, fromGrpcError, transferService } from "./grpc.js";
+import { fromGrpcError, ServiceClient, transferService } from "./grpc.js";
 import type { ExportResponse, FileHeader, ImportRequest, ImportResponse } from "./messages.js";
 import { TRANSFER_PIECE_BYTES } from "./transfer.js";
 
@@ -15,16 +15,9 @@ interface RawClient extends grpc.Client {
 }
 
 /** A typed client of one worker's ChunkTransfer service. */
-export class TransferClient {
-  private readonly client: RawClient;
-
-  constructor(readonly address: string) {
-    const Ctor = transferService();
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS) as unknown as RawClient;
-  }
-
-  close(): void {
-    this.client.close();
+export class TransferClient extends ServiceClient<RawClient> {
+  constructor(address: string) {
+    super(address, transferService());
   }
 
   /** A snapshot of a chunk file: its header, then its bytes as they arrive. */

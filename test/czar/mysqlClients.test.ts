@@ -55,10 +55,12 @@ describe("MySQL clients against the czar's MySQL front end", { skip: skip ?? fal
     mysqlPromise.createConnection({ host: "127.0.0.1", port: cluster.mysqlPort, user: "qsmaster", rowsAsArray: true });
   /** Resolves once SHOW PROCESSLIST (on `c`) lists connection `id` running a query. */
   const running = async (c: mysqlPromise.Connection, id: number) => {
+    const until = Date.now() + 30_000;
     for (;;) {
       const [rows] = (await c.query("SHOW PROCESSLIST")) as unknown as [unknown[][]];
       const row = rows.find((r) => Number(r[0]) === id);
       if (row !== undefined && /^[1-9]\d*\/\d+ chunks$/.test(String(row[6]))) return row;
+      assert.ok(Date.now() < until, `connection ${id} never seen running a query`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -138,10 +140,12 @@ describe("MySQL clients against the czar's MySQL front end", { skip: skip ?? fal
         if (n === 1) {
           // Hold the stream: the czar must wait for us, the query stays listed as running.
           c.pause();
-          running(watcher, c.threadId as number).then((r) => {
-            stillRunning = r;
-            c.resume();
-          });
+          running(watcher, c.threadId as number)
+            .then((r) => {
+              stillRunning = r;
+            })
+            .catch(() => {})
+            .finally(() => c.resume());
         }
       });
       await new Promise<void>((resolve, reject) => {
@@ -298,9 +302,11 @@ print(json.dumps(out))
       let stdout = "";
       p.stderr.on("data", (d) => (stderr += d));
       p.stdout.on("data", (d) => (stdout += d));
+      const until = Date.now() + 30_000;
       for (;;) {
         const [rows] = (await watcher.query("SHOW PROCESSLIST")) as unknown as [unknown[][]];
         if (rows.some((r) => r[7] === SLOW && !String(r[6]).startsWith("0/"))) break;
+        assert.ok(Date.now() < until, "the mariadb client's query never seen running");
         await new Promise((r) => setTimeout(r, 20));
       }
       p.kill("SIGINT");
