@@ -3,6 +3,7 @@
 import type { ConcurrentResult, QueryResult } from "./measure.js";
 import { quantile } from "./stats.js";
 import type { SuiteQuery } from "./suite.js";
+import type { QservConfig } from "./systems/qserv.js";
 
 export interface SystemReport {
   name: string;
@@ -11,6 +12,8 @@ export interface SystemReport {
   detail: string;
   queries: Record<string, QueryResult>;
   concurrent: ConcurrentResult | null;
+  /** mini-qserv only: the partitioning and cluster shape (older reports have it only in `name`). */
+  config?: QservConfig;
 }
 
 export interface Report {
@@ -27,7 +30,7 @@ const ms = (x: number) => (Number.isNaN(x) ? "–" : x < 10 ? x.toFixed(2) : x <
 const ratio = (x: number) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)}×` : "–");
 
 /** Median of a query's runs, by system. */
-const p50 = (s: SystemReport, id: string) => quantile(s.queries[id]?.ms ?? [], 0.5);
+export const p50 = (s: SystemReport, id: string) => quantile(s.queries[id]?.ms ?? [], 0.5);
 
 interface Metric {
   id: string;

@@ -2,7 +2,7 @@
  * `npm run bench -- [--size N] [--configs 18/6/2,85/12/2] [--quick] [--runs R] [--clients 16] [--no-pg]`:
  * the query suite on a single SQLite file, PostgreSQL+q3c and mini-qserv under each configuration
  * (stripes/sub-stripes/workers), same rows everywhere, in one run; writes
- * bench/results/<date>-<size>.md and .json.
+ * bench/results/<date>-<size>.md and .json, and the PNG plots the .md links (bench/plot.ts).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -13,10 +13,11 @@ import { MultiBar, Presets } from "cli-progress";
 import { cachedCatalog } from "../src/cluster/demo.js";
 import { prng } from "./generate.js";
 import { measureConcurrent, measureQuery, type Progress, type Reference } from "./measure.js";
+import { withPlots, writePlots } from "./plot.js";
 import { markdown, type Report, type SystemReport } from "./report.js";
 import { buildSuite, concurrentCones, type Position, type SuiteOptions } from "./suite.js";
 import { startPg } from "./systems/pg.js";
-import { configLabel, parseConfig, startQserv } from "./systems/qserv.js";
+import { configLabel, parseConfig, type QservConfig, startQserv } from "./systems/qserv.js";
 import { buildSqlite, startSqlite } from "./systems/sqlite.js";
 import type { System } from "./systems/system.js";
 
@@ -91,7 +92,7 @@ const notes: string[] = [
   "mini-qserv: a supervised cluster (up()) on loopback, ingest through POST /ingest (partition + load + director index), queries through POST /query; times are wall-clock at the client, HTTP and JSON included. As in Qserv, qserv_areaspec_* restricts every partitioned table of FROM (both sides of the near-neighbour self-join); the baselines' SQL does the same.",
 ];
 
-async function measure(sys: System): Promise<void> {
+async function measure(sys: System, config?: QservConfig): Promise<void> {
   const r: SystemReport = {
     name: sys.name,
     dialect: sys.dialect,
@@ -99,6 +100,7 @@ async function measure(sys: System): Promise<void> {
     detail: sys.detail,
     queries: {},
     concurrent: null,
+    ...(config && { config }),
   };
   try {
     for (const q of suite) {
@@ -128,7 +130,7 @@ try {
   for (const c of configs) {
     const sys = await startQserv(catalog, c, join(outDir, "qserv"), say);
     say(`mini-qserv ${configLabel(c)}: ingested in ${sys.ingestSeconds.toFixed(1)} s`);
-    await measure(sys);
+    await measure(sys, c);
   }
 } finally {
   bars?.stop();
@@ -154,5 +156,11 @@ const results = values.results as string;
 mkdirSync(results, { recursive: true });
 const base = join(results, `${report.date.slice(0, 10)}-${size}${quick ? "-quick" : ""}`);
 writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(`${base}.md`, markdown(report, suite));
-process.stdout.write(`${markdown(report, suite)}\nwrote ${base}.md and ${base}.json\n`);
+// Plots are extras: a failure to draw them is noted in the report, the figures are kept.
+const plots = await writePlots(report, base).catch((e: Error) => ({
+  files: [],
+  notes: [`Plots not drawn: ${e.message}`],
+}));
+const md = withPlots(markdown(report, suite), plots);
+writeFileSync(`${base}.md`, md);
+process.stdout.write(`${md}\nwrote ${[`${base}.md`, `${base}.json`, ...plots.files].join(", ")}\n`);
