@@ -24,12 +24,18 @@ export interface NodeProcessOptions {
  * Starts `mini-qserv <args>` as a child process (killed when this process exits) and resolves
  * once it logs `readyMsg`, with that log line.
  */
+/** MINI_QSERV_CPU_PROF=DIR: every node process (and its threads) writes a V8 CPU profile there. */
+function profiling(): string[] {
+  const dir = process.env.MINI_QSERV_CPU_PROF;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+}
+
 export async function startNodeProcess(
   args: string[],
   readyMsg: string,
   o: NodeProcessOptions = {},
 ): Promise<NodeProcess & { ready: Record<string, unknown> }> {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, [...profiling(), CLI, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   process.once("exit", () => proc.kill("SIGKILL"));
   const logs: Array<Record<string, unknown>> = [];
   let pending = "";

@@ -145,7 +145,19 @@ interface DirectorRef {
  * each chunk, and the director index (key → chunk, sub-chunk) of every director table.
  */
 export class Metadata implements CzarCatalog {
+  private readonly statements = new Map<string, Database.Statement>();
+
   private constructor(private readonly db: Database.Database) {}
+
+  /** A prepared statement, kept per SQL text: the czar asks the same few questions per chunk job. */
+  private prepare(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
 
   static open(file: string): Metadata {
     let db: Database.Database;
@@ -180,16 +192,14 @@ export class Metadata implements CzarCatalog {
   // ---------------------------------------------------------------- workers
 
   upsertWorker(w: WorkerInfo): void {
-    this.db
-      .prepare(
-        "INSERT INTO workers (id, address) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET address = excluded.address",
-      )
-      .run(w.id, w.address);
+    this.prepare(
+      "INSERT INTO workers (id, address) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET address = excluded.address",
+    ).run(w.id, w.address);
   }
 
   /** Workers in the order they were first registered. */
   workers(): WorkerInfo[] {
-    return this.db.prepare("SELECT id, address FROM workers ORDER BY rowid").all() as WorkerInfo[];
+    return this.prepare("SELECT id, address FROM workers ORDER BY rowid").all() as WorkerInfo[];
   }
 
   // ---------------------------------------------------------------- databases
@@ -205,7 +215,7 @@ export class Metadata implements CzarCatalog {
           numSubStripes: cfg.numSubStripes,
           overlap: cfg.overlap,
         };
-        this.db.prepare("INSERT INTO databases (name, config) VALUES (?, ?)").run(cfg.database, JSON.stringify(c));
+        this.prepare("INSERT INTO databases (name, config) VALUES (?, ?)").run(cfg.database, JSON.stringify(c));
       } else if (!samePartitioning(held, cfg)) {
         throw new QservError(
           "CONFLICT",
@@ -218,12 +228,12 @@ export class Metadata implements CzarCatalog {
   }
 
   database(name: string): DatabaseConfig | null {
-    const r = this.db.prepare("SELECT config FROM databases WHERE name = ?").pluck().get(name) as string | undefined;
+    const r = this.prepare("SELECT config FROM databases WHERE name = ?").pluck().get(name) as string | undefined;
     return r === undefined ? null : (JSON.parse(r) as DatabaseConfig);
   }
 
   databases(): DatabaseConfig[] {
-    const rows = this.db.prepare("SELECT config FROM databases ORDER BY name").pluck().all() as string[];
+    const rows = this.prepare("SELECT config FROM databases ORDER BY name").pluck().all() as string[];
     return rows.map((r) => JSON.parse(r) as DatabaseConfig);
   }
 
@@ -235,7 +245,7 @@ export class Metadata implements CzarCatalog {
   }
 
   tables(db: string): TableMeta[] {
-    const rows = this.db.prepare("SELECT * FROM tables WHERE db = ? ORDER BY name").all(db) as TableRow[];
+    const rows = this.prepare("SELECT * FROM tables WHERE db = ? ORDER BY name").all(db) as TableRow[];
     return rows.map(toMeta);
   }
 
@@ -246,10 +256,9 @@ export class Metadata implements CzarCatalog {
 
   /** Rows a recorded load of the table brought, or null when no such load is recorded. */
   loadRows(db: string, name: string, loadId: string): number | null {
-    const r = this.db
-      .prepare(
-        "SELECT l.rows FROM loads l JOIN tables t ON t.id = l.table_id WHERE t.db = ? AND t.name = ? AND l.load_id = ?",
-      )
+    const r = this.prepare(
+      "SELECT l.rows FROM loads l JOIN tables t ON t.id = l.table_id WHERE t.db = ? AND t.name = ? AND l.load_id = ?",
+    )
       .pluck()
       .get(db, name, loadId) as number | undefined;
     return r ?? null;
@@ -288,13 +297,17 @@ export class Metadata implements CzarCatalog {
       const id =
         held?.id ??
         Number(
-          this.db
-            .prepare("INSERT INTO tables (db, name, kind, config, rows, load_id) VALUES (?, ?, ?, ?, 0, ?)")
-            .run(t.database, t.table, kind, JSON.stringify(t), reg.loadId).lastInsertRowid,
+          this.prepare("INSERT INTO tables (db, name, kind, config, rows, load_id) VALUES (?, ?, ?, ?, 0, ?)").run(
+            t.database,
+            t.table,
+            kind,
+            JSON.stringify(t),
+            reg.loadId,
+          ).lastInsertRowid,
         );
-      this.db.prepare("UPDATE tables SET rows = rows + ? WHERE id = ?").run(reg.rows, id);
-      this.db.prepare("INSERT INTO loads (table_id, load_id, rows) VALUES (?, ?, ?)").run(id, reg.loadId, reg.rows);
-      const addChunk = this.db.prepare(
+      this.prepare("UPDATE tables SET rows = rows + ? WHERE id = ?").run(reg.rows, id);
+      this.prepare("INSERT INTO loads (table_id, load_id, rows) VALUES (?, ?, ?)").run(id, reg.loadId, reg.rows);
+      const addChunk = this.prepare(
         `INSERT INTO table_chunks (table_id, chunk_id, rows, overlap_rows) VALUES (?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET rows = rows + excluded.rows, overlap_rows = overlap_rows + excluded.overlap_rows`,
       );
@@ -304,7 +317,7 @@ export class Metadata implements CzarCatalog {
       if (reg.directorIndex !== undefined) {
         if (kind !== "director") throw new QservError("INTERNAL", `${t.table} is not a director: it has no index`);
         const integer = keyIsInteger(t);
-        const add = this.db.prepare(
+        const add = this.prepare(
           "INSERT INTO director_index (table_id, key, chunk_id, sub_chunk_id) VALUES (?, ?, ?, ?)",
         );
         for (const e of reg.directorIndex) add.run(id, storedKey(e.key, integer), e.chunkId, e.subChunkId);
@@ -324,7 +337,7 @@ export class Metadata implements CzarCatalog {
     const r = this.tableRow(db, directorTable);
     if (r === null) return null;
     const integer = keyIsInteger(JSON.parse(r.config) as TableConfig);
-    const stmt = this.db.prepare("SELECT 1 FROM director_index WHERE table_id = ? AND key = ?").pluck();
+    const stmt = this.prepare("SELECT 1 FROM director_index WHERE table_id = ? AND key = ?").pluck();
     for (const e of keys) if (stmt.get(r.id, storedKey(e.key, integer)) !== undefined) return e.key;
     return null;
   }
@@ -333,39 +346,36 @@ export class Metadata implements CzarCatalog {
 
   /** chunk ids holding rows of any partitioned table of the database, ascending */
   chunks(db: string): number[] {
-    return this.db
-      .prepare(
-        `SELECT DISTINCT c.chunk_id FROM table_chunks c JOIN tables t ON t.id = c.table_id
+    return this.prepare(
+      `SELECT DISTINCT c.chunk_id FROM table_chunks c JOIN tables t ON t.id = c.table_id
          WHERE t.db = ? AND c.rows > 0 ORDER BY c.chunk_id`,
-      )
+    )
       .pluck()
       .all(db) as number[];
   }
 
   /** chunk ids where this table has rows, ascending */
   tableChunks(db: string, table: string): number[] {
-    return this.db
-      .prepare(
-        `SELECT c.chunk_id FROM table_chunks c JOIN tables t ON t.id = c.table_id
+    return this.prepare(
+      `SELECT c.chunk_id FROM table_chunks c JOIN tables t ON t.id = c.table_id
          WHERE t.db = ? AND t.name = ? AND c.rows > 0 ORDER BY c.chunk_id`,
-      )
+    )
       .pluck()
       .all(db, table) as number[];
   }
 
   /** worker ids holding the chunk (chunkId -1 = the replicated tables), in preference order */
   replicas(db: string, chunkId: number): string[] {
-    return this.db
-      .prepare("SELECT worker_id FROM replicas WHERE db = ? AND chunk_id = ? ORDER BY rank")
+    return this.prepare("SELECT worker_id FROM replicas WHERE db = ? AND chunk_id = ? ORDER BY rank")
       .pluck()
       .all(db, chunkId) as string[];
   }
 
   /** Every placement (chunk -1 = the replicated tables of a database): for status and repair. */
   placements(): Array<{ db: string; chunkId: number; workers: string[] }> {
-    const rows = this.db
-      .prepare("SELECT db, chunk_id, worker_id FROM replicas ORDER BY db, chunk_id, rank")
-      .all() as Array<{ db: string; chunk_id: number; worker_id: string }>;
+    const rows = this.prepare(
+      "SELECT db, chunk_id, worker_id FROM replicas ORDER BY db, chunk_id, rank",
+    ).all() as Array<{ db: string; chunk_id: number; worker_id: string }>;
     const out: Array<{ db: string; chunkId: number; workers: string[] }> = [];
     for (const r of rows) {
       const last = out[out.length - 1];
@@ -377,26 +387,24 @@ export class Metadata implements CzarCatalog {
 
   /** Makes a worker the last replica of a chunk; no-op when it already is a replica. */
   addReplica(db: string, chunkId: number, workerId: string): void {
-    this.db
-      .prepare(
-        `INSERT OR IGNORE INTO replicas (db, chunk_id, worker_id, rank)
+    this.prepare(
+      `INSERT OR IGNORE INTO replicas (db, chunk_id, worker_id, rank)
          SELECT ?, ?, ?, coalesce(max(rank) + 1, 0) FROM replicas WHERE db = ? AND chunk_id = ?`,
-      )
-      .run(db, chunkId, workerId, db, chunkId);
+    ).run(db, chunkId, workerId, db, chunkId);
   }
 
   /** Removes a worker from a chunk's replicas; true when it was one. */
   removeReplica(db: string, chunkId: number, workerId: string): boolean {
     return (
-      this.db.prepare("DELETE FROM replicas WHERE db = ? AND chunk_id = ? AND worker_id = ?").run(db, chunkId, workerId)
+      this.prepare("DELETE FROM replicas WHERE db = ? AND chunk_id = ? AND worker_id = ?").run(db, chunkId, workerId)
         .changes > 0
     );
   }
 
   /** Sets the workers of a chunk, in preference order. */
   private setReplicas(db: string, chunkId: number, workerIds: ReadonlyArray<string>): void {
-    this.db.prepare("DELETE FROM replicas WHERE db = ? AND chunk_id = ?").run(db, chunkId);
-    const insert = this.db.prepare("INSERT INTO replicas (db, chunk_id, worker_id, rank) VALUES (?, ?, ?, ?)");
+    this.prepare("DELETE FROM replicas WHERE db = ? AND chunk_id = ?").run(db, chunkId);
+    const insert = this.prepare("INSERT INTO replicas (db, chunk_id, worker_id, rank) VALUES (?, ?, ?, ?)");
     workerIds.forEach((w, rank) => {
       insert.run(db, chunkId, w, rank);
     });
@@ -441,16 +449,14 @@ export class Metadata implements CzarCatalog {
     }
     return this.db.transaction(() => {
       const load = new Map(workerIds.map((w) => [w, { rows: 0, chunks: 0 }]));
-      const held = this.db
-        .prepare(
-          `SELECT r.worker_id AS w, count(DISTINCT r.db || ':' || r.chunk_id) AS chunks,
+      const held = this.prepare(
+        `SELECT r.worker_id AS w, count(DISTINCT r.db || ':' || r.chunk_id) AS chunks,
                   coalesce(sum(c.rows + c.overlap_rows), 0) AS rows
            FROM replicas r
            LEFT JOIN tables t ON t.db = r.db
            LEFT JOIN table_chunks c ON c.table_id = t.id AND c.chunk_id = r.chunk_id
            WHERE r.chunk_id <> ${REPLICATED_CHUNK} GROUP BY r.worker_id`,
-        )
-        .all() as Array<{ w: string; chunks: number; rows: number }>;
+      ).all() as Array<{ w: string; chunks: number; rows: number }>;
       for (const h of held) if (load.has(h.w)) load.set(h.w, { rows: h.rows, chunks: h.chunks });
       const order = new Map(workerIds.map((w, i) => [w, i]));
       const lighter = (a: string, b: string) => {
@@ -459,7 +465,7 @@ export class Metadata implements CzarCatalog {
         return la.rows - lb.rows || la.chunks - lb.chunks || (order.get(a) ?? 0) - (order.get(b) ?? 0);
       };
       const size = (c: number) => rows?.get(c) ?? 0;
-      const insert = this.db.prepare("INSERT INTO replicas (db, chunk_id, worker_id, rank) VALUES (?, ?, ?, ?)");
+      const insert = this.prepare("INSERT INTO replicas (db, chunk_id, worker_id, rank) VALUES (?, ?, ?, ?)");
       const out = new Map<number, string[]>();
       for (const chunkId of [...new Set(chunkIds)].sort((a, b) => size(b) - size(a) || a - b)) {
         const placed = this.replicas(db, chunkId);
@@ -484,14 +490,13 @@ export class Metadata implements CzarCatalog {
    * table sets it, each later one narrows it to the workers that also hold that table.
    */
   private placeReplicated(db: string, tableId: number, workerIds: ReadonlyArray<string>): void {
-    const others = this.db
-      .prepare("SELECT count(*) FROM tables WHERE db = ? AND kind = 'replicated' AND id <> ?")
+    const others = this.prepare("SELECT count(*) FROM tables WHERE db = ? AND kind = 'replicated' AND id <> ?")
       .pluck()
       .get(db, tableId) as number;
     const held = this.replicas(db, REPLICATED_CHUNK);
     const keep = others === 0 ? [...workerIds] : held.filter((w) => workerIds.includes(w));
-    this.db.prepare("DELETE FROM replicas WHERE db = ? AND chunk_id = ?").run(db, REPLICATED_CHUNK);
-    const insert = this.db.prepare("INSERT INTO replicas (db, chunk_id, worker_id, rank) VALUES (?, ?, ?, ?)");
+    this.prepare("DELETE FROM replicas WHERE db = ? AND chunk_id = ?").run(db, REPLICATED_CHUNK);
+    const insert = this.prepare("INSERT INTO replicas (db, chunk_id, worker_id, rank) VALUES (?, ?, ?, ?)");
     keep.forEach((w, rank) => {
       insert.run(db, REPLICATED_CHUNK, w, rank);
     });
@@ -502,7 +507,7 @@ export class Metadata implements CzarCatalog {
   /** director index: chunks holding the given director keys (integers as bigint/number, or strings) */
   lookupKeys(db: string, directorTable: string, keys: ReadonlyArray<bigint | number | string>): number[] {
     const d = this.director(db, directorTable);
-    const stmt = this.db.prepare("SELECT DISTINCT chunk_id FROM director_index WHERE table_id = ? AND key = ?").pluck();
+    const stmt = this.prepare("SELECT DISTINCT chunk_id FROM director_index WHERE table_id = ? AND key = ?").pluck();
     const chunks = new Set<number>();
     for (const k of keys) {
       const v = lookupValue(k, d.integer);
@@ -541,8 +546,7 @@ export class Metadata implements CzarCatalog {
       // Numbers sort before text in SQLite: this keeps non-numeric keys out of an open range.
       where.push("key < ''");
     }
-    return this.db
-      .prepare(`SELECT DISTINCT chunk_id FROM director_index WHERE ${where.join(" AND ")} ORDER BY chunk_id`)
+    return this.prepare(`SELECT DISTINCT chunk_id FROM director_index WHERE ${where.join(" AND ")} ORDER BY chunk_id`)
       .pluck()
       .all(...params) as number[];
   }
@@ -550,6 +554,7 @@ export class Metadata implements CzarCatalog {
   /** Every entry of a director's index (64-bit keys exact), e.g. to place the rows of its children. */
   *directorEntries(db: string, directorTable: string): IterableIterator<IndexEntry> {
     const d = this.director(db, directorTable);
+    // Its own statement: a cached one would be busy if two iterations overlapped.
     const stmt = this.db
       .prepare("SELECT key, chunk_id, sub_chunk_id FROM director_index WHERE table_id = ?")
       .raw(true)
@@ -563,11 +568,10 @@ export class Metadata implements CzarCatalog {
 
   /** Per chunk, the rows each partitioned table has in it (overlap-only chunks included): what a replica holds. */
   chunkContents(db: string): Map<number, Array<{ table: string; rows: number; overlapRows: number }>> {
-    const rows = this.db
-      .prepare(
-        `SELECT c.chunk_id, t.name, c.rows, c.overlap_rows FROM table_chunks c JOIN tables t ON t.id = c.table_id
+    const rows = this.prepare(
+      `SELECT c.chunk_id, t.name, c.rows, c.overlap_rows FROM table_chunks c JOIN tables t ON t.id = c.table_id
          WHERE t.db = ? AND (c.rows > 0 OR c.overlap_rows > 0) ORDER BY c.chunk_id, t.name`,
-      )
+    )
       .raw(true)
       .all(db) as Array<[number, string, number, number]>;
     const out = new Map<number, Array<{ table: string; rows: number; overlapRows: number }>>();
@@ -583,7 +587,7 @@ export class Metadata implements CzarCatalog {
   }
 
   private tableRow(db: string, name: string): TableRow | null {
-    return (this.db.prepare("SELECT * FROM tables WHERE db = ? AND name = ?").get(db, name) as TableRow) ?? null;
+    return (this.prepare("SELECT * FROM tables WHERE db = ? AND name = ?").get(db, name) as TableRow) ?? null;
   }
 
   private director(db: string, name: string): DirectorRef {

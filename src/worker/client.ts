@@ -205,6 +205,9 @@ export interface ChunkLoad {
   table: string;
   columns: ColumnDef[];
   directorKey: string;
+  /** A director table's position columns ("" or absent: none). */
+  latitudeKey?: string;
+  longitudeKey?: string;
   dialect: Dialect;
   /** The stage to load into ("" or absent: the live tables). */
   stage?: string;
@@ -219,6 +222,8 @@ export function loadHeader(l: ChunkLoad, chunkId: number): LoadHeader {
     chunkId,
     columns: l.columns,
     directorKey: l.directorKey,
+    latitudeKey: l.latitudeKey ?? "",
+    longitudeKey: l.longitudeKey ?? "",
     dialect: {
       delimiter: l.dialect.delimiter,
       quote: l.dialect.quote ?? "",

@@ -75,22 +75,26 @@ export function createTableSql(name: string, columns: readonly ColumnDef[], temp
   return `CREATE ${temp ? "TEMP " : ""}TABLE IF NOT EXISTS ${quoteIdent(name)} (${cols})`;
 }
 
-/** Indexes for key lookups and sub-chunk selection, named `<prefix>_<column>`. */
+/**
+ * Indexes for key lookups and sub-chunk selection, named `<prefix>_<column>`; with position
+ * columns, the sub-chunk index is (subChunkId, latitude, longitude): a near-neighbour join then
+ * reads only a declination band of the sub-chunk per row and tests longitude on index entries.
+ */
 export function createIndexSql(
   name: string,
   columns: readonly ColumnDef[],
   directorKey: string,
   prefix = name,
+  position: { latitudeKey: string; longitudeKey: string } = { latitudeKey: "", longitudeKey: "" },
 ): string[] {
   const out: string[] = [];
-  const has = (c: string) => columns.some((x) => x.name === c);
-  for (const col of [directorKey, "subChunkId"]) {
-    if (col !== "" && has(col)) {
-      out.push(
-        `CREATE INDEX IF NOT EXISTS ${quoteIdent(`${prefix}_${col}`)} ON ${quoteIdent(name)} (${quoteIdent(col)})`,
-      );
-    }
-  }
+  const has = (c: string) => c !== "" && columns.some((x) => x.name === c);
+  const index = (col: string, cols: string[]) =>
+    `CREATE INDEX IF NOT EXISTS ${quoteIdent(`${prefix}_${col}`)} ON ${quoteIdent(name)} (${cols.map(quoteIdent).join(", ")})`;
+  if (has(directorKey)) out.push(index(directorKey, [directorKey]));
+  const { latitudeKey: lat, longitudeKey: lon } = position;
+  if (has("subChunkId"))
+    out.push(index("subChunkId", has(lat) && has(lon) ? ["subChunkId", lat, lon] : ["subChunkId"]));
   return out;
 }
 

@@ -91,7 +91,7 @@ class Load {
     if (job.stage !== "") return this.commitStage(loaded);
     const names = tableNames(job.table, job.chunkId);
     for (const t of [names.rows, names.overlap]) {
-      if (t !== null) for (const sql of createIndexSql(t, job.columns, job.directorKey)) db.exec(sql);
+      if (t !== null) for (const sql of createIndexSql(t, job.columns, job.directorKey, t, job)) db.exec(sql);
     }
     db.prepare(
       `INSERT INTO _mq_tables (name, columns, director_key, rows, overlap_rows) VALUES (?, ?, ?, ?, ?)
@@ -123,7 +123,7 @@ class Load {
     ] as const) {
       if (s === null || l === null) continue;
       const prefix = tableExists(db, l) ? s : l;
-      for (const sql of createIndexSql(s, job.columns, job.directorKey, prefix)) db.exec(sql);
+      for (const sql of createIndexSql(s, job.columns, job.directorKey, prefix, job)) db.exec(sql);
     }
     db.prepare(
       `INSERT INTO _mq_stages (load_id, table_name, stage, columns, director_key, rows, overlap_rows)

@@ -65,6 +65,9 @@ export interface LoadHeader {
   dialect: DialectMessage;
   /** "": live tables; else the stage the rows go to until published. */
   stage: string;
+  /** A director table's position columns, indexed with subChunkId ("" for none). */
+  latitudeKey: string;
+  longitudeKey: string;
 }
 
 export type LoadPart = "ROWS" | "OVERLAP";

@@ -24,7 +24,7 @@ import {
 
 const port = parentPort!;
 const ctrl = new Int32Array(workerData.ctrl as SharedArrayBuffer);
-const MAX_CONNECTIONS = 64;
+const MAX_CONNECTIONS = 1024;
 const SUBCHUNK = "{SUBCHUNK}";
 
 class Cancelled extends Error {}

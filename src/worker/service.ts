@@ -250,6 +250,8 @@ export class WorkerService {
           chunkId: header.chunkId,
           columns: header.columns,
           directorKey: header.directorKey,
+          latitudeKey: header.latitudeKey,
+          longitudeKey: header.longitudeKey,
           dialect: file.dialect,
           stage: header.stage,
         };

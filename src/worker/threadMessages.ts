@@ -47,6 +47,9 @@ export interface LoadJob {
   chunkId: number;
   columns: ColumnDef[];
   directorKey: string;
+  /** Position columns, indexed with subChunkId when present ("" for none). */
+  latitudeKey: string;
+  longitudeKey: string;
   dialect: Dialect;
   /** "": the live tables; else the stage the rows go to. */
   stage: string;

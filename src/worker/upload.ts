@@ -52,6 +52,8 @@ export async function uploadPartition(
     table: table.table,
     columns: columnDefs(info.columns, table),
     directorKey: table.directorKey,
+    latitudeKey: table.latitudeKey,
+    longitudeKey: table.longitudeKey,
     dialect: info.dialect,
     ...(o.stage === undefined ? {} : { stage: o.stage }),
   };

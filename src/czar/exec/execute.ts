@@ -4,7 +4,7 @@ import type { Value } from "../../common/rowCodec.js";
 import type { MergeStep, Plan } from "../plan/planner.js";
 import { MERGE_TABLE } from "../plan/split.js";
 import { type DispatchOptions, type DispatchStats, dispatch, type WorkerDirectory } from "./dispatch.js";
-import { createScratchTable, insertRows, scratchDb, selectRows } from "./scratch.js";
+import { createScratchTable, rowInserter, scratchDb, selectRows } from "./scratch.js";
 
 export interface ExecuteOptions extends DispatchOptions {
   /** Bytes of rows the czar may hold for one query. */
@@ -94,9 +94,10 @@ async function merge(
       Array.from({ length: step.ncols }, (_, i) => `c${i}`),
     );
     const guard = new SizeGuard(o.maxResultBytes);
+    const insert = rowInserter(db, MERGE_TABLE, step.ncols);
     const stats = await dispatch(plan.database, plan.jobs, dir, o, (rows) => {
       guard.add(rows);
-      insertRows(db, MERGE_TABLE, step.ncols, rows);
+      insert(rows);
       return true;
     });
     return { rows: selectRows(db, step.sql), stats, streamed: false };
@@ -119,9 +120,10 @@ async function gather(
     const guard = new SizeGuard(o.maxResultBytes);
     for (const t of step.tables) {
       createScratchTable(db, t.name, t.columns);
+      const insert = rowInserter(db, t.name, t.columns.length);
       const s = await dispatch(plan.database, t.jobs, dir, o, (rows) => {
         guard.add(rows);
-        insertRows(db, t.name, t.columns.length, rows);
+        insert(rows);
         return true;
       });
       stats.jobs += s.jobs;

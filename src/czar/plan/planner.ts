@@ -1,5 +1,7 @@
 /** SELECT → plan: the jobs (chunk id, sub-chunks, SQLite text) and how their rows are merged. */
 import { QservError } from "../../common/errors.js";
+import { maxAlpha } from "../../sphere/angles.js";
+import type { SphericalBox } from "../../sphere/box.js";
 import { quoteIdent, sqliteType } from "../../sqlite/types.js";
 import { type Binding, bindTables, candidates, checkColumns, expandStars } from "../analyze/bindings.js";
 import { type JoinShape, joinShape } from "../analyze/joins.js";
@@ -7,8 +9,7 @@ import { extractRestrictors, type Restrictors } from "../analyze/restrictors.js"
 import type { CzarCatalog } from "../catalog.js";
 import { type ColumnRef, type Expr, type FromItem, itemName, type Select, type TableRef } from "../sql/ast.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
-import { andAll, column, conjuncts, selectExprs, visit } from "../sql/walk.js";
-
+import { andAll, binary, column, conjuncts, selectExprs, visit } from "../sql/walk.js";
 import { chunkerOf, chunkSet } from "./chunks.js";
 import { type ChunkQuery, isAggregateCall, resolveAliases, splitSelect } from "./split.js";
 
@@ -104,17 +105,19 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   const partitioned = bindings.filter((b) => b.meta.kind !== "replicated");
   const restricted = shape.kind === "nearNeighbor" ? [shape.home] : partitioned;
   const chunks = chunkSet(cat, db, partitioned, restricted, restr.regions, restr.keys);
+  // A near-neighbour job pairs the home sub-chunk with the other side's rows from the same
+  // sub-chunk (`overlap` false) or from its overlap (true): two jobs per chunk, whose partial
+  // results the merge adds up like any other chunks'. Separate jobs, rather than a UNION ALL
+  // subquery, let SQLite seek the other side's (subChunkId, latitude) index.
   const tableText =
-    (chunkId: number) =>
+    (chunkId: number, overlap = false) =>
     (t: TableRef): string => {
       const b = byRef.get(t)!;
       const name = b.meta.name;
       if (b.meta.kind === "replicated") return `${quoteIdent(name)} AS ${alias(t)}`;
       if (shape.kind !== "nearNeighbor") return `${quoteIdent(`${name}_${chunkId}`)} AS ${alias(t)}`;
-      const sub = quoteIdent(`${name}_${chunkId}_{SUBCHUNK}`);
-      if (b === shape.home) return `${sub} AS ${alias(t)}`;
-      const over = quoteIdent(`${name}FullOverlap_${chunkId}_{SUBCHUNK}`);
-      return `(SELECT * FROM ${sub} UNION ALL SELECT * FROM ${over}) AS ${alias(t)}`;
+      const from = b !== shape.home && overlap ? `${name}FullOverlap` : name;
+      return `${quoteIdent(`${from}_${chunkId}_{SUBCHUNK}`)} AS ${alias(t)}`;
     };
   const subChunks = (chunkId: number): number[] => {
     if (shape.kind !== "nearNeighbor") return [];
@@ -142,10 +145,20 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   const split = splitSelect(s);
   const cs = chunkSelect(s, split.chunk);
   const jobs: Job[] = [];
-  for (const id of chunks) {
-    const subChunkIds = subChunks(id);
-    if (shape.kind === "nearNeighbor" && subChunkIds.length === 0) continue;
-    jobs.push({ chunkId: id, subChunkIds, sql: printSqlite(cs, { isText, table: tableText(id) }) });
+  if (shape.kind === "nearNeighbor") {
+    for (const id of chunks) {
+      const subChunkIds = subChunks(id);
+      if (subChunkIds.length === 0) continue;
+      // The bands first: SQLite tests them before the (JavaScript) angular separation.
+      const bands = nearBands(shape, chunkerOf(cat, db).chunkBounds(id));
+      const near = { ...cs, where: andAll([...bands, ...conjuncts(cs.where)]) };
+      for (const overlap of [false, true]) {
+        jobs.push({ chunkId: id, subChunkIds, sql: printSqlite(near, { isText, table: tableText(id, overlap) }) });
+      }
+    }
+  } else {
+    for (const id of chunks)
+      jobs.push({ chunkId: id, subChunkIds: [], sql: printSqlite(cs, { isText, table: tableText(id) }) });
   }
   const merge: MergeStep =
     split.kind === "concat"
@@ -155,6 +168,46 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
 }
 
 const CONCAT_ALL: MergeStep = { kind: "concat", limit: null, offset: 0 };
+
+/**
+ * Bands implied by angSep(home, other) < d, cheap for SQLite to test: `other.lat BETWEEN
+ * home.lat ± d` (a separation is at least the difference in latitude), which the other side's
+ * (subChunkId, latitude) index narrows to, and other.lon within home.lon ± α (or ± α across
+ * 0/360), α the widest longitude half-width of a circle of radius d centred in the chunk; no
+ * longitude band when such a circle reaches a pole. Widened by a hair against rounding.
+ */
+function nearBands(shape: Extract<JoinShape, { kind: "nearNeighbor" }>, chunk: SphericalBox): Expr[] {
+  const { home, other, distance } = shape;
+  const pos = home.ref.pos;
+  const col = (b: Binding, key: "latitudeKey" | "longitudeKey") => column(b.name, b.meta.config[key]);
+  const num = (x: number): Expr => ({ kind: "decimal", text: (x * (1 + 1e-9) + 1e-12).toPrecision(17), pos });
+  const between = (e: Expr, centre: Expr, w: number): Expr => ({
+    kind: "between",
+    not: false,
+    expr: e,
+    low: binary("-", centre, num(w)),
+    high: binary("+", centre, num(w)),
+    pos,
+  });
+  const bands = [between(col(other, "latitudeKey"), col(home, "latitudeKey"), distance)];
+  const alpha = maxAlpha(distance, Math.max(Math.abs(chunk.decMin), Math.abs(chunk.decMax)));
+  if (alpha < 90) {
+    const [lon, homeLon] = [col(other, "longitudeKey"), col(home, "longitudeKey")];
+    const near = between(lon, homeLon, alpha);
+    // Only a chunk at longitude 0/360 pairs rows across it (its overlap holds the other side's).
+    if (chunk.raMin > 2 * alpha && chunk.raMax < 360 - 2 * alpha) bands.push(near);
+    else {
+      const across: Expr = { kind: "decimal", text: String(360 - alpha * (1 + 1e-9) - 1e-12), pos };
+      const wrapped = binary(
+        "OR",
+        binary(">=", binary("-", lon, homeLon), across),
+        binary(">=", binary("-", homeLon, lon), across),
+      );
+      bands.push(binary("OR", near, wrapped));
+    }
+  }
+  return bands;
+}
 
 /**
  * The gather plan: every table's referenced columns, filtered by the WHERE terms that concern it
