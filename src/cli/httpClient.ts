@@ -1,4 +1,37 @@
+import http from "node:http";
+import https from "node:https";
 import { QservError } from "../common/errors.js";
+
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+/**
+ * One request with node:http on a keep-alive connection, the whole body read: a fraction of a
+ * millisecond where fetch takes half of one (it counts in every point lookup).
+ */
+function exchange(url: string, method: string, body?: string): Promise<{ status: number; ok: boolean; text: string }> {
+  const secure = url.startsWith("https:");
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  return new Promise((resolve, reject) => {
+    const req = (secure ? https : http).request(
+      url,
+      { method, headers, agent: secure ? agents.https : agents.http },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on("data", (d: Buffer) => parts.push(d));
+        res.on("error", reject);
+        res.on("end", () => {
+          const status = res.statusCode ?? 0;
+          resolve({ status, ok: status >= 200 && status < 300, text: Buffer.concat(parts).toString("utf8") });
+        });
+      },
+    );
+    req.on("error", (e) =>
+      reject(new QservError("UNAVAILABLE", `cannot reach the czar at ${url}: ${(e as Error).message}`)),
+    );
+    req.end(body);
+  });
+}
 
 async function request(url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
   try {
@@ -35,20 +68,24 @@ function checkError(v: Record<string, unknown>, ok: boolean, status: number): vo
   }
 }
 
-async function json(url: string, res: Response): Promise<Record<string, unknown>> {
-  const v = parse(url, res.status, await res.text());
-  checkError(v, res.ok, res.status);
+async function json(
+  url: string,
+  res: Promise<{ status: number; ok: boolean; text: string }>,
+): Promise<Record<string, unknown>> {
+  const r = await res;
+  const v = parse(url, r.status, r.text);
+  checkError(v, r.ok, r.status);
   return v;
 }
 
 /** POSTs JSON to the czar; a czar error body becomes a QservError with its code. */
 export async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
-  return json(url, await post(url, body, "application/json"));
+  return json(url, exchange(url, "POST", JSON.stringify(body)));
 }
 
 /** GETs JSON from the czar; a czar error body becomes a QservError with its code. */
 export async function getJson(url: string): Promise<Record<string, unknown>> {
-  return json(url, await request(url, { method: "GET" }));
+  return json(url, exchange(url, "GET"));
 }
 
 /**

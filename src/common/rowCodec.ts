@@ -15,13 +15,16 @@ const BLOB = 4;
  * Appends rows to a growing buffer; `take()` hands the bytes over and starts afresh. Buffers are
  * never from Node's shared pool, so their ArrayBuffer can be transferred to another thread.
  */
+const EMPTY = Buffer.alloc(0);
+
 export class RowEncoder {
   private buf: Buffer;
   private off = 0;
   rows = 0;
 
+  /** `initialBytes`: the first buffer's size (allocated at the first row), doubled as needed. */
   constructor(private readonly initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafeSlow(initialBytes);
+    this.buf = EMPTY;
   }
 
   get bytes(): number {
@@ -33,9 +36,20 @@ export class RowEncoder {
     this.rows++;
   }
 
+  /**
+   * The bytes so far. A mostly empty buffer (a one-row answer in a 1 MiB buffer) is copied out
+   * and kept for reuse, so that what travels on is no bigger than its rows; a full one is handed
+   * over and the next is allocated when needed.
+   */
   take(): Buffer {
-    const out = this.buf.subarray(0, this.off);
-    this.buf = Buffer.allocUnsafeSlow(this.initialBytes);
+    let out: Buffer;
+    if (this.off * 4 < this.buf.length) {
+      out = Buffer.allocUnsafeSlow(this.off);
+      this.buf.copy(out, 0, 0, this.off);
+    } else {
+      out = this.buf.subarray(0, this.off);
+      this.buf = EMPTY;
+    }
     this.off = 0;
     this.rows = 0;
     return out;
@@ -76,7 +90,7 @@ export class RowEncoder {
 
   private ensure(n: number): void {
     if (this.off + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.off + n));
+    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.initialBytes, this.off + n));
     this.buf.copy(next, 0, 0, this.off);
     this.buf = next;
   }

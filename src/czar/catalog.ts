@@ -23,7 +23,7 @@ export interface CzarCatalog {
   /** Chunk ids holding any partitioned table of the database, ascending. */
   chunks(db: string): number[];
   /** Chunk ids where the table has rows, ascending. */
-  tableChunks(db: string, table: string): number[];
+  tableChunks(db: string, table: string): readonly number[];
   /** Director index: the chunks holding these keys of the director table. */
   lookupKeys(db: string, directorTable: string, keys: ReadonlyArray<Key>): number[];
   /** Director index: the chunks holding keys in a range (null bound: unbounded). */

@@ -146,6 +146,8 @@ interface DirectorRef {
  */
 export class Metadata implements CzarCatalog {
   private readonly statements = new Map<string, Database.Statement>();
+  /** tableChunks answers; table_chunks only changes in recordLoad, which clears it. */
+  private readonly chunksOfTable = new Map<string, number[]>();
 
   private constructor(private readonly db: Database.Database) {}
 
@@ -284,6 +286,14 @@ export class Metadata implements CzarCatalog {
    * director index entries; chunk placement as given. A load already recorded changes nothing.
    */
   recordLoad(reg: TableRegistration): TableMeta {
+    try {
+      return this.record(reg);
+    } finally {
+      this.chunksOfTable.clear();
+    }
+  }
+
+  private record(reg: TableRegistration): TableMeta {
     const t = reg.config;
     return this.db.transaction(() => {
       if (reg.database !== undefined) this.createDatabase(reg.database);
@@ -354,14 +364,20 @@ export class Metadata implements CzarCatalog {
       .all(db) as number[];
   }
 
-  /** chunk ids where this table has rows, ascending */
-  tableChunks(db: string, table: string): number[] {
-    return this.prepare(
-      `SELECT c.chunk_id FROM table_chunks c JOIN tables t ON t.id = c.table_id
-         WHERE t.db = ? AND t.name = ? AND c.rows > 0 ORDER BY c.chunk_id`,
-    )
-      .pluck()
-      .all(db, table) as number[];
+  /** chunk ids where this table has rows, ascending (kept until the next recorded load) */
+  tableChunks(db: string, table: string): readonly number[] {
+    const key = `${db}\t${table}`;
+    let ids = this.chunksOfTable.get(key);
+    if (ids === undefined) {
+      ids = this.prepare(
+        `SELECT c.chunk_id FROM table_chunks c JOIN tables t ON t.id = c.table_id
+           WHERE t.db = ? AND t.name = ? AND c.rows > 0 ORDER BY c.chunk_id`,
+      )
+        .pluck()
+        .all(db, table) as number[];
+      this.chunksOfTable.set(key, ids);
+    }
+    return ids;
   }
 
   /** worker ids holding the chunk (chunkId -1 = the replicated tables), in preference order */

@@ -28,7 +28,9 @@ import type {
 export type QueryEvent =
   | { kind: "header"; columns: ResultColumn[] }
   | { kind: "rows"; rows: Value[][] }
-  | { kind: "summary"; summary: ResultSummary };
+  | { kind: "summary"; summary: ResultSummary }
+  /** In a batched query: the rows since the previous chunkDone were this chunk's. */
+  | { kind: "chunkDone"; chunkId: number; rows: number };
 
 export interface QueryResult {
   columns: ResultColumn[];
@@ -78,6 +80,7 @@ export class WorkerClient extends ServiceClient<RawClient> {
       subChunkIds: [],
       maxBatchRows: 0,
       maxBatchBytes: 0,
+      chunks: [],
       ...spec,
     };
     const call = this.client.query(req, callOptions(o));
@@ -92,6 +95,8 @@ export class WorkerClient extends ServiceClient<RawClient> {
           yield { kind: "header", columns: m.header.columns };
         } else if (m.part === "batch") {
           yield { kind: "rows", rows: decodeRows(m.batch.rows, ncols, m.batch.rowCount) };
+        } else if (m.part === "chunkDone") {
+          yield { kind: "chunkDone", chunkId: m.chunkDone.chunkId, rows: m.chunkDone.rowCount };
         } else {
           ended = true;
           yield { kind: "summary", summary: m.summary };
@@ -114,7 +119,7 @@ export class WorkerClient extends ServiceClient<RawClient> {
     for await (const ev of this.query(spec, o)) {
       if (ev.kind === "header") columns = ev.columns;
       else if (ev.kind === "rows") for (const r of ev.rows) rows.push(r);
-      else return { columns, rows, summary: ev.summary };
+      else if (ev.kind === "summary") return { columns, rows, summary: ev.summary };
     }
     throw new QservError("INTERNAL", "unreachable: query ended without a summary");
   }

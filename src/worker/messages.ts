@@ -13,6 +13,14 @@ export interface QueryRequest {
   sql: string;
   maxBatchRows: number;
   maxBatchBytes: number;
+  /** Non-empty: a batch of chunks, run in turn (chunkId, subChunkIds and sql unused). */
+  chunks: ChunkQuery[];
+}
+
+export interface ChunkQuery {
+  chunkId: number;
+  subChunkIds: number[];
+  sql: string;
 }
 
 export interface ResultColumn {
@@ -40,7 +48,13 @@ export interface ResultSummary {
 export type QueryResponse =
   | { part: "header"; header: ResultHeader }
   | { part: "batch"; batch: RowBatch }
-  | { part: "summary"; summary: ResultSummary };
+  | { part: "summary"; summary: ResultSummary }
+  | { part: "chunkDone"; chunkDone: ChunkDone };
+
+export interface ChunkDone {
+  chunkId: number;
+  rowCount: number;
+}
 
 export interface ColumnDef {
   name: string;

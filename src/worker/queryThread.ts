@@ -43,7 +43,8 @@ class Sink {
     private readonly job: QueryJob,
     private readonly cancelled: () => boolean,
   ) {
-    this.enc = new RowEncoder(Math.min(job.maxBytes + 1024, 1 << 20));
+    // Small at first (most chunk answers are a row or a few); grows towards maxBytes.
+    this.enc = new RowEncoder(Math.min(job.maxBytes + 1024, 64 * 1024));
   }
 
   row(values: unknown[]): void {
@@ -75,7 +76,16 @@ let sink: Sink | null = null;
 interface Conn {
   db: Database.Database;
   attached: string | null;
+  /** Prepared statements by SQL text (a repeated query skips parsing and planning), LRU. */
+  statements: Map<string, Prepared>;
 }
+
+/** A statement, its columns, and its rows wrapped for _mq_rows. */
+interface Prepared {
+  columns: Array<{ name: string; declType: string }>;
+  wrapped: Database.Statement;
+}
+const MAX_STATEMENTS = 32;
 const conns = new Map<string, Conn>();
 
 function connection(file: string): Conn {
@@ -100,7 +110,7 @@ function connection(file: string): Conn {
       return n + 1;
     },
   });
-  const conn = { db, attached: null };
+  const conn: Conn = { db, attached: null, statements: new Map() };
   conns.set(file, conn);
   if (conns.size > MAX_CONNECTIONS) {
     const [oldest, c] = conns.entries().next().value as [string, Conn];
@@ -158,22 +168,43 @@ function wrapped(sql: string, ncols: number): string {
   return `WITH _mq_q(${cols}) AS (${sql}\n) SELECT _mq_rows(${cols}) FROM _mq_q`;
 }
 
-function execute(job: QueryJob, db: Database.Database, current: Sink): void {
+/** The statement of `text`, from the connection's cache (and kept there when `keep`). */
+function prepare(conn: Conn, text: string, keep: boolean): Prepared {
+  const held = conn.statements.get(text);
+  if (held !== undefined) {
+    conn.statements.delete(text); // re-inserted below: Map order is the LRU order
+    conn.statements.set(text, held);
+    return held;
+  }
+  const stmt = conn.db.prepare(text);
+  if (!stmt.reader) throw new Error("only SELECT statements run on a worker");
+  const cols = stmt.columns();
+  const p: Prepared = {
+    columns: cols.map((c) => ({ name: c.name, declType: c.type ?? "" })),
+    wrapped: conn.db.prepare(wrapped(text, cols.length)),
+  };
+  if (!keep) return p;
+  conn.statements.set(text, p);
+  if (conn.statements.size > MAX_STATEMENTS) conn.statements.delete(conn.statements.keys().next().value as string);
+  return p;
+}
+
+function execute(job: QueryJob, conn: Conn, current: Sink): void {
+  const { db } = conn;
   const sql = job.sql.replace(/[\s;]+$/, "");
   const passes = job.subChunkIds.length > 0 ? job.subChunkIds : [null];
   let headerSent = false;
   for (const s of passes) {
     const views = s === null ? [] : tempObjects(db, job, job.tables, s);
     try {
+      // Sub-chunk passes are not kept: their views come and go with the pass.
       const text = s === null ? sql : sql.replaceAll(SUBCHUNK, String(s));
-      const stmt = db.prepare(text);
-      if (!stmt.reader) throw new Error("only SELECT statements run on a worker");
-      const columns = stmt.columns();
+      const stmt = prepare(conn, text, s === null);
       if (!headerSent) {
-        post({ t: "header", job: job.job, columns: columns.map((c) => ({ name: c.name, declType: c.type ?? "" })) });
+        post({ t: "header", job: job.job, columns: stmt.columns });
         headerSent = true;
       }
-      db.prepare(wrapped(text, columns.length)).get();
+      stmt.wrapped.get();
     } finally {
       dropAll(db, views);
     }
@@ -200,7 +231,7 @@ function run(job: QueryJob): void {
       null,
     );
     sink = current;
-    execute(job, db, current);
+    execute(job, conn, current);
     post({ t: "done", job: job.job, rows: current.rows, bytes: current.bytes, execMs: performance.now() - t0 });
   } catch (e) {
     if (e instanceof Cancelled) post({ t: "error", job: job.job, code: "CANCELLED", message: "query cancelled" });

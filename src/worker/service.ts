@@ -10,6 +10,7 @@ import { KeyedMutex } from "./keyedMutex.js";
 import { checkName, checkStage, databaseDir, dataFile, NO_CHUNK } from "./layout.js";
 import type { Loader } from "./loader.js";
 import type {
+  ChunkQuery,
   DropRequest,
   DropResponse,
   DropStageRequest,
@@ -26,7 +27,7 @@ import type {
   RunningQuery,
   StatusResponse,
 } from "./messages.js";
-import type { QueryPool } from "./queryPool.js";
+import type { JobHandle, QueryPool } from "./queryPool.js";
 
 export const WORKER_VERSION = "mini-qserv-worker/0.1.0 (miniqserv.worker.v1)";
 const DEFAULT_BATCH_ROWS = 8192;
@@ -119,63 +120,87 @@ export class WorkerService {
     };
   }
 
+  /**
+   * A query call: one chunk, or a batch of chunks run in turn (each chunk's rows then end with a
+   * chunkDone); one header and one summary per call.
+   */
   private query(call: grpc.ServerWritableStream<QueryRequest, QueryResponse>): void {
     const req = call.request;
+    const batched = req.chunks.length > 0;
+    const parts: ChunkQuery[] = batched
+      ? req.chunks
+      : [{ chunkId: req.chunkId, subChunkIds: req.subChunkIds, sql: req.sql }];
     const t0 = performance.now();
     const callId = this.nextCall++;
     let finished = false;
+    let handle: JobHandle | null = null;
+    const info = {
+      queryId: req.queryId,
+      database: req.database,
+      chunkId: parts[0]?.chunkId ?? req.chunkId,
+      rowsSent: 0,
+      elapsedMs: 0,
+      startedAt: t0,
+    };
     const end = (e: unknown) => {
       if (finished) return;
       finished = true;
       this.running.delete(callId);
       if (e !== null) {
-        this.log.debug({ queryId: req.queryId, chunkId: req.chunkId, err: String(e) }, "query failed");
+        this.log.debug({ queryId: req.queryId, chunkId: info.chunkId, err: String(e) }, "query failed");
         call.emit("error", toGrpcError(e));
       } else {
         call.end();
       }
     };
-    let spec: Parameters<QueryPool["run"]>[0];
-    try {
-      spec = this.jobSpec(req);
-    } catch (e) {
-      end(e);
-      return;
-    }
-    const info = {
-      queryId: req.queryId,
-      database: req.database,
-      chunkId: req.chunkId,
-      rowsSent: 0,
-      elapsedMs: 0,
-      startedAt: t0,
-    };
     this.running.set(callId, info);
-    const handle = this.pool.run(spec, {
-      header: (columns) => {
-        if (!finished) call.write({ part: "header", header: { columns } } satisfies QueryResponse);
-      },
-      batch: (rows, data, taken) => {
-        if (finished) return;
-        info.rowsSent += rows;
-        call.write({ part: "batch", batch: { rowCount: rows, rows: data } } satisfies QueryResponse, () => taken());
-      },
-      done: (s) => {
-        if (finished) return;
-        const summary = {
-          rowCount: s.rows,
-          bytes: s.bytes,
-          queuedMs: s.queuedMs,
-          execMs: s.execMs,
-          elapsedMs: performance.now() - t0,
-        };
+    const total = { rows: 0, bytes: 0, queuedMs: 0, execMs: 0 };
+    let headerSent = false;
+    let next = 0;
+    const runNext = (): void => {
+      if (finished) return;
+      const part = parts[next++];
+      if (part === undefined) {
+        const { rows, bytes, queuedMs, execMs } = total;
+        const summary = { rowCount: rows, bytes, queuedMs, execMs, elapsedMs: performance.now() - t0 };
         call.write({ part: "summary", summary } satisfies QueryResponse);
         end(null);
-      },
-      error: (e) => end(e),
-    });
+        return;
+      }
+      let spec: Parameters<QueryPool["run"]>[0];
+      try {
+        spec = this.jobSpec({ ...req, ...part });
+      } catch (e) {
+        end(e);
+        return;
+      }
+      info.chunkId = part.chunkId;
+      handle = this.pool.run(spec, {
+        header: (columns) => {
+          if (finished || headerSent) return;
+          headerSent = true;
+          call.write({ part: "header", header: { columns } } satisfies QueryResponse);
+        },
+        batch: (rows, data, taken) => {
+          if (finished) return;
+          info.rowsSent += rows;
+          call.write({ part: "batch", batch: { rowCount: rows, rows: data } } satisfies QueryResponse, () => taken());
+        },
+        done: (s) => {
+          if (finished) return;
+          total.rows += s.rows;
+          total.bytes += s.bytes;
+          total.queuedMs += s.queuedMs;
+          total.execMs += s.execMs;
+          if (batched) call.write({ part: "chunkDone", chunkDone: { chunkId: part.chunkId, rowCount: s.rows } });
+          runNext();
+        },
+        error: (e) => end(e),
+      });
+    };
+    runNext();
     call.on("cancelled", () => {
-      handle.cancel();
+      handle?.cancel();
       finished = true;
       this.running.delete(callId);
     });

@@ -114,7 +114,7 @@ const catalog: CzarCatalog = {
   },
 };
 
-/** One in-memory database per chunk, answering like a worker (no sub-chunk support needed here). */
+/** One in-memory database per chunk, answering like a worker, batches too (no sub-chunk support needed here). */
 const chunkDbs = new Map<number, Database.Database>();
 for (const [id, rows] of byChunk) {
   const db = new Database(":memory:");
@@ -127,10 +127,16 @@ const directory: WorkerDirectory = {
   replicas: () => ["local"],
   client: () => ({
     async *query(spec) {
-      const db = chunkDbs.get(spec.chunkId)!;
-      const stmt = db.prepare(spec.sql).raw(true).safeIntegers(true);
-      yield { kind: "header", columns: stmt.columns().map((c) => ({ name: c.name, declType: c.type ?? "" })) };
-      yield { kind: "rows", rows: stmt.all() as Value[][] };
+      const batched = (spec.chunks?.length ?? 0) > 0;
+      const parts = batched ? spec.chunks! : [spec];
+      for (const [i, part] of parts.entries()) {
+        const stmt = chunkDbs.get(part.chunkId)!.prepare(part.sql).raw(true).safeIntegers(true);
+        if (i === 0)
+          yield { kind: "header", columns: stmt.columns().map((c) => ({ name: c.name, declType: c.type ?? "" })) };
+        const rows = stmt.all() as Value[][];
+        yield { kind: "rows", rows };
+        if (batched) yield { kind: "chunkDone", chunkId: part.chunkId, rows: rows.length };
+      }
       yield { kind: "summary", summary: { rowCount: 0, bytes: 0, queuedMs: 0, execMs: 0, elapsedMs: 0 } };
     },
   }),

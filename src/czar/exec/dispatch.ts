@@ -5,7 +5,6 @@
  * attempt never leaves partial rows in the answer.
  */
 import { setMaxListeners } from "node:events";
-import pLimit from "p-limit";
 import { isQservError, QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { WorkerClient } from "../../worker/client.js";
@@ -52,10 +51,31 @@ const sleep = (ms: number, signal: AbortSignal) =>
     });
   });
 
+/** Chunks per worker call at most; fewer when there are few jobs (see batchSize). */
+const MAX_BATCH = 32;
+
+/**
+ * How many jobs go to a worker in one call: enough that the per-call cost (a gRPC stream, the
+ * worker's bookkeeping) is shared by many chunks, few enough that every slot gets about four
+ * calls and a slow worker or a retry does not hold up the end. 1 for small queries.
+ */
+function batchSize(jobs: number, concurrency: number): number {
+  return Math.max(1, Math.min(MAX_BATCH, Math.ceil(jobs / (concurrency * 4))));
+}
+
+/** A job waiting to run: its replicas in the order to try them, and the attempts made. */
+interface Pending {
+  job: Job;
+  order: string[];
+  attempt: number;
+}
+
 /**
  * Runs every job; `sink` receives each completed job's rows (in completion order; a job's slot
  * stays taken until its sink call settles, which is how a slow consumer holds dispatch back) and returns
- * false once it needs no more, which cancels the jobs still running.
+ * false once it needs no more, which cancels the jobs still running. Jobs bound for the same
+ * worker go to it in batches (one call, the chunks run in turn, each ending with a chunkDone);
+ * when a call fails, the chunks it completed are kept and the rest are tried again.
  */
 export async function dispatch(
   database: string,
@@ -65,11 +85,12 @@ export async function dispatch(
   sink: (rows: Value[][], job: Job) => boolean | Promise<boolean>,
 ): Promise<DispatchStats> {
   const stop = new AbortController();
-  // Every job in flight and every backoff listens to it: more than Node's default of 10.
+  // Every call in flight and every backoff listens to it: more than Node's default of 10.
   setMaxListeners(0, stop.signal);
   const onAbort = () => stop.abort();
   o.signal.addEventListener("abort", onAbort, { once: true });
-  const limit = pLimit(Math.max(1, o.concurrency));
+  const slots = Math.max(1, o.concurrency);
+  const perCall = batchSize(jobs.length, slots);
   const stats: DispatchStats = { jobs: jobs.length, retries: 0 };
   let done = 0;
   let failure: QservError | null = null;
@@ -79,63 +100,115 @@ export async function dispatch(
   const missing: number[] = [];
   let lastError: QservError | null = null;
 
-  const runJob = async (job: Job): Promise<void> => {
+  // Spread jobs over the replicas that are up; those known down (to the health monitor, or
+  // failed in this query) come last.
+  const isDown = (r: string) => down.has(r) || dir.isDown?.(r) === true;
+  const pending = (job: Job): Pending => {
     const replicas = dir.replicas(database, job.chunkId);
-    if (missing.length > 0 || replicas.length === 0) {
-      if (replicas.every((w) => down.has(w))) missing.push(job.chunkId);
-      return;
-    }
-    // Spread jobs over the replicas that are up; those known down (to the health monitor, or
-    // failed in this query) come last.
-    const isDown = (r: string) => down.has(r) || dir.isDown?.(r) === true;
     const up = replicas.filter((r) => !isDown(r));
     const start = job.chunkId >= 0 ? job.chunkId % (up.length || 1) : Math.floor(Math.random() * up.length);
-    const order = [...up.slice(start), ...up.slice(0, start), ...replicas.filter((r) => !up.includes(r))];
-    for (let attempt = 0; attempt < o.maxAttempts; attempt++) {
-      if (stop.signal.aborted) return;
-      if (attempt > 0) {
-        stats.retries++;
-        await sleep(Math.min(1000, 50 * 2 ** (attempt - 1)), stop.signal);
-      }
-      const address = order[attempt % order.length]!;
-      const rows: Value[][] = [];
-      try {
-        const spec = { queryId: o.queryId, database, chunkId: job.chunkId, subChunkIds: job.subChunkIds, sql: job.sql };
-        for await (const ev of dir
-          .client(address)
-          .query(spec, { signal: stop.signal, timeoutMs: o.attemptTimeoutMs })) {
-          if (ev.kind === "rows") for (const r of ev.rows) rows.push(r);
-        }
-      } catch (e) {
-        if (stop.signal.aborted) return;
-        const err = isQservError(e) ? e : new QservError("INTERNAL", String(e));
-        if (!retryable(err)) throw err;
-        if (err.code === "UNAVAILABLE") down.add(address);
-        lastError = err;
+    return {
+      job,
+      order: [...up.slice(start), ...up.slice(0, start), ...replicas.filter((r) => !up.includes(r))],
+      attempt: 0,
+    };
+  };
+  const queue: Pending[] = jobs.map(pending);
+  const target = (p: Pending) => p.order[p.attempt % p.order.length]!;
+
+  /** The next call: the first runnable job and more of those bound for the same worker. */
+  const take = (): Pending[] | null => {
+    while (queue.length > 0) {
+      const lead = queue.shift()!;
+      if (missing.length > 0 || lead.order.length === 0) {
+        if (lead.order.every((w) => down.has(w))) missing.push(lead.job.chunkId);
         continue;
       }
-      if (stop.signal.aborted) return;
-      if (!(await sink(rows, job))) stop.abort();
-      o.onProgress?.(++done, jobs.length);
-      return;
+      const batch = [lead];
+      const address = target(lead);
+      for (let i = 0; i < queue.length && batch.length < perCall; ) {
+        const p = queue[i]!;
+        if (p.order.length > 0 && target(p) === address) batch.push(...queue.splice(i, 1));
+        else i++;
+      }
+      return batch;
     }
-    missing.push(job.chunkId);
+    return null;
+  };
+
+  const complete = async (p: Pending, rows: Value[][]): Promise<void> => {
+    if (!(await sink(rows, p.job))) stop.abort();
+    o.onProgress?.(++done, jobs.length);
+  };
+
+  const runCall = async (batch: Pending[]): Promise<void> => {
+    const lead = batch[0]!;
+    const retrying = batch.filter((p) => p.attempt > 0).length;
+    if (retrying > 0) {
+      stats.retries += retrying;
+      await sleep(Math.min(1000, 50 * 2 ** (lead.attempt - 1)), stop.signal);
+      if (stop.signal.aborted) return;
+    }
+    const address = target(lead);
+    const spec =
+      batch.length === 1
+        ? { chunkId: lead.job.chunkId, subChunkIds: lead.job.subChunkIds, sql: lead.job.sql }
+        : { chunkId: lead.job.chunkId, sql: "", chunks: batch.map((p) => p.job) };
+    let completed = 0;
+    let rows: Value[][] = [];
+    try {
+      const events = dir
+        .client(address)
+        .query(
+          { queryId: o.queryId, database, ...spec },
+          { signal: stop.signal, timeoutMs: o.attemptTimeoutMs * batch.length },
+        );
+      for await (const ev of events) {
+        if (ev.kind === "rows") for (const r of ev.rows) rows.push(r);
+        else if (ev.kind === "chunkDone") {
+          const p = batch[completed++];
+          if (p === undefined) throw new QservError("INTERNAL", `${address}: more chunks done than asked`);
+          await complete(p, rows);
+          rows = [];
+          if (stop.signal.aborted) return;
+        }
+      }
+      if (stop.signal.aborted) return;
+      if (batch.length === 1) await complete(lead, rows);
+      else if (completed < batch.length)
+        throw new QservError("UNAVAILABLE", `${address}: batch ended after ${completed} of ${batch.length} chunks`);
+    } catch (e) {
+      if (stop.signal.aborted) return;
+      const err = isQservError(e) ? e : new QservError("INTERNAL", String(e));
+      if (!retryable(err)) throw err;
+      if (err.code === "UNAVAILABLE") down.add(address);
+      lastError = err;
+      // The chunk under way failed here: its next attempt goes to its next replica, as do the
+      // untried ones after it when the worker is gone; otherwise those stay with it.
+      const left = batch.slice(batch.length === 1 ? 0 : completed);
+      left.forEach((p, i) => {
+        if (i === 0 || down.has(address)) p.attempt++;
+      });
+      for (const p of left.reverse()) {
+        if (p.attempt >= o.maxAttempts) missing.push(p.job.chunkId);
+        else queue.unshift(p);
+      }
+    }
+  };
+
+  const runner = async (): Promise<void> => {
+    for (let batch = take(); batch !== null && !stop.signal.aborted; batch = take()) {
+      try {
+        await runCall(batch);
+      } catch (e) {
+        failure ??= isQservError(e) ? e : new QservError("INTERNAL", String(e));
+        stop.abort();
+      }
+    }
   };
 
   try {
-    await Promise.all(
-      jobs.map((job) =>
-        limit(async () => {
-          if (stop.signal.aborted) return;
-          try {
-            await runJob(job);
-          } catch (e) {
-            failure ??= isQservError(e) ? e : new QservError("INTERNAL", String(e));
-            stop.abort();
-          }
-        }),
-      ),
-    );
+    await Promise.all(Array.from({ length: slots }, runner));
   } finally {
     o.signal.removeEventListener("abort", onAbort);
   }

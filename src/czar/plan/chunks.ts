@@ -50,17 +50,21 @@ export function chunkSet(
   regions: readonly RegionRestrictor[],
   keys: readonly KeyRestrictor[],
 ): number[] {
-  let ids = new Set<number>();
-  for (const b of tables) for (const id of cat.tableChunks(db, b.meta.name)) ids.add(id);
+  const held = new Set<number>();
+  for (const b of tables) for (const id of cat.tableChunks(db, b.meta.name)) held.add(id);
+  // Narrowed from what the restrictors allow (a few chunks for a key or a small region) rather
+  // than by testing every chunk the tables hold.
+  let ids: number[] | null = null;
   const chunker = chunkerOf(cat, db);
   for (const r of regions) {
     if (!restricted.includes(r.binding)) continue;
-    ids = new Set([...ids].filter((id) => r.region.intersectsBox(chunker.chunkBounds(id))));
+    const inRegion = chunker.chunksIn(r.region);
+    ids = ids === null ? inRegion : ids.filter((id) => inRegion.includes(id));
   }
   for (const k of keys) {
     if (!restricted.includes(k.binding)) continue;
     const allowed = keyChunks(cat, db, k);
-    ids = new Set([...ids].filter((id) => allowed.has(id)));
+    ids = ids === null ? [...allowed] : ids.filter((id) => allowed.has(id));
   }
-  return [...ids].sort((a, b) => a - b);
+  return (ids === null ? [...held] : ids.filter((id) => held.has(id))).sort((a, b) => a - b);
 }
