@@ -2,14 +2,15 @@
 import { QservError } from "../../common/errors.js";
 import { maxAlpha } from "../../sphere/angles.js";
 import type { SphericalBox } from "../../sphere/box.js";
+import type { Chunker } from "../../sphere/chunker.js";
 import { quoteIdent, sqliteType } from "../../sqlite/types.js";
 import { type Binding, bindTables, candidates, checkColumns, expandStars } from "../analyze/bindings.js";
 import { type JoinShape, joinShape } from "../analyze/joins.js";
-import { extractRestrictors, type Restrictors } from "../analyze/restrictors.js";
+import { extractRestrictors, type RegionRestrictor, type Restrictors } from "../analyze/restrictors.js";
 import type { CzarCatalog } from "../catalog.js";
 import { type ColumnRef, type Expr, type FromItem, itemName, type Select, type TableRef } from "../sql/ast.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
-import { andAll, binary, column, conjuncts, selectExprs, visit } from "../sql/walk.js";
+import { andAll, binary, column, conjuncts, integer, selectExprs, visit } from "../sql/walk.js";
 import { chunkerOf, chunkSet } from "./chunks.js";
 import { type ChunkQuery, isAggregateCall, resolveAliases, splitSelect } from "./split.js";
 
@@ -130,10 +131,18 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
     return ids;
   };
 
+  // Region restrictors narrowed to each chunk's sub-chunks and declination band, which the
+  // (subChunkId, latitude, longitude) index of a director table answers without a scan.
+  const narrowed = (q: Select, chunkId: number): Select => {
+    if (shape.kind !== "chunk") return q;
+    const extra = spatialTerms(restr.regions, chunkerOf(cat, db), chunkId, chunks.length <= MAX_NARROWED_CHUNKS);
+    return extra.length === 0 ? q : { ...q, where: andAll([...extra, ...conjuncts(q.where)]) };
+  };
+
   // One plain chunk: it runs the whole query.
   if (chunks.length === 1 && shape.kind === "chunk") {
     const id = chunks[0]!;
-    const sql = printSqlite(s, { isText, table: tableText(id) });
+    const sql = printSqlite(narrowed(s, id), { isText, table: tableText(id) });
     return {
       database: db,
       columns,
@@ -157,8 +166,9 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
       }
     }
   } else {
-    for (const id of chunks)
-      jobs.push({ chunkId: id, subChunkIds: [], sql: printSqlite(cs, { isText, table: tableText(id) }) });
+    for (const id of chunks) {
+      jobs.push({ chunkId: id, subChunkIds: [], sql: printSqlite(narrowed(cs, id), { isText, table: tableText(id) }) });
+    }
   }
   const merge: MergeStep =
     split.kind === "concat"
@@ -168,6 +178,44 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
 }
 
 const CONCAT_ALL: MergeStep = { kind: "concat", limit: null, offset: 0 };
+
+/** Above this many chunks a region is large: sub-chunk lists are not worth computing. */
+const MAX_NARROWED_CHUNKS = 64;
+
+/**
+ * For each region restricting a director table (one with subChunkId and latitude columns): its
+ * declination band `lat BETWEEN decMin AND decMax` (of the region's bounding box, widened by a
+ * hair), and, when `subChunks`, `subChunkId IN (...)` the sub-chunks of the chunk the region
+ * meets (left out when it meets them all). Both only restate the region: no row is lost.
+ */
+function spatialTerms(regions: readonly RegionRestrictor[], chunker: Chunker, chunkId: number, subChunks: boolean): Expr[] {
+  const out: Expr[] = [];
+  for (const { binding: b, region } of regions) {
+    if (b.meta.kind !== "director") continue;
+    const has = (c: string) => c !== "" && b.columns.some((x) => x.toLowerCase() === c.toLowerCase());
+    const lat = b.meta.config.latitudeKey;
+    if (!has(lat) || !has("subChunkId")) continue;
+    const pos = b.ref.pos;
+    const num = (x: number): Expr => ({ kind: "decimal", text: String(x), pos });
+    const box = region.boundingBox();
+    out.push({
+      kind: "between",
+      not: false,
+      expr: column(b.name, lat),
+      low: num(box.decMin - 1e-9),
+      high: num(box.decMax + 1e-9),
+      pos,
+    });
+    if (!subChunks) continue;
+    const all = chunker.subChunksOf(chunkId);
+    const met = chunker.subChunksIn(region, chunkId);
+    if (met.length < all.length) {
+      const list = met.length > 0 ? met : [-1];
+      out.push({ kind: "in", not: false, expr: column(b.name, "subChunkId"), list: list.map((n) => integer(n)), pos });
+    }
+  }
+  return out;
+}
 
 /**
  * Bands implied by angSep(home, other) < d, cheap for SQLite to test: `other.lat BETWEEN
