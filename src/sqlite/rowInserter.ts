@@ -21,9 +21,13 @@ export interface FileColumn {
   mysqlType: string;
 }
 
+/** Rows per multi-row INSERT, within SQLite's 32766 bound parameters. */
+const BATCH_ROWS = 64;
+const MAX_PARAMS = 32766;
+
 /**
  * Inserts delimited text (MySQL LOAD DATA conventions, pieces cut anywhere) into a SQLite table,
- * one prepared INSERT per row: text columns as UTF-8, binary columns as bytes, numbers handed to
+ * through prepared INSERTs of up to 64 rows each: text columns as UTF-8, binary columns as bytes, numbers handed to
  * SQLite as text so that column affinity stores them exactly (64-bit ids included). A BIT column
  * takes a number, or else the raw bytes MySQL writes for it (b'1' as byte 0x01). NULL token
  * and empty numeric fields → NULL. A row with the wrong field count or a non-number in a numeric
@@ -31,7 +35,13 @@ export interface FileColumn {
  */
 export class RowInserter {
   private readonly scanner: RowScanner;
-  private readonly insert: Database.Statement;
+  /** Inserts `batch` rows at once, and one row (for the last, partial batch). */
+  private readonly insertBatch: Database.Statement;
+  private readonly insertOne: Database.Statement;
+  private readonly batch: number;
+  /** Values of the rows parsed but not inserted yet, row after row. */
+  private readonly pending: unknown[];
+  private pendingRows = 0;
   private readonly kinds: SqliteType[];
   private readonly bits: boolean[];
   rows = 0;
@@ -47,31 +57,47 @@ export class RowInserter {
     this.kinds = columns.map((c) => sqliteType(c.mysqlType));
     this.bits = columns.map((c) => BIT.test(c.mysqlType.trim()));
     const names = columns.map((c) => quoteIdent(c.name)).join(", ");
-    const marks = columns.map(() => "?").join(", ");
-    this.insert = db.prepare(`INSERT INTO ${quoteIdent(table)} (${names}) VALUES (${marks})`);
+    const marks = `(${columns.map(() => "?").join(", ")})`;
+    const insert = (rows: number) =>
+      db.prepare(`INSERT INTO ${quoteIdent(table)} (${names}) VALUES ${Array(rows).fill(marks).join(", ")}`);
+    this.batch = Math.max(1, Math.min(BATCH_ROWS, Math.floor(MAX_PARAMS / Math.max(1, columns.length))));
+    this.insertBatch = insert(this.batch);
+    this.insertOne = insert(1);
+    this.pending = new Array(this.batch * columns.length);
   }
 
-  /** The next piece; `final` flushes a last row without a newline. */
+  /** The next piece; `final` flushes a last row without a newline and inserts every row parsed. */
   feed(data: Buffer, final: boolean): void {
     this.scanner.feed(data, final, (buf, _start, line) => this.row(buf, line));
+    if (final) this.flush();
+  }
+
+  private flush(): void {
+    const n = this.columns.length;
+    for (let r = 0; r < this.pendingRows; r++) this.insertOne.run(this.pending.slice(r * n, (r + 1) * n));
+    this.pendingRows = 0;
   }
 
   private row(buf: Buffer, line: number): void {
     const { columns, dialect, scanner: sc } = this;
     if (sc.fieldCount !== columns.length) this.fail(line, `expected ${columns.length} fields, got ${sc.fieldCount}`);
-    const values: unknown[] = new Array(columns.length);
+    const values = this.pending;
+    const at = this.pendingRows * columns.length;
     for (let i = 0; i < columns.length; i++) {
       const v = fieldValue(sc.field(buf, i), dialect);
       const kind = this.kinds[i] as SqliteType;
-      if (v === null || (v === "" && kind !== "TEXT" && kind !== "BLOB")) values[i] = null;
-      else if (kind === "BLOB") values[i] = Buffer.from(v, "latin1");
-      else if (kind === "TEXT") values[i] = NON_ASCII.test(v) ? Buffer.from(v, "latin1").toString("utf8") : v;
-      else if (NUMBER.test(v)) values[i] = v;
-      else if (this.bits[i]) values[i] = bitValue(v);
+      if (v === null || (v === "" && kind !== "TEXT" && kind !== "BLOB")) values[at + i] = null;
+      else if (kind === "BLOB") values[at + i] = Buffer.from(v, "latin1");
+      else if (kind === "TEXT") values[at + i] = NON_ASCII.test(v) ? Buffer.from(v, "latin1").toString("utf8") : v;
+      else if (NUMBER.test(v)) values[at + i] = v;
+      else if (this.bits[i]) values[at + i] = bitValue(v);
       else this.fail(line, `column ${columns[i]?.name}: ${JSON.stringify(v)} is not a number`);
     }
-    this.insert.run(values);
     this.rows++;
+    if (++this.pendingRows === this.batch) {
+      this.insertBatch.run(values);
+      this.pendingRows = 0;
+    }
   }
 
   private fail(line: number, reason: string): never {
