@@ -365,6 +365,7 @@ async function stagePartitioned(
     return dir;
   });
   const out = join(tmp, "out");
+  const t0 = performance.now();
   const totalBytes = req.files.reduce((n, f) => n + statSync(f).size, 0);
   const { info } = await partition({
     database: dbCfg,
@@ -385,6 +386,7 @@ async function stagePartitioned(
     cancelled(o.signal);
     throw context(e, `partitioning ${name}`);
   });
+  const partitionMs = Math.round(performance.now() - t0);
   const director = tableKind(table) === "director";
   if (director && table.uniquePrimaryKey !== false) {
     const dup = ctx.meta.heldDirectorKey(db, table.table, readDirectorIndex(out, info));
@@ -424,6 +426,7 @@ async function stagePartitioned(
     },
     () => uploads.abort(),
   );
+  ctx.log?.info({ table: name, partitionMs, uploadMs: Math.round(performance.now() - t0) - partitionMs }, "staged");
   return {
     rows: info.totals.rows,
     targets,
