@@ -2,7 +2,8 @@ import type Database from "better-sqlite3";
 import { QservError } from "../common/errors.js";
 import { type Dialect, fieldValue } from "../partitioner/dialect.js";
 import { RowScanner } from "../partitioner/rowScanner.js";
-import { quoteIdent, type SqliteType, sqliteType } from "./types.js";
+import { insertStatement, rowsPerInsert } from "./multiRowInsert.js";
+import { type SqliteType, sqliteType } from "./types.js";
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NON_ASCII = /[\x80-\xff]/;
@@ -20,10 +21,6 @@ export interface FileColumn {
   name: string;
   mysqlType: string;
 }
-
-/** Rows per multi-row INSERT, within SQLite's 32766 bound parameters. */
-const BATCH_ROWS = 64;
-const MAX_PARAMS = 32766;
 
 /**
  * Inserts delimited text (MySQL LOAD DATA conventions, pieces cut anywhere) into a SQLite table,
@@ -56,11 +53,9 @@ export class RowInserter {
     this.scanner = new RowScanner(dialect);
     this.kinds = columns.map((c) => sqliteType(c.mysqlType));
     this.bits = columns.map((c) => BIT.test(c.mysqlType.trim()));
-    const names = columns.map((c) => quoteIdent(c.name)).join(", ");
-    const marks = `(${columns.map(() => "?").join(", ")})`;
-    const insert = (rows: number) =>
-      db.prepare(`INSERT INTO ${quoteIdent(table)} (${names}) VALUES ${Array(rows).fill(marks).join(", ")}`);
-    this.batch = Math.max(1, Math.min(BATCH_ROWS, Math.floor(MAX_PARAMS / Math.max(1, columns.length))));
+    const names = columns.map((c) => c.name);
+    const insert = (rows: number) => insertStatement(db, table, names.length, rows, names);
+    this.batch = rowsPerInsert(names.length);
     this.insertBatch = insert(this.batch);
     this.insertOne = insert(1);
     this.pending = new Array(this.batch * columns.length);

@@ -1,6 +1,7 @@
 /** An in-memory SQLite database on the czar for merging and for small local answers. */
 import Database from "better-sqlite3";
 import type { Value } from "../../common/rowCodec.js";
+import { insertStatement, rowsPerInsert } from "../../sqlite/multiRowInsert.js";
 import { registerMysqlCompat } from "../../sqlite/mysqlCompat.js";
 import { registerScisql } from "../../sqlite/scisql.js";
 import { quoteIdent } from "../../sqlite/types.js";
@@ -17,28 +18,21 @@ export function createScratchTable(db: Database.Database, table: string, columns
   db.exec(`CREATE TABLE ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")})`);
 }
 
-/** Rows per multi-row INSERT: one statement step for many rows instead of one per row. */
-const ROWS_PER_INSERT = 64;
-
 /**
  * Appends rows to a table made by createScratchTable, each call's rows in one transaction; the
  * statements are prepared once per inserter (merges call it per chunk job).
  */
 export function rowInserter(db: Database.Database, table: string, ncols: number): (rows: readonly Value[][]) => void {
-  const tuple = `(${Array.from({ length: ncols }, () => "?").join(", ")})`;
-  const insert = (n: number) =>
-    db.prepare(`INSERT INTO ${quoteIdent(table)} VALUES ${Array.from({ length: n }, () => tuple).join(", ")}`);
-  const one = insert(1);
-  const many = ncols * ROWS_PER_INSERT <= 32766 ? insert(ROWS_PER_INSERT) : null;
+  const perInsert = rowsPerInsert(ncols);
+  const many = insertStatement(db, table, ncols, perInsert);
+  const one = insertStatement(db, table, ncols, 1);
   const params: Value[] = [];
   return db.transaction((rows: readonly Value[][]) => {
     let i = 0;
-    if (many !== null) {
-      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
-        params.length = 0;
-        for (let j = i; j < i + ROWS_PER_INSERT; j++) for (const v of rows[j]!) params.push(v);
-        many.run(params);
-      }
+    for (; i + perInsert <= rows.length; i += perInsert) {
+      params.length = 0;
+      for (let j = i; j < i + perInsert; j++) for (const v of rows[j]!) params.push(v);
+      many.run(params);
     }
     for (; i < rows.length; i++) one.run(rows[i]!);
   });

@@ -188,7 +188,12 @@ const MAX_NARROWED_CHUNKS = 64;
  * hair), and, when `subChunks`, `subChunkId IN (...)` the sub-chunks of the chunk the region
  * meets (left out when it meets them all). Both only restate the region: no row is lost.
  */
-function spatialTerms(regions: readonly RegionRestrictor[], chunker: Chunker, chunkId: number, subChunks: boolean): Expr[] {
+function spatialTerms(
+  regions: readonly RegionRestrictor[],
+  chunker: Chunker,
+  chunkId: number,
+  subChunks: boolean,
+): Expr[] {
   const out: Expr[] = [];
   for (const { binding: b, region } of regions) {
     if (b.meta.kind !== "director") continue;
