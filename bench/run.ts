@@ -87,7 +87,7 @@ const progress: Progress = {
 const ref: Reference = new Map();
 const reports: SystemReport[] = [];
 const notes: string[] = [
-  "SQLite: one file, objectId/sourceId as rowids, an index on Object(decl, ra) for cone and box searches (decl range searched, ra tested on the index entries, exact scisql test on what is left), Source(objectId); queried by one read-only connection per core in worker threads.",
+  "SQLite: one file, objectId/sourceId as rowids, an index on Object(decl, ra) for cone and box searches (decl range searched, ra tested on the index entries, exact scisql test on what is left), Source(objectId), an R*Tree of positions for near-neighbour pairs (each o1's 1′ neighbourhood, then o2 by rowid); queried by one read-only connection per core in worker threads.",
   "PostgreSQL: COPY, a q3c_ang2ipix(ra, decl) index, CLUSTER on it, primary key objectId, Source(objectId) index, ANALYZE; boxes as q3c_radial_query on the circle around the box AND the ra/decl ranges; near-neighbours with q3c_join, the pairs fenced by OFFSET 0 before the box test on o2; jit=off (q3c's cost estimates make it JIT-compile index lookups); psql sessions on a Unix socket.",
   "mini-qserv: a supervised cluster (up()) on loopback, ingest through POST /ingest (partition + load + director index), queries through POST /query; times are wall-clock at the client, HTTP and JSON included. As in Qserv, qserv_areaspec_* restricts every partitioned table of FROM (both sides of the near-neighbour self-join); the baselines' SQL does the same.",
 ];

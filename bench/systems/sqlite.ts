@@ -3,7 +3,7 @@
  * a pool of read-only connections in worker threads (one per core, as a server would).
  * Indexes: objectId and sourceId are the rowids; Object(decl, ra) serves cone and box searches
  * (the decl range is searched, ra is tested on the index entry, the exact test runs on the few
- * rows left); Source(objectId) serves the join.
+ * rows left); Source(objectId) serves the join; an R*Tree of (ra, decl) serves near-neighbour pairs.
  */
 import { closeSync, openSync, readSync, rmSync } from "node:fs";
 import { Worker } from "node:worker_threads";
@@ -58,6 +58,9 @@ export function buildSqlite(cat: GeneratedCatalog, file: string, say: (line: str
     }
     say("SQLite: indexing");
     db.exec("CREATE INDEX Object_decl_ra ON Object (decl, ra)");
+    // An R*Tree of positions for the near-neighbour self-join (a decl band alone spans all ra).
+    db.exec("CREATE VIRTUAL TABLE Object_rtree USING rtree(id, minRa, maxRa, minDec, maxDec)");
+    db.exec("INSERT INTO Object_rtree SELECT objectId, ra, ra, decl, decl FROM Object");
     if (cat.sourceJson !== null) db.exec("CREATE INDEX Source_objectId ON Source (objectId)");
     db.exec("ANALYZE");
   } finally {
