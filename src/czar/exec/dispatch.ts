@@ -63,10 +63,10 @@ function batchSize(jobs: number, concurrency: number): number {
   return Math.max(1, Math.min(MAX_BATCH, Math.ceil(jobs / (concurrency * 4))));
 }
 
-/** A job waiting to run: its replicas in the order to try them, and the attempts made. */
+/** A job waiting to run: its replicas in the order to try them (set when first considered), and the attempts made. */
 interface Pending {
   job: Job;
-  order: string[];
+  order: string[] | null;
   attempt: number;
 }
 
@@ -103,32 +103,37 @@ export async function dispatch(
   // Spread jobs over the replicas that are up; those known down (to the health monitor, or
   // failed in this query) come last.
   const isDown = (r: string) => down.has(r) || dir.isDown?.(r) === true;
-  const pending = (job: Job): Pending => {
-    const replicas = dir.replicas(database, job.chunkId);
+  const orderOf = (p: Pending): string[] => {
+    if (p.order !== null) return p.order;
+    const replicas = dir.replicas(database, p.job.chunkId);
     const up = replicas.filter((r) => !isDown(r));
-    const start = job.chunkId >= 0 ? job.chunkId % (up.length || 1) : Math.floor(Math.random() * up.length);
-    return {
-      job,
-      order: [...up.slice(start), ...up.slice(0, start), ...replicas.filter((r) => !up.includes(r))],
-      attempt: 0,
-    };
+    const start = p.job.chunkId >= 0 ? p.job.chunkId % (up.length || 1) : Math.floor(Math.random() * up.length);
+    p.order = [...up.slice(start), ...up.slice(0, start), ...replicas.filter((r) => !up.includes(r))];
+    return p.order;
   };
-  const queue: Pending[] = jobs.map(pending);
-  const target = (p: Pending) => p.order[p.attempt % p.order.length]!;
+  const queue: Pending[] = jobs.map((job) => ({ job, order: null, attempt: 0 }));
+  /** Where the job's next attempt goes: its replica for that attempt, or the next not found down since. */
+  const target = (p: Pending): string | undefined => {
+    const order = orderOf(p);
+    for (let k = 0; k < order.length; k++) {
+      const w = order[(p.attempt + k) % order.length]!;
+      if (!down.has(w)) return w;
+    }
+    return order[p.attempt % order.length];
+  };
 
   /** The next call: the first runnable job and more of those bound for the same worker. */
   const take = (): Pending[] | null => {
     while (queue.length > 0) {
       const lead = queue.shift()!;
-      if (missing.length > 0 || lead.order.length === 0) {
-        if (lead.order.every((w) => down.has(w))) missing.push(lead.job.chunkId);
+      const address = target(lead);
+      if (missing.length > 0 || address === undefined) {
+        if (orderOf(lead).every((w) => down.has(w))) missing.push(lead.job.chunkId);
         continue;
       }
       const batch = [lead];
-      const address = target(lead);
       for (let i = 0; i < queue.length && batch.length < perCall; ) {
-        const p = queue[i]!;
-        if (p.order.length > 0 && target(p) === address) batch.push(...queue.splice(i, 1));
+        if (target(queue[i]!) === address) batch.push(...queue.splice(i, 1));
         else i++;
       }
       return batch;
@@ -149,7 +154,7 @@ export async function dispatch(
       await sleep(Math.min(1000, 50 * 2 ** (lead.attempt - 1)), stop.signal);
       if (stop.signal.aborted) return;
     }
-    const address = target(lead);
+    const address = target(lead)!;
     const spec =
       batch.length === 1
         ? { chunkId: lead.job.chunkId, subChunkIds: lead.job.subChunkIds, sql: lead.job.sql }

@@ -1,9 +1,11 @@
 /**
- * Near-neighbour self-joins over two worker processes equal a single SQLite database's pairs:
- * objects crowded in one sub-chunk, pairs across longitude 0/360 (one side in the overlap of a
- * chunk at the other end of the stripe), pairs near a pole (no longitude band there), with and
- * without an areaspec, as pair lists and as counts. Worker chunk tables carry the
- * (subChunkId, decl, ra) index the czar's latitude band seeks.
+ * Spatial queries over two worker processes equal a single SQLite database's answers, on objects
+ * crowded in one sub-chunk, spread across longitude 0/360 and near a pole: near-neighbour
+ * self-joins (pairs across 0/360 have one side in the overlap of a chunk at the other end of the
+ * stripe; near the pole there is no longitude band), with and without an areaspec, as pair
+ * lists and counts; and cone and box searches, which the czar narrows per chunk to the
+ * sub-chunks and declination band they meet. Worker chunk tables carry the (subChunkId, decl, ra)
+ * index those narrowed queries seek.
  */
 import assert from "node:assert/strict";
 import { readdirSync, writeFileSync } from "node:fs";
@@ -45,7 +47,7 @@ function catalog(): string {
   return lines.join("");
 }
 
-describe("near-neighbour joins", () => {
+describe("spatial queries", () => {
   const dir = tempDir();
   const database = synDatabase();
   const table = synTable();
@@ -129,6 +131,38 @@ describe("near-neighbour joins", () => {
       "a longitude band somewhere",
     );
     assert.ok(plan.jobs.some((j) => /FullOverlap/.test(j.sql)) && plan.jobs.some((j) => !/FullOverlap/.test(j.sql)));
+  });
+
+  test("cones and boxes, across ra 0/360, near the pole, in the crowd: narrowed per chunk, same rows", async () => {
+    const searches: Array<[string, string]> = [
+      ["qserv_areaspec_circle(0.05, 20.2, 0.15)", "scisql_s2PtInCircle(ra, decl, 0.05, 20.2, 0.15) = 1"],
+      ["qserv_areaspec_circle(45, 87.8, 0.5)", "scisql_s2PtInCircle(ra, decl, 45, 87.8, 0.5) = 1"],
+      ["qserv_areaspec_box(359.9, 20.05, 0.1, 20.3)", "scisql_s2PtInBox(ra, decl, 359.9, 20.05, 0.1, 20.3) = 1"],
+      ["qserv_areaspec_box(100.05, 30.05, 100.2, 30.2)", "scisql_s2PtInBox(ra, decl, 100.05, 30.05, 100.2, 30.2) = 1"],
+      ["qserv_areaspec_circle(100.1, 30.1, 0.05)", "scisql_s2PtInCircle(ra, decl, 100.1, 30.1, 0.05) = 1"],
+    ];
+    for (const [areaspec, scisql] of searches) {
+      const want = reference(`SELECT objectId, ra, decl FROM Obj WHERE ${scisql}`);
+      assert.ok(want.length > 0, `${areaspec} finds something`);
+      assert.deepEqual(await query(`SELECT objectId, ra, decl FROM Obj WHERE ${areaspec}`), want, areaspec);
+      assert.deepEqual(
+        await query(`SELECT COUNT(*), SUM(objectId) FROM Obj WHERE ${areaspec}`),
+        reference(`SELECT COUNT(*), SUM(objectId) FROM Obj WHERE ${scisql}`),
+        areaspec,
+      );
+    }
+    // A small cone's chunk query names the sub-chunks it meets and the declination band.
+    const plan = planSelect(
+      parseStatement("SELECT objectId FROM Obj WHERE qserv_areaspec_circle(100.1, 30.1, 0.05)") as Parameters<
+        typeof planSelect
+      >[0],
+      "qsyn",
+      cluster.ctx.meta,
+    );
+    for (const j of plan.jobs) {
+      assert.match(j.sql, /subChunkId"?\s+IN\s*\(/i, j.sql);
+      assert.match(j.sql, /decl"?\s+BETWEEN/i, j.sql);
+    }
   });
 
   test("chunk tables index (subChunkId, decl, ra)", () => {
