@@ -114,14 +114,15 @@ export function buildSuite(o: SuiteOptions): SuiteQuery[] {
         // |dec| ≤ 61 here: 0.04° of ra is more than 1′ of arc.
         const near = `o2.decl BETWEEN o1.decl - ${NN_RADIUS} AND o1.decl + ${NN_RADIUS} AND o2.ra BETWEEN o1.ra - 0.04 AND o1.ra + 0.04`;
         const sep = `scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < ${NN_RADIUS}`;
-        // SQLite: each o1's neighbourhood from the R*Tree, then o2 by rowid.
+        // SQLite: each o1's neighbourhood from the R*Tree, then o2 by rowid (CROSS JOIN fixes
+        // that order; left to itself, SQLite scans a declination band of the whole sky per row).
         const rtree =
           `r.minDec <= o1.decl + ${NN_RADIUS} AND r.maxDec >= o1.decl - ${NN_RADIUS}` +
           " AND r.minRa <= o1.ra + 0.04 AND r.maxRa >= o1.ra - 0.04 AND o2.objectId = r.id";
         return {
           qserv: `${head} ${b.areaspec} AND ${sep}`,
           sqlite:
-            `SELECT COUNT(*) FROM Object o1, Object_rtree r, Object o2 WHERE o1.objectId <> o2.objectId AND` +
+            `SELECT COUNT(*) FROM Object o1 CROSS JOIN Object_rtree r CROSS JOIN Object o2 WHERE o1.objectId <> o2.objectId AND` +
             ` ${b.range} AND ${rtree} AND ${b2.range} AND ${near} AND ${sep}`,
           // OFFSET 0 fences the pairs off: with o2's range beside q3c_join, PostgreSQL scans o2 per o1 row.
           pg:
