@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { Worker } from "node:worker_threads";
 import { type ErrorCode, QservError } from "../common/errors.js";
 import type { ResultColumn } from "./messages.js";
@@ -41,6 +42,22 @@ interface Queued {
   spec: JobSpec;
   sink: JobSink;
   enqueuedAt: number;
+}
+
+/**
+ * Chunk connections each of `threads` executor threads may keep open: up to 1024, within a half
+ * of the process's open-file limit (Linux: /proc/self/limits; 256 when it cannot be read).
+ */
+export function connectionsPerThread(threads: number): number {
+  let limit = 0;
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync("/proc/self/limits", "utf8"));
+    limit = m === null ? 0 : Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  if (limit === 0) return 256;
+  return Math.max(16, Math.min(1024, Math.floor(limit / 2 / Math.max(1, threads))));
 }
 
 /** N executor threads; jobs beyond N wait in arrival order. */
@@ -90,7 +107,9 @@ export class QueryPool {
   /** Gives the slot a new thread (and control array) wired to this pool. */
   private startThread(slot: Slot): void {
     slot.ctrl = new Int32Array(new SharedArrayBuffer(CTRL_SLOTS * 4));
-    const thread = new Worker(new URL("./queryThread.js", import.meta.url), { workerData: { ctrl: slot.ctrl.buffer } });
+    const thread = new Worker(new URL("./queryThread.js", import.meta.url), {
+      workerData: { ctrl: slot.ctrl.buffer, maxConnections: connectionsPerThread(this.size) },
+    });
     thread.on("message", (m: FromQueryThread) => this.onMessage(slot, m));
     thread.on("error", (e) => this.onThreadLost(slot, `executor thread failed: ${e.message}`));
     thread.on("exit", () => this.onThreadLost(slot, "executor thread exited"));

@@ -24,7 +24,8 @@ import {
 
 const port = parentPort!;
 const ctrl = new Int32Array(workerData.ctrl as SharedArrayBuffer);
-const MAX_CONNECTIONS = 1024;
+/** Chunk connections kept open, least recently used closed first (queryPool.connectionsPerThread). */
+const MAX_CONNECTIONS = workerData.maxConnections as number;
 const SUBCHUNK = "{SUBCHUNK}";
 
 class Cancelled extends Error {}
