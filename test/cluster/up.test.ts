@@ -88,18 +88,20 @@ describe("mini-qserv up (the CLI)", () => {
   ];
   let ref: Database.Database;
 
+  /** Every query of QUERIES answered as the reference answers it. */
+  const answersMatch = async (url: string): Promise<void> => {
+    for (const sql of QUERIES) {
+      const want = expectedRows(ref, referenceSql(sql, sql.includes(" o ") ? "o." : ""));
+      assert.deepEqual((await answer(url, sql)).rows, want, sql);
+    }
+  };
+
   before(async () => {
     const { proc, url, out } = await startUp(args);
     try {
       assert.match(out.join("\n"), /demo\.Object: 3000 rows/);
       ref = demoReference(join(dir, "demo"));
-      for (const sql of QUERIES) {
-        assert.deepEqual(
-          (await answer(url, sql)).rows,
-          expectedRows(ref, referenceSql(sql, sql.includes(" o ") ? "o." : "")),
-          sql,
-        );
-      }
+      await answersMatch(url);
     } finally {
       proc.kill("SIGINT");
       const [code] = await once(proc, "exit");
@@ -119,13 +121,7 @@ describe("mini-qserv up (the CLI)", () => {
     try {
       assert.match(out.join("\n"), /the demo catalog is loaded already/);
       assert.match(out.join("\n"), new RegExp(workers.map((w) => `w\\d=127\\.0\\.0\\.1:${w.port}`).join(" ")));
-      for (const sql of QUERIES) {
-        assert.deepEqual(
-          (await answer(url, sql)).rows,
-          expectedRows(ref, referenceSql(sql, sql.includes(" o ") ? "o." : "")),
-          sql,
-        );
-      }
+      await answersMatch(url);
     } finally {
       proc.kill("SIGTERM");
       assert.equal((await once(proc, "exit"))[0], 0);

@@ -190,7 +190,7 @@ export async function dispatch(
       lastError = err;
       // The chunk under way failed here: its next attempt goes to its next replica, as do the
       // untried ones after it when the worker is gone; otherwise those stay with it.
-      const left = batch.slice(batch.length === 1 ? 0 : completed);
+      const left = batch.slice(completed);
       left.forEach((p, i) => {
         if (i === 0 || down.has(address)) p.attempt++;
       });

@@ -10,7 +10,7 @@ import { extractRestrictors, type RegionRestrictor, type Restrictors } from "../
 import type { CzarCatalog } from "../catalog.js";
 import { type ColumnRef, type Expr, type FromItem, itemName, type Select, type TableRef } from "../sql/ast.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
-import { andAll, binary, column, conjuncts, integer, selectExprs, visit } from "../sql/walk.js";
+import { andAll, between, binary, column, conjuncts, decimal, integer, selectExprs, visit } from "../sql/walk.js";
 import { chunkerOf, chunkSet } from "./chunks.js";
 import { type ChunkQuery, isAggregateCall, resolveAliases, splitSelect } from "./split.js";
 
@@ -106,10 +106,11 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   const partitioned = bindings.filter((b) => b.meta.kind !== "replicated");
   const restricted = shape.kind === "nearNeighbor" ? [shape.home] : partitioned;
   const chunks = chunkSet(cat, db, partitioned, restricted, restr.regions, restr.keys);
+  const chunker = chunkerOf(cat, db);
   // A near-neighbour job pairs the home sub-chunk with the other side's rows from the same
   // sub-chunk (`overlap` false) or from its overlap (true): two jobs per chunk, whose partial
   // results the merge adds up like any other chunks'. Separate jobs, rather than a UNION ALL
-  // subquery, let SQLite seek the other side's (subChunkId, latitude) index.
+  // subquery, let SQLite seek the other side's (subChunkId, latitude, longitude) index.
   const tableText =
     (chunkId: number, overlap = false) =>
     (t: TableRef): string => {
@@ -122,11 +123,11 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
     };
   const subChunks = (chunkId: number): number[] => {
     if (shape.kind !== "nearNeighbor") return [];
-    const chunker = chunkerOf(cat, db);
     let ids = chunker.subChunksOf(chunkId);
     for (const r of restr.regions) {
-      if (r.binding === shape.home)
-        ids = ids.filter((sc) => r.region.intersectsBox(chunker.subChunkBounds(chunkId, sc)));
+      if (r.binding !== shape.home) continue;
+      const met = new Set(chunker.subChunksIn(r.region, chunkId));
+      ids = ids.filter((sc) => met.has(sc));
     }
     return ids;
   };
@@ -135,7 +136,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   // (subChunkId, latitude, longitude) index of a director table answers without a scan.
   const narrowed = (q: Select, chunkId: number): Select => {
     if (shape.kind !== "chunk") return q;
-    const extra = spatialTerms(restr.regions, chunkerOf(cat, db), chunkId, chunks.length <= MAX_NARROWED_CHUNKS);
+    const extra = spatialTerms(restr.regions, chunker, chunkId, chunks.length <= MAX_NARROWED_CHUNKS);
     return extra.length === 0 ? q : { ...q, where: andAll([...extra, ...conjuncts(q.where)]) };
   };
 
@@ -159,7 +160,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
       const subChunkIds = subChunks(id);
       if (subChunkIds.length === 0) continue;
       // The bands first: SQLite tests them before the (JavaScript) angular separation.
-      const bands = nearBands(shape, chunkerOf(cat, db).chunkBounds(id));
+      const bands = nearBands(shape, chunker.chunkBounds(id));
       const near = { ...cs, where: andAll([...bands, ...conjuncts(cs.where)]) };
       for (const overlap of [false, true]) {
         jobs.push({ chunkId: id, subChunkIds, sql: printSqlite(near, { isText, table: tableText(id, overlap) }) });
@@ -200,23 +201,15 @@ function spatialTerms(
     const has = (c: string) => c !== "" && b.columns.some((x) => x.toLowerCase() === c.toLowerCase());
     const lat = b.meta.config.latitudeKey;
     if (!has(lat) || !has("subChunkId")) continue;
-    const pos = b.ref.pos;
-    const num = (x: number): Expr => ({ kind: "decimal", text: String(x), pos });
     const box = region.boundingBox();
-    out.push({
-      kind: "between",
-      not: false,
-      expr: column(b.name, lat),
-      low: num(box.decMin - 1e-9),
-      high: num(box.decMax + 1e-9),
-      pos,
-    });
+    out.push(between(column(b.name, lat), decimal(box.decMin - 1e-9), decimal(box.decMax + 1e-9)));
     if (!subChunks) continue;
     const all = chunker.subChunksOf(chunkId);
     const met = chunker.subChunksIn(region, chunkId);
     if (met.length < all.length) {
       const list = met.length > 0 ? met : [-1];
-      out.push({ kind: "in", not: false, expr: column(b.name, "subChunkId"), list: list.map((n) => integer(n)), pos });
+      const sub = column(b.name, "subChunkId");
+      out.push({ kind: "in", not: false, expr: sub, list: list.map((n) => integer(n)), pos: sub.pos });
     }
   }
   return out;
@@ -225,32 +218,25 @@ function spatialTerms(
 /**
  * Bands implied by angSep(home, other) < d, cheap for SQLite to test: `other.lat BETWEEN
  * home.lat ± d` (a separation is at least the difference in latitude), which the other side's
- * (subChunkId, latitude) index narrows to, and other.lon within home.lon ± α (or ± α across
+ * (subChunkId, latitude, longitude) index narrows to, and other.lon within home.lon ± α (or ± α across
  * 0/360), α the widest longitude half-width of a circle of radius d centred in the chunk; no
  * longitude band when such a circle reaches a pole. Widened by a hair against rounding.
  */
 function nearBands(shape: Extract<JoinShape, { kind: "nearNeighbor" }>, chunk: SphericalBox): Expr[] {
   const { home, other, distance } = shape;
-  const pos = home.ref.pos;
   const col = (b: Binding, key: "latitudeKey" | "longitudeKey") => column(b.name, b.meta.config[key]);
-  const num = (x: number): Expr => ({ kind: "decimal", text: (x * (1 + 1e-9) + 1e-12).toPrecision(17), pos });
-  const between = (e: Expr, centre: Expr, w: number): Expr => ({
-    kind: "between",
-    not: false,
-    expr: e,
-    low: binary("-", centre, num(w)),
-    high: binary("+", centre, num(w)),
-    pos,
-  });
-  const bands = [between(col(other, "latitudeKey"), col(home, "latitudeKey"), distance)];
+  const widened = (w: number) => decimal(w * (1 + 1e-9) + 1e-12);
+  const within = (e: Expr, centre: Expr, w: number): Expr =>
+    between(e, binary("-", centre, widened(w)), binary("+", centre, widened(w)));
+  const bands = [within(col(other, "latitudeKey"), col(home, "latitudeKey"), distance)];
   const alpha = maxAlpha(distance, Math.max(Math.abs(chunk.decMin), Math.abs(chunk.decMax)));
   if (alpha < 90) {
     const [lon, homeLon] = [col(other, "longitudeKey"), col(home, "longitudeKey")];
-    const near = between(lon, homeLon, alpha);
+    const near = within(lon, homeLon, alpha);
     // Only a chunk at longitude 0/360 pairs rows across it (its overlap holds the other side's).
     if (chunk.raMin > 2 * alpha && chunk.raMax < 360 - 2 * alpha) bands.push(near);
     else {
-      const across: Expr = { kind: "decimal", text: String(360 - alpha * (1 + 1e-9) - 1e-12), pos };
+      const across = decimal(360 - alpha * (1 + 1e-9) - 1e-12);
       const wrapped = binary(
         "OR",
         binary(">=", binary("-", lon, homeLon), across),

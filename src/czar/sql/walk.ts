@@ -1,5 +1,17 @@
 /** Traversal and construction helpers over the SQL AST. */
-import type { Binary, Call, ColumnRef, Expr, FromItem, IntegerLit, Pos, Select, TableRef } from "./ast.js";
+import type {
+  Between,
+  Binary,
+  Call,
+  ColumnRef,
+  DecimalLit,
+  Expr,
+  FromItem,
+  IntegerLit,
+  Pos,
+  Select,
+  TableRef,
+} from "./ast.js";
 
 /** The direct sub-expressions of `e`. */
 export function children(e: Expr): Expr[] {
@@ -142,4 +154,13 @@ export function call(name: string, args: Expr[], pos: Pos = NOWHERE): Call {
 
 export function integer(n: number | bigint): IntegerLit {
   return { kind: "integer", text: String(n), pos: NOWHERE };
+}
+
+/** A real literal, exact to the double (17 significant digits). */
+export function decimal(x: number): DecimalLit {
+  return { kind: "decimal", text: x.toPrecision(17), pos: NOWHERE };
+}
+
+export function between(expr: Expr, low: Expr, high: Expr): Between {
+  return { kind: "between", not: false, expr, low, high, pos: expr.pos };
 }
