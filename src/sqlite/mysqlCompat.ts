@@ -6,6 +6,7 @@
  */
 import type Database from "better-sqlite3";
 import { QservError } from "../common/errors.js";
+import { registerMysqlAggregates } from "./mysqlAggregates.js";
 import {
   type Arg,
   checkI64,
@@ -16,6 +17,7 @@ import {
   halfAway,
   I64_MAX,
   I64_MIN,
+  type NonNull,
   rint,
   roundDecimal,
   roundDouble,
@@ -24,12 +26,10 @@ import {
   text,
   toDouble,
   toSmallInt,
+  U64,
   unsignedResult,
 } from "./mysqlNumbers.js";
-
-type NonNull = Exclude<Arg, null>;
-
-const U64 = (1n << 64n) - 1n;
+import { registerMysqlStrings } from "./mysqlStrings.js";
 
 /** A bit operand as MySQL's BIGINT UNSIGNED: integers wrap, doubles round, strings parse. */
 function toU64(op: string, v: NonNull): bigint {
@@ -214,4 +214,6 @@ export function registerMysqlCompat(db: Database.Database): void {
   db.function("mysql_locate", opts, locate);
   db.function("mysql_hex", opts, hex);
   db.function("mysql_unhex", opts, unhex);
+  registerMysqlStrings(db);
+  registerMysqlAggregates(db);
 }

@@ -6,9 +6,11 @@
 import { QservError } from "../common/errors.js";
 
 export type Arg = number | bigint | string | Buffer | null;
+export type NonNull = Exclude<Arg, null>;
 
 export const I64_MIN = -(1n << 63n);
 export const I64_MAX = (1n << 63n) - 1n;
+export const U64 = (1n << 64n) - 1n;
 
 const NUMBER_PREFIX = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i;
 

@@ -77,8 +77,6 @@ function pointIn(fn: string, arity: number | null, cache: RegionCache) {
   };
 }
 
-/** scisql's AB magnitude zero point: m = -2.5 log10(f) - 48.6, with f in erg/cm²/s/Hz. */
-const AB_OFFSET = 48.6;
 /** 2.5 / ln(10): d(mag)/d(ln flux), the factor of the sigma conversions. */
 const MAG_PER_LN = 2.5 / Math.LN10;
 
@@ -86,9 +84,15 @@ const MAG_PER_LN = 2.5 / Math.LN10;
 function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
-function abMagToFlux(mag: number): number {
-  return 10 ** (-0.4 * (mag + AB_OFFSET));
-}
+
+/**
+ * scisql's flux units and their AB zero points: m = -2.5 log10(f) + zeroPoint, with f in
+ * erg/cm²/s/Hz ("Flux", zero point -48.6) or in nanojansky, Rubin's unit (zero point 31.4).
+ */
+const FLUX_UNITS = [
+  { unit: "Flux", zeroPoint: -48.6 },
+  { unit: "Nanojansky", zeroPoint: 31.4 },
+] as const;
 
 /** The scisql functions registerScisql defines, with scisql's own spelling. */
 export const SCISQL_FUNCTIONS: readonly string[] = [
@@ -97,10 +101,15 @@ export const SCISQL_FUNCTIONS: readonly string[] = [
   "scisql_s2PtInCircle",
   "scisql_s2PtInEllipse",
   "scisql_s2PtInCPoly",
-  "scisql_fluxToAbMag",
-  "scisql_abMagToFlux",
-  "scisql_fluxToAbMagSigma",
-  "scisql_abMagToFluxSigma",
+  ...FLUX_UNITS.flatMap(({ unit }) => {
+    const lower = unit[0]!.toLowerCase() + unit.slice(1);
+    return [
+      `scisql_${lower}ToAbMag`,
+      `scisql_abMagTo${unit}`,
+      `scisql_${lower}ToAbMagSigma`,
+      `scisql_abMagTo${unit}Sigma`,
+    ];
+  }),
 ];
 
 /**
@@ -136,24 +145,30 @@ export function registerScisql(db: Database.Database): void {
     const arity = n === null ? null : n + 2; // the point, then the region's parameters
     db.function(name, { ...det, varargs: true }, pointIn(name, arity, new RegionCache((p) => regionOf(kind, p))));
   }
-  db.function("scisql_fluxToAbMag", det, (f: Arg) => {
-    const flux = num("scisql_fluxToAbMag", f);
-    return flux === null ? null : finite(-2.5 * Math.log10(flux) - AB_OFFSET);
-  });
-  db.function("scisql_abMagToFlux", det, (m: Arg) => {
-    const mag = num("scisql_abMagToFlux", m);
-    return mag === null ? null : finite(abMagToFlux(mag));
-  });
-  db.function("scisql_fluxToAbMagSigma", det, (f: Arg, s: Arg) => {
-    const p = nums("scisql_fluxToAbMagSigma", [f, s]);
-    if (p === null) return null;
-    const [flux, sigma] = p as [number, number];
-    return finite((MAG_PER_LN * sigma) / flux);
-  });
-  db.function("scisql_abMagToFluxSigma", det, (m: Arg, s: Arg) => {
-    const p = nums("scisql_abMagToFluxSigma", [m, s]);
-    if (p === null) return null;
-    const [mag, sigma] = p as [number, number];
-    return finite((sigma * abMagToFlux(mag)) / MAG_PER_LN);
-  });
+  for (const { unit, zeroPoint } of FLUX_UNITS) {
+    const lower = unit[0]!.toLowerCase() + unit.slice(1);
+    const toFlux = (mag: number) => 10 ** (-0.4 * (mag - zeroPoint));
+    const toMag = `scisql_${lower}ToAbMag`;
+    const toF = `scisql_abMagTo${unit}`;
+    db.function(toMag, det, (f: Arg) => {
+      const flux = num(toMag, f);
+      return flux === null ? null : finite(-2.5 * Math.log10(flux) + zeroPoint);
+    });
+    db.function(toF, det, (m: Arg) => {
+      const mag = num(toF, m);
+      return mag === null ? null : finite(toFlux(mag));
+    });
+    db.function(`${toMag}Sigma`, det, (f: Arg, s: Arg) => {
+      const p = nums(`${toMag}Sigma`, [f, s]);
+      if (p === null) return null;
+      const [flux, sigma] = p as [number, number];
+      return finite((MAG_PER_LN * sigma) / flux);
+    });
+    db.function(`${toF}Sigma`, det, (m: Arg, s: Arg) => {
+      const p = nums(`${toF}Sigma`, [m, s]);
+      if (p === null) return null;
+      const [mag, sigma] = p as [number, number];
+      return finite((sigma * toFlux(mag)) / MAG_PER_LN);
+    });
+  }
 }

@@ -12,7 +12,7 @@ import { type ColumnRef, type Expr, type FromItem, itemName, type Select, type T
 import { printSqlite } from "../sql/sqlitePrinter.js";
 import { andAll, between, binary, column, conjuncts, decimal, integer, selectExprs, visit } from "../sql/walk.js";
 import { chunkerOf, chunkSet } from "./chunks.js";
-import { type ChunkQuery, isAggregateCall, resolveAliases, splitSelect } from "./split.js";
+import { type ChunkQuery, isAggregateCall, isAggregating, resolveAliases, splitSelect } from "./split.js";
 
 /** One unit of work: a query against one chunk (-1: the replicated tables) of a worker. */
 export interface Job {
@@ -73,11 +73,14 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   checkColumns(expanded, bindings, db);
   const isTableColumn = (c: ColumnRef) => candidates(bindings, c, db).length > 0;
   const restr = extractRestrictors(expanded.where, bindings, db);
+  const having = expanded.having === null ? null : resolveAliases(expanded.having, expanded, "having", isTableColumn);
+  // HAVING in a query that aggregates nothing filters rows as WHERE does (select aliases allowed).
+  const rowFilter = having !== null && !isAggregating(expanded);
   const s: Select = {
     ...expanded,
-    where: restr.where,
+    where: rowFilter ? andAll([...conjuncts(restr.where), having]) : restr.where,
     groupBy: expanded.groupBy.map((g) => resolveAliases(g, expanded, "group", isTableColumn)),
-    having: expanded.having === null ? null : resolveAliases(expanded.having, expanded, "having", isTableColumn),
+    having: rowFilter ? null : having,
     orderBy: expanded.orderBy.map((o) => ({ ...o, expr: resolveAliases(o.expr, expanded, "order", isTableColumn) })),
   };
   const shape = joinShape(s, restr, bindings, db, cat);

@@ -1,11 +1,13 @@
 /**
  * Splits a SELECT into the query each chunk runs and the query that merges the chunks' rows.
  * Aggregates become partial aggregates per chunk and are recombined at the merge (COUNT → SUM of
- * counts, AVG → SUM / COUNT, MIN, MAX, SUM; DISTINCT aggregates group the chunks by their
+ * counts, AVG → SUM / COUNT, MIN, MAX, SUM, BIT_AND/OR/XOR of the chunks' values; the variance
+ * family from each chunk's count, mean and squared deviations; DISTINCT aggregates group the chunks by their
  * argument); GROUP BY runs per chunk and again at the merge; HAVING, ORDER BY, DISTINCT and LIMIT
  * run at the merge, and ORDER BY + LIMIT also per chunk where that is safe.
  */
 import { QservError } from "../../common/errors.js";
+import { VAR_KINDS } from "../../sqlite/mysqlAggregates.js";
 import { unsupported } from "../analyze/bindings.js";
 import type { ColumnRef, Expr, OrderItem, Select, TableRef } from "../sql/ast.js";
 import { printExpr } from "../sql/printer.js";
@@ -14,23 +16,19 @@ import { call, column, integer, mapChildren, visit } from "../sql/walk.js";
 /** The table chunk rows are merged in; its columns are c0, c1, ... */
 export const MERGE_TABLE = "_mq_merge";
 
-const SPLITTABLE = new Set(["COUNT", "SUM", "MIN", "MAX", "AVG"]);
-const AGGREGATES = new Set([
-  ...SPLITTABLE,
-  "GROUP_CONCAT",
-  "STD",
-  "STDDEV",
-  "STDDEV_POP",
-  "STDDEV_SAMP",
-  "VARIANCE",
-  "VAR_POP",
-  "VAR_SAMP",
-  "BIT_AND",
-  "BIT_OR",
-  "BIT_XOR",
-  "JSON_ARRAYAGG",
-  "JSON_OBJECTAGG",
-]);
+/** The variance family: chunks send their moments (MQ_VAR_PART), the czar combines them. */
+const VARIANCES: Record<string, number> = {
+  STD: VAR_KINDS.STDDEV_POP,
+  STDDEV: VAR_KINDS.STDDEV_POP,
+  STDDEV_POP: VAR_KINDS.STDDEV_POP,
+  STDDEV_SAMP: VAR_KINDS.STDDEV_SAMP,
+  VARIANCE: VAR_KINDS.VAR_POP,
+  VAR_POP: VAR_KINDS.VAR_POP,
+  VAR_SAMP: VAR_KINDS.VAR_SAMP,
+};
+const BITS = new Set(["BIT_AND", "BIT_OR", "BIT_XOR"]);
+const SPLITTABLE = new Set(["COUNT", "SUM", "MIN", "MAX", "AVG", ...Object.keys(VARIANCES), ...BITS]);
+const AGGREGATES = new Set([...SPLITTABLE, "GROUP_CONCAT", "JSON_ARRAYAGG", "JSON_OBJECTAGG"]);
 
 export function isAggregateCall(e: Expr): boolean {
   return e.kind === "call" && AGGREGATES.has(e.name.toUpperCase());
@@ -122,17 +120,23 @@ export function resolveAliases(
   return sub(e);
 }
 
+/** Whether `s` groups rows: GROUP BY, or an aggregate in its select list, HAVING or ORDER BY. */
+export function isAggregating(s: Select): boolean {
+  return (
+    s.groupBy.length > 0 ||
+    s.items.some((it) => it.kind === "expr" && hasAggregate(it.expr)) ||
+    (s.having !== null && hasAggregate(s.having)) ||
+    s.orderBy.some((o) => hasAggregate(o.expr))
+  );
+}
+
 /** Splits `s` (stars expanded, aliases resolved in groupBy/having/orderBy) for chunk + merge. */
 export function splitSelect(s: Select): Split {
   const items = s.items.map((it) => {
     if (it.kind !== "expr") throw new QservError("INTERNAL", "splitSelect: * not expanded");
     return it.expr;
   });
-  const aggregate =
-    s.groupBy.length > 0 ||
-    s.having !== null ||
-    items.some(hasAggregate) ||
-    s.orderBy.some((o) => hasAggregate(o.expr));
+  const aggregate = s.having !== null || isAggregating(s);
   const offset = s.limit?.offset ?? 0;
   const pushedLimit = s.limit === null ? null : s.limit.count + offset;
   if (!aggregate && !s.distinct && s.orderBy.length === 0) {
@@ -154,6 +158,15 @@ export function splitSelect(s: Select): Split {
     const name = e.name.toUpperCase();
     if (!SPLITTABLE.has(name)) throw unsupported(`the aggregate ${e.name}() over several chunks`, e.pos);
     const arg = e.args[0];
+    if (arg !== undefined && name in VARIANCES) {
+      if (e.distinct) throw unsupported(`${e.name}(DISTINCT ...)`, e.pos);
+      return call("MQ_VAR_MERGE", [cols.add(call("MQ_VAR_PART", [arg])), integer(VARIANCES[name]!)]);
+    }
+    if (arg !== undefined && BITS.has(name)) {
+      // Over bits, a merge of the chunks' partial results is the aggregate again.
+      if (e.distinct) throw unsupported(`${e.name}(DISTINCT ...)`, e.pos);
+      return call(name, [cols.add(call(`MQ_${name}_PART`, [arg]))]);
+    }
     if (e.distinct && name !== "MIN" && name !== "MAX") {
       if (arg === undefined || e.args.length !== 1)
         throw unsupported(`${e.name}(DISTINCT ...) of several expressions`, e.pos);

@@ -576,8 +576,19 @@ class Parser {
         return { kind: "like", not: negated, expr, pattern, escape: esc, pos: t.pos };
       }
       case "REGEXP":
-      case "RLIKE":
-        return this.unsupported(word);
+      case "RLIKE": {
+        // MySQL 8's function of the same meaning.
+        this.next();
+        const match: Expr = {
+          kind: "call",
+          name: "REGEXP_LIKE",
+          distinct: false,
+          star: false,
+          args: [expr, this.bitExpr(0)],
+          pos: t.pos,
+        };
+        return negated ? { kind: "unary", op: "NOT", operand: match, pos: t.pos } : match;
+      }
       case "SOUNDS":
         if (this.isKw("LIKE", 1)) this.unsupported("SOUNDS LIKE");
         return expr;

@@ -3,6 +3,7 @@
  * `mysql_*` functions come from src/sqlite/mysqlCompat.ts, `scisql_*` from src/sqlite/scisql.ts.
  */
 import { QservError } from "../../common/errors.js";
+import { BIT_OPS, VAR_KINDS } from "../../sqlite/mysqlAggregates.js";
 import { SCISQL_FUNCTIONS } from "../../sqlite/scisql.js";
 import type { Call, Expr, Pos } from "./ast.js";
 
@@ -196,6 +197,27 @@ const FUNCTIONS: Record<string, FnSpec> = {
     print: (a, p) =>
       plainInt(a[1], false) ? `substr(${p.sql(a[0]!)}, -${p.sql(a[1]!)})` : `mysql_right(${list(a, p)})`,
   }),
+  SUBSTRING_INDEX: fn("mysql_substring_index", [3, 3], "text", { stringArgs: 2 }),
+  LPAD: fn("mysql_lpad", [3, 3], "text", { stringArgs: 1 }),
+  RPAD: fn("mysql_rpad", [3, 3], "text", { stringArgs: 1 }),
+  REVERSE: fn("mysql_reverse", [1, 1], "text", { stringArgs: 1 }),
+  CONV: fn("mysql_conv", [3, 3], "text"),
+  BIN: fn("mysql_conv", [1, 1], "text", { print: (a, p) => `mysql_conv(${p.sql(a[0]!)}, 10, 2)` }),
+  OCT: fn("mysql_conv", [1, 1], "text", { print: (a, p) => `mysql_conv(${p.sql(a[0]!)}, 10, 8)` }),
+  BIT_COUNT: fn("mysql_bit_count", [1, 1], "number", { exact: true }),
+  FORMAT: fn("mysql_format", [2, 3], "text", {
+    print: (a, p, c) => {
+      const locale = a[2];
+      if (locale !== undefined && !(locale.kind === "string" && /^en_US$/i.test(locale.value)))
+        throw unsupported("FORMAT with a locale other than 'en_US'", c.pos);
+      return `mysql_format(${p.sql(a[0]!)}, ${p.sql(a[1]!)}, ${flag(p.exact(a[0]!))})`;
+    },
+  }),
+  REGEXP_LIKE: fn("mysql_regexp", [2, 2], "number", { stringArgs: 2 }),
+  MD5: fn("mysql_md5", [1, 1], "text", { stringArgs: 1 }),
+  SHA1: fn("mysql_sha1", [1, 1], "text", { stringArgs: 1 }),
+  SHA: fn("mysql_sha1", [1, 1], "text", { stringArgs: 1 }),
+  SHA2: fn("mysql_sha2", [2, 2], "text", { stringArgs: 1 }),
   COUNT: {
     arity: [0, ALL],
     aggregate: true,
@@ -213,7 +235,58 @@ const FUNCTIONS: Record<string, FnSpec> = {
   AVG: aggregate("avg", false),
   MIN: aggregate("min", true),
   MAX: aggregate("max", true),
+  STD: variance(VAR_KINDS.STDDEV_POP),
+  STDDEV: variance(VAR_KINDS.STDDEV_POP),
+  STDDEV_POP: variance(VAR_KINDS.STDDEV_POP),
+  STDDEV_SAMP: variance(VAR_KINDS.STDDEV_SAMP),
+  VARIANCE: variance(VAR_KINDS.VAR_POP),
+  VAR_POP: variance(VAR_KINDS.VAR_POP),
+  VAR_SAMP: variance(VAR_KINDS.VAR_SAMP),
+  BIT_AND: bits(BIT_OPS.BIT_AND),
+  BIT_OR: bits(BIT_OPS.BIT_OR),
+  BIT_XOR: bits(BIT_OPS.BIT_XOR),
 };
+
+/** A variance-family aggregate (`kind` one of VAR_KINDS): MySQL's recurrence, in mysql_var. */
+function variance(kind: number): FnSpec {
+  return {
+    arity: [1, 1],
+    aggregate: true,
+    kind: "number",
+    print: (a, p, c) => {
+      if (c.distinct) throw unsupported(`${c.name}(DISTINCT ...)`, c.pos);
+      return `mysql_var(${p.sql(a[0]!)}, ${kind}, ${flag(p.exact(a[0]!))})`;
+    },
+  };
+}
+
+/** BIT_AND / BIT_OR / BIT_XOR (`op` one of BIT_OPS); `final` 0 prints a chunk's partial. */
+function bits(op: number, final = 1): FnSpec {
+  return {
+    arity: [1, 1],
+    aggregate: true,
+    kind: "number",
+    print: (a, p) => `mysql_bit(${p.sql(a[0]!)}, ${op}, ${final})`,
+  };
+}
+
+/**
+ * The aggregates split.ts writes for a chunk's partial and the czar's merge of the partials; not
+ * MySQL's, and named so that no query of a user's calls them by chance.
+ */
+const PARTIALS: Record<string, FnSpec> = {
+  MQ_VAR_PART: {
+    arity: [1, 1],
+    aggregate: true,
+    kind: "binary",
+    print: (a, p) => `mysql_var_part(${p.sql(a[0]!)}, ${flag(p.exact(a[0]!))})`,
+  },
+  MQ_VAR_MERGE: { arity: [2, 2], aggregate: true, kind: "number", print: (a, p) => `mysql_var_merge(${list(a, p)})` },
+  MQ_BIT_AND_PART: bits(BIT_OPS.BIT_AND, 0),
+  MQ_BIT_OR_PART: bits(BIT_OPS.BIT_OR, 0),
+  MQ_BIT_XOR_PART: bits(BIT_OPS.BIT_XOR, 0),
+};
+Object.assign(FUNCTIONS, PARTIALS);
 
 /** SUBSTRING(s, pos[, len]): SQLite's substr() where pos > 0 and len >= 0 are literals. */
 function substring(): FnSpec {

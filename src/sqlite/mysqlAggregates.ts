@@ -1,0 +1,161 @@
+/**
+ * MySQL's aggregates that SQLite lacks, each also as a partial aggregate per chunk and a merge of
+ * the partials on the czar (src/czar/plan/split.ts):
+ * - the variance family (VARIANCE, VAR_SAMP, STDDEV, STDDEV_SAMP, ...): MySQL's running-mean
+ *   recurrence within a chunk, chunks combined with Chan's parallel formula;
+ * - BIT_AND, BIT_OR, BIT_XOR over 64-bit unsigned values.
+ */
+import type Database from "better-sqlite3";
+import { type Arg, type NonNull, rint, toDouble, U64, unsignedResult } from "./mysqlNumbers.js";
+
+/** Population/sample variance or standard deviation: the `kind` argument of mysql_var. */
+export const VAR_KINDS = {
+  VAR_POP: 0,
+  VAR_SAMP: 1,
+  STDDEV_POP: 2,
+  STDDEV_SAMP: 3,
+} as const;
+
+/** Count, running mean and sum of squared deviations (MySQL's variance_fp_recurrence). */
+interface Moments {
+  n: number;
+  mean: number;
+  m2: number;
+  /** The argument was exact (integer): MySQL then shows the result with 4 decimals. */
+  exact: boolean;
+}
+
+const start = (): Moments => ({ n: 0, mean: 0, m2: 0, exact: false });
+
+function add(m: Moments, x: number): Moments {
+  m.n++;
+  if (m.n === 1) {
+    m.mean = x;
+    m.m2 = 0;
+  } else {
+    const prev = m.mean;
+    m.mean = prev + (x - prev) / m.n;
+    m.m2 += (x - prev) * (x - m.mean);
+  }
+  return m;
+}
+
+/** Chan et al.'s combination of two sets' moments. */
+function combine(a: Moments, b: Moments): Moments {
+  if (b.n === 0) return a;
+  if (a.n === 0) return { ...b, exact: a.exact || b.exact };
+  const n = a.n + b.n;
+  const delta = b.mean - a.mean;
+  return {
+    n,
+    mean: a.mean + (delta * b.n) / n,
+    m2: a.m2 + b.m2 + (delta * delta * a.n * b.n) / n,
+    exact: a.exact || b.exact,
+  };
+}
+
+function result(m: Moments, kind: Arg): number | null {
+  const k = Number(kind);
+  const sample = k === VAR_KINDS.VAR_SAMP || k === VAR_KINDS.STDDEV_SAMP;
+  if (m.n === 0 || (sample && m.n === 1)) return null;
+  const variance = m.m2 / (sample ? m.n - 1 : m.n);
+  const v = k >= VAR_KINDS.STDDEV_POP ? Math.sqrt(variance) : variance;
+  return m.exact ? Number(v.toFixed(4)) : v;
+}
+
+/** A chunk's moments as a 25-byte BLOB: n, mean, m2 (float64 LE), exact. */
+function encode(m: Moments): Buffer {
+  const b = Buffer.alloc(25);
+  b.writeDoubleLE(m.n, 0);
+  b.writeDoubleLE(m.mean, 8);
+  b.writeDoubleLE(m.m2, 16);
+  b[24] = m.exact ? 1 : 0;
+  return b;
+}
+
+function decode(b: NonNull): Moments {
+  if (!Buffer.isBuffer(b) || b.length !== 25) throw new Error("mysql_var_merge: not a partial variance");
+  return { n: b.readDoubleLE(0), mean: b.readDoubleLE(8), m2: b.readDoubleLE(16), exact: b[24] === 1 };
+}
+
+/** BIT_AND (0), BIT_OR (1), BIT_XOR (2): the `op` argument of mysql_bit. */
+export const BIT_OPS = { BIT_AND: 0, BIT_OR: 1, BIT_XOR: 2 } as const;
+
+/** A bit operand as MySQL's BIGINT UNSIGNED (doubles rounded, strings by their numeric prefix). */
+function u64(v: NonNull): bigint {
+  if (typeof v === "bigint") return BigInt.asUintN(64, v);
+  const x = rint(toDouble(v));
+  if (!(x > -(2 ** 63))) return 1n << 63n;
+  if (x >= 2 ** 64) return U64;
+  return BigInt.asUintN(64, BigInt(x));
+}
+
+/** An aggregate whose step takes several SQL arguments (the typings allow only one). */
+function define<T>(
+  db: Database.Database,
+  name: string,
+  start: () => T,
+  step: (acc: T, ...args: Arg[]) => T,
+  result: (acc: T) => unknown,
+): void {
+  const options = { deterministic: true, safeIntegers: true, start, step, result };
+  db.aggregate(name, options as unknown as Database.AggregateOptions);
+}
+
+export function registerMysqlAggregates(db: Database.Database): void {
+  // mysql_var(x, kind, exact): the whole aggregate in one place.
+  define(
+    db,
+    "mysql_var",
+    () => ({ m: start(), kind: 0n as Arg }),
+    (acc: { m: Moments; kind: Arg }, x: Arg, kind: Arg, exact: Arg) => {
+      acc.kind = kind;
+      acc.m.exact = exact === 1n;
+      if (x !== null) add(acc.m, toDouble(x));
+      return acc;
+    },
+    (acc: { m: Moments; kind: Arg }) => result(acc.m, acc.kind),
+  );
+  define(
+    db,
+    "mysql_var_part",
+    start,
+    (m: Moments, x: Arg, exact: Arg) => {
+      m.exact = exact === 1n;
+      return x === null ? m : add(m, toDouble(x));
+    },
+    encode,
+  );
+  define(
+    db,
+    "mysql_var_merge",
+    () => ({ m: start(), kind: 0n as Arg }),
+    (acc: { m: Moments; kind: Arg }, part: Arg, kind: Arg) => {
+      acc.kind = kind;
+      if (part !== null) acc.m = combine(acc.m, decode(part));
+      return acc;
+    },
+    (acc: { m: Moments; kind: Arg }) => result(acc.m, acc.kind),
+  );
+  // mysql_bit(x, op, final): final = 0 gives a partial (the 64 bits as a signed integer, exact).
+  define(
+    db,
+    "mysql_bit",
+    () => ({ v: null as bigint | null, op: 0n as Arg, final: 1n as Arg }),
+    (acc: { v: bigint | null; op: Arg; final: Arg }, x: Arg, op: Arg, final: Arg) => {
+      acc.op = op;
+      acc.final = final;
+      if (x === null) return acc;
+      const b = u64(x);
+      if (acc.v === null) acc.v = b;
+      else if (op === 0n) acc.v &= b;
+      else if (op === 1n) acc.v |= b;
+      else acc.v ^= b;
+      return acc;
+    },
+    (acc: { v: bigint | null; op: Arg; final: Arg }) => {
+      const v = acc.v ?? (acc.op === 0n ? U64 : 0n); // MySQL's value over no rows
+      return acc.final === 1n ? unsignedResult(v) : BigInt.asIntN(64, v);
+    },
+  );
+}
