@@ -4,14 +4,16 @@ import { isQservError, QservError } from "../common/errors.js";
 import { type ColumnType, valueType } from "../common/jsonValue.js";
 import type { Value } from "../common/rowCodec.js";
 import type { CzarCatalog } from "./catalog.js";
+import { isComposite, runQuery } from "./compose/compose.js";
 import type { DatabaseLocks } from "./databaseLocks.js";
 import type { WorkerDirectory } from "./exec/dispatch.js";
 import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
 import { type Plan, planSelect } from "./plan/planner.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
-import { itemName, type Select } from "./sql/ast.js";
+import { itemName, type Query, type Select } from "./sql/ast.js";
 import { parseStatement } from "./sql/parser.js";
+import { printMysql } from "./sql/printer.js";
 import { printSqliteExpr } from "./sql/sqlitePrinter.js";
 import { mapExpr } from "./sql/walk.js";
 
@@ -149,7 +151,10 @@ export class Czar {
       stats: { chunks: 0, retries: 0, elapsedMs: performance.now() - t0 },
     });
     switch (stmt.kind) {
+      case "union":
+        return this.composite(stmt, session, t0, signal);
       case "select":
+        if (isComposite(stmt)) return this.composite(stmt, session, t0, signal);
         return stmt.from.length === 0
           ? listing(this.local(stmt, session))
           : this.select(sql, stmt, session, t0, signal, sink);
@@ -175,6 +180,24 @@ export class Czar {
       default:
         return unreachable(stmt);
     }
+  }
+
+  /** A query made of queries (src/czar/compose/): its parts run one after the other, combined here. */
+  private async composite(q: Query, session: Session, t0: number, signal?: AbortSignal): Promise<QueryAnswer> {
+    let chunks = 0;
+    let retries = 0;
+    const a = await runQuery(q, async (s) => {
+      if (s.from.length === 0) return this.local(s, session);
+      const part = await this.select(printMysql(s), s, session, t0, signal);
+      chunks += part.stats.chunks;
+      retries += part.stats.retries;
+      return { columns: part.columns.map((c) => c.name), rows: part.rows };
+    });
+    return {
+      columns: typesOf(a.columns, a.rows),
+      rows: a.rows,
+      stats: { chunks, retries, elapsedMs: performance.now() - t0 },
+    };
   }
 
   private processlist(full: boolean): Listing {

@@ -83,6 +83,8 @@ function sx(e: Expr): string {
         .join(" ")}${e.else === null ? "" : ` ${sx(e.else)}`})`;
     case "cast":
       return `(CAST ${sx(e.expr)} ${e.type.name}${e.type.params.length > 0 ? `(${e.type.params.join(",")})` : ""})`;
+    case "subquery":
+      return `(${e.not ? "NOT-" : ""}${e.form.toUpperCase()}${e.expr === null ? "" : ` ${sx(e.expr)}`} <${printMysql(e.query)}>)`;
   }
 }
 
@@ -122,8 +124,6 @@ const UNSUPPORTED_ERRORS: Record<string, string | { plain: string | null; qserv:
     "query parameters are not supported at line 16, column 28 near ':percentage'",
   "case01/queries/unsupported_syntax/3001_SelectInPoly.sql":
     "user variables are not supported at line 2, column 5 near '@poly'",
-  "case01/queries/unsupported_syntax/3009_subquery.sql":
-    "subqueries in expressions are not supported at line 5, column 3 near 'SELECT'",
   "case01/queries/unsupported_syntax/8001_badLiteral.sql": {
     plain: "syntax error at line 7, column 31 near '.1': expected end of statement",
     qserv: "syntax error at line 9, column 36 near '.1': expected ')'",
@@ -146,8 +146,6 @@ const UNSUPPORTED_ERRORS: Record<string, string | { plain: string | null; qserv:
     "user variables are not supported at line 8, column 5 near '@poly'",
   "case02/queries/unsupported_syntax/2006_randomSample.sql":
     "query parameters are not supported at line 14, column 28 near ':percentage'",
-  "case02/queries/unsupported_syntax/3003_query_025.sql":
-    "subqueries in expressions are not supported at line 12, column 9 near 'SELECT'",
   "case02/queries/unsupported_syntax/8001_badLiteral.sql": {
     plain: "syntax error at line 7, column 31 near '.1': expected end of statement",
     qserv: "syntax error at line 9, column 36 near '.1': expected ')'",
@@ -535,6 +533,38 @@ describe("statements", () => {
     });
   });
 
+  test("subqueries: scalar, EXISTS, IN; UNION with its ORDER BY and LIMIT; WITH inlined as derived tables", () => {
+    const sub = parseStatement(
+      "SELECT (SELECT MAX(a) FROM u) AS m FROM t WHERE b IN (SELECT b FROM u WHERE c > 1) AND NOT EXISTS (SELECT 1 FROM v) AND d NOT IN (SELECT d FROM w)",
+    );
+    assertRoundTrip(sub);
+    assert.ok(sub.kind === "select" && sub.where !== null);
+    assert.equal(
+      expr("a IN (SELECT b FROM u) AND NOT EXISTS (SELECT 1) OR (SELECT 2) > 1"),
+      "(OR (AND (IN a <SELECT b FROM u>) (NOT (EXISTS <SELECT 1>))) (> (SCALAR <SELECT 2>) 1))",
+    );
+    const u = parseStatement("SELECT a FROM t UNION ALL SELECT b FROM u UNION SELECT c FROM v ORDER BY 1 DESC LIMIT 3");
+    assert.ok(u.kind === "union");
+    assert.equal(u.all, false);
+    assert.ok(u.left.kind === "union" && u.left.all);
+    assert.deepEqual(u.limit, { count: 3, offset: null });
+    assert.equal(u.orderBy.length, 1);
+    assert.ok(u.right.kind === "select" && u.right.orderBy.length === 0 && u.right.limit === null);
+    assertRoundTrip(u);
+    // A parenthesized last branch keeps its own ORDER BY / LIMIT; the union's come after it.
+    const p = parseStatement("(SELECT a FROM t) UNION (SELECT b FROM u ORDER BY b LIMIT 1) LIMIT 5");
+    assert.ok(p.kind === "union" && p.right.kind === "select");
+    assert.deepEqual(p.right.limit, { count: 1, offset: null });
+    assert.deepEqual(p.limit, { count: 5, offset: null });
+    const w = parseStatement(
+      "WITH c (id, n) AS (SELECT a, COUNT(*) FROM t GROUP BY a), d AS (SELECT * FROM c) SELECT n FROM d",
+    );
+    assert.equal(
+      printMysql(w),
+      "SELECT n FROM (SELECT * FROM (SELECT a AS id, COUNT(*) AS n FROM t GROUP BY a) AS c) AS d",
+    );
+  });
+
   test("SHOW, DESCRIBE, KILL, USE, SET", () => {
     assert.deepEqual(ast("SHOW DATABASES"), { kind: "showDatabases", filter: null });
     assert.deepEqual(ast("show schemas like 'q%'"), { kind: "showDatabases", filter: { kind: "like", pattern: "q%" } });
@@ -591,7 +621,6 @@ describe("statements", () => {
       ["update t set a = 1", "UPDATE"],
       ["  CALL scisql.f(1)", "CALL"],
       ["CREATE TABLE t (a int)", "CREATE"],
-      ["WITH x AS (SELECT 1) SELECT * FROM x", "WITH"],
     ] as const) {
       const f = sqlFailure(() => parseStatement(text));
       assert.match(f.message, new RegExp(`^unsupported statement ${word} at line 1, column \\d+`));
@@ -616,22 +645,15 @@ describe("errors point at the offending token", () => {
     ["SELECT a FROM t WHERE", 1, 22, "", /^syntax error at line 1, column 22 at end of input: expected an expression$/],
     ["SELECT a FROM\n  t JOIN u\n  LEFT JOIN v WHERE 1", 3, 15, "WHERE", /expected ON or USING/],
     ["SELECT a FROM t\nWHERE a IN (1, 2", 2, 17, "", /expected '\)'/],
-    [
-      "SELECT COUNT(*) FROM t\n WHERE x = 1\n  AND y IN (SELECT y FROM u)",
-      3,
-      13,
-      "SELECT",
-      /^subqueries in expressions are not supported/,
-    ],
-    ["SELECT a FROM t WHERE EXISTS (SELECT 1)", 1, 23, "EXISTS", /subqueries in expressions are not supported/],
-    ["SELECT (SELECT 1)", 1, 9, "SELECT", /subqueries in expressions are not supported/],
-    ["SELECT a FROM t WHERE a = ANY (SELECT 1)", 1, 27, "ANY", /subqueries in expressions are not supported/],
+    ["SELECT a FROM t WHERE a = ANY (SELECT 1)", 1, 27, "ANY", /ANY, SOME and ALL subqueries are not supported/],
+    ["WITH RECURSIVE r AS (SELECT 1) SELECT * FROM r", 1, 6, "RECURSIVE", /WITH RECURSIVE is not supported/],
+    ["SELECT a FROM t ORDER BY a UNION SELECT b FROM u", 1, 28, "UNION", /Incorrect usage of UNION and ORDER BY/],
+    ["SELECT a FROM t INTERSECT SELECT b FROM u", 1, 17, "INTERSECT", /INTERSECT is not supported/],
     ["SELECT 'abc", 1, 8, "'abc", /^unterminated string/],
     ["SELECT a /* never closed", 1, 10, "/*", /^unterminated comment/],
     ["SELECT SUM(*) FROM t", 1, 12, "*", /'\*' is allowed only in COUNT\(\*\)/],
     ["SELECT a FROM {DBTAG_A}Object", 1, 15, "{", /unexpected character/],
     ["SELECT a FROM t;\nSELECT b FROM u", 2, 1, "SELECT", /multiple statements are not supported/],
-    ["SELECT a FROM t UNION SELECT b FROM u", 1, 17, "UNION", /UNION is not supported/],
     ["SELECT * FROM (SELECT 1)", 1, 25, "", /a derived table needs an alias/],
     ["SELECT a FROM t WHERE a SOUNDS LIKE 'x'", 1, 25, "SOUNDS", /SOUNDS LIKE is not supported/],
     ["SELECT a COLLATE utf8_bin FROM t", 1, 10, "COLLATE", /COLLATE is not supported/],

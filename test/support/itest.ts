@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import type { FromItem } from "../../src/czar/sql/ast.js";
+import type { FromItem, Query, Select } from "../../src/czar/sql/ast.js";
 import { parseStatement } from "../../src/czar/sql/parser.js";
 import { HAVE_ITEST, ITEST } from "./paths.js";
 
@@ -103,11 +103,16 @@ export function queryFiles(cases: readonly string[] = itestCases()): QueryFile[]
   );
 }
 
+/** The SELECTs of a query (a union's branches). */
+function selectsOf(q: Query): Select[] {
+  return q.kind === "select" ? [q] : [...selectsOf(q.left), ...selectsOf(q.right)];
+}
+
 function fromTables(items: readonly FromItem[], out: Set<string>): void {
   for (const f of items) {
     if (f.kind === "table") out.add(f.name);
     else if (f.kind === "join") fromTables([f.left, f.right], out);
-    else fromTables(f.select.from, out);
+    else for (const q of selectsOf(f.select)) fromTables(q.from, out);
   }
 }
 

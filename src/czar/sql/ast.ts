@@ -186,7 +186,22 @@ export interface Cast {
   pos: Pos;
 }
 
+/**
+ * A subquery in an expression: `(SELECT ...)` (scalar), `[NOT] EXISTS (SELECT ...)` or
+ * `expr [NOT] IN (SELECT ...)` (`expr` is the IN operand, else null). The czar evaluates it
+ * before the query that holds it (src/czar/compose/).
+ */
+export interface Subquery {
+  kind: "subquery";
+  form: "scalar" | "exists" | "in";
+  not: boolean;
+  expr: Expr | null;
+  query: Query;
+  pos: Pos;
+}
+
 export type Expr =
+  | Subquery
   | IntegerLit
   | DecimalLit
   | StringLit
@@ -249,10 +264,10 @@ export interface TableRef {
   pos: Pos;
 }
 
-/** A subquery in FROM: `(SELECT ...) [AS] alias`. */
+/** A subquery in FROM: `(SELECT ...) [AS] alias`, or a common table expression named in FROM. */
 export interface DerivedTable {
   kind: "derived";
-  select: Select;
+  select: Query;
   alias: string;
   pos: Pos;
 }
@@ -301,6 +316,22 @@ export interface Select {
   limit: Limit | null;
   pos: Pos;
 }
+
+/**
+ * `left UNION [ALL | DISTINCT] right`, left-associative; ORDER BY and LIMIT after the last
+ * unparenthesized SELECT belong to the union, as in MySQL.
+ */
+export interface Union {
+  kind: "union";
+  left: Query;
+  right: Query;
+  all: boolean;
+  orderBy: OrderItem[];
+  limit: Limit | null;
+  pos: Pos;
+}
+
+export type Query = Select | Union;
 
 // --- other statements -------------------------------------------------------------------------
 
@@ -372,6 +403,7 @@ export interface SetStmt {
 
 export type Statement =
   | Select
+  | Union
   | ShowDatabases
   | ShowTables
   | ShowColumns

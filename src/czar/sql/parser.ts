@@ -15,6 +15,7 @@ import type {
   JoinType,
   Limit,
   OrderItem,
+  Query,
   Select,
   SelectItem,
   SetItem,
@@ -101,11 +102,24 @@ const UNARY_OPS: Record<string, UnaryOp> = { "-": "-", "+": "+", "~": "~", "!": 
 
 const IS_WHAT = ["NULL", "TRUE", "FALSE", "UNKNOWN"] as const;
 
-const SUBQUERY = "subqueries in expressions";
+/** `query` with its result columns named `columns` (a WITH query's column list). */
+function renamed(query: Query, columns: readonly string[], at: Token): Query {
+  if (query.kind === "union") return { ...query, left: renamed(query.left, columns, at) };
+  if (query.items.length !== columns.length || query.items.some((it) => it.kind !== "expr")) {
+    throw sqlError(
+      "In definition of view, derived table or common table expression, SELECT list and column names list have different column counts",
+      at.pos,
+      at.text,
+    );
+  }
+  return { ...query, items: query.items.map((it, i) => ({ ...it, alias: columns[i]! })) };
+}
 
 class Parser {
   private readonly toks: Token[];
   private i = 0;
+  /** Common table expressions in scope, by lower-case name. */
+  private ctes = new Map<string, Query>();
 
   constructor(private readonly source: string) {
     this.toks = tokenize(source);
@@ -191,7 +205,7 @@ class Parser {
     const t = this.peek();
     if (t.type === "eof") return;
     if (semi) this.unsupported("multiple statements", t);
-    if (this.isKw("UNION") || this.isKw("INTERSECT") || this.isKw("EXCEPT")) this.unsupported(t.value.toUpperCase());
+    if (this.isKw("INTERSECT") || this.isKw("EXCEPT")) this.unsupported(t.value.toUpperCase());
     if (this.isKw("INTO")) this.unsupported("SELECT ... INTO");
     if (this.isKw("FOR") || this.isKw("LOCK")) this.unsupported("locking clauses");
     this.fail("end of statement");
@@ -201,10 +215,12 @@ class Parser {
 
   statement(): Statement {
     const t = this.peek();
+    if (this.isOp("(") && (this.isKw("SELECT", 1) || this.isOp("(", 1))) return this.query();
     if (t.type !== "ident") return this.fail("a statement");
     switch (t.value.toUpperCase()) {
       case "SELECT":
-        return this.select();
+      case "WITH":
+        return this.query();
       case "SHOW":
         return this.show();
       case "DESCRIBE":
@@ -359,19 +375,95 @@ class Parser {
     }
     const having = this.acceptKw("HAVING") ? this.expr() : null;
     if (this.isKw("WINDOW")) this.unsupported("window functions");
-    const orderBy: OrderItem[] = [];
-    if (this.acceptKw("ORDER")) {
-      this.expectKw("BY");
-      do {
-        const ipos = this.peek().pos;
-        const expr = this.expr();
-        const desc = this.acceptKw("DESC");
-        if (!desc) this.acceptKw("ASC");
-        orderBy.push({ expr, desc, pos: ipos });
-      } while (this.acceptOp(","));
-    }
+    const orderBy = this.orderBy();
     const limit = this.acceptKw("LIMIT") ? this.limit() : null;
     return { kind: "select", distinct, items, from, where, groupBy, having, orderBy, limit, pos };
+  }
+
+  /** `[ORDER BY expr [ASC | DESC], ...]`. */
+  private orderBy(): OrderItem[] {
+    const orderBy: OrderItem[] = [];
+    if (!this.acceptKw("ORDER")) return orderBy;
+    this.expectKw("BY");
+    do {
+      const ipos = this.peek().pos;
+      const expr = this.expr();
+      const desc = this.acceptKw("DESC");
+      if (!desc) this.acceptKw("ASC");
+      orderBy.push({ expr, desc, pos: ipos });
+    } while (this.acceptOp(","));
+    return orderBy;
+  }
+
+  /**
+   * `[WITH cte, ...] term [UNION [ALL | DISTINCT] term]... [ORDER BY ...] [LIMIT ...]`, a term
+   * being a SELECT or a parenthesized query. Common table expressions are inlined where FROM
+   * names them, as derived tables.
+   */
+  query(): Query {
+    const outer = this.ctes;
+    if (this.isKw("WITH")) this.withClause();
+    try {
+      let t = this.queryTerm();
+      let q = t.query;
+      for (;;) {
+        const u = this.peek();
+        if (!this.acceptKw("UNION")) break;
+        if (!t.parenthesized && q.kind === "select" && (q.orderBy.length > 0 || q.limit !== null)) {
+          throw sqlError("Incorrect usage of UNION and ORDER BY or LIMIT", u.pos, u.text);
+        }
+        const all = this.acceptKw("ALL");
+        if (!all) this.acceptKw("DISTINCT");
+        t = this.queryTerm();
+        q = { kind: "union", left: q, right: t.query, all, orderBy: [], limit: null, pos: u.pos };
+      }
+      if (q.kind !== "union") return q;
+      const last = q.right;
+      if (!t.parenthesized && last.kind === "select") {
+        // ORDER BY and LIMIT after the last bare SELECT are the union's.
+        return { ...q, right: { ...last, orderBy: [], limit: null }, orderBy: last.orderBy, limit: last.limit };
+      }
+      const orderBy = this.orderBy();
+      return { ...q, orderBy, limit: this.acceptKw("LIMIT") ? this.limit() : null };
+    } finally {
+      this.ctes = outer;
+    }
+  }
+
+  private queryTerm(): { query: Query; parenthesized: boolean } {
+    if (this.isOp("(") && (this.isKw("SELECT", 1) || this.isKw("WITH", 1) || this.isOp("(", 1))) {
+      this.next();
+      const query = this.query();
+      this.expectOp(")");
+      return { query, parenthesized: true };
+    }
+    return { query: this.select(), parenthesized: false };
+  }
+
+  /** `WITH name [(columns)] AS (query), ...`: adds the names to the scope of the query that follows. */
+  private withClause(): void {
+    this.next();
+    if (this.isKw("RECURSIVE")) this.unsupported("WITH RECURSIVE");
+    const ctes = new Map(this.ctes);
+    do {
+      const t = this.peek();
+      const name = this.ident("a name for the WITH query");
+      let columns: string[] | null = null;
+      if (this.acceptOp("(")) {
+        columns = [this.ident("a column name")];
+        while (this.acceptOp(",")) columns.push(this.ident("a column name"));
+        this.expectOp(")");
+      }
+      this.expectKw("AS");
+      this.expectOp("(");
+      this.ctes = ctes; // a WITH query sees the ones before it
+      const query = this.query();
+      this.expectOp(")");
+      if (ctes.has(name.toLowerCase())) throw sqlError(`Not unique table/alias: '${name}'`, t.pos, t.text);
+      ctes.set(name.toLowerCase(), columns === null ? query : renamed(query, columns, t));
+    } while (this.acceptOp(","));
+    if (!this.isKw("SELECT") && !this.isOp("(")) this.fail("SELECT after WITH", this.peek());
+    this.ctes = ctes;
   }
 
   private limit(): Limit {
@@ -464,9 +556,9 @@ class Parser {
   private tableFactor(): FromItem {
     const t = this.peek();
     if (this.acceptOp("(")) {
-      if (this.isKw("SELECT")) {
-        const select = this.select();
-        this.expectOp(")");
+      if (this.isKw("SELECT") || this.isKw("WITH") || (this.isOp("(") && this.isKw("SELECT", 1))) {
+        this.i--;
+        const select = this.queryTerm().query;
         const a = this.peek();
         const alias = this.alias();
         if (alias === null) throw sqlError("a derived table needs an alias", a.pos, a.text);
@@ -478,6 +570,8 @@ class Parser {
     }
     const [db, name] = this.qualifiedName("a table name");
     const alias = this.alias();
+    const cte = db === null ? this.ctes.get(name.toLowerCase()) : undefined;
+    if (cte !== undefined) return { kind: "derived", select: cte, alias: alias ?? name, pos: t.pos };
     if (
       (this.isKw("USE") || this.isKw("FORCE") || this.isKw("IGNORE")) &&
       (this.isKw("INDEX", 1) || this.isKw("KEY", 1))
@@ -532,7 +626,7 @@ class Parser {
       if (op !== undefined) {
         this.next();
         if ((this.isKw("ANY") || this.isKw("SOME") || this.isKw("ALL")) && this.isOp("(", 1))
-          this.unsupported(SUBQUERY);
+          this.unsupported("ANY, SOME and ALL subqueries");
         left = { kind: "binary", op, left, right: this.predicate(), pos: t.pos };
       } else if (this.acceptKw("IS")) {
         const not = this.acceptKw("NOT");
@@ -557,8 +651,11 @@ class Parser {
     switch (word) {
       case "IN": {
         this.next();
+        if (this.isOp("(") && (this.isKw("SELECT", 1) || this.isKw("WITH", 1))) {
+          const query = this.queryTerm().query;
+          return { kind: "subquery", form: "in", not: negated, expr, query, pos: t.pos };
+        }
         this.expectOp("(");
-        if (this.isKw("SELECT")) this.unsupported(SUBQUERY);
         const list = this.exprList();
         this.expectOp(")");
         return { kind: "in", not: negated, expr, list, pos: t.pos };
@@ -659,8 +756,12 @@ class Parser {
   }
 
   private parenthesized(): Expr {
+    const t = this.peek();
+    if (this.isKw("SELECT", 1) || this.isKw("WITH", 1)) {
+      const query = this.queryTerm().query;
+      return { kind: "subquery", form: "scalar", not: false, expr: null, query, pos: t.pos };
+    }
     this.next();
-    if (this.isKw("SELECT")) this.unsupported(SUBQUERY);
     const e = this.expr();
     if (this.isOp(",")) this.unsupported("row constructors");
     this.expectOp(")");
@@ -691,8 +792,12 @@ class Parser {
         return { kind: "boolean", value: word === "TRUE", pos: t.pos };
       case "CASE":
         return this.caseExpr();
-      case "EXISTS":
-        return this.unsupported(SUBQUERY);
+      case "EXISTS": {
+        this.next();
+        if (!this.isOp("(") || !(this.isKw("SELECT", 1) || this.isKw("WITH", 1))) this.fail("(SELECT ...)");
+        const query = this.queryTerm().query;
+        return { kind: "subquery", form: "exists", not: false, expr: null, query, pos: t.pos };
+      }
       case "INTERVAL":
         return this.unsupported("INTERVAL expressions");
       case "CONVERT":

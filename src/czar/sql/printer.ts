@@ -3,7 +3,19 @@
  * are added only where MySQL's precedence needs them; see the levels below, which mirror the
  * parser's.
  */
-import type { BinaryOp, Expr, FromItem, Select, SelectItem, SetItem, ShowFilter, Statement } from "./ast.js";
+import type {
+  BinaryOp,
+  Expr,
+  FromItem,
+  Limit,
+  OrderItem,
+  Query,
+  Select,
+  SelectItem,
+  SetItem,
+  ShowFilter,
+  Statement,
+} from "./ast.js";
 import { RESERVED } from "./lexer.js";
 
 // Precedence levels, loosest first.
@@ -53,6 +65,8 @@ function level(e: Expr): number {
     case "in":
     case "like":
       return PREDICATE;
+    case "subquery":
+      return e.form === "in" ? PREDICATE : e.form === "exists" && e.not ? NOT : PRIMARY;
     default:
       return PRIMARY;
   }
@@ -146,6 +160,12 @@ export function printExpr(e: Expr): string {
       const params = e.type.params.length > 0 ? `(${e.type.params.join(", ")})` : "";
       return `CAST(${printExpr(e.expr)} AS ${e.type.name}${params})`;
     }
+    case "subquery": {
+      const q = `(${printQuery(e.query)})`;
+      if (e.form === "exists") return `${e.not ? "NOT " : ""}EXISTS ${q}`;
+      if (e.form === "in") return `${at(e.expr!, BIT_OR)} ${e.not ? "NOT " : ""}IN ${q}`;
+      return q;
+    }
   }
 }
 
@@ -163,7 +183,7 @@ function printFrom(f: FromItem): string {
     case "table":
       return `${qualified(f.db, f.name)}${f.alias === null ? "" : ` AS ${quoteIdent(f.alias)}`}`;
     case "derived":
-      return `(${printSelect(f.select)}) AS ${quoteIdent(f.alias)}`;
+      return `(${printQuery(f.select)}) AS ${quoteIdent(f.alias)}`;
     case "join": {
       const right = f.right.kind === "join" ? `(${printFrom(f.right)})` : printFrom(f.right);
       const type = f.natural && f.type === "INNER" ? "" : `${f.type} `;
@@ -181,13 +201,23 @@ function printSelect(s: Select): string {
   if (s.where !== null) out += ` WHERE ${printExpr(s.where)}`;
   if (s.groupBy.length > 0) out += ` GROUP BY ${s.groupBy.map(printExpr).join(", ")}`;
   if (s.having !== null) out += ` HAVING ${printExpr(s.having)}`;
-  if (s.orderBy.length > 0) {
-    out += ` ORDER BY ${s.orderBy.map((o) => `${printExpr(o.expr)}${o.desc ? " DESC" : ""}`).join(", ")}`;
+  return out + printOrderLimit(s.orderBy, s.limit);
+}
+
+function printOrderLimit(orderBy: readonly OrderItem[], limit: Limit | null): string {
+  let out = "";
+  if (orderBy.length > 0) {
+    out += ` ORDER BY ${orderBy.map((o) => `${printExpr(o.expr)}${o.desc ? " DESC" : ""}`).join(", ")}`;
   }
-  if (s.limit !== null) {
-    out += ` LIMIT ${s.limit.count}${s.limit.offset === null ? "" : ` OFFSET ${s.limit.offset}`}`;
-  }
+  if (limit !== null) out += ` LIMIT ${limit.count}${limit.offset === null ? "" : ` OFFSET ${limit.offset}`}`;
   return out;
+}
+
+/** A SELECT or a UNION; a union's branches are parenthesized. */
+export function printQuery(q: Query): string {
+  if (q.kind === "select") return printSelect(q);
+  const branch = (b: Query) => `(${printQuery(b)})`;
+  return `${branch(q.left)} UNION ${q.all ? "ALL " : ""}${branch(q.right)}${printOrderLimit(q.orderBy, q.limit)}`;
 }
 
 function printFilter(f: ShowFilter | null): string {
@@ -211,7 +241,8 @@ function printSetItem(item: SetItem): string {
 export function printMysql(stmt: Statement): string {
   switch (stmt.kind) {
     case "select":
-      return printSelect(stmt);
+    case "union":
+      return printQuery(stmt);
     case "showDatabases":
       return `SHOW DATABASES${printFilter(stmt.filter)}`;
     case "showTables":

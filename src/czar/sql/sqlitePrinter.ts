@@ -219,6 +219,9 @@ class Printer implements ArgPrinter {
         return this.caseExpr(e);
       case "cast":
         return this.cast(e);
+      case "subquery":
+        // src/czar/compose/ replaces subqueries by their values before a query is printed.
+        throw new QservError("INTERNAL", "a subquery reached the SQLite printer unevaluated");
     }
   }
 
@@ -448,6 +451,7 @@ class Printer implements ArgPrinter {
       case "table":
         return this.table(f);
       case "derived":
+        if (f.select.kind !== "select") throw unsupported("a UNION in FROM", f.pos);
         return `(${this.select(f.select)}) AS ${quoteIdent(f.alias)}`;
       case "join": {
         const right = f.right.kind === "join" ? `(${this.from(f.right)})` : this.from(f.right);

@@ -38,6 +38,9 @@ export function children(e: Expr): Expr[] {
     }
     case "cast":
       return [e.expr];
+    case "subquery":
+      // The query is a scope of its own: only the IN operand belongs to this one.
+      return e.expr === null ? [] : [e.expr];
     default:
       return [];
   }
@@ -75,6 +78,8 @@ export function mapChildren(e: Expr, m: (e: Expr) => Expr): Expr {
       };
     case "cast":
       return { ...e, expr: m(e.expr) };
+    case "subquery":
+      return e.expr === null ? e : { ...e, expr: m(e.expr) };
     default:
       return e;
   }

@@ -1,0 +1,155 @@
+/**
+ * Queries made of queries: UNION, subqueries in FROM (and the WITH queries the parser inlines as
+ * such), subqueries in expressions. Each SELECT without any of these runs as usual (distributed
+ * over the chunks, or on the czar without FROM); their answers are combined on the czar in a
+ * scratch SQLite database with MySQL's semantics (the same SQLite printer as chunk queries).
+ */
+import type Database from "better-sqlite3";
+import { QservError } from "../../common/errors.js";
+import type { Value } from "../../common/rowCodec.js";
+import { quoteIdent } from "../../sqlite/types.js";
+import { createScratchTable, insertRows, scratchDb, selectRows } from "../exec/scratch.js";
+import type {
+  ColumnRef,
+  ExprItem,
+  FromItem,
+  OrderItem,
+  Query,
+  Select,
+  SelectItem,
+  TableRef,
+  Union,
+} from "../sql/ast.js";
+import { itemName } from "../sql/ast.js";
+import { unsupported } from "../sql/sqliteFunctions.js";
+import { printSqlite } from "../sql/sqlitePrinter.js";
+import { column } from "../sql/walk.js";
+import { hasSubqueries, resolveSubqueries } from "./subqueries.js";
+import type { Answer, SelectRunner } from "./types.js";
+
+function hasDerived(from: readonly FromItem[]): boolean {
+  return from.some((f) => f.kind === "derived" || (f.kind === "join" && hasDerived([f.left, f.right])));
+}
+
+/** Whether a statement needs composing (a UNION, a subquery in FROM or in an expression). */
+export function isComposite(q: Query): boolean {
+  return q.kind === "union" || hasDerived(q.from) || hasSubqueries(q);
+}
+
+/** Runs a query, composing the answers of its parts on the czar where it has parts. */
+export async function runQuery(q: Query, runSelect: SelectRunner): Promise<Answer> {
+  if (q.kind === "union") return runUnion(q, runSelect);
+  const s = await resolveSubqueries(q, (sub) => runQuery(sub, runSelect));
+  return hasDerived(s.from) ? runOverDerived(s, runSelect) : runSelect(s);
+}
+
+/** A scratch table holding an answer; its text columns are known for MySQL's comparisons. */
+interface Materialized {
+  name: string;
+  columns: string[];
+  text: Set<string>;
+}
+
+function textColumns(a: Answer): Set<string> {
+  const out = new Set<string>();
+  a.columns.forEach((c, i) => {
+    if (a.rows.some((r) => typeof r[i] === "string")) out.add(c.toLowerCase());
+  });
+  return out;
+}
+
+function materialize(db: Database.Database, name: string, a: Answer): Materialized {
+  const seen = new Set<string>();
+  for (const c of a.columns) {
+    if (seen.has(c.toLowerCase())) throw new QservError("BAD_QUERY", `Duplicate column name '${c}'`);
+    seen.add(c.toLowerCase());
+  }
+  createScratchTable(db, name, a.columns);
+  insertRows(db, name, a.columns.length, a.rows);
+  return { name, columns: a.columns, text: textColumns(a) };
+}
+
+/**
+ * A SELECT whose FROM holds derived tables only: each is answered, stored in a scratch table of
+ * its alias's name, and the SELECT runs over them on the czar.
+ */
+async function runOverDerived(s: Select, runSelect: SelectRunner): Promise<Answer> {
+  const db = scratchDb();
+  try {
+    const tables = new Map<string, Materialized>();
+    const replace = async (f: FromItem): Promise<FromItem> => {
+      if (f.kind === "table") throw unsupported("a join of a table with a subquery in FROM", f.pos);
+      if (f.kind === "join") return { ...f, left: await replace(f.left), right: await replace(f.right) };
+      const key = f.alias.toLowerCase();
+      if (tables.has(key)) throw new QservError("BAD_QUERY", `Not unique table/alias: '${f.alias}'`);
+      tables.set(key, materialize(db, f.alias, await runQuery(f.select, runSelect)));
+      const ref: TableRef = { kind: "table", db: null, name: f.alias, alias: null, pos: f.pos };
+      return ref;
+    };
+    const from: FromItem[] = [];
+    for (const f of s.from) from.push(await replace(f));
+    const order = [...tables.values()];
+    const items = s.items.flatMap((it): SelectItem[] => (it.kind === "expr" ? [it] : expandStar(it, order)));
+    const isText = (c: ColumnRef): boolean => {
+      const name = c.name.toLowerCase();
+      const t = c.table === null ? order.filter((m) => m.text.has(name)) : [tables.get(c.table.toLowerCase())];
+      return t.some((m) => m?.text.has(name) === true);
+    };
+    const query: Select = { ...s, from, items };
+    const rows = selectRows(db, printSqlite(query, { isText }));
+    return { columns: items.map((it) => itemName(it as ExprItem)), rows };
+  } finally {
+    db.close();
+  }
+}
+
+function expandStar(it: Extract<SelectItem, { kind: "allColumns" }>, tables: readonly Materialized[]): ExprItem[] {
+  const from = it.table === null ? tables : tables.filter((m) => m.name.toLowerCase() === it.table!.toLowerCase());
+  if (from.length === 0) throw new QservError("BAD_QUERY", `Unknown table '${it.table}'`, { ...it.pos });
+  return from.flatMap((m) =>
+    m.columns.map((c) => ({ kind: "expr" as const, expr: column(m.name, c), alias: null, text: c, pos: it.pos })),
+  );
+}
+
+/**
+ * A UNION: both sides answered, then combined on the czar (duplicates removed unless ALL, text
+ * compared case-insensitively), with the union's ORDER BY (result columns by name or position)
+ * and LIMIT. The result columns take the left side's names.
+ */
+async function runUnion(u: Union, runSelect: SelectRunner): Promise<Answer> {
+  const left = await runQuery(u.left, runSelect);
+  const right = await runQuery(u.right, runSelect);
+  if (left.columns.length !== right.columns.length) {
+    throw new QservError("BAD_QUERY", "The used SELECT statements have a different number of columns", { ...u.pos });
+  }
+  const db = scratchDb();
+  try {
+    const cols = left.columns.map((_, i) => `c${i}`);
+    const l = materialize(db, "_mq_left", { columns: cols, rows: left.rows });
+    const r = materialize(db, "_mq_right", { columns: cols, rows: right.rows });
+    const text = (c: string) => l.text.has(c) || r.text.has(c);
+    const select = (m: Materialized) =>
+      `SELECT ${cols.map((c) => `${quoteIdent(c)}${text(c) ? " COLLATE NOCASE" : ""}`).join(", ")} FROM ${m.name}`;
+    let sql = `${select(l)} UNION ${u.all ? "ALL " : ""}${select(r)}`;
+    if (u.orderBy.length > 0) sql += ` ORDER BY ${u.orderBy.map((o) => unionOrderKey(o, left.columns)).join(", ")}`;
+    if (u.limit !== null) sql += ` LIMIT ${u.limit.count} OFFSET ${u.limit.offset ?? 0}`;
+    return { columns: left.columns, rows: selectRows(db, sql) as Value[][] };
+  } finally {
+    db.close();
+  }
+}
+
+/** An ORDER BY key of a union: a result column's name or position. */
+function unionOrderKey(o: OrderItem, columns: readonly string[]): string {
+  const e = o.expr;
+  let i = -1;
+  if (e.kind === "integer") i = Number(e.text) - 1;
+  else if (e.kind === "column" && e.table === null)
+    i = columns.findIndex((c) => c.toLowerCase() === e.name.toLowerCase());
+  else throw unsupported("ORDER BY an expression over a UNION (name a result column)", o.pos);
+  if (i < 0 || i >= columns.length) {
+    const what = e.kind === "integer" ? e.text : (e as ColumnRef).name;
+    throw new QservError("BAD_QUERY", `Unknown column '${what}' in 'order clause'`, { ...o.pos });
+  }
+  return `${i + 1}${o.desc ? " DESC" : ""}`;
+}

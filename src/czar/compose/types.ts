@@ -1,0 +1,12 @@
+/** What the composition of queries passes around. */
+import type { Value } from "../../common/rowCodec.js";
+import type { Select } from "../sql/ast.js";
+
+/** A query's answer: result column names (as MySQL names them) and rows. */
+export interface Answer {
+  columns: string[];
+  rows: Value[][];
+}
+
+/** Runs a plain SELECT (no subquery, no derived table): distributed, or on the czar without FROM. */
+export type SelectRunner = (s: Select) => Promise<Answer>;
