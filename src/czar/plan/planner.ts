@@ -10,9 +10,10 @@ import { extractRestrictors, type RegionRestrictor, type Restrictors } from "../
 import type { CzarCatalog } from "../catalog.js";
 import { type ColumnRef, type Expr, type FromItem, itemName, type Select, type TableRef } from "../sql/ast.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
+import { distinctAsGroupBy } from "../sql/valueKinds.js";
 import { andAll, between, binary, column, conjuncts, decimal, integer, selectExprs, visit } from "../sql/walk.js";
 import { chunkerOf, chunkSet } from "./chunks.js";
-import { type ChunkQuery, isAggregateCall, resolveAliases, splitSelect } from "./split.js";
+import { type ChunkQuery, isAggregateCall, resolveAliases, type Split, splitSelect } from "./split.js";
 
 /** One unit of work: a query against one chunk (-1: the replicated tables) of a worker. */
 export interface Job {
@@ -89,6 +90,12 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   };
   const byRef = new Map<TableRef, Binding>(bindings.map((b) => [b.ref, b]));
   const alias = (t: TableRef) => quoteIdent(t.alias ?? t.name);
+  // MySQL scans one table in primary key order: for a director table, its director key.
+  const only = bindings.length === 1 ? bindings[0]! : null;
+  const rowOrder =
+    only !== null && only.meta.kind === "director" && only.meta.config.directorKey !== ""
+      ? column(only.name, only.meta.config.directorKey)
+      : undefined;
 
   if (shape.kind === "replicated") {
     const sql = printSqlite(s, { isText, table: (t) => `${quoteIdent(t.name)} AS ${alias(t)}` });
@@ -143,7 +150,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   // One plain chunk: it runs the whole query.
   if (chunks.length === 1 && shape.kind === "chunk") {
     const id = chunks[0]!;
-    const sql = printSqlite(narrowed(s, id), { isText, table: tableText(id) });
+    const sql = printSqlite(narrowed(s, id), { isText, rowOrder, table: tableText(id) });
     return {
       database: db,
       columns,
@@ -152,7 +159,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
       shape: shape.kind,
     };
   }
-  const split = splitSelect(s);
+  const split = splitSelect(distinctAsGroupBy(s, isText), { isText, rowOrder: rowOrder ?? null });
   const cs = chunkSelect(s, split.chunk);
   const jobs: Job[] = [];
   if (shape.kind === "nearNeighbor") {
@@ -163,19 +170,33 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
       const bands = nearBands(shape, chunker.chunkBounds(id));
       const near = { ...cs, where: andAll([...bands, ...conjuncts(cs.where)]) };
       for (const overlap of [false, true]) {
-        jobs.push({ chunkId: id, subChunkIds, sql: printSqlite(near, { isText, table: tableText(id, overlap) }) });
+        jobs.push({
+          chunkId: id,
+          subChunkIds,
+          sql: printSqlite(near, { isText, rowOrder, table: tableText(id, overlap) }),
+        });
       }
     }
   } else {
     for (const id of chunks) {
-      jobs.push({ chunkId: id, subChunkIds: [], sql: printSqlite(narrowed(cs, id), { isText, table: tableText(id) }) });
+      jobs.push({
+        chunkId: id,
+        subChunkIds: [],
+        sql: printSqlite(narrowed(cs, id), { isText, rowOrder, table: tableText(id) }),
+      });
     }
   }
   const merge: MergeStep =
     split.kind === "concat"
       ? { kind: "concat", limit: split.limit, offset: split.offset }
-      : { kind: "merge", ncols: split.chunk.items.length, sql: printSqlite(split.merge) };
+      : { kind: "merge", ncols: split.chunk.items.length, sql: mergeSql(split) };
   return { database: db, columns, jobs, merge, shape: shape.kind };
+}
+
+/** The merge query: chunk columns c<i> are text as the chunk items are; groups pick their first row. */
+function mergeSql(split: Extract<Split, { kind: "merge" }>): string {
+  const isText = (c: ColumnRef) => c.table === null && split.text[Number(c.name.slice(1))] === true;
+  return printSqlite(split.merge, { isText, ...(split.rowOrder === null ? {} : { rowOrder: split.rowOrder }) });
 }
 
 const CONCAT_ALL: MergeStep = { kind: "concat", limit: null, offset: 0 };
