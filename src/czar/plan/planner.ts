@@ -9,6 +9,7 @@ import { type JoinShape, joinShape } from "../analyze/joins.js";
 import { extractRestrictors, type RegionRestrictor, type Restrictors } from "../analyze/restrictors.js";
 import type { CzarCatalog } from "../catalog.js";
 import { type ColumnRef, type Expr, type FromItem, itemName, type Select, type TableRef } from "../sql/ast.js";
+import { declaredType, type MysqlType, mysqlType } from "../sql/resultTypes.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
 import { distinctAsGroupBy } from "../sql/valueKinds.js";
 import { andAll, between, binary, column, conjuncts, decimal, integer, selectExprs, visit } from "../sql/walk.js";
@@ -42,6 +43,8 @@ export interface Plan {
   database: string;
   /** Result column names, as MySQL names them. */
   columns: string[];
+  /** Result column types, as MySQL derives them (null: not derived). */
+  types: Array<MysqlType | null>;
   jobs: Job[];
   merge: MergeStep;
   shape: JoinShape["kind"];
@@ -83,11 +86,21 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   };
   const shape = joinShape(s, restr, bindings, db, cat);
   const columns = columnNames(s);
-  const isText = (c: ColumnRef): boolean => {
+  const declared = (c: ColumnRef): string | undefined => {
     const b = candidates(bindings, c, db)[0];
-    const t = b?.meta.config.schema.find((x) => x.name.toLowerCase() === c.name.toLowerCase())?.type;
+    return b?.meta.config.schema.find((x) => x.name.toLowerCase() === c.name.toLowerCase())?.type;
+  };
+  const isText = (c: ColumnRef): boolean => {
+    const t = declared(c);
     return t !== undefined && sqliteType(t) === "TEXT";
   };
+  const types = s.items.map((it) => {
+    if (it.kind !== "expr") return null;
+    return mysqlType(it.expr, (c) => {
+      const t = declared(c);
+      return t === undefined ? null : declaredType(t);
+    });
+  });
   const byRef = new Map<TableRef, Binding>(bindings.map((b) => [b.ref, b]));
   const alias = (t: TableRef) => quoteIdent(t.alias ?? t.name);
   // MySQL scans one table in primary key order: for a director table, its director key.
@@ -102,13 +115,14 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
     return {
       database: db,
       columns,
+      types,
       jobs: [{ chunkId: -1, subChunkIds: [], sql }],
       merge: CONCAT_ALL,
       shape: shape.kind,
     };
   }
 
-  if (shape.kind === "gather") return planGather(s, db, bindings, restr, cat, columns, isText);
+  if (shape.kind === "gather") return { ...planGather(s, db, bindings, restr, cat, columns, isText), types };
 
   const partitioned = bindings.filter((b) => b.meta.kind !== "replicated");
   const restricted = shape.kind === "nearNeighbor" ? [shape.home] : partitioned;
@@ -154,6 +168,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
     return {
       database: db,
       columns,
+      types,
       jobs: [{ chunkId: id, subChunkIds: [], sql }],
       merge: CONCAT_ALL,
       shape: shape.kind,
@@ -190,7 +205,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
     split.kind === "concat"
       ? { kind: "concat", limit: split.limit, offset: split.offset }
       : { kind: "merge", ncols: split.chunk.items.length, sql: mergeSql(split) };
-  return { database: db, columns, jobs, merge, shape: shape.kind };
+  return { database: db, columns, types, jobs, merge, shape: shape.kind };
 }
 
 /** The merge query: chunk columns c<i> are text as the chunk items are; groups pick their first row. */
@@ -282,7 +297,7 @@ function planGather(
   cat: CzarCatalog,
   columns: string[],
   isText: (c: ColumnRef) => boolean,
-): Plan {
+): Omit<Plan, "types"> {
   const used = new Map<Binding, Set<string>>(bindings.map((b) => [b, new Set<string>()]));
   for (const e of selectExprs(s)) {
     visit(e, (x) => {
