@@ -14,12 +14,15 @@ import { type Listing, showColumns, showDatabases, showTables } from "./show.js"
 import { itemName, type Query, type Select } from "./sql/ast.js";
 import { parseStatement } from "./sql/parser.js";
 import { printMysql } from "./sql/printer.js";
+import { type MysqlType, mysqlType } from "./sql/resultTypes.js";
 import { printSqliteExpr } from "./sql/sqlitePrinter.js";
 import { mapExpr } from "./sql/walk.js";
 
 export interface ResultColumnInfo {
   name: string;
   type: ColumnType;
+  /** The type MySQL gives the item, where the planner derived it (MySQL clients are told this one). */
+  mysql?: MysqlType | null;
 }
 
 export interface QueryStats {
@@ -104,7 +107,11 @@ const SYSVARS: Record<string, Value> = {
   system_time_zone: "UTC",
 };
 
-function typesOf(names: readonly string[], rows: readonly Value[][]): ResultColumnInfo[] {
+function typesOf(
+  names: readonly string[],
+  rows: readonly Value[][],
+  mysql: ReadonlyArray<MysqlType | null> = [],
+): ResultColumnInfo[] {
   return names.map((name, i) => {
     let type: ColumnType = "NULL";
     for (const r of rows) {
@@ -114,7 +121,7 @@ function typesOf(names: readonly string[], rows: readonly Value[][]): ResultColu
         break;
       }
     }
-    return { name, type };
+    return { name, type, mysql: mysql[i] ?? null };
   });
 }
 
@@ -145,8 +152,8 @@ export class Czar {
   async execute(sql: string, session: Session, signal?: AbortSignal, sink?: ResultSink): Promise<QueryAnswer> {
     const t0 = performance.now();
     const stmt = parseStatement(sql);
-    const listing = (l: Listing): QueryAnswer => ({
-      columns: typesOf(l.columns, l.rows),
+    const listing = (l: Listing & { types?: Array<MysqlType | null> }): QueryAnswer => ({
+      columns: typesOf(l.columns, l.rows, l.types),
       rows: l.rows,
       stats: { chunks: 0, retries: 0, elapsedMs: performance.now() - t0 },
     });
@@ -218,9 +225,10 @@ export class Czar {
   }
 
   /** A SELECT without FROM, evaluated on the czar (system variables and DATABASE() answered here). */
-  private local(s: Select, session: Session): Listing {
+  private local(s: Select, session: Session): Listing & { types: Array<MysqlType | null> } {
     const columns: string[] = [];
     const exprs: string[] = [];
+    const types: Array<MysqlType | null> = [];
     for (const it of s.items) {
       if (it.kind !== "expr") throw new QservError("BAD_QUERY", "SELECT * without FROM: No tables used");
       const e = mapExpr(it.expr, (x) => {
@@ -247,6 +255,7 @@ export class Czar {
         return x;
       });
       columns.push(itemName(it));
+      types.push(mysqlType(it.expr, () => null));
       exprs.push(printSqliteExpr(e));
     }
     const db = scratchDb();
@@ -254,7 +263,7 @@ export class Czar {
       const limit =
         s.limit === null ? "" : ` LIMIT ${s.limit.count}${s.limit.offset === null ? "" : ` OFFSET ${s.limit.offset}`}`;
       const where = s.where === null ? "" : ` WHERE ${printSqliteExpr(s.where)}`;
-      return { columns, rows: selectRows(db, `SELECT ${exprs.join(", ")}${where}${limit}`) };
+      return { columns, types, rows: selectRows(db, `SELECT ${exprs.join(", ")}${where}${limit}`) };
     } catch (e) {
       if (isQservError(e)) throw e;
       throw new QservError("SQL_ERROR", (e as Error).message);
@@ -297,7 +306,7 @@ export class Czar {
         ? undefined
         : async (rows: Value[][]) => {
             if (header === null) {
-              header = typesOf(plan.columns, rows);
+              header = typesOf(plan.columns, rows, plan.types);
               await sink.header(header);
             }
             await sink.rows(rows);
@@ -342,7 +351,7 @@ export class Czar {
       });
       const elapsedMs = performance.now() - t0;
       this.o.log?.info({ id, chunks: plan.jobs.length, rows: rows.length, ms: Math.round(elapsedMs) }, "query done");
-      const columns = header ?? typesOf(plan.columns, rows);
+      const columns = header ?? typesOf(plan.columns, rows, plan.types);
       if (streamed && header === null) await sink?.header(columns);
       return { columns, rows, stats: { chunks: stats.jobs, retries: stats.retries, elapsedMs }, streamed };
     } catch (e) {

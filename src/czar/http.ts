@@ -95,7 +95,7 @@ async function query(r: HttpRoutes, body: Record<string, unknown>, signal: Abort
   const session = { database: db === "" ? null : db, ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }) };
   const a = await r.czar.execute(sql, session, signal);
   return {
-    columns: a.columns,
+    columns: a.columns.map(({ name, type }) => ({ name, type })),
     rows: a.rows.map((row) => row.map(toJsonValue)),
     stats: {
       chunks: a.stats.chunks,

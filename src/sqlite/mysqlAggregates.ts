@@ -21,11 +21,9 @@ interface Moments {
   n: number;
   mean: number;
   m2: number;
-  /** The argument was exact (integer): MySQL then shows the result with 4 decimals. */
-  exact: boolean;
 }
 
-const start = (): Moments => ({ n: 0, mean: 0, m2: 0, exact: false });
+const start = (): Moments => ({ n: 0, mean: 0, m2: 0 });
 
 function add(m: Moments, x: number): Moments {
   m.n++;
@@ -43,14 +41,13 @@ function add(m: Moments, x: number): Moments {
 /** Chan et al.'s combination of two sets' moments. */
 function combine(a: Moments, b: Moments): Moments {
   if (b.n === 0) return a;
-  if (a.n === 0) return { ...b, exact: a.exact || b.exact };
+  if (a.n === 0) return b;
   const n = a.n + b.n;
   const delta = b.mean - a.mean;
   return {
     n,
     mean: a.mean + (delta * b.n) / n,
     m2: a.m2 + b.m2 + (delta * delta * a.n * b.n) / n,
-    exact: a.exact || b.exact,
   };
 }
 
@@ -59,23 +56,21 @@ function result(m: Moments, kind: Arg): number | null {
   const sample = k === VAR_KINDS.VAR_SAMP || k === VAR_KINDS.STDDEV_SAMP;
   if (m.n === 0 || (sample && m.n === 1)) return null;
   const variance = m.m2 / (sample ? m.n - 1 : m.n);
-  const v = k >= VAR_KINDS.STDDEV_POP ? Math.sqrt(variance) : variance;
-  return m.exact ? Number(v.toFixed(4)) : v;
+  return k >= VAR_KINDS.STDDEV_POP ? Math.sqrt(variance) : variance;
 }
 
-/** A chunk's moments as a 25-byte BLOB: n, mean, m2 (float64 LE), exact. */
+/** A chunk's moments as a 24-byte BLOB: n, mean, m2 (float64 LE). */
 function encode(m: Moments): Buffer {
-  const b = Buffer.alloc(25);
+  const b = Buffer.alloc(24);
   b.writeDoubleLE(m.n, 0);
   b.writeDoubleLE(m.mean, 8);
   b.writeDoubleLE(m.m2, 16);
-  b[24] = m.exact ? 1 : 0;
   return b;
 }
 
 function decode(b: NonNull): Moments {
-  if (!Buffer.isBuffer(b) || b.length !== 25) throw new Error("mysql_var_merge: not a partial variance");
-  return { n: b.readDoubleLE(0), mean: b.readDoubleLE(8), m2: b.readDoubleLE(16), exact: b[24] === 1 };
+  if (!Buffer.isBuffer(b) || b.length !== 24) throw new Error("mysql_var_merge: not a partial variance");
+  return { n: b.readDoubleLE(0), mean: b.readDoubleLE(8), m2: b.readDoubleLE(16) };
 }
 
 /** BIT_AND (0), BIT_OR (1), BIT_XOR (2): the `op` argument of mysql_bit. */
@@ -103,29 +98,19 @@ function define<T>(
 }
 
 export function registerMysqlAggregates(db: Database.Database): void {
-  // mysql_var(x, kind, exact): the whole aggregate in one place.
+  // mysql_var(x, kind): the whole aggregate in one place.
   define(
     db,
     "mysql_var",
     () => ({ m: start(), kind: 0n as Arg }),
-    (acc: { m: Moments; kind: Arg }, x: Arg, kind: Arg, exact: Arg) => {
+    (acc: { m: Moments; kind: Arg }, x: Arg, kind: Arg) => {
       acc.kind = kind;
-      acc.m.exact = exact === 1n;
       if (x !== null) add(acc.m, toDouble(x));
       return acc;
     },
     (acc: { m: Moments; kind: Arg }) => result(acc.m, acc.kind),
   );
-  define(
-    db,
-    "mysql_var_part",
-    start,
-    (m: Moments, x: Arg, exact: Arg) => {
-      m.exact = exact === 1n;
-      return x === null ? m : add(m, toDouble(x));
-    },
-    encode,
-  );
+  define(db, "mysql_var_part", start, (m: Moments, x: Arg) => (x === null ? m : add(m, toDouble(x))), encode);
   define(
     db,
     "mysql_var_merge",

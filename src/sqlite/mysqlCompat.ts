@@ -7,6 +7,7 @@
 import type Database from "better-sqlite3";
 import { QservError } from "../common/errors.js";
 import { registerMysqlAggregates } from "./mysqlAggregates.js";
+import { registerMysqlCollation } from "./mysqlCollation.js";
 import {
   type Arg,
   checkI64,
@@ -145,6 +146,7 @@ function unhex(x: Arg): Buffer | null {
 
 /** Registers the MySQL compatibility functions (names `mysql_*`) on a connection. */
 export function registerMysqlCompat(db: Database.Database): void {
+  registerMysqlCollation(db);
   const opts = { deterministic: true, safeIntegers: true } as const;
   db.function("mysql_mod", opts, (a: Arg, b: Arg, exact: Arg) => {
     if (a === null || b === null) return null;

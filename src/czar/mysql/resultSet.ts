@@ -1,12 +1,18 @@
-/** Text result sets: column definitions from the czar's column types, rows as length-encoded text. */
+/**
+ * Text result sets: column definitions from the czar's column types (MySQL's type of the item
+ * where the planner derived one, else the values' storage class), rows as length-encoded text
+ * printed as MySQL prints them.
+ */
 import type { ColumnType } from "../../common/jsonValue.js";
+import { formatDecimal, formatDouble } from "../../common/mysqlFormat.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { ResultColumnInfo } from "../czar.js";
+import { type MysqlType, T } from "../sql/resultTypes.js";
 import { UTF8_CHARSET } from "./handshake.js";
 import { PayloadWriter } from "./packets.js";
 
 const BINARY_CHARSET = 63;
-const FLAG = { BLOB: 16, BINARY: 128, NUM: 32768 } as const;
+const FLAG = { BLOB: 16, UNSIGNED: 32, BINARY: 128, NUM: 32768 } as const;
 
 /** MySQL column type, length, charset, flags and decimals of each storage class. */
 const TYPES: Record<ColumnType, { type: number; length: number; charset: number; flags: number; decimals: number }> = {
@@ -21,8 +27,19 @@ export function columnCountPayload(n: number): Buffer {
   return new PayloadWriter().lenInt(n).build();
 }
 
+/** The column definition of a derived MySQL type. */
+function derived(m: MysqlType): { type: number; length: number; charset: number; flags: number; decimals: number } {
+  const text = m.type === T.VAR_STRING || m.type === T.STRING || m.type === T.BLOB;
+  if (text) {
+    const flags = (m.type === T.BLOB ? FLAG.BLOB : 0) | (m.binary ? FLAG.BINARY : 0);
+    return { type: m.type, length: 65535, charset: m.binary ? BINARY_CHARSET : UTF8_CHARSET, flags, decimals: 0 };
+  }
+  const flags = FLAG.BINARY | (m.type === T.NULL ? 0 : FLAG.NUM) | (m.unsigned ? FLAG.UNSIGNED : 0);
+  return { type: m.type, length: 22, charset: BINARY_CHARSET, flags, decimals: m.decimals };
+}
+
 export function columnPayload(c: ResultColumnInfo, schema: string): Buffer {
-  const t = TYPES[c.type];
+  const t = c.mysql === undefined || c.mysql === null ? TYPES[c.type] : derived(c.mysql);
   return new PayloadWriter()
     .lenString("def")
     .lenString(schema)
@@ -41,10 +58,22 @@ export function columnPayload(c: ResultColumnInfo, schema: string): Buffer {
 }
 
 /** A value as MySQL's text protocol sends it (an integral REAL in an INTEGER column as an integer). */
-function text(v: Exclude<Value, null>, type: ColumnType): string | Uint8Array {
+function text(v: Exclude<Value, null>, type: ColumnType, m: MysqlType | null | undefined): string | Uint8Array {
+  if (m !== undefined && m !== null && (typeof v === "number" || typeof v === "bigint" || m.type === T.NEWDECIMAL)) {
+    if (m.type === T.DOUBLE || m.type === T.FLOAT) return formatDouble(Number(v), m.decimals);
+    if (m.type === T.NEWDECIMAL && !(v instanceof Uint8Array)) return formatDecimal(v, m.decimals);
+    // A hexadecimal literal: SQLite computed its number, MySQL shows its bytes.
+    if (m.binary && typeof v === "bigint") return Buffer.from(hexBytes(v), "hex");
+  }
   if (typeof v === "number" && type === "INTEGER" && Number.isInteger(v)) return v.toFixed(0);
+  if (typeof v === "number") return formatDouble(v);
   if (typeof v === "number" || typeof v === "bigint") return String(v);
   return v;
+}
+
+function hexBytes(v: bigint): string {
+  const h = BigInt.asUintN(64, v).toString(16);
+  return h.length % 2 === 0 ? h : `0${h}`;
 }
 
 /** Bytes of a length-encoded integer. */
@@ -54,7 +83,8 @@ const lenIntSize = (n: number) => (n < 251 ? 1 : n < 0x10000 ? 3 : n < 0x1000000
 export function rowPayload(row: ReadonlyArray<Value>, columns: ReadonlyArray<ResultColumnInfo>): Buffer {
   const parts: Array<Buffer | null> = row.map((v, i) => {
     if (v === null) return null;
-    const t = text(v, columns[i]?.type ?? "TEXT");
+    const c = columns[i];
+    const t = text(v, c?.type ?? "TEXT", c?.mysql);
     return typeof t === "string" ? Buffer.from(t, "utf8") : Buffer.from(t.buffer, t.byteOffset, t.byteLength);
   });
   let size = 0;

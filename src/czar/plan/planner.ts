@@ -9,10 +9,12 @@ import { type JoinShape, joinShape } from "../analyze/joins.js";
 import { extractRestrictors, type RegionRestrictor, type Restrictors } from "../analyze/restrictors.js";
 import type { CzarCatalog } from "../catalog.js";
 import { type ColumnRef, type Expr, type FromItem, itemName, type Select, type TableRef } from "../sql/ast.js";
+import { declaredType, type MysqlType, mysqlType } from "../sql/resultTypes.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
+import { distinctAsGroupBy } from "../sql/valueKinds.js";
 import { andAll, between, binary, column, conjuncts, decimal, integer, selectExprs, visit } from "../sql/walk.js";
 import { chunkerOf, chunkSet } from "./chunks.js";
-import { type ChunkQuery, isAggregateCall, isAggregating, resolveAliases, splitSelect } from "./split.js";
+import { type ChunkQuery, isAggregateCall, isAggregating, resolveAliases, type Split, splitSelect } from "./split.js";
 
 /** One unit of work: a query against one chunk (-1: the replicated tables) of a worker. */
 export interface Job {
@@ -41,6 +43,8 @@ export interface Plan {
   database: string;
   /** Result column names, as MySQL names them. */
   columns: string[];
+  /** Result column types, as MySQL derives them (null: not derived). */
+  types: Array<MysqlType | null>;
   jobs: Job[];
   merge: MergeStep;
   shape: JoinShape["kind"];
@@ -85,26 +89,43 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   };
   const shape = joinShape(s, restr, bindings, db, cat);
   const columns = columnNames(s);
-  const isText = (c: ColumnRef): boolean => {
+  const declared = (c: ColumnRef): string | undefined => {
     const b = candidates(bindings, c, db)[0];
-    const t = b?.meta.config.schema.find((x) => x.name.toLowerCase() === c.name.toLowerCase())?.type;
+    return b?.meta.config.schema.find((x) => x.name.toLowerCase() === c.name.toLowerCase())?.type;
+  };
+  const isText = (c: ColumnRef): boolean => {
+    const t = declared(c);
     return t !== undefined && sqliteType(t) === "TEXT";
   };
+  const types = s.items.map((it) => {
+    if (it.kind !== "expr") return null;
+    return mysqlType(it.expr, (c) => {
+      const t = declared(c);
+      return t === undefined ? null : declaredType(t);
+    });
+  });
   const byRef = new Map<TableRef, Binding>(bindings.map((b) => [b.ref, b]));
   const alias = (t: TableRef) => quoteIdent(t.alias ?? t.name);
+  // MySQL scans one table in primary key order: for a director table, its director key.
+  const only = bindings.length === 1 ? bindings[0]! : null;
+  const rowOrder =
+    only !== null && only.meta.kind === "director" && only.meta.config.directorKey !== ""
+      ? column(only.name, only.meta.config.directorKey)
+      : undefined;
 
   if (shape.kind === "replicated") {
     const sql = printSqlite(s, { isText, table: (t) => `${quoteIdent(t.name)} AS ${alias(t)}` });
     return {
       database: db,
       columns,
+      types,
       jobs: [{ chunkId: -1, subChunkIds: [], sql }],
       merge: CONCAT_ALL,
       shape: shape.kind,
     };
   }
 
-  if (shape.kind === "gather") return planGather(s, db, bindings, restr, cat, columns, isText);
+  if (shape.kind === "gather") return { ...planGather(s, db, bindings, restr, cat, columns, isText), types };
 
   const partitioned = bindings.filter((b) => b.meta.kind !== "replicated");
   const restricted = shape.kind === "nearNeighbor" ? [shape.home] : partitioned;
@@ -146,16 +167,17 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   // One plain chunk: it runs the whole query.
   if (chunks.length === 1 && shape.kind === "chunk") {
     const id = chunks[0]!;
-    const sql = printSqlite(narrowed(s, id), { isText, table: tableText(id) });
+    const sql = printSqlite(narrowed(s, id), { isText, rowOrder, table: tableText(id) });
     return {
       database: db,
       columns,
+      types,
       jobs: [{ chunkId: id, subChunkIds: [], sql }],
       merge: CONCAT_ALL,
       shape: shape.kind,
     };
   }
-  const split = splitSelect(s);
+  const split = splitSelect(distinctAsGroupBy(s, isText), { isText, rowOrder: rowOrder ?? null });
   const cs = chunkSelect(s, split.chunk);
   const jobs: Job[] = [];
   if (shape.kind === "nearNeighbor") {
@@ -166,19 +188,33 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
       const bands = nearBands(shape, chunker.chunkBounds(id));
       const near = { ...cs, where: andAll([...bands, ...conjuncts(cs.where)]) };
       for (const overlap of [false, true]) {
-        jobs.push({ chunkId: id, subChunkIds, sql: printSqlite(near, { isText, table: tableText(id, overlap) }) });
+        jobs.push({
+          chunkId: id,
+          subChunkIds,
+          sql: printSqlite(near, { isText, rowOrder, table: tableText(id, overlap) }),
+        });
       }
     }
   } else {
     for (const id of chunks) {
-      jobs.push({ chunkId: id, subChunkIds: [], sql: printSqlite(narrowed(cs, id), { isText, table: tableText(id) }) });
+      jobs.push({
+        chunkId: id,
+        subChunkIds: [],
+        sql: printSqlite(narrowed(cs, id), { isText, rowOrder, table: tableText(id) }),
+      });
     }
   }
   const merge: MergeStep =
     split.kind === "concat"
       ? { kind: "concat", limit: split.limit, offset: split.offset }
-      : { kind: "merge", ncols: split.chunk.items.length, sql: printSqlite(split.merge) };
-  return { database: db, columns, jobs, merge, shape: shape.kind };
+      : { kind: "merge", ncols: split.chunk.items.length, sql: mergeSql(split) };
+  return { database: db, columns, types, jobs, merge, shape: shape.kind };
+}
+
+/** The merge query: chunk columns c<i> are text as the chunk items are; groups pick their first row. */
+function mergeSql(split: Extract<Split, { kind: "merge" }>): string {
+  const isText = (c: ColumnRef) => c.table === null && split.text[Number(c.name.slice(1))] === true;
+  return printSqlite(split.merge, { isText, ...(split.rowOrder === null ? {} : { rowOrder: split.rowOrder }) });
 }
 
 const CONCAT_ALL: MergeStep = { kind: "concat", limit: null, offset: 0 };
@@ -264,7 +300,7 @@ function planGather(
   cat: CzarCatalog,
   columns: string[],
   isText: (c: ColumnRef) => boolean,
-): Plan {
+): Omit<Plan, "types"> {
   const used = new Map<Binding, Set<string>>(bindings.map((b) => [b, new Set<string>()]));
   for (const e of selectExprs(s)) {
     visit(e, (x) => {

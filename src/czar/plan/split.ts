@@ -11,12 +11,13 @@ import { VAR_KINDS } from "../../sqlite/mysqlAggregates.js";
 import { unsupported } from "../analyze/bindings.js";
 import type { ColumnRef, Expr, OrderItem, Select, TableRef } from "../sql/ast.js";
 import { printExpr } from "../sql/printer.js";
+import { showsFirstRow, valueKind } from "../sql/valueKinds.js";
 import { call, column, integer, mapChildren, visit } from "../sql/walk.js";
 
 /** The table chunk rows are merged in; its columns are c0, c1, ... */
 export const MERGE_TABLE = "_mq_merge";
 
-/** The variance family: chunks send their moments (MQ_VAR_PART), the czar combines them. */
+/** The variance family: chunks send their moments (_MQ_VAR_PART), the czar combines them. */
 const VARIANCES: Record<string, number> = {
   STD: VAR_KINDS.STDDEV_POP,
   STDDEV: VAR_KINDS.STDDEV_POP,
@@ -65,8 +66,19 @@ export interface ChunkQuery {
 export type Split =
   /** Chunk rows are the answer: concatenated; `limit`/`offset` applied while streaming. */
   | { kind: "concat"; chunk: ChunkQuery; limit: number | null; offset: number }
-  /** Chunk rows go into MERGE_TABLE and `merge` computes the answer. */
-  | { kind: "merge"; chunk: ChunkQuery; merge: Select };
+  /**
+   * Chunk rows go into MERGE_TABLE and `merge` computes the answer; `rowOrder` is the chunk
+   * column holding each chunk group's first row order (null: none), `text` which chunk columns
+   * hold text.
+   */
+  | { kind: "merge"; chunk: ChunkQuery; merge: Select; rowOrder: ColumnRef | null; text: boolean[] };
+
+export interface SplitOptions {
+  /** Whether a column holds text (compared, grouped and sorted by the collation). */
+  isText: (c: ColumnRef) => boolean;
+  /** The rows' order in MySQL (the director key), which picks a group's first row; null: none. */
+  rowOrder: Expr | null;
+}
 
 /** Chunk output columns, deduplicated by expression text. */
 class ChunkColumns {
@@ -131,7 +143,8 @@ export function isAggregating(s: Select): boolean {
 }
 
 /** Splits `s` (stars expanded, aliases resolved in groupBy/having/orderBy) for chunk + merge. */
-export function splitSelect(s: Select): Split {
+export function splitSelect(s: Select, o: SplitOptions = { isText: () => false, rowOrder: null }): Split {
+  const isText = (e: Expr) => valueKind(e, o.isText) === "text";
   const items = s.items.map((it) => {
     if (it.kind !== "expr") throw new QservError("INTERNAL", "splitSelect: * not expanded");
     return it.expr;
@@ -160,12 +173,12 @@ export function splitSelect(s: Select): Split {
     const arg = e.args[0];
     if (arg !== undefined && name in VARIANCES) {
       if (e.distinct) throw unsupported(`${e.name}(DISTINCT ...)`, e.pos);
-      return call("MQ_VAR_MERGE", [cols.add(call("MQ_VAR_PART", [arg])), integer(VARIANCES[name]!)]);
+      return call("_MQ_VAR_MERGE", [cols.add(call("_MQ_VAR_PART", [arg])), integer(VARIANCES[name]!)]);
     }
     if (arg !== undefined && BITS.has(name)) {
       // Over bits, a merge of the chunks' partial results is the aggregate again.
       if (e.distinct) throw unsupported(`${e.name}(DISTINCT ...)`, e.pos);
-      return call(name, [cols.add(call(`MQ_${name}_PART`, [arg]))]);
+      return call(name, [cols.add(call(`_MQ_${name}_PART`, [arg]))]);
     }
     if (e.distinct && name !== "MIN" && name !== "MAX") {
       if (arg === undefined || e.args.length !== 1)
@@ -174,6 +187,11 @@ export function splitSelect(s: Select): Split {
       return { ...e, args: [cols.add(arg)] };
     }
     const plain = { ...e, distinct: false };
+    if ((name === "MIN" || name === "MAX") && o.rowOrder !== null && arg !== undefined && isText(arg)) {
+      // Text: the chunks' extremes with the row order of their rows, ties going to the first row.
+      const order = cols.add(call(`_MQ_${name}_ORDER`, [arg]));
+      return call(`_MQ_${name}`, [cols.add(plain), order]);
+    }
     switch (name) {
       case "COUNT":
         return call("COALESCE", [call("SUM", [cols.add(plain)]), integer(0)]);
@@ -195,7 +213,9 @@ export function splitSelect(s: Select): Split {
   const mergeGroup = s.groupBy.map(split);
   const mergeHaving = s.having === null ? null : split(s.having);
   const visibleCols = cols.exprs.length;
-  const mergeOrder = s.orderBy.map((o) => ({ ...o, expr: split(o.expr) }));
+  const mergeOrder = s.orderBy.map((x) => ({ ...x, expr: split(x.expr) }));
+  const picks = aggregate && o.rowOrder !== null && items.some((e) => showsFirstRow(e, s.groupBy, o.isText));
+  const rowOrder = picks && o.rowOrder !== null ? cols.add(call("MIN", [o.rowOrder])) : null;
   if (s.distinct && !aggregate && cols.exprs.length > visibleCols) {
     throw new QservError("BAD_QUERY", "ORDER BY terms of a SELECT DISTINCT must be in the select list", {
       line: s.pos.line,
@@ -225,5 +245,7 @@ export function splitSelect(s: Select): Split {
       limit: s.limit,
       pos: s.pos,
     },
+    rowOrder,
+    text: cols.exprs.map(isText),
   };
 }

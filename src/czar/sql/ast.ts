@@ -238,7 +238,10 @@ export interface ExprItem {
  */
 export function itemName(it: ExprItem): string {
   if (it.alias !== null) return it.alias;
-  const e = it.expr;
+  let e = it.expr;
+  // MySQL's parser drops a unary plus: `+vMag` is named `vMag`, `+1` is `1` (but `+-x` is `+-x`).
+  while (e.kind === "unary" && e.op === "+") e = e.operand;
+  if (e !== it.expr && (e.kind === "integer" || e.kind === "decimal")) return e.text;
   if (e.kind === "column") return e.name;
   if (e.kind === "string") return e.value;
   if (e.kind === "sysvar") return `@@${e.scope === null ? "" : `${e.scope.toLowerCase()}.`}${e.name}`;

@@ -23,8 +23,12 @@ export interface ArgPrinter {
   equal(a: Expr, b: Expr): string;
   /** Arguments compared with each other (GREATEST, LEAST) as MySQL compares them. */
   compared(args: Expr[]): string[];
-  /** `e COLLATE NOCASE` when `e` is text (MIN, MAX, COUNT DISTINCT), else `e`. */
+  /** `e`'s collation key when `e` is text (COUNT DISTINCT), else `e`. */
   collated(e: Expr): string;
+  /** MIN or MAX of `e`; of a text, by the collation, the first row's spelling among equals. */
+  extreme(which: "min" | "max", e: Expr): string;
+  /** The row order of the row whose `e` is MIN or MAX (the merge's tie-break between chunks). */
+  extremeOrder(which: "min" | "max", e: Expr): string;
 }
 
 interface FnSpec {
@@ -83,12 +87,12 @@ function text(name: string, n: number, stringArgs = n): FnSpec {
   return fn(name, [n, n], "text", { stringArgs });
 }
 
-function aggregate(name: string, collate: boolean): FnSpec {
+function aggregate(name: string): FnSpec {
   return {
     arity: [1, 1],
     aggregate: true,
-    kind: collate ? same : "number",
-    print: (a, p, c) => `${name}(${c.distinct ? "DISTINCT " : ""}${collate ? p.collated(a[0]!) : p.sql(a[0]!)})`,
+    kind: "number",
+    print: (a, p, c) => `${name}(${c.distinct ? "DISTINCT " : ""}${p.sql(a[0]!)})`,
   };
 }
 
@@ -157,10 +161,10 @@ const FUNCTIONS: Record<string, FnSpec> = {
   OCTET_LENGTH: text("octet_length", 1),
   CHAR_LENGTH: text("length", 1),
   CHARACTER_LENGTH: text("length", 1),
-  UPPER: text("upper", 1),
-  UCASE: text("upper", 1),
-  LOWER: text("lower", 1),
-  LCASE: text("lower", 1),
+  UPPER: text("mysql_upper", 1),
+  UCASE: text("mysql_upper", 1),
+  LOWER: text("mysql_lower", 1),
+  LCASE: text("mysql_lower", 1),
   TRIM: text("trim", 1),
   LTRIM: text("ltrim", 1),
   RTRIM: text("rtrim", 1),
@@ -231,10 +235,15 @@ const FUNCTIONS: Record<string, FnSpec> = {
       return c.distinct ? `count(DISTINCT ${p.collated(a[0]!)})` : `count(${p.sql(a[0]!)})`;
     },
   },
-  SUM: aggregate("sum", false),
-  AVG: aggregate("avg", false),
-  MIN: aggregate("min", true),
-  MAX: aggregate("max", true),
+  SUM: aggregate("sum"),
+  AVG: aggregate("avg"),
+  MIN: extreme("min"),
+  MAX: extreme("max"),
+  // The czar's own, for merging MIN / MAX of text across chunks (plan/split.ts).
+  _MQ_MIN: internal("mysql_min_ci", 2, same),
+  _MQ_MAX: internal("mysql_max_ci", 2, same),
+  _MQ_MIN_ORDER: { ...internal("", 1, "number"), print: (a, p) => p.extremeOrder("min", a[0]!) },
+  _MQ_MAX_ORDER: { ...internal("", 1, "number"), print: (a, p) => p.extremeOrder("max", a[0]!) },
   STD: variance(VAR_KINDS.STDDEV_POP),
   STDDEV: variance(VAR_KINDS.STDDEV_POP),
   STDDEV_POP: variance(VAR_KINDS.STDDEV_POP),
@@ -255,7 +264,7 @@ function variance(kind: number): FnSpec {
     kind: "number",
     print: (a, p, c) => {
       if (c.distinct) throw unsupported(`${c.name}(DISTINCT ...)`, c.pos);
-      return `mysql_var(${p.sql(a[0]!)}, ${kind}, ${flag(p.exact(a[0]!))})`;
+      return `mysql_var(${p.sql(a[0]!)}, ${kind})`;
     },
   };
 }
@@ -275,18 +284,26 @@ function bits(op: number, final = 1): FnSpec {
  * MySQL's, and named so that no query of a user's calls them by chance.
  */
 const PARTIALS: Record<string, FnSpec> = {
-  MQ_VAR_PART: {
+  _MQ_VAR_PART: {
     arity: [1, 1],
     aggregate: true,
     kind: "binary",
-    print: (a, p) => `mysql_var_part(${p.sql(a[0]!)}, ${flag(p.exact(a[0]!))})`,
+    print: (a, p) => `mysql_var_part(${p.sql(a[0]!)})`,
   },
-  MQ_VAR_MERGE: { arity: [2, 2], aggregate: true, kind: "number", print: (a, p) => `mysql_var_merge(${list(a, p)})` },
-  MQ_BIT_AND_PART: bits(BIT_OPS.BIT_AND, 0),
-  MQ_BIT_OR_PART: bits(BIT_OPS.BIT_OR, 0),
-  MQ_BIT_XOR_PART: bits(BIT_OPS.BIT_XOR, 0),
+  _MQ_VAR_MERGE: { arity: [2, 2], aggregate: true, kind: "number", print: (a, p) => `mysql_var_merge(${list(a, p)})` },
+  _MQ_BIT_AND_PART: bits(BIT_OPS.BIT_AND, 0),
+  _MQ_BIT_OR_PART: bits(BIT_OPS.BIT_OR, 0),
+  _MQ_BIT_XOR_PART: bits(BIT_OPS.BIT_XOR, 0),
 };
 Object.assign(FUNCTIONS, PARTIALS);
+
+function extreme(which: "min" | "max"): FnSpec {
+  return { arity: [1, 1], aggregate: true, kind: same, print: (a, p) => p.extreme(which, a[0]!) };
+}
+
+function internal(name: string, n: number, kind: FnSpec["kind"]): FnSpec {
+  return { ...fn(name, [n, n], kind), aggregate: true };
+}
 
 /** SUBSTRING(s, pos[, len]): SQLite's substr() where pos > 0 and len >= 0 are literals. */
 function substring(): FnSpec {

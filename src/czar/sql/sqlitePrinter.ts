@@ -1,9 +1,11 @@
 /**
  * Prints the czar's MySQL AST as SQLite SQL with MySQL's meaning (the workers run SQLite).
  * Where the dialects differ: `/` divides as reals, `DIV` truncates, MOD and the bit operators
- * call src/sqlite/mysqlCompat.ts, `<=>` is IS, XOR compares truth values, text compares
- * case-insensitively (COLLATE NOCASE) and against numbers as a number, functions map through
- * sqliteFunctions.ts. What cannot be bridged is a QservError UNSUPPORTED at the construct.
+ * call src/sqlite/mysqlCompat.ts, `<=>` is IS, XOR compares truth values, text compares,
+ * groups and sorts by utf8mb4_general_ci (the keys of src/sqlite/mysqlCollation.ts: case and
+ * accents folded, trailing spaces ignored) and against numbers as a number, functions map
+ * through sqliteFunctions.ts. A grouped SELECT shows the group's first row's values (by
+ * `rowOrder`), as MySQL does. What cannot be bridged is a QservError UNSUPPORTED at the construct.
  * Hexadecimal literals take their numeric meaning (0x41 is 65); where MySQL would read one as
  * a string (compared with text, a string argument, LIKE) they are refused.
  */
@@ -27,13 +29,15 @@ import type {
   TableRef,
 } from "./ast.js";
 import { type ArgPrinter, functionSpec, unsupported, type ValueKind, wrongArguments } from "./sqliteFunctions.js";
-import { isExact, valueKind } from "./valueKinds.js";
+import { distinctAsGroupBy, hasAggregateCall, isExact, showsFirstRow, valueKind } from "./valueKinds.js";
 
 export interface SqlitePrintOptions {
   /** Text printed for a table reference in FROM, alias included (default: quoted name [AS quoted alias], db dropped). */
   table?: (t: TableRef) => string;
   /** Whether a column holds text (for case-insensitive comparisons); default: unknown → false. */
   isText?: (c: ColumnRef) => boolean;
+  /** The order of rows, MySQL's scan order (the director key): picks a group's first row; default none. */
+  rowOrder?: Expr;
 }
 
 // SQLite's precedence levels, loosest first (https://sqlite.org/lang_expr.html#operators).
@@ -81,7 +85,7 @@ interface Pair {
   /** Compare as numbers: the string side is CAST to NUMERIC (MySQL compares text with a number numerically). */
   castL: boolean;
   castR: boolean;
-  /** Compare text case-insensitively: COLLATE NOCASE on the left operand. */
+  /** Compare text by the collation: both operands' keys. */
   collate: boolean;
 }
 
@@ -91,8 +95,10 @@ const flag = (b: boolean): string => (b ? "1" : "0");
 class Printer implements ArgPrinter {
   private readonly table: (t: TableRef) => string;
   private readonly isText: (c: ColumnRef) => boolean;
+  private readonly rowOrder: Expr | null;
 
   constructor(o: SqlitePrintOptions) {
+    this.rowOrder = o.rowOrder ?? null;
     this.table = o.table ?? ((t) => `${quoteIdent(t.name)}${t.alias === null ? "" : ` AS ${quoteIdent(t.alias)}`}`);
     this.isText = o.isText ?? (() => false);
   }
@@ -130,7 +136,16 @@ class Printer implements ArgPrinter {
   }
 
   collated(e: Expr): string {
-    return this.kind(e) === "text" ? this.nocase(e) : this.sql(e);
+    return this.kind(e) === "text" ? this.key(e) : this.sql(e);
+  }
+
+  extreme(which: "min" | "max", e: Expr): string {
+    if (this.kind(e) !== "text") return `${which}(${this.sql(e)})`;
+    return `mysql_${which}_ci(${this.sql(e)}, ${this.order()})`;
+  }
+
+  extremeOrder(which: "min" | "max", e: Expr): string {
+    return `mysql_${which}_ci_ord(${this.sql(e)}, ${this.order()})`;
   }
 
   // --- helpers --------------------------------------------------------------------------------
@@ -141,8 +156,18 @@ class Printer implements ArgPrinter {
     return o.level < min ? `(${o.sql})` : o.sql;
   }
 
+  /** SQLite's ASCII-only case folding: GREATEST / LEAST, whose result is one of the values. */
   private nocase(e: Expr): string {
     return `${this.at(e, COLLATE)} COLLATE NOCASE`;
+  }
+
+  /** The collation key of `e` (utf8mb4_general_ci). */
+  private key(e: Expr): string {
+    return `mysql_ci(${this.sql(e)})`;
+  }
+
+  private order(): string {
+    return this.rowOrder === null ? "NULL" : this.sql(this.rowOrder);
   }
 
   private numeric(e: Expr): string {
@@ -164,13 +189,16 @@ class Printer implements ArgPrinter {
   /** An operand of a comparison at level `min`, cast to a number or collated as its pair says. */
   private side(e: Expr, min: number, cast: boolean, collate: boolean): string {
     if (cast) return this.numeric(e);
-    return collate ? this.nocase(e) : this.at(e, min);
+    return collate ? this.key(e) : this.at(e, min);
   }
 
   private compare(op: BinaryOp, l: Expr, r: Expr): Out {
     const [sop, level] = COMPARISONS[op]!;
     const p = this.pair(l, r);
-    return out(`${this.side(l, level, p.castL, p.collate)} ${sop} ${this.side(r, level + 1, p.castR, false)}`, level);
+    return out(
+      `${this.side(l, level, p.castL, p.collate)} ${sop} ${this.side(r, level + 1, p.castR, p.collate)}`,
+      level,
+    );
   }
 
   // --- expressions ----------------------------------------------------------------------------
@@ -301,8 +329,9 @@ class Printer implements ArgPrinter {
       const both = `${this.compare(">=", e.expr, e.low).sql} AND ${this.compare("<=", e.expr, e.high).sql}`;
       return e.not ? out(`NOT (${both})`, NOT) : out(both, AND);
     }
-    const x = this.side(e.expr, EQ + 1, lo.castL, lo.collate || hi.collate);
-    const bounds = `${this.side(e.low, EQ + 1, lo.castR, false)} AND ${this.side(e.high, EQ + 1, hi.castR, false)}`;
+    const collate = lo.collate || hi.collate;
+    const x = this.side(e.expr, EQ + 1, lo.castL, collate);
+    const bounds = `${this.side(e.low, EQ + 1, lo.castR, collate)} AND ${this.side(e.high, EQ + 1, hi.castR, collate)}`;
     return out(`${x} ${e.not ? "NOT " : ""}BETWEEN ${bounds}`, EQ);
   }
 
@@ -314,13 +343,9 @@ class Printer implements ArgPrinter {
       const any = e.list.map((v) => this.compare("=", e.expr, v).sql).join(" OR ");
       return e.not ? out(`NOT (${any})`, NOT) : out(any, OR);
     }
-    const x = this.side(
-      e.expr,
-      EQ + 1,
-      castL,
-      pairs.some((p) => p.collate),
-    );
-    const values = e.list.map((v, i) => this.side(v, 0, pairs[i]!.castR, false)).join(", ");
+    const collate = pairs.some((p) => p.collate);
+    const x = this.side(e.expr, EQ + 1, castL, collate);
+    const values = e.list.map((v, i) => this.side(v, 0, pairs[i]!.castR, collate)).join(", ");
     return out(`${x} ${e.not ? "NOT " : ""}IN (${values})`, EQ);
   }
 
@@ -332,7 +357,9 @@ class Printer implements ArgPrinter {
     const plain = e.pattern.kind === "string" && !e.pattern.value.includes("\\");
     const escClause = esc !== null ? ` ESCAPE ${this.at(esc, EQ + 1)}` : plain ? "" : ` ESCAPE '\\'`;
     const like = `${e.not ? "NOT " : ""}LIKE`;
-    return out(`${this.at(e.expr, EQ + 1)} ${like} ${this.at(e.pattern, EQ + 1)}${escClause}`, EQ);
+    // Letters match by the collation's weights ('é' matches 'E'); SQLite's LIKE folds ASCII only.
+    const side = (x: Expr) => (this.kind(x) === "binary" ? this.at(x, EQ + 1) : `mysql_fold(${this.sql(x)})`);
+    return out(`${side(e.expr)} ${like} ${side(e.pattern)}${escClause}`, EQ);
   }
 
   private caseExpr(e: Case): Out {
@@ -342,14 +369,10 @@ class Printer implements ArgPrinter {
       const pairs = e.whens.map((w) => this.pair(operand, w.condition));
       const castL = pairs[0]?.castL ?? false;
       if (pairs.every((p) => p.castL === castL)) {
-        const x = this.side(
-          operand,
-          0,
-          castL,
-          pairs.some((p) => p.collate),
-        );
+        const collate = pairs.some((p) => p.collate);
+        const x = this.side(operand, 0, castL, collate);
         const whens = e.whens.map(
-          (w, i) => ` WHEN ${this.side(w.condition, 0, pairs[i]!.castR, false)} THEN ${this.sql(w.result)}`,
+          (w, i) => ` WHEN ${this.side(w.condition, 0, pairs[i]!.castR, collate)} THEN ${this.sql(w.result)}`,
         );
         return out(`CASE ${x}${whens.join("")}${otherwise} END`);
       }
@@ -401,7 +424,9 @@ class Printer implements ArgPrinter {
   // --- SELECT ---------------------------------------------------------------------------------
 
   select(s: Select): string {
-    const items = s.items.map((i) => this.item(i, s.distinct)).join(", ");
+    s = distinctAsGroupBy(s, this.isText);
+    const grouped = s.groupBy.length > 0 || s.items.some((i) => i.kind === "expr" && hasAggregateCall(i.expr));
+    const items = s.items.map((i) => this.item(i, grouped ? s.groupBy : null)).join(", ");
     let sql = `SELECT ${s.distinct ? "DISTINCT " : ""}${items}`;
     if (s.from.length > 0) {
       // MySQL's comma binds more loosely than JOIN: keep each joined group together.
@@ -421,18 +446,21 @@ class Printer implements ArgPrinter {
     return sql;
   }
 
-  /** A select item; under DISTINCT a text column or aliased text is made case-insensitive, keeping its name. */
-  private item(i: SelectItem, distinct: boolean): string {
+  /**
+   * A select item; in a grouped SELECT (`groupBy` not null) one that MySQL takes from the
+   * group's first row is that row's value (mysql_pick), under its own name.
+   */
+  private item(i: SelectItem, groupBy: Expr[] | null): string {
     if (i.kind === "allColumns") return i.table === null ? "*" : `${quoteIdent(i.table)}.*`;
     const name = i.alias ?? (i.expr.kind === "column" ? i.expr.name : null);
-    if (distinct && name !== null && this.kind(i.expr) === "text")
-      return `${this.nocase(i.expr)} AS ${quoteIdent(name)}`;
-    return i.alias === null ? this.sql(i.expr) : `${this.sql(i.expr)} AS ${quoteIdent(i.alias)}`;
+    const pick = groupBy !== null && showsFirstRow(i.expr, groupBy, this.isText);
+    const sql = pick ? `mysql_pick(${this.sql(i.expr)}, ${this.order()})` : this.sql(i.expr);
+    return name === null || (i.alias === null && !pick) ? sql : `${sql} AS ${quoteIdent(name)}`;
   }
 
   /**
-   * A GROUP BY or ORDER BY key: text groups and sorts case-insensitively. A position (`2`) or a
-   * select alias takes the kind of the item it names; SQLite keeps either meaning under COLLATE.
+   * A GROUP BY or ORDER BY key: text groups and sorts by its collation key. A position (`2`) or a
+   * select alias takes the kind of the item it names.
    */
   private sortKey(e: Expr, items: SelectItem[]): string {
     let target = e;
@@ -443,7 +471,8 @@ class Printer implements ArgPrinter {
       const item = items.find((i) => i.kind === "expr" && i.alias?.toLowerCase() === e.name.toLowerCase());
       if (item?.kind === "expr") target = item.expr;
     }
-    return this.kind(target) === "text" ? this.nocase(e) : this.sql(e);
+    // The item's own expression: a position or an alias inside a function would not name the item.
+    return this.kind(target) === "text" ? this.key(target) : this.sql(e);
   }
 
   private from(f: FromItem): string {

@@ -2,8 +2,10 @@
  * What the SQLite printer can tell about a MySQL expression's value without running it: its
  * kind (which decides how MySQL compares it) and whether MySQL computes it exactly.
  */
-import type { ColumnRef, Expr } from "./ast.js";
+import type { ColumnRef, Expr, Select } from "./ast.js";
+import { printExpr } from "./printer.js";
 import { functionSpec, type ValueKind } from "./sqliteFunctions.js";
+import { children } from "./walk.js";
 
 /** The kind of `e`'s value; a column is text when `isText` says so, else unknown. */
 export function valueKind(e: Expr, isText: (c: ColumnRef) => boolean): ValueKind {
@@ -71,4 +73,38 @@ export function isExact(e: Expr): boolean {
     default:
       return false;
   }
+}
+
+/** Whether `e` holds an aggregate call (COUNT, MIN, ...). */
+export function hasAggregateCall(e: Expr): boolean {
+  if (e.kind === "call" && functionSpec(e.name)?.aggregate === true) return true;
+  return children(e).some(hasAggregateCall);
+}
+
+/**
+ * Whether a select item of a grouped SELECT shows the value of its group's first row, as MySQL
+ * does, rather than any row's: a text group key (whose rows may differ in spelling) or an item
+ * that is not a group key, unless it holds an aggregate or no column.
+ */
+export function showsFirstRow(e: Expr, groupBy: readonly Expr[], isText: (c: ColumnRef) => boolean): boolean {
+  if (hasAggregateCall(e) || !hasColumn(e)) return false;
+  const key = printExpr(e);
+  return valueKind(e, isText) === "text" || !groupBy.some((g) => printExpr(g) === key);
+}
+
+function hasColumn(e: Expr): boolean {
+  return e.kind === "column" || children(e).some(hasColumn);
+}
+
+/**
+ * MySQL's SELECT DISTINCT over text compares it as the collation does: where an item is text,
+ * the SELECT is given as the GROUP BY of its items (same rows), so that the groups and their
+ * spellings follow the collation. Others are returned as they are.
+ */
+export function distinctAsGroupBy(s: Select, isText: (c: ColumnRef) => boolean): Select {
+  if (!s.distinct || s.groupBy.length > 0) return s;
+  const exprs = s.items.flatMap((i) => (i.kind === "expr" ? [i.expr] : []));
+  if (exprs.length < s.items.length || exprs.some(hasAggregateCall) || s.having !== null) return s;
+  if (!exprs.some((e) => valueKind(e, isText) === "text")) return s;
+  return { ...s, distinct: false, groupBy: exprs };
 }

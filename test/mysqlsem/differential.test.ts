@@ -1,0 +1,99 @@
+/**
+ * MySQL's answers, not SQLite's: every query of queries.ts is asked, through mysql2, of a real
+ * MariaDB server and of a mini-qserv cluster (czar + 2 workers on loopback) holding the same
+ * catalog (catalog.ts), and the answers compared (compare.ts). Prints the counts; fails on any
+ * difference not in KNOWN below, and on a KNOWN entry that no longer differs.
+ * MSEM_VERBOSE=1 prints every difference and refusal.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import mysql from "mysql2/promise";
+import { postJson } from "../../src/cli/httpClient.js";
+import { type UpCluster, up } from "../../src/cluster/up.js";
+import { makeTempDir } from "../support/fs.js";
+import { ensureMariadbServer, type MariadbServer, startMariadb } from "../support/mariadb.js";
+import { catalogRows, DATABASE, mariadbDdl, writeIngest } from "./catalog.js";
+import { type Answer, ask, judge, type Verdict } from "./compare.js";
+import { allQueries } from "./queries.js";
+
+/**
+ * Differences left, each with why. A query here must still differ (or be refused by us): when
+ * it agrees, take it off the list.
+ */
+const KNOWN: Record<string, string> = {};
+
+const skip = ensureMariadbServer();
+
+describe("differential: mini-qserv answers as MariaDB does", { skip: skip ?? false }, () => {
+  const dir = makeTempDir("mq-msem-");
+  let cluster: UpCluster;
+  let maria: MariadbServer;
+  let mc: mysql.Connection;
+  let uc: mysql.Connection;
+
+  before(async () => {
+    const rows = catalogRows();
+    const files = writeIngest(dir, rows);
+    [cluster, maria] = await Promise.all([
+      up({ dataDir: join(dir, "cluster"), workers: 2, replicas: 1, httpPort: 0, mysqlPort: 0, write: () => {} }),
+      startMariadb(join(dir, "mariadb")),
+    ]);
+    mc = await mysql.createConnection({ socketPath: maria.socketPath, user: "root", charset: "utf8mb4" });
+    for (const s of mariadbDdl()) await mc.query(s);
+    await mc.query(`USE ${DATABASE}`);
+    const text = rows.map((r) => r.map((v) => (typeof v === "bigint" ? v.toString() : v)));
+    await mc.query("INSERT INTO Object VALUES ?", [text]);
+    await postJson(`${cluster.url}/ingest`, {
+      database: JSON.parse(readFileSync(files.databaseJson, "utf8")) as unknown,
+      table: JSON.parse(readFileSync(files.tableJson, "utf8")) as unknown,
+      files: [files.tsv],
+    });
+    uc = await mysql.createConnection({
+      host: "127.0.0.1",
+      port: cluster.mysqlPort,
+      user: "qsmaster",
+      database: DATABASE,
+      charset: "utf8mb4",
+    });
+  });
+  after(async () => {
+    await uc?.end();
+    await mc?.end();
+    await cluster?.stop();
+    await maria?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("every query MariaDB answers, mini-qserv answers identically (or the difference is a known exception)", async () => {
+    const verdicts: Array<{ sql: string; topic: string; v: Verdict; m: Answer; u: Answer }> = [];
+    for (const q of allQueries()) {
+      const m = await ask(mc, q.sql);
+      const u = await ask(uc, q.sql);
+      verdicts.push({ sql: q.sql, topic: q.topic, v: judge(q, m, u), m, u });
+    }
+    const count = (k: Verdict["kind"]) => verdicts.filter((x) => x.v.kind === k).length;
+    const unexpected = verdicts.filter((x) => x.v.kind === "differ" && KNOWN[x.sql] === undefined);
+    const stale = Object.keys(KNOWN).filter((sql) => {
+      const x = verdicts.find((y) => y.sql === sql);
+      return x === undefined || (x.v.kind !== "differ" && x.v.kind !== "refusedByUs");
+    });
+    console.log(
+      `differential: ${verdicts.length} queries: ${count("agree")} agree, ${count("bothRefuse")} refused by both, ` +
+        `${count("differ")} differ (${count("differ") - unexpected.length} known), ${count("refusedByUs")} refused by us`,
+    );
+    for (const x of verdicts) {
+      const shown = process.env.MSEM_VERBOSE === "1" || (x.v.kind === "differ" && KNOWN[x.sql] === undefined);
+      if (!shown || x.v.kind === "agree" || x.v.kind === "bothRefuse") continue;
+      const why = x.v.kind === "differ" ? x.v.what : `refused: ${x.v.message}`;
+      console.log(`  [${x.topic}] ${x.sql}\n      ${why}`);
+    }
+    assert.deepEqual(
+      unexpected.map((x) => x.sql),
+      [],
+      "answers that differ from MariaDB's",
+    );
+    assert.deepEqual(stale, [], "KNOWN exceptions that no longer differ");
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * A private MariaDB server for differential tests: Debian's mariadb-server (installed with
+ * apt-get when missing), a fresh data dir, reachable only through a Unix socket (no TCP port to
+ * clash with concurrent runs), utf8mb4 / utf8mb4_general_ci as MySQL's default, no grant tables.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const MARIADBD = "/usr/sbin/mariadbd";
+const INSTALL_DB = "/usr/bin/mariadb-install-db";
+
+const have = () => existsSync(MARIADBD) && existsSync(INSTALL_DB);
+
+/** Makes sure mariadb-server is installed; returns why it cannot be, or null when it is. */
+export function ensureMariadbServer(): string | null {
+  if (have()) return null;
+  if (process.getuid?.() !== 0) return "mariadb-server is missing and installing it needs root";
+  const apt = (args: string[]) =>
+    spawnSync("apt-get", args, {
+      stdio: "ignore",
+      timeout: 900_000,
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    }).status === 0;
+  const pkgs = ["install", "-y", "--no-install-recommends", "mariadb-server"];
+  if (!apt(pkgs) && !(apt(["update"]) && apt(pkgs))) return "apt-get could not install mariadb-server";
+  return have() ? null : "mariadb-server still missing after apt-get install";
+}
+
+export interface MariadbServer {
+  socketPath: string;
+  stop(): Promise<void>;
+}
+
+/** Starts mariadbd on a new data dir under `dir`; resolves once its socket accepts connections. */
+export async function startMariadb(dir: string): Promise<MariadbServer> {
+  const datadir = join(dir, "data");
+  const socketPath = join(dir, "mysqld.sock");
+  mkdirSync(dir, { recursive: true });
+  const user = process.getuid?.() === 0 ? ["--user=root"] : [];
+  const init = spawnSync(
+    INSTALL_DB,
+    ["--no-defaults", `--datadir=${datadir}`, "--skip-test-db", "--auth-root-authentication-method=normal", ...user],
+    { encoding: "utf8" },
+  );
+  if (init.status !== 0) throw new Error(`mariadb-install-db failed: ${init.stderr}${init.stdout}`);
+  const proc: ChildProcess = spawn(
+    MARIADBD,
+    [
+      "--no-defaults",
+      `--datadir=${datadir}`,
+      `--socket=${socketPath}`,
+      `--pid-file=${join(dir, "mysqld.pid")}`,
+      "--skip-networking",
+      "--skip-grant-tables",
+      "--skip-log-bin",
+      "--character-set-server=utf8mb4",
+      "--collation-server=utf8mb4_general_ci",
+      "--innodb-buffer-pool-size=32M",
+      "--innodb-log-file-size=8M",
+      ...user,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  proc.stderr?.on("data", (d: Buffer) => {
+    log += d.toString("utf8");
+  });
+  const exited = once(proc, "exit");
+  // Ready when the log says so (the socket file appears a moment before it accepts).
+  const until = Date.now() + 120_000;
+  while (!/ready for connections/.test(log)) {
+    if (proc.exitCode !== null) throw new Error(`mariadbd exited: ${log}`);
+    if (Date.now() > until) {
+      proc.kill("SIGKILL");
+      throw new Error(`mariadbd not ready after 120 s: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    socketPath,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      proc.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
