@@ -198,10 +198,14 @@ export class Czar {
       const part = await this.select(printMysql(s), s, session, t0, signal);
       chunks += part.stats.chunks;
       retries += part.stats.retries;
-      return { columns: part.columns.map((c) => c.name), rows: part.rows };
+      return {
+        columns: part.columns.map((c) => c.name),
+        types: part.columns.map((c) => c.mysql ?? null),
+        rows: part.rows,
+      };
     });
     return {
-      columns: typesOf(a.columns, a.rows),
+      columns: typesOf(a.columns, a.rows, a.types),
       rows: a.rows,
       stats: { chunks, retries, elapsedMs: performance.now() - t0 },
     };

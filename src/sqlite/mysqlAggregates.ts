@@ -73,8 +73,12 @@ function decode(b: NonNull): Moments {
   return { n: b.readDoubleLE(0), mean: b.readDoubleLE(8), m2: b.readDoubleLE(16) };
 }
 
-/** BIT_AND (0), BIT_OR (1), BIT_XOR (2): the `op` argument of mysql_bit. */
-export const BIT_OPS = { BIT_AND: 0, BIT_OR: 1, BIT_XOR: 2 } as const;
+/** BIT_AND, BIT_OR, BIT_XOR as mysql_bit_and, mysql_bit_or, mysql_bit_xor. */
+const BIT_FUNCTIONS: Record<string, (a: bigint, b: bigint) => bigint> = {
+  and: (a, b) => a & b,
+  or: (a, b) => a | b,
+  xor: (a, b) => a ^ b,
+};
 
 /** A bit operand as MySQL's BIGINT UNSIGNED (doubles rounded, strings by their numeric prefix). */
 function u64(v: NonNull): bigint {
@@ -122,25 +126,21 @@ export function registerMysqlAggregates(db: Database.Database): void {
     },
     (acc: { m: Moments; kind: Arg }) => result(acc.m, acc.kind),
   );
-  // mysql_bit(x, op, final): final = 0 gives a partial (the 64 bits as a signed integer, exact).
-  define(
-    db,
-    "mysql_bit",
-    () => ({ v: null as bigint | null, op: 0n as Arg, final: 1n as Arg }),
-    (acc: { v: bigint | null; op: Arg; final: Arg }, x: Arg, op: Arg, final: Arg) => {
-      acc.op = op;
-      acc.final = final;
-      if (x === null) return acc;
-      const b = u64(x);
-      if (acc.v === null) acc.v = b;
-      else if (op === 0n) acc.v &= b;
-      else if (op === 1n) acc.v |= b;
-      else acc.v ^= b;
-      return acc;
-    },
-    (acc: { v: bigint | null; op: Arg; final: Arg }) => {
-      const v = acc.v ?? (acc.op === 0n ? U64 : 0n); // MySQL's value over no rows
-      return acc.final === 1n ? unsignedResult(v) : BigInt.asIntN(64, v);
-    },
-  );
+  // mysql_bit_and(x) ... and their partials mysql_bit_and_part(x) ..., which give the 64 bits as
+  // a signed integer (exact); the op is in the name, so that an aggregate over no rows knows it.
+  for (const [op, f] of Object.entries(BIT_FUNCTIONS)) {
+    const empty = op === "and" ? U64 : 0n; // MySQL's value over no rows
+    for (const final of [true, false]) {
+      define(
+        db,
+        `mysql_bit_${op}${final ? "" : "_part"}`,
+        () => ({ v: null as bigint | null }),
+        (acc: { v: bigint | null }, x: Arg) => {
+          if (x !== null) acc.v = acc.v === null ? u64(x) : f(acc.v, u64(x));
+          return acc;
+        },
+        (acc: { v: bigint | null }) => (final ? unsignedResult(acc.v ?? empty) : BigInt.asIntN(64, acc.v ?? empty)),
+      );
+    }
+  }
 }

@@ -66,8 +66,8 @@ export function judge(q: DiffQuery, m: Answer, u: Answer): Verdict {
 /** How the rows differ, or null when they are the same. */
 function compareRows(q: DiffQuery, m: Answer, u: Answer): string | null {
   if (m.rows.length !== u.rows.length) return `${m.rows.length} rows ≠ ${u.rows.length}`;
-  // Summed doubles compare within rounding; elsewhere (and in the sort key) values are exact text.
-  const summed = /\b(SUM|AVG)\s*\(/i.test(q.sql);
+  // Summed doubles (and variances) compare within rounding; elsewhere (and in the sort key) values are exact text.
+  const summed = /\b(SUM|AVG|STD\w*|VAR\w*)\s*\(/i.test(q.sql);
   const loose = m.columns.map((c, i) => summed && c.type === DOUBLE && u.columns[i]?.type === DOUBLE);
   const key = (r: Array<string | null>) => JSON.stringify(r.map((v, i) => (loose[i] ? null : v)));
   const sorted = (rows: Answer["rows"]) => (q.ordered ? rows : [...rows].sort((a, b) => cmp(key(a), key(b))));

@@ -3,6 +3,8 @@
  * msem, table Object of catalog.ts) and the answers compared. `ordered` queries have an ORDER BY
  * that is total (ties broken by objectId, or one row per group): there the order is compared too.
  */
+import { COMPOSED_QUERIES } from "./composedQueries.js";
+
 export interface DiffQuery {
   sql: string;
   ordered: boolean;
@@ -150,5 +152,5 @@ export const QUERIES: Record<string, DiffQuery[]> = {
 
 /** Every query with its topic. */
 export function allQueries(): Array<DiffQuery & { topic: string }> {
-  return Object.entries(QUERIES).flatMap(([topic, qs]) => qs.map((x) => ({ ...x, topic })));
+  return Object.entries({ ...QUERIES, ...COMPOSED_QUERIES }).flatMap(([topic, qs]) => qs.map((x) => ({ ...x, topic })));
 }

@@ -7,7 +7,6 @@
 import type Database from "better-sqlite3";
 import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
-import { quoteIdent } from "../../sqlite/types.js";
 import { createScratchTable, insertRows, scratchDb, selectRows } from "../exec/scratch.js";
 import type {
   ColumnRef,
@@ -21,6 +20,7 @@ import type {
   Union,
 } from "../sql/ast.js";
 import { itemName } from "../sql/ast.js";
+import { type MysqlType, mysqlType } from "../sql/resultTypes.js";
 import { unsupported } from "../sql/sqliteFunctions.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
 import { column } from "../sql/walk.js";
@@ -47,6 +47,7 @@ export async function runQuery(q: Query, runSelect: SelectRunner): Promise<Answe
 interface Materialized {
   name: string;
   columns: string[];
+  types: Array<MysqlType | null>;
   text: Set<string>;
 }
 
@@ -66,7 +67,7 @@ function materialize(db: Database.Database, name: string, a: Answer): Materializ
   }
   createScratchTable(db, name, a.columns);
   insertRows(db, name, a.columns.length, a.rows);
-  return { name, columns: a.columns, text: textColumns(a) };
+  return { name, columns: a.columns, types: a.types, text: textColumns(a) };
 }
 
 /**
@@ -90,14 +91,21 @@ async function runOverDerived(s: Select, runSelect: SelectRunner): Promise<Answe
     for (const f of s.from) from.push(await replace(f));
     const order = [...tables.values()];
     const items = s.items.flatMap((it): SelectItem[] => (it.kind === "expr" ? [it] : expandStar(it, order)));
-    const isText = (c: ColumnRef): boolean => {
+    const owners = (c: ColumnRef): Materialized[] => {
       const name = c.name.toLowerCase();
-      const t = c.table === null ? order.filter((m) => m.text.has(name)) : [tables.get(c.table.toLowerCase())];
-      return t.some((m) => m?.text.has(name) === true);
+      if (c.table !== null) return [tables.get(c.table.toLowerCase())].filter((m) => m !== undefined);
+      return order.filter((m) => m.columns.some((x) => x.toLowerCase() === name));
+    };
+    const isText = (c: ColumnRef): boolean => owners(c).some((m) => m.text.has(c.name.toLowerCase()));
+    const columnType = (c: ColumnRef): MysqlType | null => {
+      const m = owners(c)[0];
+      const i = m?.columns.findIndex((x) => x.toLowerCase() === c.name.toLowerCase()) ?? -1;
+      return m === undefined || i < 0 ? null : (m.types[i] ?? null);
     };
     const query: Select = { ...s, from, items };
     const rows = selectRows(db, printSqlite(query, { isText }));
-    return { columns: items.map((it) => itemName(it as ExprItem)), rows };
+    const exprs = items as ExprItem[];
+    return { columns: exprs.map(itemName), types: exprs.map((it) => mysqlType(it.expr, columnType)), rows };
   } finally {
     db.close();
   }
@@ -113,7 +121,7 @@ function expandStar(it: Extract<SelectItem, { kind: "allColumns" }>, tables: rea
 
 /**
  * A UNION: both sides answered, then combined on the czar (duplicates removed unless ALL, text
- * compared case-insensitively), with the union's ORDER BY (result columns by name or position)
+ * compared as MySQL's default collation does), with the union's ORDER BY (result columns by name or position)
  * and LIMIT. The result columns take the left side's names.
  */
 async function runUnion(u: Union, runSelect: SelectRunner): Promise<Answer> {
@@ -125,22 +133,30 @@ async function runUnion(u: Union, runSelect: SelectRunner): Promise<Answer> {
   const db = scratchDb();
   try {
     const cols = left.columns.map((_, i) => `c${i}`);
-    const l = materialize(db, "_mq_left", { columns: cols, rows: left.rows });
-    const r = materialize(db, "_mq_right", { columns: cols, rows: right.rows });
-    const text = (c: string) => l.text.has(c) || r.text.has(c);
-    const select = (m: Materialized) =>
-      `SELECT ${cols.map((c) => `${quoteIdent(c)}${text(c) ? " COLLATE NOCASE" : ""}`).join(", ")} FROM ${m.name}`;
-    let sql = `${select(l)} UNION ${u.all ? "ALL " : ""}${select(r)}`;
-    if (u.orderBy.length > 0) sql += ` ORDER BY ${u.orderBy.map((o) => unionOrderKey(o, left.columns)).join(", ")}`;
+    const l = materialize(db, "_mq_left", { columns: cols, types: left.types, rows: left.rows });
+    const r = materialize(db, "_mq_right", { columns: cols, types: right.types, rows: right.rows });
+    // Text compares as utf8mb4_general_ci (by its key); a group of equal rows shows its first row.
+    const key = (c: string) => (l.text.has(c) || r.text.has(c) ? `mysql_ci(${c})` : c);
+    const both = [l, r]
+      .map((m, i) => `SELECT ${cols.join(", ")}, ${i} * 4294967296 + rowid AS _mq_ord FROM ${m.name}`)
+      .join(" UNION ALL ");
+    let sql = u.all
+      ? `SELECT ${cols.join(", ")} FROM (${both})`
+      : `SELECT ${cols.map((c) => `mysql_pick(${c}, _mq_ord) AS ${c}`).join(", ")} FROM (${both}) GROUP BY ${cols.map(key).join(", ")}`;
+    if (u.orderBy.length > 0) {
+      const keys = u.orderBy.map((o) => `${key(cols[unionOrderColumn(o, left.columns)]!)}${o.desc ? " DESC" : ""}`);
+      sql = `SELECT * FROM (${sql}) ORDER BY ${keys.join(", ")}`;
+    }
     if (u.limit !== null) sql += ` LIMIT ${u.limit.count} OFFSET ${u.limit.offset ?? 0}`;
-    return { columns: left.columns, rows: selectRows(db, sql) as Value[][] };
+    const types = left.types.map((t, i) => t ?? right.types[i] ?? null);
+    return { columns: left.columns, types, rows: selectRows(db, sql) as Value[][] };
   } finally {
     db.close();
   }
 }
 
-/** An ORDER BY key of a union: a result column's name or position. */
-function unionOrderKey(o: OrderItem, columns: readonly string[]): string {
+/** The result column an ORDER BY key of a union names, by name or position. */
+function unionOrderColumn(o: OrderItem, columns: readonly string[]): number {
   const e = o.expr;
   let i = -1;
   if (e.kind === "integer") i = Number(e.text) - 1;
@@ -151,5 +167,5 @@ function unionOrderKey(o: OrderItem, columns: readonly string[]): string {
     const what = e.kind === "integer" ? e.text : (e as ColumnRef).name;
     throw new QservError("BAD_QUERY", `Unknown column '${what}' in 'order clause'`, { ...o.pos });
   }
-  return `${i + 1}${o.desc ? " DESC" : ""}`;
+  return i;
 }

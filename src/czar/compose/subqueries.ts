@@ -6,6 +6,7 @@
  */
 import { isQservError, QservError } from "../../common/errors.js";
 import type { Expr, FromItem, Query, Select, Subquery } from "../sql/ast.js";
+import { T } from "../sql/resultTypes.js";
 import { unsupported } from "../sql/sqliteFunctions.js";
 import { mapChildren, selectExprs, visit } from "../sql/walk.js";
 import { literalOf } from "./literals.js";
@@ -92,10 +93,14 @@ function replacement(sub: Subquery, a: Answer): Expr {
   switch (sub.form) {
     case "exists":
       return { kind: "boolean", value: a.rows.length > 0 !== sub.not, pos };
-    case "scalar":
+    case "scalar": {
       oneColumn(sub, a);
       if (a.rows.length > 1) throw new QservError("BAD_QUERY", "Subquery returns more than 1 row", { ...pos });
-      return literalOf(a.rows[0]?.[0] ?? null, pos);
+      const v = literalOf(a.rows[0]?.[0] ?? null, pos);
+      // A BIGINT answer stays a BIGINT (a small integer literal would be an INT).
+      if (v.kind !== "integer" || a.types[0]?.type !== T.LONGLONG || a.types[0].unsigned) return v;
+      return { kind: "cast", expr: v, type: { name: "SIGNED", params: [] }, pos };
+    }
     case "in": {
       oneColumn(sub, a);
       if (a.rows.length > MAX_IN_VALUES) throw unsupported(`IN (SELECT ...) of more than ${MAX_IN_VALUES} rows`, pos);
@@ -132,7 +137,12 @@ export async function resolveSubqueries(s: Select, run: (q: Query) => Promise<An
     f.kind === "join" ? { ...f, left: from(f.left), right: from(f.right), on: f.on === null ? null : m(f.on) } : f;
   return {
     ...s,
-    items: s.items.map((it) => (it.kind === "expr" ? { ...it, expr: m(it.expr) } : it)),
+    // An item that was a subquery keeps the subquery's text as its name, as in MySQL.
+    items: s.items.map((it) =>
+      it.kind !== "expr"
+        ? it
+        : { ...it, expr: m(it.expr), alias: it.alias ?? (it.expr.kind === "subquery" ? it.text : null) },
+    ),
     from: s.from.map(from),
     where: s.where === null ? null : m(s.where),
     groupBy: s.groupBy.map(m),

@@ -331,7 +331,7 @@ function callType(name: string, args: Expr[], star: boolean, ty: (e: Expr) => My
     case "BIT_XOR":
       return mk(T.LONGLONG, 0, true);
     case "BIT_COUNT":
-      return LONGLONG;
+      return LONG;
     case "ROUND":
     case "TRUNCATE": {
       if (a === null) return null;

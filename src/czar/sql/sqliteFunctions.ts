@@ -3,7 +3,7 @@
  * `mysql_*` functions come from src/sqlite/mysqlCompat.ts, `scisql_*` from src/sqlite/scisql.ts.
  */
 import { QservError } from "../../common/errors.js";
-import { BIT_OPS, VAR_KINDS } from "../../sqlite/mysqlAggregates.js";
+import { VAR_KINDS } from "../../sqlite/mysqlAggregates.js";
 import { SCISQL_FUNCTIONS } from "../../sqlite/scisql.js";
 import type { Call, Expr, Pos } from "./ast.js";
 
@@ -251,9 +251,9 @@ const FUNCTIONS: Record<string, FnSpec> = {
   VARIANCE: variance(VAR_KINDS.VAR_POP),
   VAR_POP: variance(VAR_KINDS.VAR_POP),
   VAR_SAMP: variance(VAR_KINDS.VAR_SAMP),
-  BIT_AND: bits(BIT_OPS.BIT_AND),
-  BIT_OR: bits(BIT_OPS.BIT_OR),
-  BIT_XOR: bits(BIT_OPS.BIT_XOR),
+  BIT_AND: bits("and"),
+  BIT_OR: bits("or"),
+  BIT_XOR: bits("xor"),
 };
 
 /** A variance-family aggregate (`kind` one of VAR_KINDS): MySQL's recurrence, in mysql_var. */
@@ -269,13 +269,13 @@ function variance(kind: number): FnSpec {
   };
 }
 
-/** BIT_AND / BIT_OR / BIT_XOR (`op` one of BIT_OPS); `final` 0 prints a chunk's partial. */
-function bits(op: number, final = 1): FnSpec {
+/** BIT_AND / BIT_OR / BIT_XOR as mysql_bit_<op>; `part` prints a chunk's partial. */
+function bits(op: "and" | "or" | "xor", part = false): FnSpec {
   return {
     arity: [1, 1],
     aggregate: true,
     kind: "number",
-    print: (a, p) => `mysql_bit(${p.sql(a[0]!)}, ${op}, ${final})`,
+    print: (a, p) => `mysql_bit_${op}${part ? "_part" : ""}(${p.sql(a[0]!)})`,
   };
 }
 
@@ -291,9 +291,9 @@ const PARTIALS: Record<string, FnSpec> = {
     print: (a, p) => `mysql_var_part(${p.sql(a[0]!)})`,
   },
   _MQ_VAR_MERGE: { arity: [2, 2], aggregate: true, kind: "number", print: (a, p) => `mysql_var_merge(${list(a, p)})` },
-  _MQ_BIT_AND_PART: bits(BIT_OPS.BIT_AND, 0),
-  _MQ_BIT_OR_PART: bits(BIT_OPS.BIT_OR, 0),
-  _MQ_BIT_XOR_PART: bits(BIT_OPS.BIT_XOR, 0),
+  _MQ_BIT_AND_PART: bits("and", true),
+  _MQ_BIT_OR_PART: bits("or", true),
+  _MQ_BIT_XOR_PART: bits("xor", true),
 };
 Object.assign(FUNCTIONS, PARTIALS);
 

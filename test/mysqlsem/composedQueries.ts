@@ -1,0 +1,100 @@
+/**
+ * Differential queries (see queries.ts) for the functions and aggregates MySQL has and SQLite
+ * lacks, and for queries made of queries (subqueries, UNION, derived tables, WITH).
+ */
+import type { DiffQuery } from "./queries.js";
+
+const q = (sql: string): DiffQuery => ({ sql, ordered: false });
+const o = (sql: string): DiffQuery => ({ sql, ordered: true });
+
+export const COMPOSED_QUERIES: Record<string, DiffQuery[]> = {
+  stringFunctions: [
+    q("SELECT objectId, SUBSTRING_INDEX(name, 'e', 1), SUBSTRING_INDEX(spType, 'V', -1) FROM Object"),
+    q(
+      "SELECT SUBSTRING_INDEX('www.MySQL.com', '.', 2), SUBSTRING_INDEX('a.b.c', '.', -10), SUBSTRING_INDEX('abc', '', 1)",
+    ),
+    q("SELECT objectId, LPAD(name, 8, '*'), RPAD(spType, 5, 'xy'), LPAD(name, 2, '?') FROM Object"),
+    q("SELECT LPAD('hi', 5, ''), LPAD('hi', -1, 'x'), LPAD(12, 5, 0), RPAD('hé', 4, 'ü')"),
+    q("SELECT objectId, REVERSE(name), REVERSE(spType) FROM Object"),
+    q("SELECT objectId, BIN(nObs), OCT(nObs), CONV(flags, 10, 16), CONV(objectId, 10, 36) FROM Object"),
+    q("SELECT BIN(-1), BIN(12.7), CONV('6E', 18, 8), CONV(-17, 10, -18), CONV('zz', 36, 10), CONV('', 10, 2)"),
+    q("SELECT CONV('99999999999999999999', 10, 10), CONV('-1', 10, 16), CONV('12', 1, 2), CONV(-3.7, 10, 10)"),
+    q("SELECT objectId, BIT_COUNT(flags), BIT_COUNT(nObs) FROM Object"),
+    q("SELECT BIT_COUNT(-1), BIT_COUNT(2.6), BIT_COUNT('3x'), BIT_COUNT(NULL)"),
+    q("SELECT objectId, FORMAT(vMag, 2), FORMAT(ra * 1000, 3), FORMAT(objectId, 0) FROM Object"),
+    q("SELECT FORMAT(12332.123456, 4), FORMAT(-1234567.891, 2), FORMAT(2.5, 0), FORMAT(2.5e0, 0), FORMAT(123, -2)"),
+    q("SELECT objectId, MD5(name), SHA1(spType), SHA2(name, 256), SHA2(name, 384), SHA2(name, 1) FROM Object"),
+    q("SELECT objectId FROM Object WHERE name REGEXP '^v'"),
+    q("SELECT objectId FROM Object WHERE spType RLIKE '[0-9]V$' OR name NOT REGEXP 'e'"),
+    q("SELECT objectId, name REGEXP 'GA$', spType REGEXP 'sd' FROM Object"),
+  ],
+  aggregates: [
+    q("SELECT STDDEV(vMag), STD(ra), STDDEV_POP(decl), STDDEV_SAMP(vMag) FROM Object"),
+    q("SELECT VARIANCE(vMag), VAR_POP(decl), VAR_SAMP(ra) FROM Object"),
+    q("SELECT STDDEV(nObs), VAR_SAMP(nObs), VARIANCE(flags) FROM Object"),
+    q("SELECT spType, STDDEV(vMag), VAR_SAMP(nObs), COUNT(*) FROM Object GROUP BY spType"),
+    q("SELECT STDDEV_SAMP(vMag), VAR_SAMP(vMag) FROM Object WHERE objectId = 1000"),
+    q("SELECT STDDEV(vMag) FROM Object WHERE objectId < 0"),
+    q("SELECT BIT_AND(flags), BIT_OR(flags), BIT_XOR(flags) FROM Object"),
+    q("SELECT BIT_AND(nObs), BIT_OR(nObs), BIT_XOR(objectId) FROM Object"),
+    q("SELECT spType, BIT_OR(nObs), BIT_AND(nObs) FROM Object GROUP BY spType"),
+    q("SELECT BIT_AND(flags), BIT_OR(flags) FROM Object WHERE objectId < 0"),
+  ],
+  having: [
+    o("SELECT objectId, vMag * 2 AS m FROM Object HAVING m > 10 ORDER BY objectId"),
+    q("SELECT objectId, ra AS r FROM Object HAVING r < 100"),
+    q("SELECT objectId, name AS n FROM Object HAVING n = 'vega'"),
+  ],
+  subqueries: [
+    q("SELECT objectId FROM Object WHERE vMag > (SELECT AVG(vMag) FROM Object)"),
+    q("SELECT objectId, (SELECT MAX(vMag) FROM Object) - vMag FROM Object"),
+    q("SELECT (SELECT COUNT(*) FROM Object), (SELECT MIN(name) FROM Object WHERE decl > 0)"),
+    q("SELECT objectId FROM Object WHERE objectId IN (SELECT objectId FROM Object WHERE nObs > 5)"),
+    q("SELECT objectId FROM Object WHERE objectId NOT IN (SELECT objectId FROM Object WHERE vMag < 5)"),
+    q("SELECT objectId FROM Object WHERE objectId NOT IN (SELECT objectId FROM Object WHERE vMag IS NULL)"),
+    q("SELECT COUNT(*) FROM Object WHERE name IN (SELECT name FROM Object WHERE spType = 'sd')"),
+    q("SELECT COUNT(*) FROM Object WHERE spType IN (SELECT spType FROM Object WHERE objectId < 0)"),
+    q("SELECT COUNT(*) FROM Object WHERE spType NOT IN (SELECT spType FROM Object WHERE objectId < 0)"),
+    q("SELECT EXISTS (SELECT 1 FROM Object WHERE vMag > 5), NOT EXISTS (SELECT 1 FROM Object WHERE ra > 400)"),
+    q("SELECT objectId FROM Object WHERE EXISTS (SELECT 1 FROM Object WHERE name = 'VEGA')"),
+    q("SELECT objectId FROM Object WHERE vMag = (SELECT MAX(vMag) FROM Object)"),
+    q("SELECT objectId FROM Object WHERE nObs = (SELECT nObs FROM Object)"),
+    q("SELECT objectId FROM Object WHERE nObs = (SELECT nObs, flags FROM Object WHERE objectId = 1000)"),
+    q("SELECT objectId FROM Object WHERE name = (SELECT name FROM Object WHERE objectId < 0)"),
+    q("SELECT objectId FROM Object WHERE objectId IN (SELECT MAX(objectId) FROM Object GROUP BY spType)"),
+  ],
+  derivedTables: [
+    q("SELECT n, COUNT(*) FROM (SELECT spType, COUNT(*) AS n FROM Object GROUP BY spType) AS t GROUP BY n"),
+    q("SELECT MAX(n), MIN(n), SUM(n) FROM (SELECT spType, COUNT(*) AS n FROM Object GROUP BY spType) AS t"),
+    q("SELECT t.* FROM (SELECT objectId, vMag FROM Object WHERE vMag < 5) AS t"),
+    q("SELECT * FROM (SELECT objectId AS id, name FROM Object) t WHERE name = 'vega'"),
+    o("SELECT id, m FROM (SELECT objectId AS id, vMag AS m FROM Object) AS t ORDER BY m DESC, id LIMIT 5"),
+    q("SELECT COUNT(*) FROM (SELECT DISTINCT name FROM Object) AS t"),
+    q(
+      "SELECT a.spType, a.n, b.n FROM (SELECT spType, COUNT(*) AS n FROM Object GROUP BY spType) a JOIN (SELECT spType, MAX(nObs) AS n FROM Object GROUP BY spType) b ON a.spType = b.spType",
+    ),
+    q("WITH c AS (SELECT spType, COUNT(*) AS n FROM Object GROUP BY spType) SELECT SUM(n), COUNT(*) FROM c"),
+    q(
+      "WITH c (s, n) AS (SELECT spType, MAX(vMag) FROM Object GROUP BY spType), d AS (SELECT * FROM c WHERE n > 3) SELECT s FROM d",
+    ),
+  ],
+  unions: [
+    q("SELECT objectId FROM Object WHERE vMag < 2 UNION SELECT objectId FROM Object WHERE decl > 50"),
+    q("SELECT objectId FROM Object WHERE vMag < 2 UNION ALL SELECT objectId FROM Object WHERE vMag < 3"),
+    q("SELECT name FROM Object WHERE decl > 0 UNION SELECT name FROM Object WHERE decl <= 0"),
+    q("SELECT spType FROM Object UNION SELECT 'SD'"),
+    o(
+      "SELECT objectId, vMag FROM Object WHERE vMag < 3 UNION SELECT objectId, vMag FROM Object WHERE ra < 10 ORDER BY objectId DESC LIMIT 7",
+    ),
+    o(
+      "SELECT objectId AS id FROM Object WHERE vMag < 3 UNION ALL SELECT objectId FROM Object WHERE ra < 10 ORDER BY 1 LIMIT 5 OFFSET 2",
+    ),
+    q(
+      "(SELECT objectId FROM Object ORDER BY objectId LIMIT 3) UNION (SELECT objectId FROM Object ORDER BY objectId DESC LIMIT 2)",
+    ),
+    q("SELECT objectId FROM Object UNION SELECT objectId, name FROM Object"),
+    q(
+      "SELECT COUNT(*) FROM (SELECT objectId FROM Object WHERE vMag < 3 UNION SELECT objectId FROM Object WHERE ra < 10) AS u",
+    ),
+  ],
+};
