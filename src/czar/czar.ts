@@ -9,7 +9,7 @@ import type { DatabaseLocks } from "./databaseLocks.js";
 import type { WorkerDirectory } from "./exec/dispatch.js";
 import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
-import { type Plan, planSelect } from "./plan/planner.js";
+import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
 import { itemName, type Query, type Select } from "./sql/ast.js";
 import { parseStatement } from "./sql/parser.js";
@@ -193,16 +193,22 @@ export class Czar {
   private async composite(q: Query, session: Session, t0: number, signal?: AbortSignal): Promise<QueryAnswer> {
     let chunks = 0;
     let retries = 0;
-    const a = await runQuery(q, async (s) => {
-      if (s.from.length === 0) return this.local(s, session);
-      const part = await this.select(printMysql(s), s, session, t0, signal);
-      chunks += part.stats.chunks;
-      retries += part.stats.retries;
-      return {
-        columns: part.columns.map((c) => c.name),
-        types: part.columns.map((c) => c.mysql ?? null),
-        rows: part.rows,
-      };
+    const a = await runQuery(q, {
+      run: async (s) => {
+        if (s.from.length === 0) return this.local(s, session);
+        const part = await this.select(printMysql(s), s, session, t0, signal);
+        chunks += part.stats.chunks;
+        retries += part.stats.retries;
+        const types = part.columns.map((c) => c.mysql ?? null);
+        return { columns: part.columns.map((c) => c.name), types, rows: part.rows };
+      },
+      scanOrder: (s) => {
+        try {
+          return scanOrder(s, session.database, this.o.catalog);
+        } catch {
+          return null; // the query itself will say what is wrong with it
+        }
+      },
     });
     return {
       columns: typesOf(a.columns, a.rows, a.types),

@@ -6,7 +6,9 @@
  * - BIT_AND, BIT_OR, BIT_XOR over 64-bit unsigned values.
  */
 import type Database from "better-sqlite3";
+import { collationKey } from "./mysqlCollation.js";
 import { type Arg, type NonNull, rint, toDouble, U64, unsignedResult } from "./mysqlNumbers.js";
+import { str } from "./mysqlStrings.js";
 
 /** Population/sample variance or standard deviation: the `kind` argument of mysql_var. */
 export const VAR_KINDS = {
@@ -89,6 +91,78 @@ function u64(v: NonNull): bigint {
   return BigInt.asUintN(64, BigInt(x));
 }
 
+/** MariaDB's group_concat_max_len (bytes): longer results are cut there. */
+export const GROUP_CONCAT_MAX_LEN = 1048576;
+
+interface Concat {
+  distinct: boolean;
+  sep: string;
+  rows: Array<{ value: string; keys: Arg[] }>;
+  desc: boolean[];
+}
+
+/**
+ * mysql_group_concat(distinct, separator, nargs, arg..., key, desc, key, desc, ...): MySQL's
+ * GROUP_CONCAT. A row with a NULL argument is skipped; the arguments are concatenated as text;
+ * DISTINCT compares the concatenations under utf8mb4_general_ci; the keys (collation keys for
+ * text, from the printer) sort the values; the result is cut at GROUP_CONCAT_MAX_LEN bytes.
+ */
+function groupConcatStep(acc: Concat, distinct: Arg, sep: Arg, nargs: Arg, ...rest: Arg[]): Concat {
+  const n = Number(nargs);
+  acc.distinct = distinct === 1n;
+  acc.sep = sep === null ? "" : str(sep);
+  const args = rest.slice(0, n);
+  if (args.some((a) => a === null)) return acc;
+  const keys: Arg[] = [];
+  acc.desc = [];
+  for (let i = n; i + 1 < rest.length; i += 2) {
+    keys.push(rest[i] ?? null);
+    acc.desc.push(rest[i + 1] === 1n);
+  }
+  acc.rows.push({ value: args.map((a) => str(a as NonNull)).join(""), keys });
+  return acc;
+}
+
+function groupConcatResult(acc: Concat): string | null {
+  let rows = acc.rows;
+  if (rows.length === 0) return null;
+  if (acc.distinct) {
+    const seen = new Set<string>();
+    rows = rows.filter((r) => {
+      const k = collationKey(r.value);
+      return seen.has(k) ? false : (seen.add(k), true);
+    });
+  }
+  if (acc.desc.length > 0) {
+    rows = rows
+      .map((r, i) => ({ r, i }))
+      .sort((a, b) => {
+        for (let k = 0; k < acc.desc.length; k++) {
+          const c = compareArgs(a.r.keys[k] ?? null, b.r.keys[k] ?? null);
+          if (c !== 0) return acc.desc[k] ? -c : c;
+        }
+        return a.i - b.i;
+      })
+      .map((x) => x.r);
+  }
+  const out = rows.map((r) => r.value).join(acc.sep);
+  const bytes = Buffer.from(out, "utf8");
+  return bytes.length <= GROUP_CONCAT_MAX_LEN ? out : bytes.subarray(0, GROUP_CONCAT_MAX_LEN).toString("utf8");
+}
+
+/** SQL's ordering of two values: NULL first, numbers before text, text by code point. */
+function compareArgs(a: Arg, b: Arg): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  const na = typeof a === "number" || typeof a === "bigint";
+  const nb = typeof b === "number" || typeof b === "bigint";
+  if (na && nb) return a < b ? -1 : a > b ? 1 : 0;
+  if (na !== nb) return na ? -1 : 1;
+  const [x, y] = [str(a), str(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /** An aggregate whose step takes several SQL arguments (the typings allow only one). */
 function define<T>(
   db: Database.Database,
@@ -96,12 +170,21 @@ function define<T>(
   start: () => T,
   step: (acc: T, ...args: Arg[]) => T,
   result: (acc: T) => unknown,
+  varargs = false,
 ): void {
-  const options = { deterministic: true, safeIntegers: true, start, step, result };
+  const options = { deterministic: true, safeIntegers: true, varargs, start, step, result };
   db.aggregate(name, options as unknown as Database.AggregateOptions);
 }
 
 export function registerMysqlAggregates(db: Database.Database): void {
+  define(
+    db,
+    "mysql_group_concat",
+    (): Concat => ({ distinct: false, sep: ",", rows: [], desc: [] }),
+    groupConcatStep as (acc: Concat, ...args: Arg[]) => Concat,
+    groupConcatResult,
+    true,
+  );
   // mysql_var(x, kind): the whole aggregate in one place.
   define(
     db,

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
 import { QservError } from "../common/errors.js";
+import { formatDouble } from "../common/mysqlFormat.js";
 import {
   type Arg,
   decimalOf,
@@ -22,17 +23,10 @@ import {
   U64,
 } from "./mysqlNumbers.js";
 
-/** A number as MySQL writes it when it becomes a string (doubles beyond 1e15 in exponent form). */
-function numberText(v: number | bigint): string {
-  if (typeof v === "bigint" || !Number.isFinite(v)) return String(v);
-  const abs = Math.abs(v);
-  if (abs !== 0 && (abs >= 1e15 || abs < 1e-4)) return v.toExponential().replace("e+", "e");
-  return String(v);
-}
-
 /** A string argument's text; numbers as MySQL prints them. */
-function str(v: NonNull): string {
-  return typeof v === "bigint" || typeof v === "number" ? numberText(v) : text(v);
+export function str(v: NonNull): string {
+  if (typeof v === "bigint") return String(v);
+  return typeof v === "number" ? formatDouble(v) : text(v);
 }
 
 /** MySQL's SUBSTRING_INDEX(s, delim, n): before the n-th delimiter (n < 0: after the n-th from the end). */

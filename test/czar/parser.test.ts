@@ -83,6 +83,9 @@ function sx(e: Expr): string {
         .join(" ")}${e.else === null ? "" : ` ${sx(e.else)}`})`;
     case "cast":
       return `(CAST ${sx(e.expr)} ${e.type.name}${e.type.params.length > 0 ? `(${e.type.params.join(",")})` : ""})`;
+    case "groupConcat":
+    case "window":
+      return `{${printExpr(e)}}`;
     case "subquery":
       return `(${e.not ? "NOT-" : ""}${e.form.toUpperCase()}${e.expr === null ? "" : ` ${sx(e.expr)}`} <${printMysql(e.query)}>)`;
   }

@@ -7,7 +7,7 @@
 import type Database from "better-sqlite3";
 import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
-import { createScratchTable, insertRows, scratchDb, selectRows } from "../exec/scratch.js";
+import { scratchDb, selectRows } from "../exec/scratch.js";
 import type {
   ColumnRef,
   ExprItem,
@@ -24,8 +24,11 @@ import { type MysqlType, mysqlType } from "../sql/resultTypes.js";
 import { unsupported } from "../sql/sqliteFunctions.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
 import { column } from "../sql/walk.js";
+import { needsGathering, runGathered } from "./gather.js";
+import { runInScanOrder } from "./scanOrder.js";
+import { type Materialized, materialize, scratchColumns } from "./scratchTables.js";
 import { hasSubqueries, resolveSubqueries } from "./subqueries.js";
-import type { Answer, SelectRunner } from "./types.js";
+import type { Answer, Parts } from "./types.js";
 
 function hasDerived(from: readonly FromItem[]): boolean {
   return from.some((f) => f.kind === "derived" || (f.kind === "join" && hasDerived([f.left, f.right])));
@@ -33,48 +36,22 @@ function hasDerived(from: readonly FromItem[]): boolean {
 
 /** Whether a statement needs composing (a UNION, a subquery in FROM or in an expression). */
 export function isComposite(q: Query): boolean {
-  return q.kind === "union" || hasDerived(q.from) || hasSubqueries(q);
+  return q.kind === "union" || hasDerived(q.from) || hasSubqueries(q) || needsGathering(q);
 }
 
 /** Runs a query, composing the answers of its parts on the czar where it has parts. */
-export async function runQuery(q: Query, runSelect: SelectRunner): Promise<Answer> {
-  if (q.kind === "union") return runUnion(q, runSelect);
-  const s = await resolveSubqueries(q, (sub) => runQuery(sub, runSelect));
-  return hasDerived(s.from) ? runOverDerived(s, runSelect) : runSelect(s);
-}
-
-/** A scratch table holding an answer; its text columns are known for MySQL's comparisons. */
-interface Materialized {
-  name: string;
-  columns: string[];
-  types: Array<MysqlType | null>;
-  text: Set<string>;
-}
-
-function textColumns(a: Answer): Set<string> {
-  const out = new Set<string>();
-  a.columns.forEach((c, i) => {
-    if (a.rows.some((r) => typeof r[i] === "string")) out.add(c.toLowerCase());
-  });
-  return out;
-}
-
-function materialize(db: Database.Database, name: string, a: Answer): Materialized {
-  const seen = new Set<string>();
-  for (const c of a.columns) {
-    if (seen.has(c.toLowerCase())) throw new QservError("BAD_QUERY", `Duplicate column name '${c}'`);
-    seen.add(c.toLowerCase());
-  }
-  createScratchTable(db, name, a.columns);
-  insertRows(db, name, a.columns.length, a.rows);
-  return { name, columns: a.columns, types: a.types, text: textColumns(a) };
+export async function runQuery(q: Query, parts: Parts): Promise<Answer> {
+  if (q.kind === "union") return runUnion(q, parts);
+  const s = await resolveSubqueries(q, (sub) => runQuery(sub, parts));
+  if (hasDerived(s.from)) return runOverDerived(s, parts);
+  return needsGathering(s) ? runGathered(s, parts) : runInScanOrder(s, parts);
 }
 
 /**
  * A SELECT whose FROM holds derived tables only: each is answered, stored in a scratch table of
  * its alias's name, and the SELECT runs over them on the czar.
  */
-async function runOverDerived(s: Select, runSelect: SelectRunner): Promise<Answer> {
+async function runOverDerived(s: Select, parts: Parts): Promise<Answer> {
   const db = scratchDb();
   try {
     const tables = new Map<string, Materialized>();
@@ -83,7 +60,7 @@ async function runOverDerived(s: Select, runSelect: SelectRunner): Promise<Answe
       if (f.kind === "join") return { ...f, left: await replace(f.left), right: await replace(f.right) };
       const key = f.alias.toLowerCase();
       if (tables.has(key)) throw new QservError("BAD_QUERY", `Not unique table/alias: '${f.alias}'`);
-      tables.set(key, materialize(db, f.alias, await runQuery(f.select, runSelect)));
+      tables.set(key, materialize(db, f.alias, await runQuery(f.select, parts)));
       const ref: TableRef = { kind: "table", db: null, name: f.alias, alias: null, pos: f.pos };
       return ref;
     };
@@ -91,19 +68,11 @@ async function runOverDerived(s: Select, runSelect: SelectRunner): Promise<Answe
     for (const f of s.from) from.push(await replace(f));
     const order = [...tables.values()];
     const items = s.items.flatMap((it): SelectItem[] => (it.kind === "expr" ? [it] : expandStar(it, order)));
-    const owners = (c: ColumnRef): Materialized[] => {
-      const name = c.name.toLowerCase();
-      if (c.table !== null) return [tables.get(c.table.toLowerCase())].filter((m) => m !== undefined);
-      return order.filter((m) => m.columns.some((x) => x.toLowerCase() === name));
-    };
-    const isText = (c: ColumnRef): boolean => owners(c).some((m) => m.text.has(c.name.toLowerCase()));
-    const columnType = (c: ColumnRef): MysqlType | null => {
-      const m = owners(c)[0];
-      const i = m?.columns.findIndex((x) => x.toLowerCase() === c.name.toLowerCase()) ?? -1;
-      return m === undefined || i < 0 ? null : (m.types[i] ?? null);
-    };
+    const { isText, columnType } = scratchColumns(order);
     const query: Select = { ...s, from, items };
-    const rows = selectRows(db, printSqlite(query, { isText }));
+    // One table: its rows are in the order they came, which a group's first row follows.
+    const rowOrder = from.length === 1 && from[0]!.kind === "table" ? column(null, "rowid") : undefined;
+    const rows = selectRows(db, printSqlite(query, { isText, ...(rowOrder === undefined ? {} : { rowOrder }) }));
     const exprs = items as ExprItem[];
     return { columns: exprs.map(itemName), types: exprs.map((it) => mysqlType(it.expr, columnType)), rows };
   } finally {
@@ -124,9 +93,9 @@ function expandStar(it: Extract<SelectItem, { kind: "allColumns" }>, tables: rea
  * compared as MySQL's default collation does), with the union's ORDER BY (result columns by name or position)
  * and LIMIT. The result columns take the left side's names.
  */
-async function runUnion(u: Union, runSelect: SelectRunner): Promise<Answer> {
-  const left = await runQuery(u.left, runSelect);
-  const right = await runQuery(u.right, runSelect);
+async function runUnion(u: Union, parts: Parts): Promise<Answer> {
+  const left = await runQuery(u.left, parts);
+  const right = await runQuery(u.right, parts);
   if (left.columns.length !== right.columns.length) {
     throw new QservError("BAD_QUERY", "The used SELECT statements have a different number of columns", { ...u.pos });
   }

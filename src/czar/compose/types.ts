@@ -1,6 +1,6 @@
 /** What the composition of queries passes around. */
 import type { Value } from "../../common/rowCodec.js";
-import type { Select } from "../sql/ast.js";
+import type { ColumnRef, Select } from "../sql/ast.js";
 import type { MysqlType } from "../sql/resultTypes.js";
 
 /** A query's answer: result column names (as MySQL names them), their MySQL types where known, rows. */
@@ -10,5 +10,10 @@ export interface Answer {
   rows: Value[][];
 }
 
-/** Runs a plain SELECT (no subquery, no derived table): distributed, or on the czar without FROM. */
-export type SelectRunner = (s: Select) => Promise<Answer>;
+/** How composed queries reach the rest of the czar. */
+export interface Parts {
+  /** Runs a plain SELECT (no subquery, no derived table): distributed, or on the czar without FROM. */
+  run(s: Select): Promise<Answer>;
+  /** The column a one-table SELECT is scanned in by MySQL (its primary key), or null. */
+  scanOrder(s: Select): ColumnRef | null;
+}

@@ -70,6 +70,19 @@ function chunkSelect(s: Select, q: ChunkQuery): Select {
   };
 }
 
+/** MySQL scans one table in primary key order: for a director table, its director key. */
+function scanKey(bindings: readonly Binding[]): ColumnRef | null {
+  const only = bindings.length === 1 ? bindings[0]! : null;
+  return only !== null && only.meta.kind === "director" && only.meta.config.directorKey !== ""
+    ? column(only.name, only.meta.config.directorKey)
+    : null;
+}
+
+/** The column MySQL's scan of a one-table SELECT follows (its director key), or null. */
+export function scanOrder(s: Select, defaultDb: string | null, cat: CzarCatalog): ColumnRef | null {
+  return scanKey(bindTables(s, defaultDb, cat).bindings);
+}
+
 /** Plans a SELECT with a FROM clause. */
 export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCatalog): Plan {
   const { db, bindings } = bindTables(stmt, defaultDb, cat);
@@ -106,12 +119,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   });
   const byRef = new Map<TableRef, Binding>(bindings.map((b) => [b.ref, b]));
   const alias = (t: TableRef) => quoteIdent(t.alias ?? t.name);
-  // MySQL scans one table in primary key order: for a director table, its director key.
-  const only = bindings.length === 1 ? bindings[0]! : null;
-  const rowOrder =
-    only !== null && only.meta.kind === "director" && only.meta.config.directorKey !== ""
-      ? column(only.name, only.meta.config.directorKey)
-      : undefined;
+  const rowOrder = scanKey(bindings) ?? undefined;
 
   if (shape.kind === "replicated") {
     const sql = printSqlite(s, { isText, table: (t) => `${quoteIdent(t.name)} AS ${alias(t)}` });

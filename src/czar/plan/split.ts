@@ -32,12 +32,17 @@ const SPLITTABLE = new Set(["COUNT", "SUM", "MIN", "MAX", "AVG", ...Object.keys(
 const AGGREGATES = new Set([...SPLITTABLE, "GROUP_CONCAT", "JSON_ARRAYAGG", "JSON_OBJECTAGG"]);
 
 export function isAggregateCall(e: Expr): boolean {
-  return e.kind === "call" && AGGREGATES.has(e.name.toUpperCase());
+  return (e.kind === "call" && AGGREGATES.has(e.name.toUpperCase())) || e.kind === "groupConcat";
 }
 
+/** Whether `e` aggregates rows; a window function does not (an aggregate inside its arguments does). */
 export function hasAggregate(e: Expr): boolean {
   let found = false;
   visit(e, (x) => {
+    if (x.kind === "window") {
+      found ||= [...x.call.args, ...x.partitionBy, ...x.orderBy.map((o) => o.expr)].some(hasAggregate);
+      return false;
+    }
     if (isAggregateCall(x)) found = true;
     return !found;
   });

@@ -200,8 +200,30 @@ export interface Subquery {
   pos: Pos;
 }
 
+/** `GROUP_CONCAT([DISTINCT] expr, ... [ORDER BY ...] [SEPARATOR 'sep'])`: an aggregate. */
+export interface GroupConcat {
+  kind: "groupConcat";
+  distinct: boolean;
+  args: Expr[];
+  orderBy: OrderItem[];
+  separator: string;
+  pos: Pos;
+}
+
+/** A window function: `call OVER ([PARTITION BY ...] [ORDER BY ...] [frame])`; `frame` as written. */
+export interface WindowCall {
+  kind: "window";
+  call: Call;
+  partitionBy: Expr[];
+  orderBy: OrderItem[];
+  frame: string | null;
+  pos: Pos;
+}
+
 export type Expr =
   | Subquery
+  | GroupConcat
+  | WindowCall
   | IntegerLit
   | DecimalLit
   | StringLit

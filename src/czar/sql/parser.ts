@@ -72,7 +72,7 @@ const AGGREGATES = words(
 
 /** Reserved words that are also function names when followed by `(`. */
 const RESERVED_FUNCTIONS = words(
-  "IF LEFT RIGHT MOD REPLACE INSERT REPEAT CHAR DATABASE SCHEMA CURRENT_USER CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP LOCALTIME LOCALTIMESTAMP UTC_DATE UTC_TIME UTC_TIMESTAMP",
+  "ROW_NUMBER RANK DENSE_RANK PERCENT_RANK CUME_DIST NTILE LAG LEAD FIRST_VALUE LAST_VALUE NTH_VALUE IF LEFT RIGHT MOD REPLACE INSERT REPEAT CHAR DATABASE SCHEMA CURRENT_USER CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP LOCALTIME LOCALTIMESTAMP UTC_DATE UTC_TIME UTC_TIMESTAMP",
 );
 
 /** Functions that MySQL also accepts without parentheses. */
@@ -97,6 +97,11 @@ const CAST_TYPES: Record<string, number> = {
   UNSIGNED: 0,
   YEAR: 0,
 };
+
+/** Functions that exist only as window functions. */
+const WINDOW_ONLY = words(
+  "ROW_NUMBER RANK DENSE_RANK PERCENT_RANK CUME_DIST NTILE LAG LEAD FIRST_VALUE LAST_VALUE NTH_VALUE",
+);
 
 const UNARY_OPS: Record<string, UnaryOp> = { "-": "-", "+": "+", "~": "~", "!": "NOT" };
 
@@ -374,7 +379,7 @@ class Parser {
       if (this.isKw("WITH")) this.unsupported("WITH ROLLUP");
     }
     const having = this.acceptKw("HAVING") ? this.expr() : null;
-    if (this.isKw("WINDOW")) this.unsupported("window functions");
+    if (this.isKw("WINDOW")) this.unsupported("named windows");
     const orderBy = this.orderBy();
     const limit = this.acceptKw("LIMIT") ? this.limit() : null;
     return { kind: "select", distinct, items, from, where, groupBy, having, orderBy, limit, pos };
@@ -828,7 +833,61 @@ class Parser {
     return { kind: "column", db, table, name, pos };
   }
 
-  private call(): Call {
+  private call(): Expr {
+    const t = this.peek();
+    const upper = t.value.toUpperCase();
+    if (upper === "GROUP_CONCAT") return this.groupConcat();
+    const c = this.plainCall();
+    if (this.isKw("OVER")) return this.window(c);
+    if (WINDOW_ONLY.has(upper))
+      throw sqlError(`window function ${t.value} needs OVER (...)`, this.peek().pos, this.peek().text);
+    return c;
+  }
+
+  /** `f(...) OVER ([PARTITION BY ...] [ORDER BY ...] [ROWS | RANGE frame])`; named windows are refused. */
+  private window(call: Call): Expr {
+    const pos = this.next().pos;
+    if (!this.isOp("(")) this.unsupported("named windows");
+    this.next();
+    let partitionBy: Expr[] = [];
+    if (this.acceptKw("PARTITION")) {
+      this.expectKw("BY");
+      partitionBy = this.exprList();
+    }
+    const orderBy = this.orderBy();
+    let frame: string | null = null;
+    if (this.isKw("ROWS") || this.isKw("RANGE")) {
+      const start = this.peek();
+      let depth = 0;
+      while (this.peek().type !== "eof" && (depth > 0 || !this.isOp(")"))) {
+        if (this.isOp("(")) depth++;
+        if (this.isOp(")")) depth--;
+        this.next();
+      }
+      frame = this.source.slice(start.start, this.toks[this.i - 1]!.end);
+    }
+    this.expectOp(")");
+    return { kind: "window", call, partitionBy, orderBy, frame, pos };
+  }
+
+  /** `GROUP_CONCAT([DISTINCT] expr, ... [ORDER BY ...] [SEPARATOR 'sep'])`. */
+  private groupConcat(): Expr {
+    const pos = this.next().pos;
+    this.expectOp("(");
+    const distinct = this.acceptKw("DISTINCT");
+    const args = this.exprList();
+    const orderBy = this.orderBy();
+    let separator = ",";
+    if (this.acceptKw("SEPARATOR")) {
+      if (this.peek().type !== "string") this.fail("a separator string");
+      separator = this.stringValue();
+    }
+    this.expectOp(")");
+    if (this.isKw("OVER")) this.unsupported("GROUP_CONCAT as a window function");
+    return { kind: "groupConcat", distinct, args, orderBy, separator, pos };
+  }
+
+  private plainCall(): Call {
     const t = this.next();
     const upper = t.value.toUpperCase();
     this.expectOp("(");
@@ -846,7 +905,6 @@ class Parser {
     }
     const args = this.isOp(")") && !distinct ? [] : this.exprList();
     this.expectOp(")");
-    if (this.isKw("OVER")) this.unsupported("window functions");
     return { kind: "call", name: t.value, distinct, star, args, pos: t.pos };
   }
 

@@ -160,6 +160,18 @@ export function printExpr(e: Expr): string {
       const params = e.type.params.length > 0 ? `(${e.type.params.join(", ")})` : "";
       return `CAST(${printExpr(e.expr)} AS ${e.type.name}${params})`;
     }
+    case "groupConcat": {
+      const order = e.orderBy.length === 0 ? "" : printOrderLimit(e.orderBy, null);
+      const sep = e.separator === "," ? "" : ` SEPARATOR ${quoteString(e.separator)}`;
+      return `GROUP_CONCAT(${e.distinct ? "DISTINCT " : ""}${e.args.map(printExpr).join(", ")}${order}${sep})`;
+    }
+    case "window": {
+      const parts: string[] = [];
+      if (e.partitionBy.length > 0) parts.push(`PARTITION BY ${e.partitionBy.map(printExpr).join(", ")}`);
+      if (e.orderBy.length > 0) parts.push(printOrderLimit(e.orderBy, null).trim());
+      if (e.frame !== null) parts.push(e.frame);
+      return `${printExpr(e.call)} OVER (${parts.join(" ")})`;
+    }
     case "subquery": {
       const q = `(${printQuery(e.query)})`;
       if (e.form === "exists") return `${e.not ? "NOT " : ""}EXISTS ${q}`;

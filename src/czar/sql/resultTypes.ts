@@ -293,6 +293,16 @@ export function mysqlType(e: Expr, column: (c: ColumnRef) => MysqlType | null): 
       return callType(e.name.toUpperCase(), e.args, e.star, ty);
     case "subquery":
       return e.form === "scalar" ? null : LONG;
+    case "groupConcat":
+      return mk(T.BLOB);
+    case "window": {
+      const name = e.call.name.toUpperCase();
+      if (["ROW_NUMBER", "RANK", "DENSE_RANK", "NTILE"].includes(name)) return LONGLONG;
+      if (name === "PERCENT_RANK" || name === "CUME_DIST") return DOUBLE;
+      if (["LAG", "LEAD", "FIRST_VALUE", "LAST_VALUE", "NTH_VALUE"].includes(name))
+        return e.call.args[0] === undefined ? null : ty(e.call.args[0]);
+      return ty(e.call);
+    }
   }
 }
 

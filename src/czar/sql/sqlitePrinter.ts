@@ -21,12 +21,14 @@ import type {
   ColumnRef,
   Expr,
   FromItem,
+  GroupConcat,
   In,
   Is,
   Like,
   Select,
   SelectItem,
   TableRef,
+  WindowCall,
 } from "./ast.js";
 import { type ArgPrinter, functionSpec, unsupported, type ValueKind, wrongArguments } from "./sqliteFunctions.js";
 import { distinctAsGroupBy, hasAggregateCall, isExact, showsFirstRow, valueKind } from "./valueKinds.js";
@@ -39,6 +41,21 @@ export interface SqlitePrintOptions {
   /** The order of rows, MySQL's scan order (the director key): picks a group's first row; default none. */
   rowOrder?: Expr;
 }
+
+/** MySQL's window-only functions, which SQLite has under the same names and meaning. */
+const WINDOW_FUNCTIONS = new Set([
+  "ROW_NUMBER",
+  "RANK",
+  "DENSE_RANK",
+  "PERCENT_RANK",
+  "CUME_DIST",
+  "NTILE",
+  "LAG",
+  "LEAD",
+  "FIRST_VALUE",
+  "LAST_VALUE",
+  "NTH_VALUE",
+]);
 
 // SQLite's precedence levels, loosest first (https://sqlite.org/lang_expr.html#operators).
 const OR = 1;
@@ -247,10 +264,45 @@ class Printer implements ArgPrinter {
         return this.caseExpr(e);
       case "cast":
         return this.cast(e);
+      case "groupConcat":
+        return out(this.groupConcat(e));
+      case "window":
+        return out(this.window(e));
       case "subquery":
         // src/czar/compose/ replaces subqueries by their values before a query is printed.
         throw new QservError("INTERNAL", "a subquery reached the SQLite printer unevaluated");
     }
+  }
+
+  /** GROUP_CONCAT as mysql_group_concat (src/sqlite/mysqlAggregates.ts), sort keys collated. */
+  private groupConcat(e: GroupConcat): string {
+    const keys = e.orderBy.flatMap((o) => [this.collated(o.expr), o.desc ? "1" : "0"]);
+    const sep = `'${e.separator.replaceAll("'", "''")}'`;
+    const args = [e.distinct ? "1" : "0", sep, String(e.args.length), ...e.args.map((a) => this.sql(a)), ...keys];
+    return `mysql_group_concat(${args.join(", ")})`;
+  }
+
+  /** A window function: SQLite's own, with text partitioned and ordered by its collation key. */
+  private window(e: WindowCall): string {
+    const c = e.call;
+    const name = c.name.toUpperCase();
+    let fn: string;
+    if (WINDOW_FUNCTIONS.has(name)) fn = `${name.toLowerCase()}(${c.args.map((a) => this.sql(a)).join(", ")})`;
+    else if (["SUM", "AVG", "COUNT", "MIN", "MAX"].includes(name) && !c.distinct) {
+      if (c.star) fn = "count(*)";
+      else {
+        if (c.args.length !== 1) throw wrongArguments(c);
+        if ((name === "MIN" || name === "MAX") && this.kind(c.args[0]!) === "text")
+          throw unsupported(`${name}() of text as a window function`, c.pos);
+        fn = `${name.toLowerCase()}(${this.sql(c.args[0]!)})`;
+      }
+    } else throw unsupported(`${c.name}() as a window function`, c.pos);
+    const parts: string[] = [];
+    if (e.partitionBy.length > 0) parts.push(`PARTITION BY ${e.partitionBy.map((p) => this.collated(p)).join(", ")}`);
+    if (e.orderBy.length > 0)
+      parts.push(`ORDER BY ${e.orderBy.map((o) => `${this.collated(o.expr)}${o.desc ? " DESC" : ""}`).join(", ")}`);
+    if (e.frame !== null) parts.push(e.frame);
+    return `${fn} OVER (${parts.join(" ")})`;
   }
 
   private call(e: Call): Out {

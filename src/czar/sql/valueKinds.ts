@@ -24,6 +24,14 @@ export function valueKind(e: Expr, isText: (c: ColumnRef) => boolean): ValueKind
       return "text";
     case "column":
       return isText(e) ? "text" : "unknown";
+    case "groupConcat":
+      return "text";
+    case "window": {
+      const name = e.call.name.toUpperCase();
+      if (["LAG", "LEAD", "FIRST_VALUE", "LAST_VALUE", "NTH_VALUE", "MIN", "MAX"].includes(name))
+        return e.call.args[0] === undefined ? "unknown" : valueKind(e.call.args[0], isText);
+      return "number";
+    }
     case "call": {
       const spec = functionSpec(e.name);
       if (spec === undefined) return "unknown";
@@ -77,7 +85,9 @@ export function isExact(e: Expr): boolean {
 
 /** Whether `e` holds an aggregate call (COUNT, MIN, ...). */
 export function hasAggregateCall(e: Expr): boolean {
-  if (e.kind === "call" && functionSpec(e.name)?.aggregate === true) return true;
+  if ((e.kind === "call" && functionSpec(e.name)?.aggregate === true) || e.kind === "groupConcat") return true;
+  // A window function aggregates nothing itself; its arguments and keys may.
+  if (e.kind === "window") return children(e).slice(1).concat(e.call.args).some(hasAggregateCall);
   return children(e).some(hasAggregateCall);
 }
 

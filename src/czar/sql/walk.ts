@@ -41,6 +41,10 @@ export function children(e: Expr): Expr[] {
     case "subquery":
       // The query is a scope of its own: only the IN operand belongs to this one.
       return e.expr === null ? [] : [e.expr];
+    case "groupConcat":
+      return [...e.args, ...e.orderBy.map((o) => o.expr)];
+    case "window":
+      return [e.call, ...e.partitionBy, ...e.orderBy.map((o) => o.expr)];
     default:
       return [];
   }
@@ -80,6 +84,18 @@ export function mapChildren(e: Expr, m: (e: Expr) => Expr): Expr {
       return { ...e, expr: m(e.expr) };
     case "subquery":
       return e.expr === null ? e : { ...e, expr: m(e.expr) };
+    case "groupConcat":
+      return { ...e, args: e.args.map(m), orderBy: e.orderBy.map((o) => ({ ...o, expr: m(o.expr) })) };
+    case "window": {
+      const call = m(e.call);
+      if (call.kind !== "call") throw new Error("mapChildren: a window's function must stay a call");
+      return {
+        ...e,
+        call,
+        partitionBy: e.partitionBy.map(m),
+        orderBy: e.orderBy.map((o) => ({ ...o, expr: m(o.expr) })),
+      };
+    }
     default:
       return e;
   }
