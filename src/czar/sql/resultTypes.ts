@@ -44,6 +44,9 @@ const mk = (type: number, decimals = 0, unsigned = false, binary = false): Mysql
 
 const INTEGERS = new Set<number>([T.TINY, T.SHORT, T.LONG, T.INT24, T.LONGLONG]);
 const isInt = (t: MysqlType) => INTEGERS.has(t.type);
+export const isIntegerType = isInt;
+/** Integers, DECIMAL and floating point. */
+export const isNumericType = (t: MysqlType): boolean => isInt(t) || t.type === T.NEWDECIMAL || isFloat(t);
 const isFloat = (t: MysqlType) => t.type === T.DOUBLE || t.type === T.FLOAT;
 const isString = (t: MysqlType) => t.type === T.VAR_STRING || t.type === T.STRING || t.type === T.BLOB;
 

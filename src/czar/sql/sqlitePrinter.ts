@@ -28,6 +28,8 @@ import type {
   SelectItem,
   TableRef,
 } from "./ast.js";
+import { printExpr } from "./printer.js";
+import { isIntegerType, isNumericType, type MysqlType, mysqlType, T } from "./resultTypes.js";
 import { type ArgPrinter, functionSpec, unsupported, type ValueKind, wrongArguments } from "./sqliteFunctions.js";
 import { distinctAsGroupBy, hasAggregateCall, isExact, showsFirstRow, valueKind } from "./valueKinds.js";
 
@@ -38,6 +40,8 @@ export interface SqlitePrintOptions {
   isText?: (c: ColumnRef) => boolean;
   /** The order of rows, MySQL's scan order (the director key): picks a group's first row; default none. */
   rowOrder?: Expr;
+  /** A column's MySQL type (exact integer arithmetic, SUM/AVG as DECIMAL, numbers as text); default unknown. */
+  columnType?: (c: ColumnRef) => MysqlType | null;
 }
 
 // SQLite's precedence levels, loosest first (https://sqlite.org/lang_expr.html#operators).
@@ -96,9 +100,11 @@ class Printer implements ArgPrinter {
   private readonly table: (t: TableRef) => string;
   private readonly isText: (c: ColumnRef) => boolean;
   private readonly rowOrder: Expr | null;
+  private readonly columnType: (c: ColumnRef) => MysqlType | null;
 
   constructor(o: SqlitePrintOptions) {
     this.rowOrder = o.rowOrder ?? null;
+    this.columnType = o.columnType ?? (() => null);
     this.table = o.table ?? ((t) => `${quoteIdent(t.name)}${t.alias === null ? "" : ` AS ${quoteIdent(t.alias)}`}`);
     this.isText = o.isText ?? (() => false);
   }
@@ -142,6 +148,16 @@ class Printer implements ArgPrinter {
   extreme(which: "min" | "max", e: Expr): string {
     if (this.kind(e) !== "text") return `${which}(${this.sql(e)})`;
     return `mysql_${which}_ci(${this.sql(e)}, ${this.order()})`;
+  }
+
+  mysqlType(e: Expr): MysqlType | null {
+    return mysqlType(e, this.columnType);
+  }
+
+  text(e: Expr): string {
+    const t = this.mysqlType(e);
+    if (t === null || !isNumericType(t) || isIntegerType(t)) return this.tight(e);
+    return `mysql_char(${this.sql(e)}, ${t.decimals}, ${flag(t.type === T.NEWDECIMAL)})`;
   }
 
   extremeOrder(which: "min" | "max", e: Expr): string {
@@ -279,9 +295,9 @@ class Printer implements ArgPrinter {
         return out(`(NOT ${this.at(l, NOT)}) <> (NOT ${this.at(r, NOT)})`, EQ);
       case "+":
       case "-":
-        return out(`${this.at(l, ADD)} ${op} ${this.at(r, ADD + 1)}`, ADD);
+        return this.checked(e) ?? out(`${this.at(l, ADD)} ${op} ${this.at(r, ADD + 1)}`, ADD);
       case "*":
-        return out(`${this.at(l, MUL)} * ${this.at(r, MUL + 1)}`, MUL);
+        return this.checked(e) ?? out(`${this.at(l, MUL)} * ${this.at(r, MUL + 1)}`, MUL);
       case "/": {
         // SQLite divides two integers as integers; a real operand makes it real division.
         const real = l.kind === "decimal" || r.kind === "decimal";
@@ -297,6 +313,21 @@ class Printer implements ArgPrinter {
       default:
         throw new QservError("INTERNAL", `no SQLite form for operator ${op}`);
     }
+  }
+
+  /**
+   * BIGINT `+ - *` as MySQL computes them: exact, unsigned where an operand is, else the
+   * out-of-range error (SQLite would carry on in doubles). Operands of 32 bits or less cannot
+   * overflow: SQLite's own operators.
+   */
+  private checked(e: Binary): Out | null {
+    const [a, b] = [this.mysqlType(e.left), this.mysqlType(e.right)];
+    if (a === null || b === null || !isIntegerType(a) || !isIntegerType(b)) return null;
+    const wide = (t: MysqlType) => t.type === T.LONGLONG || t.unsigned;
+    if (!wide(a) && !wide(b)) return null;
+    const fn = e.op === "+" ? "mysql_add" : e.op === "-" ? "mysql_sub" : "mysql_mul";
+    const what = printExpr(e).replaceAll("'", "''");
+    return out(`${fn}(${this.sql(e.left)}, ${this.sql(e.right)}, ${flag(a.unsigned || b.unsigned)}, '${what}')`);
   }
 
   /**
@@ -402,8 +433,11 @@ class Printer implements ArgPrinter {
         return out(`mysql_decimal(${x}, ${m}, ${d})`);
       }
       case "CHAR":
-      case "NCHAR":
-        return out(p1 === undefined ? `CAST(${x} AS TEXT)` : `substr(CAST(${x} AS TEXT), 1, ${p1})`);
+      case "NCHAR": {
+        const t = this.text(e.expr);
+        const s = t.startsWith("mysql_char(") ? t : `CAST(${x} AS TEXT)`;
+        return out(p1 === undefined ? s : `substr(${s}, 1, ${p1})`);
+      }
       case "BINARY":
         // A binary string: compared byte by byte (no NOCASE); SQLite TEXT holds the same bytes.
         if (p1 !== undefined) throw unsupported(`CAST AS BINARY(${p1})`, e.pos);
