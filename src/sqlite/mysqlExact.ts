@@ -83,9 +83,19 @@ function sumStep(s: Sum, v: Arg): void {
 
 const freshSum = (): Sum => ({ d: { m: 0n, e: 0 }, n: 0n, scale: 0 });
 
-/** Registers mysql_add, mysql_sub, mysql_mul, mysql_div, mysql_sum, mysql_avg and mysql_char. */
+/** Registers mysql_add, mysql_sub, mysql_mul, mysql_decimal_op, mysql_div, mysql_cmp, mysql_sum, mysql_avg, mysql_num and mysql_char. */
 export function registerMysqlExact(db: Database.Database): void {
   const opts = { deterministic: true, safeIntegers: true } as const;
+  // -1, 0 or 1 as a < b, a = b, a > b exactly (64-bit integers, digits in text, doubles by their digits).
+  db.function("mysql_cmp", opts, (a: Arg, b: Arg) => {
+    if (a === null || b === null) return null;
+    const [x, y] = [decimal(a), decimal(b)];
+    const e = Math.min(x.e, y.e);
+    const d = x.m * 10n ** BigInt(x.e - e) - y.m * 10n ** BigInt(y.e - e);
+    return d < 0n ? -1n : d > 0n ? 1n : 0n;
+  });
+  // Exact digits in text (a DECIMAL or unsigned value beyond SQLite's integers) as a number, to compare.
+  db.function("mysql_num", opts, (x: Arg) => (typeof x === "string" && /^-?\d+(\.\d*)?$/.test(x) ? Number(x) : x));
   // A DOUBLE (decimals: fixed, or 31 for the shortest form) or a DECIMAL as MySQL prints it.
   db.function("mysql_char", opts, (x: Arg, decimals: Arg, isDecimal: Arg) => {
     if (x === null || Buffer.isBuffer(x)) return x;
@@ -121,6 +131,12 @@ export function registerMysqlExact(db: Database.Database): void {
     opts,
     checked((a, b) => a * b),
   );
+  db.function("mysql_decimal_op", opts, (a: Arg, b: Arg, op: Arg) => {
+    if (a === null || b === null) return null;
+    const [x, y] = [decimal(a), decimal(b)];
+    if (op === "*") return decimalValue({ m: x.m * y.m, e: x.e + y.e });
+    return decimalValue(add(x, op === "-" ? { m: -y.m, e: y.e } : y));
+  });
   db.function("mysql_div", opts, (a: Arg, b: Arg, scale: Arg) => {
     if (a === null || b === null || scale === null) return null;
     const q = divide(decimal(a), decimal(b), Number(scale));

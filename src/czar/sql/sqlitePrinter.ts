@@ -83,6 +83,7 @@ const BIT_FUNCTIONS: Partial<Record<BinaryOp, string>> = {
 };
 
 const I64_MAX = (1n << 63n) - 1n;
+const U64_MAX = (1n << 64n) - 1n;
 
 /** How the operands of one MySQL comparison are printed. */
 interface Pair {
@@ -120,7 +121,11 @@ class Printer implements ArgPrinter {
   }
 
   kind(e: Expr): ValueKind {
-    return valueKind(e, this.isText);
+    const k = valueKind(e, this.isText);
+    if (k !== "unknown") return k;
+    // A numeric column compares with text as a number (SQLite's affinity would not reach through mysql_ci).
+    const t = this.mysqlType(e);
+    return t !== null && isNumericType(t) ? "number" : k;
   }
 
   exact(e: Expr): boolean {
@@ -205,12 +210,28 @@ class Printer implements ArgPrinter {
   /** An operand of a comparison at level `min`, cast to a number or collated as its pair says. */
   private side(e: Expr, min: number, cast: boolean, collate: boolean): string {
     if (cast) return this.numeric(e);
-    return collate ? this.key(e) : this.at(e, min);
+    if (collate) return this.key(e);
+    return this.digitsAsText(e) ? `mysql_num(${this.sql(e)})` : this.at(e, min);
+  }
+
+  /**
+   * Whether `e` may be a number beyond SQLite's integers carried exactly as text digits (a
+   * DECIMAL sum, an unsigned bit result): compared and sorted as the number it is (mysql_num),
+   * since SQLite orders any text above every number. `x & k` (k a literal) stays within k.
+   */
+  private digitsAsText(e: Expr): boolean {
+    const t = this.mysqlType(e);
+    if (t === null || !(t.type === T.NEWDECIMAL || (t.type === T.LONGLONG && t.unsigned))) return false;
+    return !(e.kind === "binary" && e.op === "&" && (e.left.kind === "integer" || e.right.kind === "integer"));
   }
 
   private compare(op: BinaryOp, l: Expr, r: Expr): Out {
     const [sop, level] = COMPARISONS[op]!;
     const p = this.pair(l, r);
+    if (!p.castL && !p.castR && !p.collate && op !== "<=>" && (this.digitsAsText(l) || this.digitsAsText(r))) {
+      // Beyond SQLite's integers: compared exactly (mysql_cmp), not as the nearest doubles.
+      return out(`mysql_cmp(${this.sql(l)}, ${this.sql(r)}) ${sop} 0`, level);
+    }
     return out(
       `${this.side(l, level, p.castL, p.collate)} ${sop} ${this.side(r, level + 1, p.castR, p.collate)}`,
       level,
@@ -221,7 +242,10 @@ class Printer implements ArgPrinter {
 
   expr(e: Expr): Out {
     switch (e.kind) {
-      case "integer":
+      case "integer": // above 2^63 - 1 (BIGINT UNSIGNED): its digits as text, exact
+        return out(
+          e.text.length >= 19 && BigInt(e.text) > I64_MAX && BigInt(e.text) <= U64_MAX ? `'${e.text}'` : e.text,
+        );
       case "decimal": // SQLite reads `1.`, `.5` and `1e3` too; a decimal is a REAL there
         return out(e.text);
       case "string":
@@ -322,9 +346,15 @@ class Printer implements ArgPrinter {
    */
   private checked(e: Binary): Out | null {
     const [a, b] = [this.mysqlType(e.left), this.mysqlType(e.right)];
-    if (a === null || b === null || !isIntegerType(a) || !isIntegerType(b)) return null;
+    if (a === null || b === null) return null;
     const wide = (t: MysqlType) => t.type === T.LONGLONG || t.unsigned;
     if (!wide(a) && !wide(b)) return null;
+    const decimal = (t: MysqlType) => t.type === T.NEWDECIMAL;
+    if ((decimal(a) && isIntegerType(b)) || (isIntegerType(a) && decimal(b))) {
+      // A 64-bit integer with a DECIMAL: exact (a double holds 53 bits).
+      return out(`mysql_decimal_op(${this.sql(e.left)}, ${this.sql(e.right)}, '${e.op}')`);
+    }
+    if (!isIntegerType(a) || !isIntegerType(b)) return null;
     const fn = e.op === "+" ? "mysql_add" : e.op === "-" ? "mysql_sub" : "mysql_mul";
     const what = printExpr(e).replaceAll("'", "''");
     return out(`${fn}(${this.sql(e.left)}, ${this.sql(e.right)}, ${flag(a.unsigned || b.unsigned)}, '${what}')`);
@@ -503,7 +533,8 @@ class Printer implements ArgPrinter {
       if (item?.kind === "expr") target = item.expr;
     }
     // The item's own expression: a position or an alias inside a function would not name the item.
-    return this.kind(target) === "text" ? this.key(target) : this.sql(e);
+    if (this.kind(target) === "text") return this.key(target);
+    return this.digitsAsText(target) ? `mysql_num(${this.sql(target)})` : this.sql(e);
   }
 
   private from(f: FromItem): string {
