@@ -14,6 +14,7 @@ import { isQservError } from "../../src/common/errors.js";
 import { loadTableConfig } from "../../src/common/ingestConfig.js";
 import type { ColumnRef, Expr, Select } from "../../src/czar/sql/ast.js";
 import { parseExpression, parseStatement } from "../../src/czar/sql/parser.js";
+import { declaredType } from "../../src/czar/sql/resultTypes.js";
 import { isAggregate, isKnownFunction } from "../../src/czar/sql/sqliteFunctions.js";
 import { printSqlite, printSqliteExpr, type SqlitePrintOptions } from "../../src/czar/sql/sqlitePrinter.js";
 import { registerMysqlCompat } from "../../src/sqlite/mysqlCompat.js";
@@ -343,6 +344,59 @@ describe("text compares case-insensitively, and as a number against a number", (
       plan.some((p) => /USING INDEX u_id/.test(p.detail)),
       JSON.stringify(plan),
     );
+  });
+});
+
+describe("utf8mb4_general_ci and exact integers", () => {
+  const stars = newDb();
+  stars.exec(`
+    CREATE TABLE s (id INTEGER PRIMARY KEY, sp TEXT, big INTEGER);
+    INSERT INTO s VALUES (5, 'sd', 9223372036854775000), (3, 'SD', 9223372036854775000), (4, 'Sd ', 1),
+      (1, 'Véga', 2), (2, 'VEGA', 3), (6, 'ß', 4), (7, 's', 5);
+  `);
+  const sOpts: SqlitePrintOptions = {
+    isText: (c) => c.name === "sp",
+    rowOrder: parseExpression("id"),
+    columnType: (c) => declaredType(c.name === "sp" ? "varchar(8)" : "bigint"),
+  };
+  const query = (mysql: string) =>
+    stars
+      .prepare(printSqlite(parseStatement(mysql) as Select, sOpts))
+      .raw()
+      .safeIntegers(true)
+      .all() as unknown[][];
+
+  test("accents and case fold, trailing spaces are ignored (not in LIKE), UPPER/LOWER map non-ASCII", () => {
+    values([
+      ["'Véga' = 'VEGA'", 1n],
+      ["'ß' = 's'", 1n],
+      ["'Vega   ' = 'Vega'", 1n],
+      ["'Vega ' LIKE 'Vega'", 0n],
+      ["'Véga' LIKE 've%'", 1n],
+      ["'é' < 'F'", 1n],
+      ["UPPER('éßa')", "ÉßA"],
+      ["LOWER('ÅNGSTRÖM')", "ångström"],
+    ]);
+  });
+
+  test("groups, DISTINCT, MIN/MAX and ORDER BY follow the collation; a group shows its first row's spelling", () => {
+    assert.deepEqual(query("SELECT sp, COUNT(*) FROM s GROUP BY sp ORDER BY sp"), [
+      ["ß", 2n],
+      ["SD", 3n],
+      ["Véga", 2n],
+    ]);
+    assert.deepEqual(query("SELECT DISTINCT sp FROM s ORDER BY sp"), [["ß"], ["SD"], ["Véga"]]);
+    assert.deepEqual(query("SELECT COUNT(DISTINCT sp), MIN(sp), MAX(sp) FROM s"), [[3n, "ß", "Véga"]]);
+    assert.deepEqual(query("SELECT id FROM s ORDER BY sp DESC, id"), [[1n], [2n], [3n], [4n], [5n], [6n], [7n]]);
+  });
+
+  test("SUM of 64-bit integers is exact beyond SQLite's integers; BIGINT overflow is MySQL's error", () => {
+    assert.deepEqual(query("SELECT SUM(big), AVG(big) FROM s WHERE big > 100"), [
+      ["18446744073709550000", "9223372036854775000.0000"],
+    ]);
+    assert.deepEqual(query("SELECT SUM(big) > 18446744073709549999 FROM s"), [[1n]]);
+    assert.throws(() => query("SELECT big * 10 FROM s"), /BIGINT value is out of range in 'big \* 10'/);
+    assert.deepEqual(query("SELECT big + 0.5 FROM s WHERE id = 3"), [["9223372036854775000.5"]]);
   });
 });
 
