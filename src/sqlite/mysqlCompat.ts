@@ -8,9 +8,9 @@ import type Database from "better-sqlite3";
 import { QservError } from "../common/errors.js";
 import { registerMysqlAggregates } from "./mysqlAggregates.js";
 import { registerMysqlCollation } from "./mysqlCollation.js";
+import { registerMysqlExact } from "./mysqlExact.js";
 import {
   type Arg,
-  checkI64,
   clampToI64,
   decimalMod,
   decimalOf,
@@ -35,6 +35,7 @@ import { registerMysqlStrings } from "./mysqlStrings.js";
 /** A bit operand as MySQL's BIGINT UNSIGNED: integers wrap, doubles round, strings parse. */
 function toU64(op: string, v: NonNull): bigint {
   if (typeof v === "bigint") return BigInt.asUintN(64, v);
+  if (typeof v === "string" && /^\d{1,20}$/.test(v)) return BigInt.asUintN(64, BigInt(v)); // an unsigned result
   if (Buffer.isBuffer(v)) throw new QservError("UNSUPPORTED", `MySQL's ${op} on binary strings is not supported`);
   const x = rint(toDouble(v));
   if (x >= 2 ** 64) return U64;
@@ -42,7 +43,7 @@ function toU64(op: string, v: NonNull): bigint {
 }
 
 function bitOp(op: string, f: (a: bigint, b: bigint) => bigint) {
-  return (a: Arg, b: Arg): bigint | number | null => {
+  return (a: Arg, b: Arg): bigint | string | null => {
     if (a === null || b === null) return null;
     return unsignedResult(f(toU64(op, a), toU64(op, b)));
   };
@@ -147,6 +148,7 @@ function unhex(x: Arg): Buffer | null {
 /** Registers the MySQL compatibility functions (names `mysql_*`) on a connection. */
 export function registerMysqlCompat(db: Database.Database): void {
   registerMysqlCollation(db);
+  registerMysqlExact(db);
   const opts = { deterministic: true, safeIntegers: true } as const;
   db.function("mysql_mod", opts, (a: Arg, b: Arg, exact: Arg) => {
     if (a === null || b === null) return null;
@@ -196,7 +198,7 @@ export function registerMysqlCompat(db: Database.Database): void {
     if (x === null) return null;
     const v = castInteger(x, exact);
     // biome-ignore lint/complexity/useMathMinMax: bigint operands (Math.max takes numbers)
-    return checkI64(v < 0n ? BigInt.asUintN(64, v < I64_MIN ? I64_MIN : v) : v, "CAST AS UNSIGNED");
+    return unsignedResult(v < 0n ? BigInt.asUintN(64, v < I64_MIN ? I64_MIN : v) : v > U64 ? U64 : v);
   });
   db.function("mysql_decimal", opts, castDecimal);
   db.function("mysql_float", opts, (x: Arg) => (x === null ? null : Math.fround(toDouble(x))));

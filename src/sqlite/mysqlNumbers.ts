@@ -121,11 +121,11 @@ export function roundInteger(v: bigint, scale: number, truncate: boolean, what: 
 }
 
 /**
- * A MySQL unsigned 64-bit result (bit operations): exact when SQLite's signed integers hold it,
- * else the nearest REAL, so that comparisons such as `-1 << 1 = 2` still decide as in MySQL.
+ * A MySQL unsigned 64-bit result (bit operations): an integer when SQLite's signed integers hold
+ * it, else its digits as text (exact; SQLite orders any text above every number, as the value is).
  */
-export function unsignedResult(v: bigint): bigint | number {
-  return v > I64_MAX ? Number(v) : v;
+export function unsignedResult(v: bigint): bigint | string {
+  return v > I64_MAX ? v.toString() : v;
 }
 
 /** `v` if SQLite can hold it; else an UNSUPPORTED error naming the MySQL operation. */

@@ -108,6 +108,27 @@ export const QUERIES: Record<string, DiffQuery[]> = {
     q("SELECT CAST(flags AS UNSIGNED), CAST(-1 AS UNSIGNED), CAST(nObs AS SIGNED) FROM Object WHERE objectId < 1100"),
     q("SELECT COUNT(*), SUM(nObs), MAX(flags) FROM Object GROUP BY spType"),
     q("SELECT ABS(-9223372036854775807), 9223372036854775807 DIV 2"),
+    q("SELECT objectId + 0.5, objectId * 1.5, objectId - 0.25 FROM Object"),
+    q("SELECT objectId FROM Object WHERE objectId + 0.5 > 9007199254740993"),
+    q("SELECT objectId FROM Object WHERE objectId = '9007199254740993'"),
+    q("SELECT objectId FROM Object WHERE objectId IN (1000, 1007, 9007199254740993)"),
+    q("SELECT objectId FROM Object WHERE objectId = 9007199254740992"),
+    q("SELECT objectId, ~flags FROM Object WHERE ~flags < 18446744073709551615 AND ~flags > 18446744073709551000"),
+    q("SELECT objectId FROM Object WHERE flags & 4 = 0 AND flags | 1 > 4611686018427387904"),
+    q("SELECT spType, SUM(objectId) FROM Object GROUP BY spType"),
+    q("SELECT spType, SUM(objectId) AS s FROM Object GROUP BY spType HAVING s < 10000000000000000000"),
+    o("SELECT spType, SUM(objectId) AS s FROM Object GROUP BY spType ORDER BY s, spType"),
+    q("SELECT spType, AVG(objectId) FROM Object GROUP BY spType"),
+    q("SELECT SUM(DISTINCT nObs), AVG(DISTINCT nObs), COUNT(DISTINCT nObs) FROM Object"),
+    q("SELECT AVG(objectId) FROM Object WHERE objectId > 1000000000000000000"),
+    q("SELECT CONCAT(0x41, 'b'), 0x41 = 'A'"),
+    q("SELECT spType, name FROM Object GROUP BY spType"),
+    q("SELECT name, vMag, nObs FROM Object GROUP BY name"),
+    o("SELECT DISTINCT name FROM Object ORDER BY name"),
+    q("SELECT DISTINCT spType, nObs > 50 FROM Object"),
+    q("SELECT MAX(name), MIN(spType) FROM Object GROUP BY spType"),
+    q("SELECT objectId FROM Object WHERE name = 0"),
+    q("SELECT spType FROM Object GROUP BY spType HAVING spType = 'sd'"),
   ],
   numbers: [
     q("SELECT CONCAT(objectId, ':', vMag) FROM Object"),
@@ -149,6 +170,114 @@ export const QUERIES: Record<string, DiffQuery[]> = {
     q("SELECT 'x', 1, 1.5, NULL FROM Object WHERE objectId = 1000"),
   ],
 };
+
+/** Families of queries, generated: each text comparison, each grouping, each sort. */
+const TEXT_LITERALS = [
+  "'vega'",
+  "'VEGA '",
+  "'véga'",
+  "'müller'",
+  "'MULLER'",
+  "'sd'",
+  "'g2v'",
+  "'ærø'",
+  "'straße'",
+  "'zeta'",
+];
+const COMPARISONS = ["=", "<>", "<", ">=", "<=>"];
+
+QUERIES.textComparisons = COMPARISONS.flatMap((op) =>
+  TEXT_LITERALS.map((lit) => q(`SELECT objectId FROM Object WHERE ${lit.length > 6 ? "name" : "spType"} ${op} ${lit}`)),
+);
+
+const GROUP_KEYS = ["spType", "name", "UPPER(spType)", "LOWER(name)", "spType, name"];
+const GROUP_AGGREGATES = [
+  "COUNT(*)",
+  "MIN(name)",
+  "MAX(spType)",
+  "COUNT(DISTINCT name)",
+  "SUM(nObs)",
+  "AVG(nObs)",
+  "AVG(vMag)",
+  "MIN(objectId)",
+  "SUM(objectId)",
+];
+QUERIES.grouping = GROUP_KEYS.flatMap((k) =>
+  GROUP_AGGREGATES.map((agg) => q(`SELECT ${k}, ${agg} FROM Object GROUP BY ${k}`)),
+);
+
+const SORT_KEYS = ["name", "spType", "vMag", "flags", "nObs", "UPPER(name)", "LOWER(spType)", "ra"];
+QUERIES.sorting = SORT_KEYS.flatMap((k) => [
+  o(`SELECT objectId, ${k} FROM Object ORDER BY ${k}, objectId LIMIT 25`),
+  o(`SELECT objectId, ${k} FROM Object ORDER BY ${k} DESC, objectId DESC LIMIT 25`),
+  o(`SELECT objectId, ${k} FROM Object WHERE decl > 10 ORDER BY ${k}, objectId`),
+]);
+
+const NUMERIC_EXPRESSIONS = [
+  "vMag",
+  "vMag * 2",
+  "vMag / 3",
+  "nObs / 3",
+  "nObs * 1.5",
+  "nObs + 0.25",
+  "nObs - vMag",
+  "ROUND(vMag, 2)",
+  "ROUND(nObs / 7, 2)",
+  "TRUNCATE(ra, 3)",
+  "FLOOR(decl)",
+  "CEILING(decl)",
+  "ABS(decl)",
+  "SQRT(nObs)",
+  "POW(vMag, 2)",
+  "ra * decl",
+  "ra / 7",
+  "MOD(nObs, 7)",
+  "nObs DIV 7",
+  "objectId MOD 1000",
+  "objectId DIV 1000",
+  "flags >> 40",
+  "flags & 7",
+  "flags | 8",
+  "~nObs",
+  "-nObs",
+  "CAST(vMag AS SIGNED)",
+  "CAST(nObs AS DECIMAL(10, 3))",
+  "CAST(ra AS CHAR)",
+  "CONCAT(nObs / 3)",
+  "CONCAT(vMag * 10)",
+  "IFNULL(vMag, nObs)",
+  "COALESCE(vMag, -1)",
+  "CASE WHEN vMag > 10 THEN vMag ELSE nObs END",
+  "GREATEST(nObs, 50)",
+  "LEAST(ra, 30)",
+];
+QUERIES.expressions = NUMERIC_EXPRESSIONS.flatMap((e) => [
+  q(`SELECT objectId, ${e} FROM Object`),
+  q(`SELECT MIN(${e}), MAX(${e}), SUM(${e}), COUNT(${e}) FROM Object`),
+]);
+
+QUERIES.textFunctions = [
+  "SUBSTRING(name, 2, 3)",
+  "LEFT(name, 2)",
+  "RIGHT(name, 3)",
+  "TRIM(name)",
+  "RTRIM(name)",
+  "LENGTH(name)",
+  "CHAR_LENGTH(name)",
+  "REPLACE(name, 'a', 'o')",
+  "CONCAT(name, spType)",
+  "CONCAT_WS('/', name, spType)",
+  "LOCATE('e', name)",
+  "INSTR(name, 'E')",
+  "HEX(name)",
+  "UPPER(name) = LOWER(name)",
+  "name LIKE '%a%'",
+  "name LIKE '_e%'",
+  "spType LIKE 's_'",
+  "name IN ('vega', 'sirius')",
+  "name BETWEEN 'a' AND 'n'",
+  "NULLIF(name, 'VEGA')",
+].map((e) => q(`SELECT objectId, ${e} FROM Object`));
 
 /** Every query with its topic. */
 export function allQueries(): Array<DiffQuery & { topic: string }> {

@@ -37,11 +37,20 @@ export interface MariadbServer {
 export async function startMariadb(dir: string): Promise<MariadbServer> {
   const datadir = join(dir, "data");
   const socketPath = join(dir, "mysqld.sock");
-  mkdirSync(dir, { recursive: true });
+  // A private tmpdir: servers of concurrent runs must not share /tmp's temporary-table names.
+  const tmpdir = join(dir, "tmp");
+  mkdirSync(tmpdir, { recursive: true });
   const user = process.getuid?.() === 0 ? ["--user=root"] : [];
   const init = spawnSync(
     INSTALL_DB,
-    ["--no-defaults", `--datadir=${datadir}`, "--skip-test-db", "--auth-root-authentication-method=normal", ...user],
+    [
+      "--no-defaults",
+      `--datadir=${datadir}`,
+      `--tmpdir=${tmpdir}`,
+      "--skip-test-db",
+      "--auth-root-authentication-method=normal",
+      ...user,
+    ],
     { encoding: "utf8" },
   );
   if (init.status !== 0) throw new Error(`mariadb-install-db failed: ${init.stderr}${init.stdout}`);
@@ -50,6 +59,7 @@ export async function startMariadb(dir: string): Promise<MariadbServer> {
     [
       "--no-defaults",
       `--datadir=${datadir}`,
+      `--tmpdir=${tmpdir}`,
       `--socket=${socketPath}`,
       `--pid-file=${join(dir, "mysqld.pid")}`,
       "--skip-networking",

@@ -2,8 +2,10 @@
  * Restrictors: the WHERE terms that limit which chunks a query must visit — spatial regions
  * (`qserv_areaspec_*`, `scisql_s2PtIn*(lon, lat, ...) = 1`) and director-key predicates.
  */
+
 import { QservError } from "../../common/errors.js";
 import { type Region, type RegionKind, regionOf } from "../../sphere/regions.js";
+import { sqliteType } from "../../sqlite/types.js";
 import type { Key } from "../catalog.js";
 import type { Call, Expr } from "../sql/ast.js";
 import { andAll, binary, call, column, conjuncts, disjuncts, integer, visit } from "../sql/walk.js";
@@ -145,6 +147,17 @@ function isKeyColumn(e: Expr, bindings: readonly Binding[], db: string): Binding
   return b.meta.config.directorKey.toLowerCase() === e.name.toLowerCase() ? b : null;
 }
 
+/**
+ * Whether `k` names director keys of `b` as they are indexed: a string against a numeric key
+ * does not (MySQL compares them as numbers, '0x10' or '1e3' included): no restriction then.
+ */
+function usableKey(b: Binding, k: Key): boolean {
+  if (typeof k !== "string") return true;
+  const key = b.meta.config.directorKey.toLowerCase();
+  const t = b.meta.config.schema.find((c) => c.name.toLowerCase() === key)?.type;
+  return t !== undefined && sqliteType(t) === "TEXT";
+}
+
 const FLIP: Record<string, string> = { "<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=" };
 
 /** A single key predicate term, else null. */
@@ -152,7 +165,7 @@ function keyPredicate(e: Expr, bindings: readonly Binding[], db: string): { b: B
   if (e.kind === "in" && !e.not) {
     const b = isKeyColumn(e.expr, bindings, db);
     const keys = e.list.map(keyOf);
-    if (b === null || keys.some((k) => k === null)) return null;
+    if (b === null || keys.some((k) => k === null || !usableKey(b, k))) return null;
     return { b, p: { kind: "keys", keys: keys as Key[] } };
   }
   if (e.kind === "between" && !e.not) {
@@ -173,7 +186,7 @@ function keyPredicate(e: Expr, bindings: readonly Binding[], db: string): { b: B
     }
     const k = b === null ? null : keyOf(lit);
     if (b === null || k === null) return null;
-    if (op === "=") return { b, p: { kind: "keys", keys: [k] } };
+    if (op === "=") return usableKey(b, k) ? { b, p: { kind: "keys", keys: [k] } } : null;
     if (typeof k === "string") return null;
     if (op === "<" || op === "<=")
       return { b, p: { kind: "range", lo: null, loInclusive: false, hi: k, hiInclusive: op === "<=" } };

@@ -18,6 +18,7 @@ const BY_MESSAGE: Array<[RegExp, number, string]> = [
   [/^Not unique table\/alias/, 1066, "42000"],
   [/exceeded its time limit/, 3024, "HY000"],
   [/^Unknown thread id/, 1094, "HY000"],
+  [/BIGINT (UNSIGNED )?value is out of range in/, 1690, "22003"],
 ];
 
 const BY_CODE: Partial<Record<ErrorCode, [number, string]>> = {

@@ -110,19 +110,17 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
     const t = declared(c);
     return t !== undefined && sqliteType(t) === "TEXT";
   };
-  const types = s.items.map((it) => {
-    if (it.kind !== "expr") return null;
-    return mysqlType(it.expr, (c) => {
-      const t = declared(c);
-      return t === undefined ? null : declaredType(t);
-    });
-  });
+  const columnType = (c: ColumnRef): MysqlType | null => {
+    const t = declared(c);
+    return t === undefined ? null : declaredType(t);
+  };
+  const types = s.items.map((it) => (it.kind === "expr" ? mysqlType(it.expr, columnType) : null));
   const byRef = new Map<TableRef, Binding>(bindings.map((b) => [b.ref, b]));
   const alias = (t: TableRef) => quoteIdent(t.alias ?? t.name);
   const rowOrder = scanKey(bindings) ?? undefined;
 
   if (shape.kind === "replicated") {
-    const sql = printSqlite(s, { isText, table: (t) => `${quoteIdent(t.name)} AS ${alias(t)}` });
+    const sql = printSqlite(s, { isText, columnType, table: (t) => `${quoteIdent(t.name)} AS ${alias(t)}` });
     return {
       database: db,
       columns,
@@ -133,7 +131,8 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
     };
   }
 
-  if (shape.kind === "gather") return { ...planGather(s, db, bindings, restr, cat, columns, isText), types };
+  if (shape.kind === "gather")
+    return { ...planGather(s, db, bindings, restr, cat, columns, isText, columnType), types };
 
   const partitioned = bindings.filter((b) => b.meta.kind !== "replicated");
   const restricted = shape.kind === "nearNeighbor" ? [shape.home] : partitioned;
@@ -175,7 +174,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   // One plain chunk: it runs the whole query.
   if (chunks.length === 1 && shape.kind === "chunk") {
     const id = chunks[0]!;
-    const sql = printSqlite(narrowed(s, id), { isText, rowOrder, table: tableText(id) });
+    const sql = printSqlite(narrowed(s, id), { isText, rowOrder, columnType, table: tableText(id) });
     return {
       database: db,
       columns,
@@ -185,7 +184,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
       shape: shape.kind,
     };
   }
-  const split = splitSelect(distinctAsGroupBy(s, isText), { isText, rowOrder: rowOrder ?? null });
+  const split = splitSelect(distinctAsGroupBy(s, isText), { isText, rowOrder: rowOrder ?? null, columnType });
   const cs = chunkSelect(s, split.chunk);
   const jobs: Job[] = [];
   if (shape.kind === "nearNeighbor") {
@@ -199,7 +198,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
         jobs.push({
           chunkId: id,
           subChunkIds,
-          sql: printSqlite(near, { isText, rowOrder, table: tableText(id, overlap) }),
+          sql: printSqlite(near, { isText, rowOrder, columnType, table: tableText(id, overlap) }),
         });
       }
     }
@@ -208,7 +207,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
       jobs.push({
         chunkId: id,
         subChunkIds: [],
-        sql: printSqlite(narrowed(cs, id), { isText, rowOrder, table: tableText(id) }),
+        sql: printSqlite(narrowed(cs, id), { isText, rowOrder, columnType, table: tableText(id) }),
       });
     }
   }
@@ -221,8 +220,11 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
 
 /** The merge query: chunk columns c<i> are text as the chunk items are; groups pick their first row. */
 function mergeSql(split: Extract<Split, { kind: "merge" }>): string {
-  const isText = (c: ColumnRef) => c.table === null && split.text[Number(c.name.slice(1))] === true;
-  return printSqlite(split.merge, { isText, ...(split.rowOrder === null ? {} : { rowOrder: split.rowOrder }) });
+  const index = (c: ColumnRef) => (c.table === null ? Number(c.name.slice(1)) : -1);
+  const isText = (c: ColumnRef) => split.text[index(c)] === true;
+  const columnType = (c: ColumnRef) => split.types[index(c)] ?? null;
+  const rowOrder = split.rowOrder === null ? {} : { rowOrder: split.rowOrder };
+  return printSqlite(split.merge, { isText, columnType, ...rowOrder });
 }
 
 const CONCAT_ALL: MergeStep = { kind: "concat", limit: null, offset: 0 };
@@ -308,6 +310,7 @@ function planGather(
   cat: CzarCatalog,
   columns: string[],
   isText: (c: ColumnRef) => boolean,
+  columnType: (c: ColumnRef) => MysqlType | null,
 ): Omit<Plan, "types"> {
   const used = new Map<Binding, Set<string>>(bindings.map((b) => [b, new Set<string>()]));
   for (const e of selectExprs(s)) {
@@ -359,7 +362,11 @@ function planGather(
     return { name: `g${i}`, columns: cols, jobs };
   });
   const byRef = new Map<TableRef, number>(bindings.map((b, i) => [b.ref, i]));
-  const sql = printSqlite(s, { isText, table: (t) => `"g${byRef.get(t)}" AS ${quoteIdent(t.alias ?? t.name)}` });
+  const sql = printSqlite(s, {
+    isText,
+    columnType,
+    table: (t) => `"g${byRef.get(t)}" AS ${quoteIdent(t.alias ?? t.name)}`,
+  });
   return {
     database: db,
     columns,

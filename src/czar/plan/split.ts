@@ -11,6 +11,7 @@ import { VAR_KINDS } from "../../sqlite/mysqlAggregates.js";
 import { unsupported } from "../analyze/bindings.js";
 import type { ColumnRef, Expr, OrderItem, Select, TableRef } from "../sql/ast.js";
 import { printExpr } from "../sql/printer.js";
+import { type MysqlType, mysqlType, T } from "../sql/resultTypes.js";
 import { showsFirstRow, valueKind } from "../sql/valueKinds.js";
 import { call, column, integer, mapChildren, visit } from "../sql/walk.js";
 
@@ -76,13 +77,22 @@ export type Split =
    * column holding each chunk group's first row order (null: none), `text` which chunk columns
    * hold text.
    */
-  | { kind: "merge"; chunk: ChunkQuery; merge: Select; rowOrder: ColumnRef | null; text: boolean[] };
+  | {
+      kind: "merge";
+      chunk: ChunkQuery;
+      merge: Select;
+      rowOrder: ColumnRef | null;
+      text: boolean[];
+      types: Array<MysqlType | null>;
+    };
 
 export interface SplitOptions {
   /** Whether a column holds text (compared, grouped and sorted by the collation). */
   isText: (c: ColumnRef) => boolean;
   /** The rows' order in MySQL (the director key), which picks a group's first row; null: none. */
   rowOrder: Expr | null;
+  /** A column's MySQL type (null: unknown). */
+  columnType: (c: ColumnRef) => MysqlType | null;
 }
 
 /** Chunk output columns, deduplicated by expression text. */
@@ -148,8 +158,12 @@ export function isAggregating(s: Select): boolean {
 }
 
 /** Splits `s` (stars expanded, aliases resolved in groupBy/having/orderBy) for chunk + merge. */
-export function splitSelect(s: Select, o: SplitOptions = { isText: () => false, rowOrder: null }): Split {
+export function splitSelect(
+  s: Select,
+  o: SplitOptions = { isText: () => false, rowOrder: null, columnType: () => null },
+): Split {
   const isText = (e: Expr) => valueKind(e, o.isText) === "text";
+  const typeOf = (e: Expr) => mysqlType(e, o.columnType);
   const items = s.items.map((it) => {
     if (it.kind !== "expr") throw new QservError("INTERNAL", "splitSelect: * not expanded");
     return it.expr;
@@ -210,6 +224,11 @@ export function splitSelect(s: Select, o: SplitOptions = { isText: () => false, 
         if (arg === undefined) throw unsupported("AVG()", e.pos);
         const sum = cols.add(call("SUM", [arg]));
         const count = cols.add(call("COUNT", [arg]));
+        const t = typeOf(e);
+        if (t?.type === T.NEWDECIMAL) {
+          // Exact: MySQL's DECIMAL average, at its scale.
+          return call("_MQ_DIV", [call("SUM", [sum]), call("SUM", [count]), integer(t.decimals)]);
+        }
         return { kind: "binary", op: "/", left: call("SUM", [sum]), right: call("SUM", [count]), pos: e.pos };
       }
     }
@@ -252,5 +271,6 @@ export function splitSelect(s: Select, o: SplitOptions = { isText: () => false, 
     },
     rowOrder,
     text: cols.exprs.map(isText),
+    types: cols.exprs.map(typeOf),
   };
 }

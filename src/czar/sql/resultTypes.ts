@@ -35,15 +35,19 @@ export interface MysqlType {
   binary: boolean;
 }
 
-const mk = (type: number, decimals = 0, unsigned = false, binary = false): MysqlType => ({
+/** Strings carry NOT_FIXED decimals (a DOUBLE made of one prints in full), except CAST AS CHAR's 0. */
+const mk = (type: number, decimals?: number, unsigned = false, binary = false): MysqlType => ({
   type,
-  decimals,
+  decimals: decimals ?? (type === T.VAR_STRING || type === T.STRING || type === T.BLOB ? NOT_FIXED : 0),
   unsigned,
   binary,
 });
 
 const INTEGERS = new Set<number>([T.TINY, T.SHORT, T.LONG, T.INT24, T.LONGLONG]);
 const isInt = (t: MysqlType) => INTEGERS.has(t.type);
+export const isIntegerType = isInt;
+/** Integers, DECIMAL and floating point. */
+export const isNumericType = (t: MysqlType): boolean => isInt(t) || t.type === T.NEWDECIMAL || isFloat(t);
 const isFloat = (t: MysqlType) => t.type === T.DOUBLE || t.type === T.FLOAT;
 const isString = (t: MysqlType) => t.type === T.VAR_STRING || t.type === T.STRING || t.type === T.BLOB;
 
@@ -115,7 +119,7 @@ function integerLiteral(text: string): MysqlType {
 
 /** A numeric operand's type (strings are DOUBLE in arithmetic, NULL counts as an integer). */
 function numeric(t: MysqlType): MysqlType {
-  if (isString(t)) return DOUBLE;
+  if (isString(t)) return mk(T.DOUBLE, t.decimals);
   if (t.type === T.NULL) return LONGLONG;
   return t;
 }
@@ -280,7 +284,7 @@ export function mysqlType(e: Expr, column: (c: ColumnRef) => MysqlType | null): 
           return mk(T.NEWDECIMAL, e.type.params[1] ?? 0);
         case "CHAR":
         case "NCHAR":
-          return TEXT;
+          return mk(T.VAR_STRING, 0);
         case "BINARY":
           return mk(T.VAR_STRING, 0, false, true);
         case "DOUBLE":
@@ -320,13 +324,17 @@ function callType(name: string, args: Expr[], star: boolean, ty: (e: Expr) => My
     case "AVG": {
       if (a === null) return null;
       const x = numeric(a);
-      if (isFloat(x)) return DOUBLE;
+      if (isFloat(x)) return x.decimals < NOT_FIXED && name === "SUM" ? x : DOUBLE;
       return mk(T.NEWDECIMAL, Math.min(x.decimals + (name === "AVG" ? DIV_SCALE : 0), 30));
     }
     case "MIN":
     case "MAX":
     case "ABS":
       return a;
+    case "MOD": {
+      const b = args[1] === undefined ? null : ty(args[1]);
+      return a === null || b === null ? null : arithmetic("MOD", a, b);
+    }
     case "STD":
     case "STDDEV":
     case "STDDEV_POP":

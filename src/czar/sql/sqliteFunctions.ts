@@ -6,6 +6,7 @@ import { QservError } from "../../common/errors.js";
 import { VAR_KINDS } from "../../sqlite/mysqlAggregates.js";
 import { SCISQL_FUNCTIONS } from "../../sqlite/scisql.js";
 import type { Call, Expr, Pos } from "./ast.js";
+import { isIntegerType, type MysqlType, T } from "./resultTypes.js";
 
 /** What a value is, as far as the printer can tell: it decides how MySQL compares it. */
 export type ValueKind = "number" | "text" | "binary" | "unknown";
@@ -29,6 +30,10 @@ export interface ArgPrinter {
   extreme(which: "min" | "max", e: Expr): string;
   /** The row order of the row whose `e` is MIN or MAX (the merge's tie-break between chunks). */
   extremeOrder(which: "min" | "max", e: Expr): string;
+  /** `e`'s MySQL type, where it can be told. */
+  mysqlType(e: Expr): MysqlType | null;
+  /** `e` as MySQL turns it into text (a DOUBLE or DECIMAL printed as MySQL prints it), tight. */
+  text(e: Expr): string;
 }
 
 interface FnSpec {
@@ -87,12 +92,20 @@ function text(name: string, n: number, stringArgs = n): FnSpec {
   return fn(name, [n, n], "text", { stringArgs });
 }
 
-function aggregate(name: string): FnSpec {
+/** SUM / AVG: of exact values (integers, DECIMAL) exact, as a DECIMAL (SQLite's sum() overflows). */
+function aggregate(name: "sum" | "avg"): FnSpec {
   return {
     arity: [1, 1],
     aggregate: true,
     kind: "number",
-    print: (a, p, c) => `${name}(${c.distinct ? "DISTINCT " : ""}${p.sql(a[0]!)})`,
+    print: (a, p, c) => {
+      const t = p.mysqlType(a[0]!);
+      const exact = t !== null && (isIntegerType(t) || t.type === T.NEWDECIMAL);
+      const distinct = c.distinct ? "DISTINCT " : "";
+      if (exact && name === "sum") return `mysql_sum(${distinct}${p.sql(a[0]!)})`;
+      if (exact && !c.distinct) return `mysql_avg(${p.sql(a[0]!)}, ${Math.min(t.decimals + 4, 30)})`;
+      return `${name}(${distinct}${p.sql(a[0]!)})`;
+    },
   };
 }
 
@@ -154,7 +167,7 @@ const FUNCTIONS: Record<string, FnSpec> = {
   // SQLite's || is NULL when either side is, as MySQL's CONCAT; its concat() skips NULLs.
   CONCAT: fn("concat", [1, ALL], "text", {
     stringArgs: ALL,
-    print: (a, p) => `(${a.map((x) => p.tight(x)).join(" || ")}${a.length === 1 ? " || ''" : ""})`,
+    print: (a, p) => `(${a.map((x) => p.text(x)).join(" || ")}${a.length === 1 ? " || ''" : ""})`,
   }),
   CONCAT_WS: fn("concat_ws", [2, ALL], "text", { stringArgs: ALL }),
   LENGTH: text("octet_length", 1),
@@ -244,6 +257,8 @@ const FUNCTIONS: Record<string, FnSpec> = {
   _MQ_MAX: internal("mysql_max_ci", 2, same),
   _MQ_MIN_ORDER: { ...internal("", 1, "number"), print: (a, p) => p.extremeOrder("min", a[0]!) },
   _MQ_MAX_ORDER: { ...internal("", 1, "number"), print: (a, p) => p.extremeOrder("max", a[0]!) },
+  // The czar's own: an exact division at a scale (AVG merged from the chunks' sums and counts).
+  _MQ_DIV: fn("mysql_div", [3, 3]),
   STD: variance(VAR_KINDS.STDDEV_POP),
   STDDEV: variance(VAR_KINDS.STDDEV_POP),
   STDDEV_POP: variance(VAR_KINDS.STDDEV_POP),

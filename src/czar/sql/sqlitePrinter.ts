@@ -30,6 +30,8 @@ import type {
   TableRef,
   WindowCall,
 } from "./ast.js";
+import { printExpr } from "./printer.js";
+import { isIntegerType, isNumericType, type MysqlType, mysqlType, T } from "./resultTypes.js";
 import { type ArgPrinter, functionSpec, unsupported, type ValueKind, wrongArguments } from "./sqliteFunctions.js";
 import { distinctAsGroupBy, hasAggregateCall, isExact, showsFirstRow, valueKind } from "./valueKinds.js";
 
@@ -40,6 +42,8 @@ export interface SqlitePrintOptions {
   isText?: (c: ColumnRef) => boolean;
   /** The order of rows, MySQL's scan order (the director key): picks a group's first row; default none. */
   rowOrder?: Expr;
+  /** A column's MySQL type (exact integer arithmetic, SUM/AVG as DECIMAL, numbers as text); default unknown. */
+  columnType?: (c: ColumnRef) => MysqlType | null;
 }
 
 /** MySQL's window-only functions, which SQLite has under the same names and meaning. */
@@ -96,6 +100,7 @@ const BIT_FUNCTIONS: Partial<Record<BinaryOp, string>> = {
 };
 
 const I64_MAX = (1n << 63n) - 1n;
+const U64_MAX = (1n << 64n) - 1n;
 
 /** How the operands of one MySQL comparison are printed. */
 interface Pair {
@@ -113,9 +118,11 @@ class Printer implements ArgPrinter {
   private readonly table: (t: TableRef) => string;
   private readonly isText: (c: ColumnRef) => boolean;
   private readonly rowOrder: Expr | null;
+  private readonly columnType: (c: ColumnRef) => MysqlType | null;
 
   constructor(o: SqlitePrintOptions) {
     this.rowOrder = o.rowOrder ?? null;
+    this.columnType = o.columnType ?? (() => null);
     this.table = o.table ?? ((t) => `${quoteIdent(t.name)}${t.alias === null ? "" : ` AS ${quoteIdent(t.alias)}`}`);
     this.isText = o.isText ?? (() => false);
   }
@@ -131,7 +138,11 @@ class Printer implements ArgPrinter {
   }
 
   kind(e: Expr): ValueKind {
-    return valueKind(e, this.isText);
+    const k = valueKind(e, this.isText);
+    if (k !== "unknown") return k;
+    // A numeric column compares with text as a number (SQLite's affinity would not reach through mysql_ci).
+    const t = this.mysqlType(e);
+    return t !== null && isNumericType(t) ? "number" : k;
   }
 
   exact(e: Expr): boolean {
@@ -159,6 +170,16 @@ class Printer implements ArgPrinter {
   extreme(which: "min" | "max", e: Expr): string {
     if (this.kind(e) !== "text") return `${which}(${this.sql(e)})`;
     return `mysql_${which}_ci(${this.sql(e)}, ${this.order()})`;
+  }
+
+  mysqlType(e: Expr): MysqlType | null {
+    return mysqlType(e, this.columnType);
+  }
+
+  text(e: Expr): string {
+    const t = this.mysqlType(e);
+    if (t === null || !isNumericType(t) || isIntegerType(t)) return this.tight(e);
+    return `mysql_char(${this.sql(e)}, ${t.decimals}, ${flag(t.type === T.NEWDECIMAL)})`;
   }
 
   extremeOrder(which: "min" | "max", e: Expr): string {
@@ -206,12 +227,28 @@ class Printer implements ArgPrinter {
   /** An operand of a comparison at level `min`, cast to a number or collated as its pair says. */
   private side(e: Expr, min: number, cast: boolean, collate: boolean): string {
     if (cast) return this.numeric(e);
-    return collate ? this.key(e) : this.at(e, min);
+    if (collate) return this.key(e);
+    return this.digitsAsText(e) ? `mysql_num(${this.sql(e)})` : this.at(e, min);
+  }
+
+  /**
+   * Whether `e` may be a number beyond SQLite's integers carried exactly as text digits (a
+   * DECIMAL sum, an unsigned bit result): compared and sorted as the number it is (mysql_num),
+   * since SQLite orders any text above every number. `x & k` (k a literal) stays within k.
+   */
+  private digitsAsText(e: Expr): boolean {
+    const t = this.mysqlType(e);
+    if (t === null || !(t.type === T.NEWDECIMAL || (t.type === T.LONGLONG && t.unsigned))) return false;
+    return !(e.kind === "binary" && e.op === "&" && (e.left.kind === "integer" || e.right.kind === "integer"));
   }
 
   private compare(op: BinaryOp, l: Expr, r: Expr): Out {
     const [sop, level] = COMPARISONS[op]!;
     const p = this.pair(l, r);
+    if (!p.castL && !p.castR && !p.collate && op !== "<=>" && (this.digitsAsText(l) || this.digitsAsText(r))) {
+      // Beyond SQLite's integers: compared exactly (mysql_cmp), not as the nearest doubles.
+      return out(`mysql_cmp(${this.sql(l)}, ${this.sql(r)}) ${sop} 0`, level);
+    }
     return out(
       `${this.side(l, level, p.castL, p.collate)} ${sop} ${this.side(r, level + 1, p.castR, p.collate)}`,
       level,
@@ -222,7 +259,10 @@ class Printer implements ArgPrinter {
 
   expr(e: Expr): Out {
     switch (e.kind) {
-      case "integer":
+      case "integer": // above 2^63 - 1 (BIGINT UNSIGNED): its digits as text, exact
+        return out(
+          e.text.length >= 19 && BigInt(e.text) > I64_MAX && BigInt(e.text) <= U64_MAX ? `'${e.text}'` : e.text,
+        );
       case "decimal": // SQLite reads `1.`, `.5` and `1e3` too; a decimal is a REAL there
         return out(e.text);
       case "string":
@@ -334,9 +374,9 @@ class Printer implements ArgPrinter {
         return out(`(NOT ${this.at(l, NOT)}) <> (NOT ${this.at(r, NOT)})`, EQ);
       case "+":
       case "-":
-        return out(`${this.at(l, ADD)} ${op} ${this.at(r, ADD + 1)}`, ADD);
+        return this.checked(e) ?? out(`${this.at(l, ADD)} ${op} ${this.at(r, ADD + 1)}`, ADD);
       case "*":
-        return out(`${this.at(l, MUL)} * ${this.at(r, MUL + 1)}`, MUL);
+        return this.checked(e) ?? out(`${this.at(l, MUL)} * ${this.at(r, MUL + 1)}`, MUL);
       case "/": {
         // SQLite divides two integers as integers; a real operand makes it real division.
         const real = l.kind === "decimal" || r.kind === "decimal";
@@ -352,6 +392,27 @@ class Printer implements ArgPrinter {
       default:
         throw new QservError("INTERNAL", `no SQLite form for operator ${op}`);
     }
+  }
+
+  /**
+   * BIGINT `+ - *` as MySQL computes them: exact, unsigned where an operand is, else the
+   * out-of-range error (SQLite would carry on in doubles). Operands of 32 bits or less cannot
+   * overflow: SQLite's own operators.
+   */
+  private checked(e: Binary): Out | null {
+    const [a, b] = [this.mysqlType(e.left), this.mysqlType(e.right)];
+    if (a === null || b === null) return null;
+    const wide = (t: MysqlType) => t.type === T.LONGLONG || t.unsigned;
+    if (!wide(a) && !wide(b)) return null;
+    const decimal = (t: MysqlType) => t.type === T.NEWDECIMAL;
+    if ((decimal(a) && isIntegerType(b)) || (isIntegerType(a) && decimal(b))) {
+      // A 64-bit integer with a DECIMAL: exact (a double holds 53 bits).
+      return out(`mysql_decimal_op(${this.sql(e.left)}, ${this.sql(e.right)}, '${e.op}')`);
+    }
+    if (!isIntegerType(a) || !isIntegerType(b)) return null;
+    const fn = e.op === "+" ? "mysql_add" : e.op === "-" ? "mysql_sub" : "mysql_mul";
+    const what = printExpr(e).replaceAll("'", "''");
+    return out(`${fn}(${this.sql(e.left)}, ${this.sql(e.right)}, ${flag(a.unsigned || b.unsigned)}, '${what}')`);
   }
 
   /**
@@ -457,8 +518,11 @@ class Printer implements ArgPrinter {
         return out(`mysql_decimal(${x}, ${m}, ${d})`);
       }
       case "CHAR":
-      case "NCHAR":
-        return out(p1 === undefined ? `CAST(${x} AS TEXT)` : `substr(CAST(${x} AS TEXT), 1, ${p1})`);
+      case "NCHAR": {
+        const t = this.text(e.expr);
+        const s = t.startsWith("mysql_char(") ? t : `CAST(${x} AS TEXT)`;
+        return out(p1 === undefined ? s : `substr(${s}, 1, ${p1})`);
+      }
       case "BINARY":
         // A binary string: compared byte by byte (no NOCASE); SQLite TEXT holds the same bytes.
         if (p1 !== undefined) throw unsupported(`CAST AS BINARY(${p1})`, e.pos);
@@ -524,7 +588,8 @@ class Printer implements ArgPrinter {
       if (item?.kind === "expr") target = item.expr;
     }
     // The item's own expression: a position or an alias inside a function would not name the item.
-    return this.kind(target) === "text" ? this.key(target) : this.sql(e);
+    if (this.kind(target) === "text") return this.key(target);
+    return this.digitsAsText(target) ? `mysql_num(${this.sql(target)})` : this.sql(e);
   }
 
   private from(f: FromItem): string {
