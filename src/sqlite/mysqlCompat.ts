@@ -8,6 +8,7 @@ import type Database from "better-sqlite3";
 import { QservError } from "../common/errors.js";
 import { registerMysqlAggregates } from "./mysqlAggregates.js";
 import { registerMysqlCollation } from "./mysqlCollation.js";
+import { registerMysqlDates } from "./mysqlDates.js";
 import { registerMysqlExact } from "./mysqlExact.js";
 import {
   type Arg,
@@ -220,4 +221,5 @@ export function registerMysqlCompat(db: Database.Database): void {
   db.function("mysql_unhex", opts, unhex);
   registerMysqlStrings(db);
   registerMysqlAggregates(db);
+  registerMysqlDates(db);
 }

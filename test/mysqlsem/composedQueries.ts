@@ -118,4 +118,21 @@ export const COMPOSED_QUERIES: Record<string, DiffQuery[]> = {
     q("SELECT GROUP_CONCAT(objectId) FROM Object WHERE objectId < 0"),
     q("SELECT COUNT(*), GROUP_CONCAT(vMag ORDER BY vMag) FROM Object WHERE vMag < 2"),
   ],
+  dates: [
+    q("SELECT objectId, FROM_UNIXTIME(nObs * 86400), FROM_UNIXTIME(1700000000 + objectId) FROM Object"),
+    q("SELECT FROM_UNIXTIME(0), FROM_UNIXTIME(1700000000.5), FROM_UNIXTIME(-1), FROM_UNIXTIME(3000000000)"),
+    q(
+      "SELECT FROM_UNIXTIME(1700000000, '%Y-%m-%d %H:%i:%s %j %W %a %b %p %%'), DATE_FORMAT('2023-11-04 05:06:07', '%e/%c/%y %l %k %T %r %f')",
+    ),
+    q("SELECT objectId, YEAR(FROM_UNIXTIME(objectId * 100000)), MONTH(FROM_UNIXTIME(objectId * 100000)) FROM Object"),
+    q("SELECT DATE('2023-11-14 22:13:20'), DATE('2023-02-30'), DATE('x'), YEAR(NULL), DAYOFYEAR('2023-12-31')"),
+    q(
+      "SELECT UNIX_TIMESTAMP('2023-11-14 22:13:20'), UNIX_TIMESTAMP('1969-01-01'), DATEDIFF('2023-11-14', '2023-01-01 23:59:59')",
+    ),
+    q(
+      "SELECT HOUR('2023-11-14 22:13:20'), MINUTE('2023-11-14 22:13:20'), SECOND('2023-11-14 22:13:20'), DAY('2023-11-14')",
+    ),
+    q("SELECT COUNT(*), YEAR(FROM_UNIXTIME(nObs * 10000000)) AS y FROM Object GROUP BY y"),
+    q("SELECT CONVERT(vMag, SIGNED), CONVERT(objectId, CHAR), CONVERT(nObs, DECIMAL(6, 1)) FROM Object"),
+  ],
 };

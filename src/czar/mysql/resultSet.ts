@@ -34,7 +34,8 @@ function derived(m: MysqlType): { type: number; length: number; charset: number;
     const flags = (m.type === T.BLOB ? FLAG.BLOB : 0) | (m.binary ? FLAG.BINARY : 0);
     return { type: m.type, length: 65535, charset: m.binary ? BINARY_CHARSET : UTF8_CHARSET, flags, decimals: 0 };
   }
-  const flags = FLAG.BINARY | (m.type === T.NULL ? 0 : FLAG.NUM) | (m.unsigned ? FLAG.UNSIGNED : 0);
+  const numeric = m.type !== T.NULL && m.type !== T.DATE && m.type !== T.DATETIME;
+  const flags = FLAG.BINARY | (numeric ? FLAG.NUM : 0) | (m.unsigned ? FLAG.UNSIGNED : 0);
   return { type: m.type, length: 22, charset: BINARY_CHARSET, flags, decimals: m.decimals };
 }
 

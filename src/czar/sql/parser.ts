@@ -805,8 +805,17 @@ class Parser {
       }
       case "INTERVAL":
         return this.unsupported("INTERVAL expressions");
-      case "CONVERT":
-        return this.unsupported("CONVERT (use CAST)");
+      case "CONVERT": {
+        // CONVERT(expr, type) is CAST(expr AS type); CONVERT(expr USING charset) is refused.
+        this.next();
+        this.expectOp("(");
+        const expr = this.expr();
+        if (this.isKw("USING")) this.unsupported("CONVERT ... USING");
+        this.expectOp(",");
+        const type = this.castType();
+        this.expectOp(")");
+        return { kind: "cast", expr, type, pos: t.pos };
+      }
     }
     if (word === "CAST" && call) return this.cast();
     if (t.value.startsWith("_") && this.peek(1).type === "string") this.unsupported("character set introducers");

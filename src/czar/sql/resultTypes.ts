@@ -15,6 +15,8 @@ export const T = {
   DOUBLE: 5,
   NULL: 6,
   LONGLONG: 8,
+  DATE: 10,
+  DATETIME: 12,
   INT24: 9,
   NEWDECIMAL: 246,
   BLOB: 252,
@@ -349,7 +351,29 @@ function callType(name: string, args: Expr[], star: boolean, ty: (e: Expr) => My
     case "BIT_XOR":
       return mk(T.LONGLONG, 0, true);
     case "BIT_COUNT":
+    case "YEAR":
+    case "MONTH":
+    case "DAY":
+    case "DAYOFMONTH":
+    case "DAYOFYEAR":
+    case "HOUR":
+    case "MINUTE":
+    case "SECOND":
+    case "DATEDIFF":
       return LONG;
+    case "UNIX_TIMESTAMP":
+      return LONGLONG;
+    case "DATE":
+      return mk(T.DATE);
+    case "DATE_FORMAT":
+      return TEXT;
+    case "FROM_UNIXTIME": {
+      if (args.length === 2) return TEXT;
+      const x = args[0];
+      const literal = x?.kind === "decimal" ? x.text : null;
+      const d = literal === null || /e/i.test(literal) ? 0 : Math.min(6, (literal.split(".")[1] ?? "").length);
+      return a !== null && isFloat(a) && literal === null ? mk(T.DATETIME, 6) : mk(T.DATETIME, d);
+    }
     case "ROUND":
     case "TRUNCATE": {
       if (a === null) return null;

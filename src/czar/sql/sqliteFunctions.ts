@@ -230,6 +230,29 @@ const FUNCTIONS: Record<string, FnSpec> = {
       return `mysql_format(${p.sql(a[0]!)}, ${p.sql(a[1]!)}, ${flag(p.exact(a[0]!))})`;
     },
   }),
+  FROM_UNIXTIME: fn("mysql_from_unixtime", [1, 2], "text", {
+    // Fractional seconds: a DECIMAL literal's digits (none for a DOUBLE literal, as MariaDB);
+    // else 6 for a REAL value, 0 for an integer.
+    print: (a, p) => {
+      const x = a[0]!;
+      const literal = x.kind === "decimal" ? x.text : null;
+      const d = literal === null ? -1 : /e/i.test(literal) ? 0 : Math.min(6, (literal.split(".")[1] ?? "").length);
+      const decimals = d >= 0 ? String(d) : `CASE typeof(${p.sql(x)}) WHEN 'real' THEN 6 ELSE 0 END`;
+      return `mysql_from_unixtime(${p.sql(x)}, ${decimals}${a[1] === undefined ? "" : `, ${p.sql(a[1])}`})`;
+    },
+  }),
+  UNIX_TIMESTAMP: fn("mysql_unix_timestamp", [1, 1], "number", { stringArgs: 1 }),
+  DATE: fn("mysql_date", [1, 1], "text", { stringArgs: 1 }),
+  DATE_FORMAT: fn("mysql_date_format", [2, 2], "text", { stringArgs: 2 }),
+  DATEDIFF: fn("mysql_datediff", [2, 2], "number", { stringArgs: 2 }),
+  YEAR: fn("mysql_year", [1, 1], "number", { stringArgs: 1 }),
+  MONTH: fn("mysql_month", [1, 1], "number", { stringArgs: 1 }),
+  DAY: fn("mysql_day", [1, 1], "number", { stringArgs: 1 }),
+  DAYOFMONTH: fn("mysql_day", [1, 1], "number", { stringArgs: 1 }),
+  DAYOFYEAR: fn("mysql_dayofyear", [1, 1], "number", { stringArgs: 1 }),
+  HOUR: fn("mysql_hour", [1, 1], "number", { stringArgs: 1 }),
+  MINUTE: fn("mysql_minute", [1, 1], "number", { stringArgs: 1 }),
+  SECOND: fn("mysql_second", [1, 1], "number", { stringArgs: 1 }),
   REGEXP_LIKE: fn("mysql_regexp", [2, 2], "number", { stringArgs: 2 }),
   MD5: fn("mysql_md5", [1, 1], "text", { stringArgs: 1 }),
   SHA1: fn("mysql_sha1", [1, 1], "text", { stringArgs: 1 }),
