@@ -134,13 +134,23 @@ function dateFormat(t: DateTime, f: string): string {
   return f.replace(/%(.)/gs, (_, c: string) => spec[c]?.() ?? c);
 }
 
-function part(f: (t: DateTime) => number) {
-  return (v: Arg): bigint | null => {
-    if (v === null) return null;
-    const t = parse(v);
-    return t === null ? null : BigInt(f(t));
+/** A function of one date: NULL for a NULL or invalid date. */
+function ofDate(f: (t: DateTime) => Arg) {
+  return (v: Arg): Arg => {
+    const t = v === null ? null : parse(v);
+    return t === null ? null : f(t);
   };
 }
+
+const DATE_PARTS: Record<string, (t: DateTime) => number> = {
+  year: (t) => t.y,
+  month: (t) => t.mo,
+  day: (t) => t.d,
+  hour: (t) => t.h,
+  minute: (t) => t.mi,
+  second: (t) => t.s,
+  dayofyear: dayOfYear,
+};
 
 /** Registers the date functions (`mysql_*`) on a connection. */
 export function registerMysqlDates(db: Database.Database): void {
@@ -148,59 +158,29 @@ export function registerMysqlDates(db: Database.Database): void {
   db.function("mysql_from_unixtime", { ...opts, varargs: true }, (ts: Arg, decimals: Arg, ...format: Arg[]) =>
     format.length === 0 ? fromUnixtime(ts, decimals) : fromUnixtime(ts, decimals, format[0] ?? null),
   );
-  db.function("mysql_unix_timestamp", opts, (v: Arg) => {
-    if (v === null) return null;
-    const t = parse(v);
-    if (t === null) return null;
-    const us = epochMicros(t);
-    if (us < 0n || us > BigInt(MAX_UNIX) * 1000000n) return null;
-    return t.us === 0 ? us / 1000000n : Number(us) / 1e6;
-  });
-  db.function("mysql_date", opts, (v: Arg) => {
-    if (v === null) return null;
-    const t = parse(v);
-    return t === null ? null : dateText(t);
-  });
-  db.function("mysql_date_format", opts, (v: Arg, f: Arg) => {
-    if (v === null || f === null) return null;
-    const t = parse(v);
-    return t === null ? null : dateFormat(t, text(f as string | Buffer));
-  });
+  db.function(
+    "mysql_unix_timestamp",
+    opts,
+    ofDate((t) => {
+      const us = epochMicros(t);
+      if (us < 0n || us > BigInt(MAX_UNIX) * 1000000n) return null;
+      return t.us === 0 ? us / 1000000n : Number(us) / 1e6;
+    }),
+  );
+  db.function("mysql_date", opts, ofDate(dateText));
+  db.function("mysql_date_format", opts, (v: Arg, f: Arg) =>
+    f === null ? null : ofDate((t) => dateFormat(t, text(f as string | Buffer)))(v),
+  );
+  const days = (t: DateTime) => Date.UTC(t.y, t.mo - 1, t.d) / 86400000;
   db.function("mysql_datediff", opts, (a: Arg, b: Arg) => {
-    if (a === null || b === null) return null;
-    const [x, y] = [parse(a), parse(b)];
-    if (x === null || y === null) return null;
-    return BigInt(Math.round((Date.UTC(x.y, x.mo - 1, x.d) - Date.UTC(y.y, y.mo - 1, y.d)) / 86400000));
+    const [x, y] = [a, b].map((v) => (v === null ? null : parse(v)));
+    return x == null || y == null ? null : BigInt(Math.round(days(x) - days(y)));
   });
-  db.function(
-    "mysql_year",
-    opts,
-    part((t) => t.y),
-  );
-  db.function(
-    "mysql_month",
-    opts,
-    part((t) => t.mo),
-  );
-  db.function(
-    "mysql_day",
-    opts,
-    part((t) => t.d),
-  );
-  db.function(
-    "mysql_hour",
-    opts,
-    part((t) => t.h),
-  );
-  db.function(
-    "mysql_minute",
-    opts,
-    part((t) => t.mi),
-  );
-  db.function(
-    "mysql_second",
-    opts,
-    part((t) => t.s),
-  );
-  db.function("mysql_dayofyear", opts, part(dayOfYear));
+  for (const [name, f] of Object.entries(DATE_PARTS)) {
+    db.function(
+      `mysql_${name}`,
+      opts,
+      ofDate((t) => BigInt(f(t))),
+    );
+  }
 }
