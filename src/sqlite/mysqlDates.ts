@@ -20,9 +20,24 @@ interface DateTime {
 const DATETIME = /^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6}))?)?)?\s*$/;
 const COMPACT = /^\s*(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?\s*$/;
 
+/** Gregorian leap years; MySQL's calendar has no 0000-02-29. */
+const isLeap = (y: number) => y !== 0 && ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0);
+
 function daysInMonth(y: number, mo: number): number {
-  return new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return mo === 2 ? (isLeap(y) ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]!;
 }
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (any year, unlike Date.UTC's 0..99 quirk). */
+function daysFromCivil(y: number, mo: number, d: number): number {
+  const yy = mo <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+const dayNumber = (t: DateTime) => daysFromCivil(t.y, t.mo, t.d);
 
 /** A DATE / DATETIME value as MySQL reads it from text or a number (20240102, 20240102030405). */
 function parse(v: NonNull): DateTime | null {
@@ -61,7 +76,7 @@ function fromEpochMicros(us: bigint): DateTime {
 }
 
 function epochMicros(t: DateTime): bigint {
-  return BigInt(Date.UTC(t.y, t.mo - 1, t.d, t.h, t.mi, t.s)) * 1000n + BigInt(t.us);
+  return BigInt(dayNumber(t) * 86400 + t.h * 3600 + t.mi * 60 + t.s) * 1000000n + BigInt(t.us);
 }
 
 /** MySQL's largest FROM_UNIXTIME argument (2038-01-19 03:14:07 UTC on 32-bit timestamps). */
@@ -97,12 +112,17 @@ const MONTHS = [
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 function dayOfYear(t: DateTime): number {
-  return Math.round((Date.UTC(t.y, t.mo - 1, t.d) - Date.UTC(t.y, 0, 1)) / 86400000) + 1;
+  let n = t.d;
+  for (let m = 1; m < t.mo; m++) n += daysInMonth(t.y, m);
+  return n;
 }
+
+/** 0 = Sunday ... 6 = Saturday (1970-01-01 was a Thursday). */
+const weekdayOf = (t: DateTime) => (((dayNumber(t) + 4) % 7) + 7) % 7;
 
 /** MySQL's DATE_FORMAT specifiers (the common ones; others print the letter, as MySQL does). */
 function dateFormat(t: DateTime, f: string): string {
-  const weekday = new Date(Date.UTC(t.y, t.mo - 1, t.d)).getUTCDay();
+  const weekday = weekdayOf(t);
   const h12 = t.h % 12 === 0 ? 12 : t.h % 12;
   const spec: Record<string, () => string> = {
     Y: () => pad(t.y, 4),
@@ -150,6 +170,11 @@ const DATE_PARTS: Record<string, (t: DateTime) => number> = {
   minute: (t) => t.mi,
   second: (t) => t.s,
   dayofyear: dayOfYear,
+  dayofweek: (t) => weekdayOf(t) + 1,
+  weekday: (t) => (weekdayOf(t) + 6) % 7,
+  quarter: (t) => Math.ceil(t.mo / 3),
+  // MySQL's day numbers count 0000-01-01 as day 1, year 0 as 365 days.
+  to_days: (t) => (t.y === 0 ? dayOfYear(t) : dayNumber(t) - daysFromCivil(1, 1, 1) + 366),
 };
 
 /** Registers the date functions (`mysql_*`) on a connection. */
@@ -168,13 +193,17 @@ export function registerMysqlDates(db: Database.Database): void {
     }),
   );
   db.function("mysql_date", opts, ofDate(dateText));
+  db.function(
+    "mysql_last_day",
+    opts,
+    ofDate((t) => dateText({ ...t, d: daysInMonth(t.y, t.mo) })),
+  );
   db.function("mysql_date_format", opts, (v: Arg, f: Arg) =>
     f === null ? null : ofDate((t) => dateFormat(t, text(f as string | Buffer)))(v),
   );
-  const days = (t: DateTime) => Date.UTC(t.y, t.mo - 1, t.d) / 86400000;
   db.function("mysql_datediff", opts, (a: Arg, b: Arg) => {
     const [x, y] = [a, b].map((v) => (v === null ? null : parse(v)));
-    return x == null || y == null ? null : BigInt(Math.round(days(x) - days(y)));
+    return x == null || y == null ? null : BigInt(dayNumber(x) - dayNumber(y));
   });
   for (const [name, f] of Object.entries(DATE_PARTS)) {
     db.function(

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
 import { QservError } from "../common/errors.js";
 import { formatDouble } from "../common/mysqlFormat.js";
+import { collationKey, foldText } from "./mysqlCollation.js";
 import {
   type Arg,
   decimalOf,
@@ -182,6 +183,41 @@ function regexp(): (s: Arg, pattern: Arg) => bigint | null {
   };
 }
 
+/** MySQL's FIELD(x, a, b, ...): the 1-based position of the first equal argument, else 0. */
+function field(x: Arg, ...list: Arg[]): bigint {
+  if (x === null) return 0n;
+  const texts = typeof x === "string" && list.every((a) => a === null || typeof a === "string");
+  const key = (v: NonNull) => (texts ? collationKey(str(v)) : toDouble(v));
+  const k = key(x);
+  const i = list.findIndex((a) => a !== null && key(a) === k);
+  return BigInt(i + 1);
+}
+
+/** MySQL's FIND_IN_SET(s, 'a,b,c'): the 1-based position of s in the comma-separated list, else 0. */
+function findInSet(s: Arg, list: Arg): bigint | null {
+  if (s === null || list === null) return null;
+  const needle = str(s);
+  if (needle.includes(",")) return 0n;
+  // Case-insensitive as the collation, but trailing spaces count (MySQL compares without padding here).
+  const k = foldText(needle);
+  return BigInt(
+    str(list)
+      .split(",")
+      .findIndex((x) => foldText(x) === k) + 1,
+  );
+}
+
+/** MySQL's INSERT(s, pos, len, new): `len` characters from `pos` replaced; s itself for pos out of range. */
+function insert(s: Arg, pos: Arg, len: Arg, repl: Arg): string | null {
+  if (s === null || pos === null || len === null || repl === null) return null;
+  const chars = Array.from(str(s));
+  const p = toSmallInt(pos);
+  if (p < 1 || p > chars.length) return chars.join("");
+  const n = toSmallInt(len);
+  const end = n < 0 || p - 1 + n > chars.length ? chars.length : p - 1 + n;
+  return chars.slice(0, p - 1).join("") + str(repl) + chars.slice(end).join("");
+}
+
 /** Registers the functions above on a connection. */
 export function registerMysqlStrings(db: Database.Database): void {
   const opts = { deterministic: true, safeIntegers: true } as const;
@@ -193,6 +229,28 @@ export function registerMysqlStrings(db: Database.Database): void {
   db.function("mysql_bit_count", opts, bitCount);
   db.function("mysql_format", opts, format);
   db.function("mysql_regexp", opts, regexp());
+  db.function("mysql_repeat", opts, (s: Arg, n: Arg) =>
+    s === null || n === null ? null : str(s).repeat(Math.max(0, Math.min(toSmallInt(n), 1 << 24))),
+  );
+  db.function("mysql_space", opts, (n: Arg) =>
+    n === null ? null : " ".repeat(Math.max(0, Math.min(toSmallInt(n), 1 << 24))),
+  );
+  // ASCII: the first byte; ORD: the first character's bytes as a big-endian number.
+  db.function("mysql_ascii", opts, (s: Arg) => (s === null ? null : BigInt(Buffer.from(str(s), "utf8")[0] ?? 0)));
+  db.function("mysql_ord", opts, (s: Arg) => {
+    if (s === null) return null;
+    const first = Array.from(str(s))[0];
+    if (first === undefined) return 0n;
+    return BigInt(`0x${Buffer.from(first, "utf8").toString("hex")}`);
+  });
+  db.function("mysql_field", { ...opts, varargs: true }, field);
+  db.function("mysql_elt", { ...opts, varargs: true }, (n: Arg, ...list: Arg[]) => {
+    if (n === null) return null;
+    const i = toSmallInt(n);
+    return i < 1 || i > list.length ? null : (list[i - 1] ?? null);
+  });
+  db.function("mysql_find_in_set", opts, findInSet);
+  db.function("mysql_insert", opts, insert);
   db.function("mysql_md5", opts, digest("md5"));
   db.function("mysql_sha1", opts, digest("sha1"));
   db.function("mysql_sha2", opts, sha2);

@@ -135,4 +135,20 @@ export const COMPOSED_QUERIES: Record<string, DiffQuery[]> = {
     q("SELECT COUNT(*), YEAR(FROM_UNIXTIME(nObs * 10000000)) AS y FROM Object GROUP BY y"),
     q("SELECT CONVERT(vMag, SIGNED), CONVERT(objectId, CHAR), CONVERT(nObs, DECIMAL(6, 1)) FROM Object"),
   ],
+  moreFunctions: [
+    q("SELECT objectId, REPEAT(spType, 2), CONCAT('[', SPACE(nObs % 4), ']'), ASCII(name), ORD(name) FROM Object"),
+    q(
+      "SELECT objectId, FIELD(spType, 'g2v', 'SD', 'K0III'), FIND_IN_SET(spType, 'a0v,sd,G2V'), ELT(nObs % 3 + 1, 'a', 'b') FROM Object",
+    ),
+    q("SELECT objectId, INSERT(name, 2, 3, '--'), INSERT(name, 0, 1, 'x'), INSERT(spType, 2, 100, '.') FROM Object"),
+    q("SELECT FIELD(2, 1, '2'), FIELD(NULL, 'a'), ELT(0, 'a'), FIND_IN_SET('a,b', 'a,b'), ORD(''), ASCII('')"),
+    q("SELECT POSITION('e' IN name), SUBSTRING(name FROM 2 FOR 3), SUBSTRING(spType FROM -2) FROM Object"),
+    q(
+      "SELECT EXTRACT(YEAR FROM FROM_UNIXTIME(nObs * 10000000)), EXTRACT(SECOND FROM '2023-11-14 01:02:03') FROM Object",
+    ),
+    q(
+      "SELECT DAYOFWEEK('2023-11-14'), WEEKDAY('2023-11-14'), QUARTER('2023-11-14'), LAST_DAY('2024-02-10'), TO_DAYS('2023-11-14'), TO_DAYS('0000-12-31')",
+    ),
+    q("SELECT objectId, TO_DAYS(FROM_UNIXTIME(nObs * 1000000)), DAYOFWEEK(FROM_UNIXTIME(nObs * 1000000)) FROM Object"),
+  ],
 };

@@ -42,6 +42,8 @@ const KNOWN: Record<string, string> = {
     "the group's spelling of spType: with GROUP_CONCAT ... ORDER BY, MariaDB groups by sorting (filesort, not stable) and shows that sort's first row; mini-qserv the first by objectId (the values agree)",
   "SELECT spType, GROUP_CONCAT(name, ':', nObs ORDER BY objectId DESC SEPARATOR '; ') FROM Object GROUP BY spType":
     "as above: the group key's spelling after MariaDB's sort (the concatenations agree)",
+  "SELECT objectId, REPEAT(spType, 2), CONCAT('[', SPACE(nObs % 4), ']'), ASCII(name), ORD(name) FROM Object":
+    "type metadata only: MariaDB types CONCAT with SPACE(<column>) as LONGTEXT (251), mini-qserv as VARCHAR (253); the values agree",
 };
 
 const skip = ensureMariadbServer();

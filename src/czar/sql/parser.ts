@@ -726,6 +726,7 @@ class Parser {
     if (this.isKw("BINARY") && !this.isOp("(", 1)) this.unsupported("the BINARY operator");
     const e = this.primary();
     if (this.isKw("COLLATE")) this.unsupported("COLLATE");
+    if (this.isOp("-") && this.isOp(">", 1)) this.unsupported("the JSON operators -> and ->>", this.peek(), "are");
     return e;
   }
 
@@ -805,6 +806,11 @@ class Parser {
       }
       case "INTERVAL":
         return this.unsupported("INTERVAL expressions");
+      case "MATCH":
+        return this.unsupported("MATCH ... AGAINST");
+      case "ROW":
+        if (call) this.unsupported("row constructors");
+        break;
       case "CONVERT": {
         // CONVERT(expr, type) is CAST(expr AS type); CONVERT(expr USING charset) is refused.
         this.next();
@@ -846,6 +852,12 @@ class Parser {
     const t = this.peek();
     const upper = t.value.toUpperCase();
     if (upper === "GROUP_CONCAT") return this.groupConcat();
+    if (upper === "EXTRACT") return this.extract();
+    if (upper === "POSITION") return this.position();
+    if (upper === "SUBSTRING" || upper === "SUBSTR") return this.substringCall();
+    if (upper === "TRIM" && ["LEADING", "TRAILING", "BOTH"].some((w) => this.isKw(w, 2))) {
+      this.unsupported("TRIM(LEADING | TRAILING | BOTH ...)", this.peek(2));
+    }
     const c = this.plainCall();
     if (this.isKw("OVER")) return this.window(c);
     if (WINDOW_ONLY.has(upper))
@@ -877,6 +889,47 @@ class Parser {
     }
     this.expectOp(")");
     return { kind: "window", call, partitionBy, orderBy, frame, pos };
+  }
+
+  /** `EXTRACT(unit FROM expr)` as the unit's function (`YEAR(expr)`, ...). */
+  private extract(): Expr {
+    const pos = this.next().pos;
+    this.expectOp("(");
+    const u = this.peek();
+    const unit = u.type === "ident" ? u.value.toUpperCase() : "";
+    if (!["YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND"].includes(unit))
+      this.unsupported(`EXTRACT(${u.text} ...)`);
+    this.next();
+    this.expectKw("FROM");
+    const arg = this.expr();
+    this.expectOp(")");
+    return { kind: "call", name: unit, distinct: false, star: false, args: [arg], pos };
+  }
+
+  /** `POSITION(substr IN str)` as `LOCATE(substr, str)`. */
+  private position(): Expr {
+    const pos = this.next().pos;
+    this.expectOp("(");
+    const sub = this.bitExpr(0);
+    this.expectKw("IN");
+    const str = this.expr();
+    this.expectOp(")");
+    return { kind: "call", name: "LOCATE", distinct: false, star: false, args: [sub, str], pos };
+  }
+
+  /** `SUBSTRING(s, pos[, len])` or `SUBSTRING(s FROM pos [FOR len])`. */
+  private substringCall(): Expr {
+    const t = this.next();
+    this.expectOp("(");
+    const args = [this.expr()];
+    if (this.acceptKw("FROM")) {
+      args.push(this.expr());
+      if (this.acceptKw("FOR")) args.push(this.expr());
+    } else {
+      while (this.acceptOp(",")) args.push(this.expr());
+    }
+    this.expectOp(")");
+    return { kind: "call", name: t.value, distinct: false, star: false, args, pos: t.pos };
   }
 
   /** `GROUP_CONCAT([DISTINCT] expr, ... [ORDER BY ...] [SEPARATOR 'sep'])`. */

@@ -182,6 +182,7 @@ const STRING_FUNCTIONS = new Set([
   "SHA",
   "SHA1",
   "SHA2",
+  "INSERT",
 ]);
 const LONG_FUNCTIONS = new Set([
   "LENGTH",
@@ -351,6 +352,14 @@ function callType(name: string, args: Expr[], star: boolean, ty: (e: Expr) => My
     case "BIT_XOR":
       return mk(T.LONGLONG, 0, true);
     case "BIT_COUNT":
+    case "ORD":
+    case "TO_DAYS":
+    case "ASCII":
+    case "FIELD":
+    case "FIND_IN_SET":
+    case "DAYOFWEEK":
+    case "WEEKDAY":
+    case "QUARTER":
     case "YEAR":
     case "MONTH":
     case "DAY":
@@ -364,7 +373,10 @@ function callType(name: string, args: Expr[], star: boolean, ty: (e: Expr) => My
     case "UNIX_TIMESTAMP":
       return LONGLONG;
     case "DATE":
+    case "LAST_DAY":
       return mk(T.DATE);
+    case "ELT":
+      return TEXT;
     case "DATE_FORMAT":
       return TEXT;
     case "FROM_UNIXTIME": {
