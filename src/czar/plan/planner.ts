@@ -101,12 +101,10 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   const types = s.items.map((it) => (it.kind === "expr" ? mysqlType(it.expr, columnType) : null));
   const byRef = new Map<TableRef, Binding>(bindings.map((b) => [b.ref, b]));
   const alias = (t: TableRef) => quoteIdent(t.alias ?? t.name);
-  // MySQL scans one table in primary key order: for a director table, its director key.
-  const only = bindings.length === 1 ? bindings[0]! : null;
-  const rowOrder =
-    only !== null && only.meta.kind === "director" && only.meta.config.directorKey !== ""
-      ? column(only.name, only.meta.config.directorKey)
-      : undefined;
+  // MySQL scans a table in primary key order: for a director table, its director key (in a
+  // join, the first director of FROM, which MySQL's plan reads first when joining on the key).
+  const first = bindings.find((b) => b.meta.kind === "director" && b.meta.config.directorKey !== "");
+  const rowOrder = first === undefined ? undefined : column(first.name, first.meta.config.directorKey);
 
   if (shape.kind === "replicated") {
     const sql = printSqlite(s, { isText, columnType, table: (t) => `${quoteIdent(t.name)} AS ${alias(t)}` });
