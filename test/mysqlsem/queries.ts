@@ -64,6 +64,8 @@ export const QUERIES: Record<string, DiffQuery[]> = {
     q("SELECT objectId FROM Object WHERE name LIKE 've%'"),
     q("SELECT objectId FROM Object WHERE name LIKE 'vé%'"),
     q("SELECT objectId FROM Object WHERE name LIKE '%ER'"),
+    q("SELECT objectId FROM Object WHERE name LIKE 'alpha!_%' ESCAPE '!' OR name LIKE '%!%' ESCAPE '!'"),
+    q("SELECT objectId FROM Object WHERE name NOT LIKE 'Ä%' AND name LIKE '_e%'"),
     q("SELECT objectId, CASE spType WHEN 'sd' THEN 1 WHEN 'g2v' THEN 2 ELSE 0 END FROM Object"),
     q("SELECT spType, COUNT(*) AS n FROM Object GROUP BY spType HAVING n > 40"),
     q("SELECT spType, COUNT(*) FROM Object WHERE decl > 0 GROUP BY 1"),

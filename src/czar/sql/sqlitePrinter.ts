@@ -426,10 +426,12 @@ class Printer implements ArgPrinter {
     // MySQL's default escape is the backslash (also for ESCAPE ''); SQLite has none.
     const esc = e.escape?.kind === "string" && e.escape.value === "" ? null : e.escape;
     const plain = e.pattern.kind === "string" && !e.pattern.value.includes("\\");
-    const escClause = esc !== null ? ` ESCAPE ${this.at(esc, EQ + 1)}` : plain ? "" : ` ESCAPE '\\'`;
+    // Letters match by the collation's weights ('é' matches 'E'; SQLite's LIKE folds ASCII only),
+    // the escape character too; not where a side is a binary string.
+    const fold = this.kind(e.expr) !== "binary" && this.kind(e.pattern) !== "binary";
+    const side = (x: Expr) => (fold ? `mysql_fold(${this.sql(x)})` : this.at(x, EQ + 1));
+    const escClause = esc !== null ? ` ESCAPE ${side(esc)}` : plain ? "" : ` ESCAPE '\\'`;
     const like = `${e.not ? "NOT " : ""}LIKE`;
-    // Letters match by the collation's weights ('é' matches 'E'); SQLite's LIKE folds ASCII only.
-    const side = (x: Expr) => (this.kind(x) === "binary" ? this.at(x, EQ + 1) : `mysql_fold(${this.sql(x)})`);
     return out(`${side(e.expr)} ${like} ${side(e.pattern)}${escClause}`, EQ);
   }
 
