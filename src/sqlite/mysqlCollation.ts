@@ -28,18 +28,27 @@ function weight(c: string): string {
   return w;
 }
 
+const ASCII = /^[\0-\x7f]*$/;
+/** Folded non-ASCII texts, bounded (a column's values repeat). */
+const folded = new Map<string, string>();
+
 /** The weights of a text's characters (trailing spaces kept: LIKE does not pad). */
 export function foldText(s: string): string {
-  // ASCII without lower-case letters weighs itself.
-  if (/^[\0-\x60\x7b-\x7f]*$/.test(s)) return s;
-  let out = "";
+  if (ASCII.test(s)) return s.toUpperCase(); // an ASCII letter weighs its upper case
+  let out = folded.get(s);
+  if (out !== undefined) return out;
+  out = "";
   for (const c of s) out += weight(c);
+  if (folded.size >= 10_000) folded.clear();
+  folded.set(s, out);
   return out;
 }
 
 /** The utf8mb4_general_ci sort key of a text. */
 export function collationKey(s: string): string {
-  return foldText(s.replace(/ +$/, ""));
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 32) end--;
+  return foldText(end === s.length ? s : s.slice(0, end));
 }
 
 /** MySQL's UPPER / LOWER: character by character, a character whose mapping is longer ('ß') kept. */
@@ -71,18 +80,30 @@ interface Held {
 
 const fresh = (): Held => ({ value: null, key: null, ord: null, seen: false });
 
-/** An aggregate keeping the row `better(candidate, held)` prefers; NULL values skipped when `skipNull`. */
+/**
+ * An aggregate keeping the row `better(candidate, held)` prefers (candidates keyed by the
+ * collation when `keyed`); NULL values are skipped when `skipNull`.
+ */
 function keeper(
   better: (c: Held, h: Held) => boolean,
   out: (h: Held) => Arg,
+  keyed: boolean,
   skipNull = true,
 ): Database.AggregateOptions {
+  const c: Held = fresh();
   return {
     start: fresh,
     step: (h: Held, value: Arg, ord: Arg) => {
       if (value === null && skipNull) return;
-      const c = { value, key: keyOf(value), ord, seen: true };
-      if (!h.seen || better(c, h)) Object.assign(h, c);
+      c.value = value;
+      c.key = keyed ? keyOf(value) : null;
+      c.ord = ord;
+      if (!h.seen || better(c, h)) {
+        h.value = value;
+        h.key = c.key;
+        h.ord = ord;
+        h.seen = true;
+      }
     },
     result: (h: Held) => out(h),
     deterministic: true,
@@ -111,6 +132,7 @@ export function registerMysqlCollation(db: Database.Database): void {
       (c, h) => earlier(c.ord, h.ord),
       (h) => h.value,
       false,
+      false,
     ),
   );
   for (const [name, sign] of [
@@ -123,11 +145,11 @@ export function registerMysqlCollation(db: Database.Database): void {
     };
     db.aggregate(
       `mysql_${name}_ci`,
-      keeper(better, (h) => h.value),
+      keeper(better, (h) => h.value, true),
     );
     db.aggregate(
       `mysql_${name}_ci_ord`,
-      keeper(better, (h) => h.ord),
+      keeper(better, (h) => h.ord, true),
     );
   }
 }

@@ -68,22 +68,27 @@ function divide(a: Decimal, b: Decimal, scale: number): Decimal | null {
   return { m: q, e: -scale };
 }
 
-/** An exact running sum (doubles, DECIMAL columns as SQLite holds them, count by their shortest digits). */
+/**
+ * An exact running sum: integers in `i` (the common case, kept cheap), others (doubles, as
+ * DECIMAL columns are held, by their shortest digits; text digits) in `d`.
+ */
 interface Sum {
+  i: bigint;
   d: Decimal;
-  n: bigint;
-  scale: number;
+  n: number;
 }
 
 function sumStep(s: Sum, v: Arg): void {
   if (v === null) return;
   s.n++;
-  s.d = add(s.d, decimal(v));
+  if (typeof v === "bigint") s.i += v;
+  else s.d = add(s.d, decimal(v));
 }
 
-const freshSum = (): Sum => ({ d: { m: 0n, e: 0 }, n: 0n, scale: 0 });
+const freshSum = (): Sum => ({ i: 0n, d: { m: 0n, e: 0 }, n: 0 });
+const total = (s: Sum): Decimal => (s.d.m === 0n ? { m: s.i, e: 0 } : add(s.d, { m: s.i, e: 0 }));
 
-/** Registers mysql_add, mysql_sub, mysql_mul, mysql_decimal_op, mysql_div, mysql_cmp, mysql_sum, mysql_avg, mysql_num and mysql_char. */
+/** Registers mysql_add, mysql_sub, mysql_mul, mysql_decimal_op, mysql_div, mysql_cmp, mysql_sum, mysql_num and mysql_char. */
 export function registerMysqlExact(db: Database.Database): void {
   const opts = { deterministic: true, safeIntegers: true } as const;
   // -1, 0 or 1 as a < b, a = b, a > b exactly (64-bit integers, digits in text, doubles by their digits).
@@ -145,17 +150,7 @@ export function registerMysqlExact(db: Database.Database): void {
   db.aggregate("mysql_sum", {
     start: freshSum,
     step: sumStep,
-    result: (s: Sum) => (s.n === 0n ? null : decimalValue(s.d)),
-    deterministic: true,
-    safeIntegers: true,
-  } as Database.AggregateOptions);
-  db.aggregate("mysql_avg", {
-    start: freshSum,
-    step: (s: Sum, v: Arg, scale: Arg) => {
-      s.scale = Number(scale);
-      sumStep(s, v);
-    },
-    result: (s: Sum) => (s.n === 0n ? null : decimalValue(divide(s.d, { m: s.n, e: 0 }, s.scale)!)),
+    result: (s: Sum) => (s.n === 0 ? null : decimalValue(total(s))),
     deterministic: true,
     safeIntegers: true,
   } as Database.AggregateOptions);

@@ -115,11 +115,31 @@ export function catalogRows(n = 700): Cell[][] {
   return rows;
 }
 
-/** Writes database.json, Object.json and Object.tsv under `dir`; returns their paths. */
-export function writeIngest(
-  dir: string,
-  rows: readonly Cell[][],
-): { databaseJson: string; tableJson: string; tsv: string } {
+/** A replicated table of spectral classes (one spelling each), joined to Object by the collation. */
+export const SP_CLASS_COLUMNS: Array<[string, string]> = [
+  ["code", "varchar(8) NOT NULL"],
+  ["description", "varchar(32) NOT NULL"],
+  ["rank", "int NOT NULL"],
+];
+
+export const SP_CLASS_ROWS: Cell[][] = [
+  ["G2V", "Sun-like", 1n],
+  ["sd", "subdwarf", 2n],
+  ["K0III", "giant", 3n],
+  ["m", "red dwarf", 4n],
+  ["A0V", "Vega-like", 5n],
+  ["DA", "white dwarf", 6n],
+  ["SDB", "hot subdwarf", 7n],
+  ["S", "S-type", 8n],
+];
+
+export interface IngestFiles {
+  databaseJson: string;
+  tables: Array<{ json: string; tsv: string }>;
+}
+
+/** Writes database.json and each table's config and TSV under `dir`. */
+export function writeIngest(dir: string, rows: readonly Cell[][]): IngestFiles {
   const databaseJson = join(dir, "database.json");
   const tableJson = join(dir, "Object.json");
   const tsv = join(dir, "Object.tsv");
@@ -145,8 +165,27 @@ export function writeIngest(
     }),
   );
   const cell = (v: Cell) => (v === null ? "\\N" : String(v));
-  writeFileSync(tsv, rows.map((r) => `${r.map(cell).join("\t")}\n`).join(""));
-  return { databaseJson, tableJson, tsv };
+  const lines = (rs: readonly Cell[][]) => rs.map((r) => `${r.map(cell).join("\t")}\n`).join("");
+  writeFileSync(tsv, lines(rows));
+  const classJson = join(dir, "SpClass.json");
+  const classTsv = join(dir, "SpClass.tsv");
+  writeFileSync(
+    classJson,
+    JSON.stringify({
+      database: DATABASE,
+      table: "SpClass",
+      is_partitioned: 0,
+      schema: SP_CLASS_COLUMNS.map(([name, type]) => ({ name, type })),
+    }),
+  );
+  writeFileSync(classTsv, lines(SP_CLASS_ROWS));
+  return {
+    databaseJson,
+    tables: [
+      { json: tableJson, tsv },
+      { json: classJson, tsv: classTsv },
+    ],
+  };
 }
 
 /** MariaDB statements creating the database and the table (without the partitioner's columns). */
@@ -154,5 +193,6 @@ export function mariadbDdl(): string[] {
   return [
     `CREATE DATABASE ${DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`,
     `CREATE TABLE ${DATABASE}.Object (${COLUMNS.map(([n, t]) => `${n} ${t}`).join(", ")}, PRIMARY KEY (objectId))`,
+    `CREATE TABLE ${DATABASE}.SpClass (${SP_CLASS_COLUMNS.map(([n, t]) => `${n} ${t}`).join(", ")})`,
   ];
 }

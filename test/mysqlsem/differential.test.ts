@@ -14,7 +14,7 @@ import { postJson } from "../../src/cli/httpClient.js";
 import { type UpCluster, up } from "../../src/cluster/up.js";
 import { makeTempDir } from "../support/fs.js";
 import { ensureMariadbServer, type MariadbServer, startMariadb } from "../support/mariadb.js";
-import { catalogRows, DATABASE, mariadbDdl, writeIngest } from "./catalog.js";
+import { type Cell, catalogRows, DATABASE, mariadbDdl, SP_CLASS_ROWS, writeIngest } from "./catalog.js";
 import { type Answer, ask, judge, type Verdict } from "./compare.js";
 import { allQueries } from "./queries.js";
 
@@ -65,13 +65,16 @@ describe("differential: mini-qserv answers as MariaDB does", { skip: skip ?? fal
     mc = await mysql.createConnection({ socketPath: maria.socketPath, user: "root", charset: "utf8mb4" });
     for (const s of mariadbDdl()) await mc.query(s);
     await mc.query(`USE ${DATABASE}`);
-    const text = rows.map((r) => r.map((v) => (typeof v === "bigint" ? v.toString() : v)));
-    await mc.query("INSERT INTO Object VALUES ?", [text]);
-    await postJson(`${cluster.url}/ingest`, {
-      database: JSON.parse(readFileSync(files.databaseJson, "utf8")) as unknown,
-      table: JSON.parse(readFileSync(files.tableJson, "utf8")) as unknown,
-      files: [files.tsv],
-    });
+    const text = (rs: readonly Cell[][]) => rs.map((r) => r.map((v) => (typeof v === "bigint" ? v.toString() : v)));
+    await mc.query("INSERT INTO Object VALUES ?", [text(rows)]);
+    await mc.query("INSERT INTO SpClass VALUES ?", [text(SP_CLASS_ROWS)]);
+    for (const t of files.tables) {
+      await postJson(`${cluster.url}/ingest`, {
+        database: JSON.parse(readFileSync(files.databaseJson, "utf8")) as unknown,
+        table: JSON.parse(readFileSync(t.json, "utf8")) as unknown,
+        files: [t.tsv],
+      });
+    }
     uc = await mysql.createConnection({
       host: "127.0.0.1",
       port: cluster.mysqlPort,

@@ -66,6 +66,8 @@ export const QUERIES: Record<string, DiffQuery[]> = {
     q("SELECT objectId FROM Object WHERE name LIKE 've%'"),
     q("SELECT objectId FROM Object WHERE name LIKE 'vé%'"),
     q("SELECT objectId FROM Object WHERE name LIKE '%ER'"),
+    q("SELECT objectId FROM Object WHERE name LIKE 'alpha!_%' ESCAPE '!' OR name LIKE '%!%' ESCAPE '!'"),
+    q("SELECT objectId FROM Object WHERE name NOT LIKE 'Ä%' AND name LIKE '_e%'"),
     q("SELECT objectId, CASE spType WHEN 'sd' THEN 1 WHEN 'g2v' THEN 2 ELSE 0 END FROM Object"),
     q("SELECT spType, COUNT(*) AS n FROM Object GROUP BY spType HAVING n > 40"),
     q("SELECT spType, COUNT(*) FROM Object WHERE decl > 0 GROUP BY 1"),
@@ -170,6 +172,30 @@ export const QUERIES: Record<string, DiffQuery[]> = {
     q("SELECT 'x', 1, 1.5, NULL FROM Object WHERE objectId = 1000"),
   ],
 };
+
+QUERIES.joins = [
+  q("SELECT code, description, `rank` FROM SpClass"),
+  q("SELECT code FROM SpClass WHERE code = 'SD' OR code = 'g2v'"),
+  o("SELECT code, `rank` FROM SpClass ORDER BY code"),
+  q("SELECT MIN(code), MAX(code), COUNT(DISTINCT code), SUM(`rank`), AVG(`rank`) FROM SpClass"),
+  q("SELECT o.objectId, c.description FROM Object o JOIN SpClass c ON o.spType = c.code"),
+  q("SELECT c.code, COUNT(*) FROM Object o JOIN SpClass c ON o.spType = c.code GROUP BY c.code"),
+  q(
+    "SELECT c.description, COUNT(*), SUM(o.nObs), AVG(o.vMag) FROM Object o, SpClass c WHERE o.spType = c.code GROUP BY c.description",
+  ),
+  q("SELECT o.objectId FROM Object o LEFT JOIN SpClass c ON o.spType = c.code WHERE c.code IS NULL"),
+  q("SELECT o.objectId, o.spType, c.code FROM Object o JOIN SpClass c ON UPPER(o.spType) = c.code WHERE o.decl > 15"),
+  o(
+    "SELECT o.objectId, c.`rank` FROM Object o JOIN SpClass c ON o.spType = c.code ORDER BY c.`rank`, o.objectId LIMIT 30",
+  ),
+  q(
+    "SELECT a.objectId, b.objectId FROM Object a JOIN Object b ON a.objectId = b.objectId WHERE a.name = 'vega' AND b.spType = 'sd'",
+  ),
+  q("SELECT a.name, COUNT(*) FROM Object a JOIN Object b ON a.objectId = b.objectId WHERE a.decl > 0 GROUP BY a.name"),
+  q("SELECT objectId / 3, objectId / 7, objectId / 2.5 FROM Object WHERE objectId > 1000000"),
+  q("SELECT objectId FROM Object WHERE objectId > 9007199254740992.5"),
+  q("SELECT objectId FROM Object WHERE objectId < 9007199254740993.5 AND objectId > 1000000"),
+];
 
 /** Families of queries, generated: each text comparison, each grouping, each sort. */
 const TEXT_LITERALS = [

@@ -1,7 +1,7 @@
 /**
  * Rows in the order MySQL's scan gives them. Where MySQL keeps the first of several rows —
  * the spelling a UNION or GROUP_CONCAT(DISTINCT) keeps of strings equal under the collation —
- * the rows of a plain one-table SELECT are put in its primary key order (the director key), as
+ * the rows of a plain SELECT are put in its first director table's key order, as
  * MariaDB scans them; mini-qserv's chunks would otherwise give them in chunk order.
  */
 import type { Value } from "../../common/rowCodec.js";
@@ -18,7 +18,7 @@ function compare(a: Value, b: Value): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Runs `s`, its rows in scan order where it is a plain one-table SELECT (else as they come). */
+/** Runs `s`, its rows in scan order where it is a plain SELECT of a director table (else as they come). */
 export async function runInScanOrder(s: Select, parts: Parts): Promise<Answer> {
   const plain = !s.distinct && !isAggregating(s) && s.limit === null && s.orderBy.length === 0 && s.from.length > 0;
   const key = plain ? parts.scanOrder(s) : null;

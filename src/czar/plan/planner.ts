@@ -70,15 +70,16 @@ function chunkSelect(s: Select, q: ChunkQuery): Select {
   };
 }
 
-/** MySQL scans one table in primary key order: for a director table, its director key. */
+/**
+ * MySQL scans a table in primary key order: for a director table, its director key (in a join,
+ * the first director of FROM, which MySQL's plan reads first when joining on the key).
+ */
 function scanKey(bindings: readonly Binding[]): ColumnRef | null {
-  const only = bindings.length === 1 ? bindings[0]! : null;
-  return only !== null && only.meta.kind === "director" && only.meta.config.directorKey !== ""
-    ? column(only.name, only.meta.config.directorKey)
-    : null;
+  const first = bindings.find((b) => b.meta.kind === "director" && b.meta.config.directorKey !== "");
+  return first === undefined ? null : column(first.name, first.meta.config.directorKey);
 }
 
-/** The column MySQL's scan of a one-table SELECT follows (its director key), or null. */
+/** The column MySQL's scan of a SELECT follows (a director key), or null. */
 export function scanOrder(s: Select, defaultDb: string | null, cat: CzarCatalog): ColumnRef | null {
   return scanKey(bindTables(s, defaultDb, cat).bindings);
 }

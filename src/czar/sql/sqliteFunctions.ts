@@ -92,7 +92,10 @@ function text(name: string, n: number, stringArgs = n): FnSpec {
   return fn(name, [n, n], "text", { stringArgs });
 }
 
-/** SUM / AVG: of exact values (integers, DECIMAL) exact, as a DECIMAL (SQLite's sum() overflows). */
+/**
+ * SUM / AVG of exact values (integers, DECIMAL) as MySQL's exact DECIMAL: SQLite's sum() where
+ * it cannot overflow (integers of 32 bits or less), else mysql_sum; AVG an exact division.
+ */
 function aggregate(name: "sum" | "avg"): FnSpec {
   return {
     arity: [1, 1],
@@ -100,11 +103,10 @@ function aggregate(name: "sum" | "avg"): FnSpec {
     kind: "number",
     print: (a, p, c) => {
       const t = p.mysqlType(a[0]!);
-      const exact = t !== null && (isIntegerType(t) || t.type === T.NEWDECIMAL);
-      const distinct = c.distinct ? "DISTINCT " : "";
-      if (exact && name === "sum") return `mysql_sum(${distinct}${p.sql(a[0]!)})`;
-      if (exact && !c.distinct) return `mysql_avg(${p.sql(a[0]!)}, ${Math.min(t.decimals + 4, 30)})`;
-      return `${name}(${distinct}${p.sql(a[0]!)})`;
+      const x = `${c.distinct ? "DISTINCT " : ""}${p.sql(a[0]!)}`;
+      if (t === null || !(isIntegerType(t) || t.type === T.NEWDECIMAL)) return `${name}(${x})`;
+      const sum = isIntegerType(t) && t.type !== T.LONGLONG && !t.unsigned ? `sum(${x})` : `mysql_sum(${x})`;
+      return name === "sum" ? sum : `mysql_div(${sum}, count(${x}), ${Math.min(t.decimals + 4, 30)})`;
     },
   };
 }

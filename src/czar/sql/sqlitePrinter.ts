@@ -378,6 +378,8 @@ class Printer implements ArgPrinter {
       case "*":
         return this.checked(e) ?? out(`${this.at(l, MUL)} * ${this.at(r, MUL + 1)}`, MUL);
       case "/": {
+        const exact = this.exactDivision(e);
+        if (exact !== null) return out(exact);
         // SQLite divides two integers as integers; a real operand makes it real division.
         const real = l.kind === "decimal" || r.kind === "decimal";
         const left = real ? this.at(l, MUL) : `CAST(${this.sql(l)} AS REAL)`;
@@ -413,6 +415,17 @@ class Printer implements ArgPrinter {
     const fn = e.op === "+" ? "mysql_add" : e.op === "-" ? "mysql_sub" : "mysql_mul";
     const what = printExpr(e).replaceAll("'", "''");
     return out(`${fn}(${this.sql(e.left)}, ${this.sql(e.right)}, ${flag(a.unsigned || b.unsigned)}, '${what}')`);
+  }
+
+  /** `/` of exact values with a 64-bit integer (beyond a double's 53 bits): MySQL's exact DECIMAL. */
+  private exactDivision(e: Binary): string | null {
+    const [a, b] = [this.mysqlType(e.left), this.mysqlType(e.right)];
+    const exact = (t: MysqlType | null) => t !== null && (isIntegerType(t) || t.type === T.NEWDECIMAL);
+    const wide = (t: MysqlType | null) => t !== null && t.type === T.LONGLONG;
+    if (!exact(a) || !exact(b) || !(wide(a) || wide(b))) return null;
+    // MySQL shows the type's scale but computes in whole 9-digit words: 1/3*3 is 0.999999999.
+    const scale = Math.ceil((this.mysqlType(e)?.decimals ?? 4) / 9) * 9;
+    return `mysql_div(${this.sql(e.left)}, ${this.sql(e.right)}, ${scale})`;
   }
 
   /**
@@ -468,10 +481,12 @@ class Printer implements ArgPrinter {
     // MySQL's default escape is the backslash (also for ESCAPE ''); SQLite has none.
     const esc = e.escape?.kind === "string" && e.escape.value === "" ? null : e.escape;
     const plain = e.pattern.kind === "string" && !e.pattern.value.includes("\\");
-    const escClause = esc !== null ? ` ESCAPE ${this.at(esc, EQ + 1)}` : plain ? "" : ` ESCAPE '\\'`;
+    // Letters match by the collation's weights ('é' matches 'E'; SQLite's LIKE folds ASCII only),
+    // the escape character too; not where a side is a binary string.
+    const fold = this.kind(e.expr) !== "binary" && this.kind(e.pattern) !== "binary";
+    const side = (x: Expr) => (fold ? `mysql_fold(${this.sql(x)})` : this.at(x, EQ + 1));
+    const escClause = esc !== null ? ` ESCAPE ${side(esc)}` : plain ? "" : ` ESCAPE '\\'`;
     const like = `${e.not ? "NOT " : ""}LIKE`;
-    // Letters match by the collation's weights ('é' matches 'E'); SQLite's LIKE folds ASCII only.
-    const side = (x: Expr) => (this.kind(x) === "binary" ? this.at(x, EQ + 1) : `mysql_fold(${this.sql(x)})`);
     return out(`${side(e.expr)} ${like} ${side(e.pattern)}${escClause}`, EQ);
   }
 
