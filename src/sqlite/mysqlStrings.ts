@@ -218,6 +218,23 @@ function insert(s: Arg, pos: Arg, len: Arg, repl: Arg): string | null {
   return chars.slice(0, p - 1).join("") + str(repl) + chars.slice(end).join("");
 }
 
+/**
+ * A tuple of values as one comparable text (COUNT(DISTINCT a, b)): NULL when any value is NULL;
+ * numbers equal in value give the same text (1 and 1.0), as MySQL compares them.
+ */
+function rowKey(...vs: Arg[]): string | null {
+  const parts: string[] = [];
+  for (const v of vs) {
+    if (v === null) return null;
+    if (typeof v === "bigint") parts.push(`n${v}`);
+    else if (typeof v === "number")
+      parts.push(Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? `n${BigInt(v)}` : `n${v}`);
+    else if (typeof v === "string") parts.push(`s${v}`);
+    else parts.push(`b${v.toString("hex")}`);
+  }
+  return parts.join("\u0000");
+}
+
 /** Registers the functions above on a connection. */
 export function registerMysqlStrings(db: Database.Database): void {
   const opts = { deterministic: true, safeIntegers: true } as const;
@@ -251,6 +268,7 @@ export function registerMysqlStrings(db: Database.Database): void {
   });
   db.function("mysql_find_in_set", opts, findInSet);
   db.function("mysql_insert", opts, insert);
+  db.function("mysql_row_key", { ...opts, varargs: true }, rowKey);
   db.function("mysql_md5", opts, digest("md5"));
   db.function("mysql_sha1", opts, digest("sha1"));
   db.function("mysql_sha2", opts, sha2);

@@ -39,6 +39,10 @@ export const COMPOSED_QUERIES: Record<string, DiffQuery[]> = {
     q("SELECT BIT_AND(nObs), BIT_OR(nObs), BIT_XOR(objectId) FROM Object"),
     q("SELECT spType, BIT_OR(nObs), BIT_AND(nObs) FROM Object GROUP BY spType"),
     q("SELECT BIT_AND(flags), BIT_OR(flags) FROM Object WHERE objectId < 0"),
+    q(
+      "SELECT COUNT(DISTINCT spType, nObs % 3), COUNT(DISTINCT name, spType), COUNT(DISTINCT vMag, spType) FROM Object",
+    ),
+    q("SELECT nObs % 4 AS k, COUNT(DISTINCT spType, name) FROM Object GROUP BY k"),
   ],
   having: [
     o("SELECT objectId, vMag * 2 AS m FROM Object HAVING m > 10 ORDER BY objectId"),

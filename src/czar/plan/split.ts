@@ -200,10 +200,10 @@ export function splitSelect(
       return call(name, [cols.add(call(`_MQ_${name}_PART`, [arg]))]);
     }
     if (e.distinct && name !== "MIN" && name !== "MAX") {
-      if (arg === undefined || e.args.length !== 1)
+      if (arg === undefined || (e.args.length !== 1 && name !== "COUNT"))
         throw unsupported(`${e.name}(DISTINCT ...) of several expressions`, e.pos);
-      distinctArgs.push(arg);
-      return { ...e, args: [cols.add(arg)] };
+      distinctArgs.push(...e.args);
+      return { ...e, args: e.args.map((a) => cols.add(a)) };
     }
     const plain = { ...e, distinct: false };
     if ((name === "MIN" || name === "MAX") && o.rowOrder !== null && arg !== undefined && isText(arg)) {

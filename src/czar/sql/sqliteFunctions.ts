@@ -280,7 +280,9 @@ const FUNCTIONS: Record<string, FnSpec> = {
     print: (a, p, c) => {
       if (c.star) return "count(*)";
       if (a.length !== 1) {
-        if (c.distinct) throw unsupported("COUNT(DISTINCT) of several expressions", c.pos);
+        // Rows whose every value is non-NULL, distinct as tuples (text by its collation key).
+        if (c.distinct && a.length > 1)
+          return `count(DISTINCT mysql_row_key(${a.map((x) => p.collated(x)).join(", ")}))`;
         throw wrongArguments(c);
       }
       return c.distinct ? `count(DISTINCT ${p.collated(a[0]!)})` : `count(${p.sql(a[0]!)})`;
