@@ -639,8 +639,9 @@ describe("functions", () => {
     f = failure(() => printSqliteExpr(parseExpression("ABS(1, 2)")));
     assert.equal(f.code, "BAD_QUERY");
     assert.equal(f.message, "wrong number of arguments to ABS at line 1, column 1");
-    f = failure(() => printSqliteExpr(parseExpression("COUNT(DISTINCT a, b)")));
-    assert.equal(f.code, "UNSUPPORTED");
+    f = failure(() => printSqliteExpr(parseExpression("COUNT(a, b)")));
+    assert.equal(f.code, "BAD_QUERY");
+    assert.equal(printSqliteExpr(parseExpression("COUNT(DISTINCT a, b)")), `count(DISTINCT mysql_row_key("a", "b"))`);
   });
 });
 
