@@ -29,6 +29,11 @@ export function registerCzar(program: Command): void {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--replicas <n>", "workers per chunk for ingest (default: 2 with two or more workers)")
     .option("--query-timeout <seconds>", "time limit of a query (0: none)", "0")
+    .option(
+      "--net-write-timeout <seconds>",
+      "a client that reads nothing of an answer for this long is disconnected and its query cancelled (MySQL's net_write_timeout; a session may SET its own)",
+      "60",
+    )
     .option("--max-result-mb <n>", "largest result the czar holds for one query", "1024")
     .option(
       "--repair-interval <seconds>",
@@ -52,6 +57,7 @@ export function registerCzar(program: Command): void {
         host: string;
         replicas?: string;
         queryTimeout: string;
+        netWriteTimeout: string;
         maxResultMb: string;
         repairInterval: string;
         repairGrace: string;
@@ -70,6 +76,7 @@ export function registerCzar(program: Command): void {
           ...(mysqlPassword === undefined ? {} : { mysqlPassword }),
           host: o.host,
           queryTimeoutMs: (seconds("--query-timeout", o.queryTimeout) ?? 0) * 1000,
+          netWriteTimeoutS: seconds("--net-write-timeout", o.netWriteTimeout) ?? 60,
           maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
           repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,

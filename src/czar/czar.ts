@@ -10,10 +10,11 @@ import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
 import { type Plan, planSelect } from "./plan/planner.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
-import { itemName, type Select } from "./sql/ast.js";
+import { itemName, type Select, type SetStmt } from "./sql/ast.js";
 import { parseStatement } from "./sql/parser.js";
 import { printSqliteExpr } from "./sql/sqlitePrinter.js";
 import { mapExpr } from "./sql/walk.js";
+import { DEFAULT_NET_WRITE_TIMEOUT_S } from "./writeWithin.js";
 
 export interface ResultColumnInfo {
   name: string;
@@ -51,6 +52,8 @@ export interface Session {
   user?: string;
   /** Time limit of this session's queries (ms, 0 = none); default: the czar's queryTimeoutMs. */
   timeoutMs?: number;
+  /** `SET net_write_timeout`: seconds a client may take nothing before it is let go. */
+  netWriteTimeoutS?: number;
 }
 
 export interface CzarOptions {
@@ -63,6 +66,8 @@ export interface CzarOptions {
   maxResultBytes?: number;
   /** A query's time limit (0: none). */
   queryTimeoutMs?: number;
+  /** Seconds a client may read nothing of a result before it is let go (default 60, as MySQL's net_write_timeout). */
+  netWriteTimeoutS?: number;
   /** Queries hold their database shared, so that a table load is published between them. */
   locks?: DatabaseLocks;
   log?: Logger;
@@ -127,6 +132,11 @@ export class Czar {
     return this.nextId++;
   }
 
+  /** How long a write to this session's client may wait for it to read (ms). */
+  writeTimeoutMs(session: Session): number {
+    return (session.netWriteTimeoutS ?? this.o.netWriteTimeoutS ?? DEFAULT_NET_WRITE_TIMEOUT_S) * 1000;
+  }
+
   processes(): ProcessInfo[] {
     return [...this.running.values()];
   }
@@ -171,7 +181,8 @@ export class Czar {
         session.database = stmt.db;
         return listing({ columns: [], rows: [] });
       case "set":
-        return listing({ columns: [], rows: [] }); // session variables are accepted and ignored
+        setVariables(stmt, session);
+        return listing({ columns: [], rows: [] });
       default:
         return unreachable(stmt);
     }
@@ -202,7 +213,8 @@ export class Czar {
       if (it.kind !== "expr") throw new QservError("BAD_QUERY", "SELECT * without FROM: No tables used");
       const e = mapExpr(it.expr, (x) => {
         if (x.kind === "sysvar") {
-          const v = SYSVARS[x.name.toLowerCase()];
+          const name = x.name.toLowerCase();
+          const v = name === NET_WRITE_TIMEOUT ? BigInt(this.writeTimeoutMs(session) / 1000) : SYSVARS[name];
           if (v === undefined) throw new QservError("BAD_QUERY", `Unknown system variable '${x.name}'`);
           if (v === null) return { kind: "null", pos: x.pos };
           return typeof v === "string"
@@ -330,6 +342,23 @@ export class Czar {
       signal?.removeEventListener("abort", onAbort);
       this.running.delete(id);
     }
+  }
+}
+
+const NET_WRITE_TIMEOUT = "net_write_timeout";
+
+/** Session variables: net_write_timeout is kept (it lets a stalled client go); the others are accepted and ignored. */
+function setVariables(stmt: SetStmt, session: Session): void {
+  for (const it of stmt.items) {
+    if (it.kind !== "variable" || it.name.toLowerCase() !== NET_WRITE_TIMEOUT) continue;
+    if (it.scope === "GLOBAL") throw new QservError("UNSUPPORTED", `not supported: SET GLOBAL ${NET_WRITE_TIMEOUT}`);
+    const v = it.value;
+    const n = v.kind === "integer" ? Number(v.text) : Number.NaN;
+    if (!Number.isSafeInteger(n)) {
+      throw new QservError("BAD_QUERY", `Incorrect argument type to variable '${NET_WRITE_TIMEOUT}'`);
+    }
+    // MySQL clamps to its range (1 s to a year).
+    session.netWriteTimeoutS = Math.min(31_536_000, Math.max(1, n));
   }
 }
 

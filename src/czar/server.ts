@@ -34,6 +34,8 @@ export interface CzarServerOptions {
   host?: string;
   replicas?: number;
   queryTimeoutMs?: number;
+  /** Seconds a client may read nothing of an answer before it is let go (default 60). */
+  netWriteTimeoutS?: number;
   maxResultBytes?: number;
   /** Milliseconds between automatic repair passes (0: only on demand, POST /replicate). */
   repairIntervalMs?: number;
@@ -135,6 +137,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     locks,
     log,
     ...(o.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: o.queryTimeoutMs }),
+    ...(o.netWriteTimeoutS === undefined ? {} : { netWriteTimeoutS: o.netWriteTimeoutS }),
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
   });
   const replicas = Math.max(1, Math.min(o.replicas ?? (meta.workers().length >= 2 ? 2 : 1), meta.workers().length));
