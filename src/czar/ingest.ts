@@ -206,7 +206,7 @@ async function publish(
 ): Promise<void> {
   const { database: dbCfg, table } = req;
   const db = dbCfg.database;
-  const unlock = (await ctx.locks?.exclusive(db)) ?? (() => {});
+  const unlock = (await ctx.locks?.exclusive(db, o.signal)) ?? (() => {});
   try {
     cancelled(o.signal);
     o.onProgress?.({ phase: "publish" });

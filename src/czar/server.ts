@@ -1,5 +1,5 @@
 /** A czar: metadata (persisted in DATA_DIR/czar.sqlite), the query engine, the HTTP API. */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import type http from "node:http";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -36,6 +36,12 @@ export interface CzarServerOptions {
   queryTimeoutMs?: number;
   /** Seconds a client may read nothing of an answer before it is let go (default 60). */
   netWriteTimeoutS?: number;
+  /** The longest a query or a publish waits for its database (ms, default 300 s; 0: no limit). */
+  lockWaitTimeoutMs?: number;
+  /** Disk that rows slow clients have not read yet may take under DATA_DIR/spool (default 10 GiB). */
+  spoolMaxBytes?: number;
+  /** Bytes of such rows one query keeps in memory before spilling (default 8 MiB). */
+  spoolMemoryBytes?: number;
   maxResultBytes?: number;
   /** Milliseconds between automatic repair passes (0: only on demand, POST /replicate). */
   repairIntervalMs?: number;
@@ -127,7 +133,10 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const meta = Metadata.open(join(o.dataDir, "czar.sqlite"));
   for (const w of o.workers) meta.upsertWorker(w);
   const dir = new Directory(meta, log);
-  const locks = new DatabaseLocks();
+  const locks = new DatabaseLocks(o.lockWaitTimeoutMs);
+  // Spill files of queries a previous run did not finish.
+  const spoolDir = join(o.dataDir, "spool");
+  rmSync(spoolDir, { recursive: true, force: true });
   /** Ingests under way, for status. */
   const ingests = new Map<number, { table: string; phase: string; startedAt: number }>();
   let nextIngest = 1;
@@ -136,6 +145,9 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     directory: dir,
     locks,
     log,
+    spoolDir,
+    ...(o.spoolMaxBytes === undefined ? {} : { spoolMaxBytes: o.spoolMaxBytes }),
+    ...(o.spoolMemoryBytes === undefined ? {} : { spoolMemoryBytes: o.spoolMemoryBytes }),
     ...(o.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: o.queryTimeoutMs }),
     ...(o.netWriteTimeoutS === undefined ? {} : { netWriteTimeoutS: o.netWriteTimeoutS }),
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
