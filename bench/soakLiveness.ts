@@ -207,6 +207,15 @@ const actions: Array<[number, string, (rand: () => number) => Promise<void>]> = 
   ],
 ];
 const totalWeight = actions.reduce((a, [w]) => a + w, 0);
+/** The action at `x` in [0, totalWeight) of the weights laid end to end. */
+const pickAction = (x: number) => {
+  let at = x;
+  for (const a of actions) {
+    if (at < a[0]) return a;
+    at -= a[0];
+  }
+  return actions[0]!;
+};
 
 const processlist = async (): Promise<unknown[][]> =>
   (await postJson(`${cluster.url}/query`, { query: "SHOW PROCESSLIST" })).rows as unknown[][];
@@ -233,8 +242,7 @@ try {
     Array.from({ length: clients }, async (_, i) => {
       const rand = prng(1000 + i);
       while (Date.now() < end) {
-        let pick = rand() * totalWeight;
-        const action = actions.find(([w]) => (pick -= w) < 0) ?? actions[0]!;
+        const action = pickAction(rand() * totalWeight);
         op(action[1]);
         try {
           await action[2](rand);
