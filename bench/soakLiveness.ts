@@ -87,6 +87,8 @@ const unexpected = (what: string, e: unknown) => {
 
 const connOpts = () => ({ host: "127.0.0.1", port: cluster.mysqlPort, user: "qsmaster", database: "qsyn" });
 const SCAN = "SELECT objectId FROM Obj";
+/** Wider rows for the stalled readers: more than socket buffers hold. */
+const WIDE = "SELECT objectId, ra, decl, flux FROM Obj";
 
 /** Checks ids read by a full scan: exactly 1..n for a published n. */
 const checkScan = (ids: number[], what: string) => {
@@ -100,7 +102,7 @@ const checkScan = (ids: number[], what: string) => {
 };
 
 /** A streaming mysql2 read of SCAN; `onFirst` decides what happens after the first row. */
-const stream = (onFirst: (c: mysql.Connection) => void): Promise<{ ids: number[]; error: Error | null }> =>
+const stream = (onFirst: (c: mysql.Connection) => void, sql = SCAN): Promise<{ ids: number[]; error: Error | null }> =>
   new Promise((resolve) => {
     const c = mysql.createConnection(connOpts());
     const ids: number[] = [];
@@ -113,7 +115,7 @@ const stream = (onFirst: (c: mysql.Connection) => void): Promise<{ ids: number[]
     };
     c.on("error", (e) => finish(e));
     c.on("end", () => finish(new Error("connection closed by the server")));
-    const q = c.query({ sql: SCAN, rowsAsArray: true });
+    const q = c.query({ sql, rowsAsArray: true });
     q.on("result", (row: unknown) => {
       ids.push(Number((row as unknown[])[0]));
       if (ids.length === 1) onFirst(c);
@@ -121,6 +123,9 @@ const stream = (onFirst: (c: mysql.Connection) => void): Promise<{ ids: number[]
     q.on("end", () => finish(null));
     q.on("error", (e) => finish(e));
   });
+
+const processlist = async (): Promise<unknown[][]> =>
+  (await postJson(`${cluster.url}/query`, { query: "SHOW PROCESSLIST" })).rows as unknown[][];
 
 const actions: Array<[number, string, (rand: () => number) => Promise<void>]> = [
   [
@@ -176,9 +181,27 @@ const actions: Array<[number, string, (rand: () => number) => Promise<void>]> = 
     8,
     "stalled",
     async () => {
-      // Never resumed: the czar lets it go after the write timeout.
-      const { error } = await stream((c) => c.pause());
-      if (error === null) wrong("stalled: a reader that never read got a complete answer");
+      // Reads nothing until the czar has let it go (after the write timeout), then finds the connection closed.
+      const { ids, error } = await stream((c) => {
+        c.pause();
+        const id = c.threadId as number;
+        const until = Date.now() + (writeTimeoutS + 60) * 1000;
+        void (async () => {
+          while ((await processlist()).some((r) => Number(r[0]) === id)) {
+            if (Date.now() > until) {
+              wrong(`stalled: query ${id} still listed ${writeTimeoutS + 60} s after its reader stopped`);
+              break;
+            }
+            await sleep(100);
+          }
+          c.resume();
+        })().catch((e) => unexpected("stalled", e));
+      }, WIDE);
+      // A result that fit in the socket buffers is complete (and checked); others were cut off.
+      if (error === null) {
+        op("stalled: fit in buffers");
+        checkScan(ids, "stalled");
+      } else op("stalled: let go");
     },
   ],
   [
@@ -216,9 +239,6 @@ const pickAction = (x: number) => {
   }
   return actions[0]!;
 };
-
-const processlist = async (): Promise<unknown[][]> =>
-  (await postJson(`${cluster.url}/query`, { query: "SHOW PROCESSLIST" })).rows as unknown[][];
 
 try {
   await append(Number(values.rows));

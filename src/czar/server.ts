@@ -176,7 +176,16 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
           dir.monitor.changed();
           try {
             return await ingestTable(
-              { meta, clients: (w) => dir.client(w), scratchDir: join(o.dataDir, "scratch"), replicas, locks, log },
+              {
+                meta,
+                clients: (w) => dir.client(w),
+                scratchDir: join(o.dataDir, "scratch"),
+                replicas,
+                locks,
+                // Queries after the publish must not go by a listing taken before it.
+                onPublished: () => dir.monitor.changed(),
+                log,
+              },
               req,
               {
                 signal,
