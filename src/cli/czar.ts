@@ -29,6 +29,26 @@ export function registerCzar(program: Command): void {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--replicas <n>", "workers per chunk for ingest (default: 2 with two or more workers)")
     .option("--query-timeout <seconds>", "time limit of a query (0: none)", "0")
+    .option(
+      "--net-write-timeout <seconds>",
+      "a client that reads nothing of an answer for this long is disconnected and its query cancelled (MySQL's net_write_timeout; a session may SET its own)",
+      "60",
+    )
+    .option(
+      "--lock-wait-timeout <seconds>",
+      "the longest a query waits for a table load to publish, or a publish for running queries (0: no limit)",
+      "300",
+    )
+    .option(
+      "--spool-memory-mb <n>",
+      "rows a slow client has not read yet that one query keeps in memory before spilling to disk",
+      "8",
+    )
+    .option(
+      "--spool-max-mb <n>",
+      "disk (under DATA_DIR/spool) that rows slow clients have not read yet may take; past it the query spilling fails",
+      "10240",
+    )
     .option("--max-result-mb <n>", "largest result the czar holds for one query", "1024")
     .option(
       "--repair-interval <seconds>",
@@ -52,6 +72,10 @@ export function registerCzar(program: Command): void {
         host: string;
         replicas?: string;
         queryTimeout: string;
+        netWriteTimeout: string;
+        lockWaitTimeout: string;
+        spoolMaxMb: string;
+        spoolMemoryMb: string;
         maxResultMb: string;
         repairInterval: string;
         repairGrace: string;
@@ -70,6 +94,10 @@ export function registerCzar(program: Command): void {
           ...(mysqlPassword === undefined ? {} : { mysqlPassword }),
           host: o.host,
           queryTimeoutMs: (seconds("--query-timeout", o.queryTimeout) ?? 0) * 1000,
+          netWriteTimeoutS: seconds("--net-write-timeout", o.netWriteTimeout) ?? 60,
+          lockWaitTimeoutMs: (seconds("--lock-wait-timeout", o.lockWaitTimeout) ?? 300) * 1000,
+          spoolMemoryBytes: (int("--spool-memory-mb", o.spoolMemoryMb) ?? 8) * 2 ** 20,
+          spoolMaxBytes: (int("--spool-max-mb", o.spoolMaxMb) ?? 10240) * 2 ** 20,
           maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
           repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,

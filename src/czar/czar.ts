@@ -1,4 +1,6 @@
 /** The czar's query engine: statement in, answer out (parse → plan → dispatch → merge). */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { isQservError, QservError } from "../common/errors.js";
 import { type ColumnType, valueType } from "../common/jsonValue.js";
@@ -9,14 +11,16 @@ import type { DatabaseLocks } from "./databaseLocks.js";
 import type { WorkerDirectory } from "./exec/dispatch.js";
 import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
+import { Spool, SpoolBudget } from "./exec/spool.js";
 import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
-import { itemName, type Query, type Select } from "./sql/ast.js";
+import { itemName, type Query, type Select, type SetStmt } from "./sql/ast.js";
 import { parseStatement } from "./sql/parser.js";
 import { printMysql } from "./sql/printer.js";
 import { type MysqlType, mysqlType } from "./sql/resultTypes.js";
 import { printSqliteExpr } from "./sql/sqlitePrinter.js";
 import { mapExpr } from "./sql/walk.js";
+import { DEFAULT_NET_WRITE_TIMEOUT_S } from "./writeWithin.js";
 
 export interface ResultColumnInfo {
   name: string;
@@ -56,6 +60,8 @@ export interface Session {
   user?: string;
   /** Time limit of this session's queries (ms, 0 = none); default: the czar's queryTimeoutMs. */
   timeoutMs?: number;
+  /** `SET net_write_timeout`: seconds a client may take nothing before it is let go. */
+  netWriteTimeoutS?: number;
 }
 
 export interface CzarOptions {
@@ -68,8 +74,16 @@ export interface CzarOptions {
   maxResultBytes?: number;
   /** A query's time limit (0: none). */
   queryTimeoutMs?: number;
-  /** Queries hold their database shared, so that a table load is published between them. */
+  /** Seconds a client may read nothing of a result before it is let go (default 60, as MySQL's net_write_timeout). */
+  netWriteTimeoutS?: number;
+  /** Queries hold their database shared while dispatching, so that a table load is published between them. */
   locks?: DatabaseLocks;
+  /** Where rows a slow client has not read yet spill (default: under the system's temp dir). */
+  spoolDir?: string;
+  /** Bytes of such rows one query keeps in memory before spilling (default 8 MiB). */
+  spoolMemoryBytes?: number;
+  /** Disk all spills may take (default 10 GiB): past it, the query spilling fails (TOO_LARGE). */
+  spoolMaxBytes?: number;
   log?: Logger;
 }
 
@@ -85,6 +99,9 @@ export interface ProcessInfo {
   /** Stops the query; `why` becomes its error message. */
   cancel(why: string): void;
 }
+
+const DEFAULT_SPOOL_MEMORY = 8 << 20;
+const DEFAULT_SPOOL_MAX = 10 * 2 ** 30;
 
 export const VERSION = "8.0.0-mini-qserv";
 
@@ -129,11 +146,23 @@ export class Czar {
   private nextId = 1;
   private readonly running = new Map<number, ProcessInfo>();
 
-  constructor(private readonly o: CzarOptions) {}
+  private readonly spoolBudget: SpoolBudget;
+
+  constructor(private readonly o: CzarOptions) {
+    this.spoolBudget = new SpoolBudget(
+      o.spoolDir ?? join(tmpdir(), "mini-qserv-spool"),
+      o.spoolMaxBytes ?? DEFAULT_SPOOL_MAX,
+    );
+  }
 
   /** An id for a new connection, from the same sequence as query ids (so they never clash). */
   newSessionId(): number {
     return this.nextId++;
+  }
+
+  /** How long a write to this session's client may wait for it to read (ms). */
+  writeTimeoutMs(session: Session): number {
+    return (session.netWriteTimeoutS ?? this.o.netWriteTimeoutS ?? DEFAULT_NET_WRITE_TIMEOUT_S) * 1000;
   }
 
   processes(): ProcessInfo[] {
@@ -183,7 +212,8 @@ export class Czar {
         session.database = stmt.db;
         return listing({ columns: [], rows: [] });
       case "set":
-        return listing({ columns: [], rows: [] }); // session variables are accepted and ignored
+        setVariables(stmt, session);
+        return listing({ columns: [], rows: [] });
       default:
         return unreachable(stmt);
     }
@@ -243,7 +273,8 @@ export class Czar {
       if (it.kind !== "expr") throw new QservError("BAD_QUERY", "SELECT * without FROM: No tables used");
       const e = mapExpr(it.expr, (x) => {
         if (x.kind === "sysvar") {
-          const v = SYSVARS[x.name.toLowerCase()];
+          const name = x.name.toLowerCase();
+          const v = name === NET_WRITE_TIMEOUT ? BigInt(this.writeTimeoutMs(session) / 1000) : SYSVARS[name];
           if (v === undefined) throw new QservError("BAD_QUERY", `Unknown system variable '${x.name}'`);
           if (v === null) return { kind: "null", pos: x.pos };
           return typeof v === "string"
@@ -291,36 +322,26 @@ export class Czar {
     sink?: ResultSink,
   ): Promise<QueryAnswer> {
     let plan = planSelect(stmt, session.database, this.o.catalog);
-    const unlock = (await this.o.locks?.shared(plan.database)) ?? (() => {});
+    const unlock = (await this.o.locks?.shared(plan.database, signal)) ?? (() => {});
     try {
       // Planned again under the lock: metadata may have changed while waiting for it.
       if (this.o.locks !== undefined) plan = planSelect(stmt, session.database, this.o.catalog);
-      return await this.run(sql, plan, session, t0, signal, sink);
+      return await this.run(sql, plan, session, t0, unlock, signal, sink);
     } finally {
       unlock();
     }
   }
 
+  /** Runs a plan; `dispatched` is called once the workers are done with it (the client may still be reading). */
   private async run(
     sql: string,
     plan: Plan,
     session: Session,
     t0: number,
+    dispatched: () => void,
     signal?: AbortSignal,
     sink?: ResultSink,
   ): Promise<QueryAnswer> {
-    // Streamed: the header typed from the first rows (all of a column's values share a storage class).
-    let header: ResultColumnInfo[] | null = null;
-    const stream =
-      sink === undefined || plan.merge.kind !== "concat"
-        ? undefined
-        : async (rows: Value[][]) => {
-            if (header === null) {
-              header = typesOf(plan.columns, rows, plan.types);
-              await sink.header(header);
-            }
-            await sink.rows(rows);
-          };
     const id = session.id ?? this.nextId++;
     const controller = new AbortController();
     let why = "";
@@ -328,6 +349,30 @@ export class Czar {
       why ||= reason;
       controller.abort();
     };
+    // Streamed: rows go through a spool at the client's pace, the workers' at theirs; the header
+    // is typed from the first rows (all of a column's values share a storage class).
+    let header: ResultColumnInfo[] | null = null;
+    const spool =
+      sink === undefined || plan.merge.kind !== "concat"
+        ? null
+        : new Spool(this.o.spoolMemoryBytes ?? DEFAULT_SPOOL_MEMORY, this.spoolBudget, `q${id}`);
+    const deliver = async (from: Spool, to: ResultSink) => {
+      for await (const rows of from.batches()) {
+        if (header === null) {
+          header = typesOf(plan.columns, rows, plan.types);
+          await to.header(header);
+        }
+        await to.rows(rows);
+      }
+    };
+    const delivered =
+      spool === null || sink === undefined
+        ? null
+        : deliver(spool, sink).catch((e: unknown) => {
+            cancel(e instanceof Error ? e.message : String(e));
+            throw e;
+          });
+    delivered?.catch(() => {});
     const proc: ProcessInfo = {
       id,
       user: session.user ?? "qsmaster",
@@ -354,24 +399,48 @@ export class Czar {
         maxAttempts: this.o.maxAttempts ?? 3,
         maxResultBytes: this.o.maxResultBytes ?? 1 << 30,
         signal: controller.signal,
-        ...(stream === undefined ? {} : { stream }),
+        ...(spool === null ? {} : { stream: async (rows: Value[][]) => spool.push(rows) }),
         onProgress: (done) => {
           proc.chunksDone = done;
         },
       });
+      dispatched();
+      spool?.end();
+      await delivered;
       const elapsedMs = performance.now() - t0;
       this.o.log?.info({ id, chunks: plan.jobs.length, rows: rows.length, ms: Math.round(elapsedMs) }, "query done");
       const columns = header ?? typesOf(plan.columns, rows, plan.types);
       if (streamed && header === null) await sink?.header(columns);
       return { columns, rows, stats: { chunks: stats.jobs, retries: stats.retries, elapsedMs }, streamed };
     } catch (e) {
+      // The client's writes stop before the error is answered (they share its connection).
+      spool?.fail(e);
+      await delivered?.catch(() => {});
       if (why !== "") throw new QservError("CANCELLED", why);
       throw e;
     } finally {
       if (timer !== null) clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
+      spool?.close();
       this.running.delete(id);
     }
+  }
+}
+
+const NET_WRITE_TIMEOUT = "net_write_timeout";
+
+/** Session variables: net_write_timeout is kept (it lets a stalled client go); the others are accepted and ignored. */
+function setVariables(stmt: SetStmt, session: Session): void {
+  for (const it of stmt.items) {
+    if (it.kind !== "variable" || it.name.toLowerCase() !== NET_WRITE_TIMEOUT) continue;
+    if (it.scope === "GLOBAL") throw new QservError("UNSUPPORTED", `not supported: SET GLOBAL ${NET_WRITE_TIMEOUT}`);
+    const v = it.value;
+    const n = v.kind === "integer" ? Number(v.text) : Number.NaN;
+    if (!Number.isSafeInteger(n)) {
+      throw new QservError("BAD_QUERY", `Incorrect argument type to variable '${NET_WRITE_TIMEOUT}'`);
+    }
+    // MySQL clamps to its range (1 s to a year).
+    session.netWriteTimeoutS = Math.min(31_536_000, Math.max(1, n));
   }
 }
 

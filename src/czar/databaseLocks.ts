@@ -1,44 +1,94 @@
 /**
- * One readers–writer lock per database: queries hold their database shared from planning to
- * the last row; publishing a table load holds it alone, so a query sees all of a load or none
- * of it. Waiters are served in arrival order (a publish waits for the queries before it, the
- * queries after it wait for the publish), so neither side starves.
+ * One readers–writer lock per database: queries hold their database shared while their chunks
+ * run on the workers (not while a client reads: their rows are spooled on the czar); publishing
+ * a table load holds it alone, so a query sees all of a load or none of it. Waiters are served
+ * in arrival order (a publish waits for the queries before it, the queries after it wait for the
+ * publish), so neither side starves. No wait is unbounded: past the lock wait timeout, or when its
+ * signal aborts, a waiter gives up with an error naming what it waited for.
  */
+import { QservError } from "../common/errors.js";
+
+export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 300_000;
+
 export class DatabaseLocks {
   private readonly locks = new Map<string, Lock>();
 
+  /** `waitTimeoutMs`: the longest a query or a publish waits for a database (0: no limit). */
+  constructor(private readonly waitTimeoutMs = DEFAULT_LOCK_WAIT_TIMEOUT_MS) {}
+
   /** Resolves, once no publish holds or awaits the database, to the function that releases it. */
-  shared(db: string): Promise<() => void> {
-    return this.lock(db).acquire(false);
+  shared(db: string, signal?: AbortSignal): Promise<() => void> {
+    return this.lock(db).acquire(false, this.waitTimeoutMs, signal);
   }
 
   /** Resolves, once nothing else holds the database, to the function that releases it. */
-  exclusive(db: string): Promise<() => void> {
-    return this.lock(db).acquire(true);
+  exclusive(db: string, signal?: AbortSignal): Promise<() => void> {
+    return this.lock(db).acquire(true, this.waitTimeoutMs, signal);
   }
 
   private lock(db: string): Lock {
     let l = this.locks.get(db);
     if (l === undefined) {
-      l = new Lock(() => this.locks.delete(db));
+      l = new Lock(db, () => this.locks.delete(db));
       this.locks.set(db, l);
     }
     return l;
   }
 }
 
+interface Waiter {
+  exclusive: boolean;
+  grant: () => void;
+}
+
 class Lock {
   private readers = 0;
   private writer = false;
-  private readonly queue: Array<{ exclusive: boolean; grant: () => void }> = [];
+  private readonly queue: Waiter[] = [];
 
-  constructor(private readonly onIdle: () => void) {}
+  constructor(
+    private readonly db: string,
+    private readonly onIdle: () => void,
+  ) {}
 
-  acquire(exclusive: boolean): Promise<() => void> {
-    return new Promise((resolve) => {
-      this.queue.push({
+  acquire(exclusive: boolean, timeoutMs: number, signal?: AbortSignal): Promise<() => void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new QservError("CANCELLED", "cancelled while waiting for the database"));
+        return;
+      }
+      const giveUp = (err: QservError) => {
+        const i = this.queue.indexOf(w);
+        if (i < 0) return;
+        this.queue.splice(i, 1);
+        stop();
+        reject(err);
+        this.next();
+      };
+      const onAbort = () => giveUp(new QservError("CANCELLED", "cancelled while waiting for the database"));
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              const held = exclusive
+                ? `${this.readers} running quer${this.readers === 1 ? "y" : "ies"}${this.writer ? " and a publish" : ""}`
+                : "a table load publishing";
+              giveUp(
+                new QservError(
+                  "UNAVAILABLE",
+                  `lock wait timeout: waited ${timeoutMs / 1000} s for database '${this.db}' (${held})`,
+                ),
+              );
+            }, timeoutMs)
+          : undefined;
+      const stop = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const w: Waiter = {
         exclusive,
         grant: () => {
+          stop();
           let released = false;
           resolve(() => {
             if (released) return;
@@ -48,7 +98,8 @@ class Lock {
             this.next();
           });
         },
-      });
+      };
+      this.queue.push(w);
       this.next();
     });
   }

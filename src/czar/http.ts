@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
 import { toJsonValue } from "../common/jsonValue.js";
 import type { Czar } from "./czar.js";
+import { writeWithin } from "./writeWithin.js";
 
 export interface HttpRoutes {
   czar: Czar;
@@ -67,13 +68,23 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
   return v as Record<string, unknown>;
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+/** Bytes of an answer written at a time (each write may wait for the client, within the write timeout). */
+const WRITE_SLICE = 1 << 20;
+
+/**
+ * Writes a JSON answer; a client that reads nothing of it for `timeoutMs` is disconnected (the
+ * answer is dropped), as is one that goes away.
+ */
+async function send(res: http.ServerResponse, status: number, body: unknown, timeoutMs = 0): Promise<void> {
+  const bytes = Buffer.from(JSON.stringify(body), "utf8");
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
+    "content-length": bytes.length,
   });
-  res.end(text);
+  for (let at = 0; at < bytes.length; at += WRITE_SLICE) {
+    await writeWithin(res, bytes.subarray(at, at + WRITE_SLICE), timeoutMs);
+  }
+  res.end();
 }
 
 export function errorBody(e: unknown): { status: number; body: unknown } {
@@ -167,14 +178,17 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           );
       }
     };
+    const timeoutMs = r.czar.writeTimeoutMs({ database: null });
+    const dropped = (e: unknown) =>
+      log.info({ route, why: (e as Error).message }, "client let go: answer not delivered");
     handle().then(
       (body) => {
-        if (body !== STREAMED) send(res, 200, body);
+        if (body !== STREAMED) send(res, 200, body, timeoutMs).catch(dropped);
       },
       (e) => {
         const { status, body } = errorBody(e);
         if (status >= 500) log.error({ err: e, route }, "request failed");
-        if (!res.headersSent) send(res, status, body);
+        if (!res.headersSent) send(res, status, body, timeoutMs).catch(dropped);
       },
     );
   });

@@ -23,6 +23,8 @@ export interface IngestContext {
   replicas: number;
   /** Held exclusively while a load is published; queries hold their database shared. */
   locks?: DatabaseLocks;
+  /** Called as metadata records a load, before queries see it (listings taken before are stale). */
+  onPublished?: () => void;
   log?: Logger;
 }
 
@@ -206,7 +208,7 @@ async function publish(
 ): Promise<void> {
   const { database: dbCfg, table } = req;
   const db = dbCfg.database;
-  const unlock = (await ctx.locks?.exclusive(db)) ?? (() => {});
+  const unlock = (await ctx.locks?.exclusive(db, o.signal)) ?? (() => {});
   try {
     cancelled(o.signal);
     o.onProgress?.({ phase: "publish" });
@@ -249,6 +251,7 @@ async function publish(
       rows: staged.rows,
       ...(replicated === undefined ? { placement } : { replicatedOn: replicated }),
     });
+    ctx.onPublished?.();
     ctx.log?.info({ database: db, table: table.table, ms: Math.round(performance.now() - t0) }, "published");
   } finally {
     unlock();

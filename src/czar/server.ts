@@ -1,5 +1,5 @@
 /** A czar: metadata (persisted in DATA_DIR/czar.sqlite), the query engine, the HTTP API. */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import type http from "node:http";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -34,6 +34,14 @@ export interface CzarServerOptions {
   host?: string;
   replicas?: number;
   queryTimeoutMs?: number;
+  /** Seconds a client may read nothing of an answer before it is let go (default 60). */
+  netWriteTimeoutS?: number;
+  /** The longest a query or a publish waits for its database (ms, default 300 s; 0: no limit). */
+  lockWaitTimeoutMs?: number;
+  /** Disk that rows slow clients have not read yet may take under DATA_DIR/spool (default 10 GiB). */
+  spoolMaxBytes?: number;
+  /** Bytes of such rows one query keeps in memory before spilling (default 8 MiB). */
+  spoolMemoryBytes?: number;
   maxResultBytes?: number;
   /** Milliseconds between automatic repair passes (0: only on demand, POST /replicate). */
   repairIntervalMs?: number;
@@ -125,7 +133,10 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const meta = Metadata.open(join(o.dataDir, "czar.sqlite"));
   for (const w of o.workers) meta.upsertWorker(w);
   const dir = new Directory(meta, log);
-  const locks = new DatabaseLocks();
+  const locks = new DatabaseLocks(o.lockWaitTimeoutMs);
+  // Spill files of queries a previous run did not finish.
+  const spoolDir = join(o.dataDir, "spool");
+  rmSync(spoolDir, { recursive: true, force: true });
   /** Ingests under way, for status. */
   const ingests = new Map<number, { table: string; phase: string; startedAt: number }>();
   let nextIngest = 1;
@@ -134,7 +145,11 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     directory: dir,
     locks,
     log,
+    spoolDir,
+    ...(o.spoolMaxBytes === undefined ? {} : { spoolMaxBytes: o.spoolMaxBytes }),
+    ...(o.spoolMemoryBytes === undefined ? {} : { spoolMemoryBytes: o.spoolMemoryBytes }),
     ...(o.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: o.queryTimeoutMs }),
+    ...(o.netWriteTimeoutS === undefined ? {} : { netWriteTimeoutS: o.netWriteTimeoutS }),
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
   });
   const replicas = Math.max(1, Math.min(o.replicas ?? (meta.workers().length >= 2 ? 2 : 1), meta.workers().length));
@@ -161,7 +176,16 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
           dir.monitor.changed();
           try {
             return await ingestTable(
-              { meta, clients: (w) => dir.client(w), scratchDir: join(o.dataDir, "scratch"), replicas, locks, log },
+              {
+                meta,
+                clients: (w) => dir.client(w),
+                scratchDir: join(o.dataDir, "scratch"),
+                replicas,
+                locks,
+                // Queries after the publish must not go by a listing taken before it.
+                onPublished: () => dir.monitor.changed(),
+                log,
+              },
               req,
               {
                 signal,

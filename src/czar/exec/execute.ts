@@ -24,7 +24,7 @@ export interface Execution {
 }
 
 /** Approximate bytes of a row, for the result-size limit. */
-function rowBytes(r: readonly Value[]): number {
+export function rowBytes(r: readonly Value[]): number {
   let n = 16;
   for (const v of r) n += v === null ? 1 : typeof v === "string" || v instanceof Uint8Array ? v.length + 8 : 8;
   return n;

@@ -7,9 +7,9 @@
 import { once } from "node:events";
 import net from "node:net";
 import type { Logger } from "pino";
-import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { Czar, ResultColumnInfo, ResultSink, Session } from "../czar.js";
+import { writeWithin } from "../writeWithin.js";
 import { mysqlError } from "./errorCodes.js";
 import {
   authSwitchPayload,
@@ -108,6 +108,9 @@ class Connection {
       for (const p of packets) this.chain = this.chain.then(() => this.onPacket(p));
     });
     this.socket.on("error", () => {});
+    // A client that half-closes (mysql2's destroy() ends its side) sends no more commands:
+    // it is gone, even while a write to it is pending (which would keep the socket open).
+    this.socket.once("end", () => this.socket.destroy());
     this.socket.once("close", () => this.gone.abort());
     void this.send(handshakePayload(this.session.id as number, SERVER_VERSION, this.scramble));
   }
@@ -129,15 +132,15 @@ class Connection {
     }
   }
 
-  /** Writes what is queued; resolves once the socket can take more (backpressure for big results). */
+  /**
+   * Writes what is queued; resolves once the socket can take more (backpressure for big results).
+   * A client that takes nothing for the session's net_write_timeout is disconnected.
+   */
   private async flush(): Promise<void> {
     const bytes = Buffer.concat(this.pending);
     this.pending = [];
     this.pendingBytes = 0;
-    if (this.socket.destroyed) throw new QservError("CANCELLED", "the client went away");
-    if (!this.socket.write(bytes)) {
-      await Promise.race([once(this.socket, "drain"), once(this.socket, "close")]);
-    }
+    await writeWithin(this.socket, bytes, this.o.czar.writeTimeoutMs(this.session));
   }
 
   /** One packet, written at once. */
