@@ -19,6 +19,7 @@ import { portOf, startHttp } from "./http.js";
 import { ingestTable } from "./ingest.js";
 import { Metadata, type WorkerInfo } from "./metadata.js";
 import { startMysqlServer } from "./mysql/server.js";
+import { reconcile, reconciled, removeIngestScratch } from "./reconcile.js";
 import { Replicator } from "./replication.js";
 
 export interface CzarServerOptions {
@@ -54,7 +55,11 @@ export interface CzarServer {
   close(): Promise<void>;
 }
 
-/** Worker clients by id, addresses from metadata; replicas the monitor knows to lack a chunk are left out. */
+/**
+ * Worker clients by id, addresses from metadata. A chunk is served only by the placed replicas
+ * whose current listing shows it whole; before a query picks them, listings older than the last
+ * change of chunk contents are taken again.
+ */
 class Directory implements WorkerDirectory {
   private readonly clients = new Map<string, WorkerClient>();
   private readonly transfers = new Map<string, TransferClient>();
@@ -72,7 +77,10 @@ class Directory implements WorkerDirectory {
     return w.address;
   }
   replicas(db: string, chunkId: number): string[] {
-    return this.meta.replicas(db, chunkId).filter((id) => !this.monitor.lacks(db, chunkId, id));
+    return this.meta.replicas(db, chunkId).filter((id) => this.monitor.contents(id, db, chunkId) === "complete");
+  }
+  ready(): Promise<void> {
+    return this.monitor.ready();
   }
   isDown(id: string): boolean {
     return this.monitor.isDown(id);
@@ -139,12 +147,29 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   });
   const replicas = Math.max(1, Math.min(o.replicas ?? (meta.workers().length >= 2 ? 2 : 1), meta.workers().length));
   const gate = new Gate();
+  /** The live workers made to agree with metadata (no ingest may run: callers hold the gate). */
+  const reconcileWorkers = async (): Promise<boolean> => {
+    const workers = dir.monitor
+      .all()
+      .filter((w) => w.up === true)
+      .map((w) => w.id);
+    const r = await reconcile({ meta, workers, clients: (id) => dir.client(id), log });
+    if (reconciled(r)) dir.monitor.changed();
+    return reconciled(r);
+  };
+  // Before answering or repairing: what a czar that died left on the workers and in its scratch.
+  await dir.monitor.refresh();
+  await gate.run("exclusive", async () => {
+    if (await reconcileWorkers()) await dir.monitor.refresh();
+    removeIngestScratch(join(o.dataDir, "scratch"), log);
+  });
   const replicator = new Replicator({
     ...(o.repairGraceMs === undefined ? {} : { graceMs: o.repairGraceMs }),
     meta,
     monitor: dir.monitor,
     transfer: (id) => dir.transfer(id),
     gate,
+    reconcile: reconcileWorkers,
     replicas,
     log,
   });
@@ -161,7 +186,15 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
           dir.monitor.changed();
           try {
             return await ingestTable(
-              { meta, clients: (w) => dir.client(w), scratchDir: join(o.dataDir, "scratch"), replicas, locks, log },
+              {
+                meta,
+                clients: (w) => dir.client(w),
+                scratchDir: join(o.dataDir, "scratch"),
+                replicas,
+                locks,
+                onPublished: () => dir.monitor.changed(),
+                log,
+              },
               req,
               {
                 signal,
@@ -216,8 +249,12 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
       replicator.stop();
       for (const p of czar.processes()) p.cancel("czar shutting down");
       await mysql?.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      // Requests under way get up to 5 s to end; idle keep-alive connections would hold close for ever.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const late = setTimeout(() => server.closeAllConnections(), 5000);
+      await closed;
+      clearTimeout(late);
       dir.close();
       meta.close();
     },

@@ -410,6 +410,7 @@ export class WorkerService {
         directorKey: r.directorKey,
       };
       this.catalog.record(req.database, chunkId, meta, r.totals);
+      this.catalog.notePublished(req.database, chunkId, req.table, req.stage);
       this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
       if (r.applied) applied++;
     });
@@ -429,6 +430,7 @@ export class WorkerService {
     await this.eachChunkFile(req.database, req.chunkIds, async (chunkId, file) => {
       if (!fs.existsSync(file)) return;
       const r = await this.loader.unpublish({ file, table: req.table, chunkId, stage: req.stage });
+      this.catalog.noteUnpublished(req.database, chunkId, req.table, req.stage);
       if (r.totals === null) this.catalog.forget(req.database, chunkId, req.table);
       else this.catalog.setCounts(req.database, chunkId, req.table, r.totals);
       if (r.empty) this.removeFile(file);
