@@ -57,6 +57,8 @@ export class CrashRig {
     readonly parts: Array<{ file: string; content: Content }>,
     private readonly dbJson: unknown,
     private readonly tableJson: unknown,
+    /** Repair and health intervals of the czar, in seconds (0: only on demand). */
+    private readonly intervals: { repair: number; health: number },
   ) {
     this.clients = workers.map((w) => new WorkerClient(w.address));
   }
@@ -65,7 +67,13 @@ export class CrashRig {
    * Generates the catalog (`objects` rows split into `parts` files; `stripes` 18 is the demo's
    * layout, fewer make fewer chunks), starts 3 workers and a czar, loads part 0.
    */
-  static async start(dir: string, objects: number, parts: number, stripes = 18): Promise<CrashRig> {
+  static async start(
+    dir: string,
+    objects: number,
+    parts: number,
+    stripes = 18,
+    intervals = { repair: 0, health: 0 },
+  ): Promise<CrashRig> {
     const cat = await generateCatalog({
       outDir: join(dir, "catalog"),
       objects,
@@ -91,6 +99,7 @@ export class CrashRig {
       split,
       JSON.parse(readFileSync(cat.databaseJson, "utf8")),
       JSON.parse(readFileSync(cat.objectJson, "utf8")),
+      intervals,
     );
     await rig.startCzar();
     const r = await rig.ingest(0);
@@ -109,7 +118,14 @@ export class CrashRig {
     this.czar = await startCzarProcess(
       join(this.dir, "czar"),
       this.workers.map((w, i) => `w${i + 1}=${w.address}`),
-      ["--replicas", "2", "--repair-interval", "0", "--health-interval", "0"],
+      [
+        "--replicas",
+        "2",
+        "--repair-interval",
+        String(this.intervals.repair),
+        "--health-interval",
+        String(this.intervals.health),
+      ],
       { env, keepLogs: false, ...(onLog === undefined ? {} : { onLog }) },
     );
   }
