@@ -14,6 +14,7 @@ import { Czar } from "./czar.js";
 import { DatabaseLocks } from "./databaseLocks.js";
 import type { WorkerDirectory } from "./exec/dispatch.js";
 import { Gate } from "./gate.js";
+import { Collector } from "./gc.js";
 import { HealthMonitor } from "./health.js";
 import { portOf, startHttp } from "./http.js";
 import { ingestTable } from "./ingest.js";
@@ -42,6 +43,8 @@ export interface CzarServerOptions {
   repairGraceMs?: number;
   /** Milliseconds between health probes of the workers (0: only when status or repair asks). */
   healthIntervalMs?: number;
+  /** Milliseconds between garbage collection passes (0: only on demand, POST /gc; default 300 s). */
+  gcIntervalMs?: number;
   log?: Logger;
 }
 
@@ -173,6 +176,16 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     replicas,
     log,
   });
+  const collector = new Collector({
+    meta,
+    monitor: dir.monitor,
+    clients: (id) => dir.client(id),
+    gate,
+    locks,
+    scratchDir: join(o.dataDir, "scratch"),
+    replicas,
+    log,
+  });
   const server: http.Server = await startHttp(
     {
       czar,
@@ -218,6 +231,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
         })),
       }),
       replicate: () => replicator.pass(),
+      gc: () => collector.pass(),
     },
     o.httpPort,
     o.host ?? "127.0.0.1",
@@ -226,6 +240,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const httpPort = portOf(server);
   dir.monitor.start(o.healthIntervalMs ?? 5000);
   replicator.start(o.repairIntervalMs ?? 60_000);
+  collector.start(o.gcIntervalMs ?? 300_000);
   const mysql =
     o.mysqlPort === undefined
       ? null
@@ -247,6 +262,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     replicator,
     async close() {
       replicator.stop();
+      collector.stop();
       for (const p of czar.processes()) p.cancel("czar shutting down");
       await mysql?.close();
       // Requests under way get up to 5 s to end; idle keep-alive connections would hold close for ever.

@@ -3,6 +3,7 @@ import os from "node:os";
 import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
+import { haltPoint } from "../common/haltPoint.js";
 import type { Dialect } from "../partitioner/dialect.js";
 import { type Catalog, removeDataFile, type TableMeta } from "./catalog.js";
 import { toGrpcError } from "./grpc.js";
@@ -397,6 +398,7 @@ export class WorkerService {
   private async publish(req: PublishRequest): Promise<PublishResponse> {
     const t0 = performance.now();
     checkStageRequest(req);
+    await haltPoint("worker:publish", this.log); // crash tests kill the worker here
     let applied = 0;
     await this.eachChunkFile(req.database, req.chunkIds, async (chunkId, file) => {
       if (!fs.existsSync(file)) {

@@ -284,6 +284,38 @@ export class CrashRig {
     }
   }
 
+  /** Worker i (0-based) SIGKILLed and started again on its port and data dir. */
+  async restartWorker(
+    i: number,
+    env: Record<string, string> = {},
+    onLog?: (line: Record<string, unknown> | string) => void,
+  ): Promise<void> {
+    await this.killWorker(i);
+    await this.startWorker(i, env, onLog);
+  }
+
+  async killWorker(i: number): Promise<void> {
+    await this.workers[i]!.stop("SIGKILL");
+  }
+
+  async startWorker(
+    i: number,
+    env: Record<string, string> = {},
+    onLog?: (line: Record<string, unknown> | string) => void,
+  ): Promise<void> {
+    const port = this.workers[i]!.address.split(":")[1]!;
+    this.workers[i] = await startWorkerProcess(join(this.dir, `w${i + 1}`), ["--threads", "1", "--port", port], {
+      env,
+      ...(onLog === undefined ? {} : { onLog }),
+    });
+  }
+
+  /** What worker i holds of the demo database: chunk files and stages. */
+  async held(i: number): Promise<{ chunks: number[]; staged: number }> {
+    const d = (await this.clients[i]!.list("demo")).databases[0];
+    return { chunks: d?.chunks.map((c) => c.chunkId) ?? [], staged: d?.staged.length ?? 0 };
+  }
+
   async stop(): Promise<void> {
     await this.stopSampler();
     for (const c of this.clients) c.close();
