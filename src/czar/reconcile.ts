@@ -65,16 +65,22 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
       const client = o.clients(worker);
       try {
         const list = await client.list("", { timeoutMs });
-        const chunksOf = (db: string, table: string, stage: string) =>
-          list.databases
-            .find((d) => d.name === db)
-            ?.published.filter((s) => s.table === table && s.stage === stage)
-            .map((s) => s.chunkId) ?? [];
-        for (const a of byStage(list, "published").values()) {
+        // Every file holding the stage, published or not: a publish the dead czar started may still
+        // be running on the worker (Unpublish waits for it to end, then DropStage drops the rest).
+        const chunksOf = (db: string, table: string, stage: string) => {
+          const d = list.databases.find((x) => x.name === db);
+          const all = [...(d?.published ?? []), ...(d?.staged ?? [])];
+          return [...new Set(all.filter((s) => s.table === table && s.stage === stage).map((s) => s.chunkId))];
+        };
+        for (const a of new Map([...byStage(list, "staged"), ...byStage(list, "published")]).values()) {
           if (o.meta.loadRows(a.database, a.table, loadIdOfStage(a.database, a.table, a.stage)) !== null) continue;
           const chunkIds = chunksOf(a.database, a.table, a.stage);
-          await client.unpublish({ database: a.database, table: a.table, stage: a.stage, chunkIds }, { timeoutMs });
-          const done = { ...a, worker };
+          const r = await client.unpublish(
+            { database: a.database, table: a.table, stage: a.stage, chunkIds },
+            { timeoutMs },
+          );
+          if (r.applied === 0) continue;
+          const done = { ...a, worker, chunks: r.applied };
           report.unpublished.push(done);
           o.log?.warn(done, "reconcile: took back a publish metadata never recorded");
         }
