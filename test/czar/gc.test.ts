@@ -13,7 +13,7 @@ import Database from "better-sqlite3";
 import { HALT_ENV } from "../../src/common/haltPoint.js";
 import type { GcReport } from "../../src/czar/gc.js";
 import { runCli } from "../support/cli.js";
-import { CrashRig } from "../support/crashRig.js";
+import { CrashRig, haltWatch } from "../support/crashRig.js";
 import { tempDir } from "../support/fs.js";
 
 describe("garbage collection of what failures leave (3 workers, R = 2)", () => {
@@ -54,15 +54,10 @@ describe("garbage collection of what failures leave (3 workers, R = 2)", () => {
   };
 
   test("a worker SIGKILLed while publishing an append: gc drops its stage and its stale chunk files", async () => {
-    let halted!: () => void;
-    const haltedAt = new Promise<void>((r) => {
-      halted = r;
-    });
-    await rig.restartWorker(1, { [HALT_ENV]: "worker:publish" }, (l) => {
-      if (typeof l === "object" && l.msg === "halted at a test point") halted();
-    });
+    const halt = haltWatch("worker:publish");
+    await rig.restartWorker(1, { [HALT_ENV]: "worker:publish" }, halt.onLog);
     const ingest = rig.ingest(1);
-    await haltedAt;
+    await halt.halted;
     await rig.killWorker(1);
     const r = await ingest;
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -34,6 +34,22 @@ interface Content {
 
 const key = (c: Content) => `${c.count}/${c.sum}`;
 
+/** Resolves `halted` once a process whose logs go to `onLog` halts at the test point `point`. */
+export function haltWatch(point: string): {
+  onLog: (line: Record<string, unknown> | string) => void;
+  halted: Promise<void>;
+} {
+  let halted!: () => void;
+  return {
+    halted: new Promise<void>((r) => {
+      halted = r;
+    }),
+    onLog: (l) => {
+      if (typeof l === "object" && l.msg === "halted at a test point" && l.point === point) halted();
+    },
+  };
+}
+
 export interface Sample {
   at: number;
   answer: string;
@@ -130,8 +146,9 @@ export class CrashRig {
     );
   }
 
-  async ingest(part: number, progress = false): Promise<{ status: number; body: Record<string, unknown> }> {
-    const r = await fetch(`${this.czar.url}/ingest`, {
+  /** POST /ingest of a part (its NDJSON progress lines with `progress`). */
+  postIngest(part: number, progress = false): Promise<Response> {
+    return fetch(`${this.czar.url}/ingest`, {
       method: "POST",
       body: JSON.stringify({
         database: this.dbJson,
@@ -140,6 +157,10 @@ export class CrashRig {
         ...(progress ? { progress: true } : {}),
       }),
     });
+  }
+
+  async ingest(part: number): Promise<{ status: number; body: Record<string, unknown> }> {
+    const r = await this.postIngest(part);
     return { status: r.status, body: (await r.json()) as Record<string, unknown> };
   }
 
@@ -210,23 +231,12 @@ export class CrashRig {
     const before = this.content(part);
     const after = this.content(part + 1);
     this.allowed = new Set([key(before), key(after)]);
-    let halted!: () => void;
-    const haltedAt = new Promise<void>((r) => {
-      halted = r;
-    });
+    const halt = haltWatch(point);
     await this.czar.stop("SIGTERM");
     if (point === "progress") {
       await this.startCzar();
       // Killed the moment the ingest says it publishes: the workers are publishing or about to.
-      const r = await fetch(`${this.czar.url}/ingest`, {
-        method: "POST",
-        body: JSON.stringify({
-          database: this.dbJson,
-          table: this.tableJson,
-          files: [this.parts[part]!.file],
-          progress: true,
-        }),
-      });
+      const r = await this.postIngest(part, true);
       const reader = r.body!.getReader();
       let text = "";
       for (;;) {
@@ -239,11 +249,9 @@ export class CrashRig {
       await this.czar.stop("SIGKILL");
       reader.cancel().catch(() => {});
     } else {
-      await this.startCzar({ [HALT_ENV]: point }, (l) => {
-        if (typeof l === "object" && l.msg === "halted at a test point" && l.point === point) halted();
-      });
+      await this.startCzar({ [HALT_ENV]: point }, halt.onLog);
       const pending = this.ingest(part).catch(() => null);
-      await haltedAt;
+      await halt.halted;
       await this.czar.stop("SIGKILL");
       assert.equal(await pending, null, "the halted ingest answered");
     }
