@@ -60,6 +60,7 @@ export function registerCzar(program: Command): void {
       "automatic passes leave the chunks of a worker down for less than this alone (it may be restarting)",
       "60",
     )
+    .option("--gc-interval <seconds>", "seconds between garbage collection passes (0: only `gc`)", "300")
     .option("--health-interval <seconds>", "seconds between health probes of the workers (0: none)", "5")
     .action(
       async (o: {
@@ -80,6 +81,7 @@ export function registerCzar(program: Command): void {
         repairInterval: string;
         repairGrace: string;
         healthInterval: string;
+        gcInterval: string;
       }) => {
         const log = createLogger("czar");
         const replicas = int("--replicas", o.replicas);
@@ -102,6 +104,7 @@ export function registerCzar(program: Command): void {
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
           repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
           healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,
+          gcIntervalMs: (int("--gc-interval", o.gcInterval) ?? 300) * 1000,
           log,
           ...(replicas === undefined ? {} : { replicas }),
         });

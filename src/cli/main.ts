@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { isQservError } from "../common/errors.js";
 import { registerCzar } from "./czar.js";
 import { registerDemo } from "./demo.js";
+import { registerGc } from "./gc.js";
 import { registerIngest } from "./ingest.js";
 import { registerPartition } from "./partition.js";
 import { registerQuery } from "./query.js";
@@ -24,6 +25,7 @@ registerQuery(program);
 registerUp(program);
 registerStatus(program);
 registerReplicate(program);
+registerGc(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,4 @@
-import { type NodeProcess, startNodeProcess } from "./nodeProcess.js";
+import { type NodeProcess, type NodeProcessOptions, startNodeProcess } from "./nodeProcess.js";
 
 export interface CzarProcess extends NodeProcess {
   /** The HTTP API, e.g. http://127.0.0.1:8080. */
@@ -8,7 +8,12 @@ export interface CzarProcess extends NodeProcess {
 }
 
 /** Starts `mini-qserv czar --http-port 0 --mysql-port 0` over the given workers ("HOST:PORT" or "ID=HOST:PORT"). */
-export async function startCzarProcess(dataDir: string, workers: string[], extra: string[] = []): Promise<CzarProcess> {
+export async function startCzarProcess(
+  dataDir: string,
+  workers: string[],
+  extra: string[] = [],
+  o: NodeProcessOptions = {},
+): Promise<CzarProcess> {
   const args = [
     "czar",
     "--http-port",
@@ -20,6 +25,6 @@ export async function startCzarProcess(dataDir: string, workers: string[], extra
     ...workers.flatMap((w) => ["--worker", w]),
     ...extra,
   ];
-  const p = await startNodeProcess(args, "czar listening");
+  const p = await startNodeProcess(args, "czar listening", o);
   return { ...p, url: `http://127.0.0.1:${p.ready.httpPort as number}`, mysqlPort: p.ready.mysqlPort as number };
 }

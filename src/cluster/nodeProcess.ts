@@ -18,6 +18,8 @@ export interface NodeProcessOptions {
   onLog?: (line: Record<string, unknown> | string) => void;
   /** Keep every log line in `logs` (default true; a long-running cluster turns it off). */
   keepLogs?: boolean;
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -35,7 +37,10 @@ export async function startNodeProcess(
   readyMsg: string,
   o: NodeProcessOptions = {},
 ): Promise<NodeProcess & { ready: Record<string, unknown> }> {
-  const proc = spawn(process.execPath, [...profiling(), CLI, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, [...profiling(), CLI, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...o.env },
+  });
   process.once("exit", () => proc.kill("SIGKILL"));
   const logs: Array<Record<string, unknown>> = [];
   let pending = "";

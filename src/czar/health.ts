@@ -1,8 +1,10 @@
 /**
  * The czar's view of its workers: every few seconds each worker is asked for its Status and its
- * List; a worker that does not answer within the timeout is down. From the lists the monitor
- * knows which placed replicas a live worker lacks (missing chunk, table or rows), so that queries
- * skip them and the repair replaces them.
+ * List; a worker that does not answer within the timeout is down. A replica serves a chunk only
+ * when a listing taken since chunk contents last changed shows it holding every table of the
+ * chunk with exactly the rows metadata records (and the database's replicated tables): queries
+ * and the repair ask the same question (`contents`). Listings older than the last change (an
+ * ingest, a publish, a reconcile) know nothing: `ready` probes again before a query uses them.
  */
 import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
@@ -10,6 +12,9 @@ import type { WorkerClient } from "../worker/client.js";
 import type { StatusResponse } from "../worker/messages.js";
 import { expectedContents, type Holdings, holdingsOf, holdsAll, noteHeld, type TableRows } from "./chunkContents.js";
 import { type Metadata, REPLICATED_CHUNK } from "./metadata.js";
+
+/** What a worker's listing says of one of its chunks: whole, lacking something, or not known. */
+export type ReplicaContents = "complete" | "lacking" | "unknown";
 
 export interface WorkerHealth {
   id: string;
@@ -30,8 +35,6 @@ export interface WorkerHealth {
 /** Between status attempts of a probe. */
 const RETRY_MS = 200;
 
-const key = (db: string, chunkId: number, worker: string) => `${db}\u0000${chunkId}\u0000${worker}`;
-
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
@@ -45,8 +48,13 @@ export class HealthMonitor {
   private epoch = 0;
   private readonly health = new Map<string, WorkerHealth>();
   private probing: { epoch: number; done: Promise<void> } | null = null;
-  private lacking = new Set<string>();
-  private lackingEpoch = -1;
+  /** The epoch of the last probe of every worker that ended. */
+  private probedEpoch = -1;
+  /** Metadata's chunk contents per database, read once per epoch. */
+  private expectedCache: { epoch: number; byDb: Map<string, Map<number, TableRows[]>> } = {
+    epoch: -1,
+    byDb: new Map(),
+  };
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -86,9 +94,14 @@ export class HealthMonitor {
     }
   }
 
-  /** Chunk contents changed (an ingest started or ended): listings taken before are stale. */
+  /** Chunk contents changed (an ingest started or ended, a load was published): listings taken before are stale. */
   changed(): void {
     this.epoch++;
+  }
+
+  /** Resolves once every worker has been probed since the last change (at once when it has). */
+  async ready(): Promise<void> {
+    if (this.probedEpoch !== this.epoch) await this.refresh();
   }
 
   /** Every registered worker, in registration order. */
@@ -104,13 +117,28 @@ export class HealthMonitor {
     return this.health.get(id)?.up === true;
   }
 
+  /** What metadata says the chunk holds (REPLICATED_CHUNK: the database's replicated tables). */
+  expected(db: string, chunkId: number): readonly TableRows[] {
+    if (this.expectedCache.epoch !== this.epoch) this.expectedCache = { epoch: this.epoch, byDb: new Map() };
+    let byChunk = this.expectedCache.byDb.get(db);
+    if (byChunk === undefined) {
+      byChunk = expectedContents(this.meta, db);
+      this.expectedCache.byDb.set(db, byChunk);
+    }
+    return byChunk.get(chunkId) ?? [];
+  }
+
   /**
-   * True when the last fresh listing shows that a placed replica lacks (part of) its chunk, or
-   * (for a chunk) the replicated tables of its database.
+   * Whether the worker's listing taken since the last change shows the chunk whole: every table
+   * with the recorded rows, and (for a chunk) the replicated tables of its database too.
    */
-  lacks(db: string, chunkId: number, id: string): boolean {
-    if (this.lackingEpoch !== this.epoch) return false;
-    return this.lacking.has(key(db, chunkId, id)) || this.lacking.has(key(db, REPLICATED_CHUNK, id));
+  contents(id: string, db: string, chunkId: number): ReplicaContents {
+    const h = this.health.get(id);
+    if (h === undefined || h.held === null || h.heldEpoch !== this.epoch) return "unknown";
+    const whole = (c: number) => holdsAll(h.held as Holdings, db, c, this.expected(db, c));
+    const replicated = this.expected(db, REPLICATED_CHUNK);
+    if (!whole(chunkId)) return "lacking";
+    return chunkId === REPLICATED_CHUNK || replicated.length === 0 || whole(REPLICATED_CHUNK) ? "complete" : "lacking";
   }
 
   /** Whether a live worker holds all of a chunk, by its fresh listing; null when not known. */
@@ -127,7 +155,6 @@ export class HealthMonitor {
     if (h.held.get(db)?.has(chunkId) !== true && chunkId >= 0) h.chunks++;
     h.bytes += bytes;
     noteHeld(h.held, db, chunkId, tables);
-    this.lacking.delete(key(db, chunkId, id));
   }
 
   private entry(id: string, address: string): WorkerHealth {
@@ -153,20 +180,7 @@ export class HealthMonitor {
 
   private async probeAll(epoch: number): Promise<void> {
     await Promise.all(this.all().map((h) => this.probe(h, epoch)));
-    const lacking = new Set<string>();
-    for (const { database } of this.meta.databases()) {
-      for (const [chunkId, expected] of expectedContents(this.meta, database)) {
-        // Every worker should hold the replicated tables: chunk queries may join them.
-        const ids = chunkId === REPLICATED_CHUNK ? this.all().map((w) => w.id) : this.meta.replicas(database, chunkId);
-        for (const id of ids) {
-          if (this.holds(id, database, chunkId, expected) === false) lacking.add(key(database, chunkId, id));
-        }
-      }
-    }
-    if (epoch === this.epoch) {
-      this.lacking = lacking;
-      this.lackingEpoch = epoch;
-    }
+    if (epoch === this.epoch) this.probedEpoch = epoch;
   }
 
   /**

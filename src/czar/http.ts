@@ -1,7 +1,7 @@
 /**
  * The czar's HTTP JSON API: `POST /query` {"query","database"} → {"columns","rows","stats"},
  * `POST /ingest` {"database","table","files"}, `GET /status` (workers, databases, queries and
- * ingests under way), `POST /replicate` (one repair pass). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
+ * ingests under way), `POST /replicate` (one repair pass), `POST /gc` (one garbage collection pass). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
  * status. An ingest asked for progress (`"progress":
  * true` or `Accept: application/x-ndjson`) answers 200 with NDJSON: {"progress": {...}} lines,
  * then one {"result": ...} or {"error": ...} line. A client that goes away cancels its request.
@@ -20,6 +20,8 @@ export interface HttpRoutes {
   status(): Promise<unknown>;
   /** One replica repair pass; what it copied, adopted and dropped. */
   replicate(): Promise<unknown>;
+  /** One garbage collection pass; what it removed. */
+  gc(): Promise<unknown>;
 }
 
 /** Progress lines of a streamed ingest: at most one per this many ms within a phase. */
@@ -171,10 +173,12 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           return r.status();
         case "POST /replicate":
           return r.replicate();
+        case "POST /gc":
+          return r.gc();
         default:
           throw new QservError(
             "NOT_FOUND",
-            `no route ${route} (POST /query, POST /ingest, GET /status, POST /replicate)`,
+            `no route ${route} (POST /query, POST /ingest, GET /status, POST /replicate, POST /gc)`,
           );
       }
     };

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
+import { haltPoint, haltsAt } from "../common/haltPoint.js";
 import { type DatabaseConfig, type TableConfig, tableDialect, tableDialectOverrides } from "../common/ingestConfig.js";
 import type { Dialect, DialectOverrides } from "../partitioner/dialect.js";
 import { type ChunkInfo, partition } from "../partitioner/partition.js";
@@ -123,7 +124,7 @@ export async function ingestTable(
   busy.add(name);
   mkdirSync(ctx.scratchDir, { recursive: true });
   const tmp = mkdtempSync(join(ctx.scratchDir, `ingest-${name}-`));
-  const stage = `L${loadId.slice(loadId.lastIndexOf(".") + 1)}`;
+  const stage = stageOf(loadId);
   let live: string[] = [];
   const reserved: string[] = [];
   try {
@@ -165,6 +166,16 @@ function result(ctx: IngestContext, t: TableConfig, rows: number, duplicate: boo
     duplicate,
     elapsedMs: performance.now() - t0,
   };
+}
+
+/** The stage a load goes to on the workers: named for its load id ("db.table.hash"). */
+function stageOf(loadId: string): string {
+  return `L${loadId.slice(loadId.lastIndexOf(".") + 1)}`;
+}
+
+/** The load id of a table's stage (stageOf's inverse). */
+export function loadIdOfStage(db: string, table: string, stage: string): string {
+  return `${db}.${table}.${stage.slice(1)}`;
 }
 
 /** Same config, same files (path, size, mtime) and dialect: same load id. */
@@ -217,7 +228,14 @@ async function publish(
       for (const id of ids) chunksOf.set(id, [...(chunksOf.get(id) ?? []), chunkId]);
     }
     const t0 = performance.now();
+    // Crash tests halt the czar here: before any worker publishes, or after one has.
+    await haltPoint("publish:locked", ctx.log);
+    if (haltsAt("publish:partial")) {
+      await publishStage(ctx, "publish", new Map([...chunksOf].slice(0, 1)), db, table.table, stage);
+      await haltPoint("publish:partial", ctx.log);
+    }
     const failed = await publishStage(ctx, "publish", chunksOf, db, table.table, stage);
+    await haltPoint("publish:workers", ctx.log);
     const placement = new Map<number, string[]>();
     for (const [chunkId, ids] of staged.targets) {
       // A worker stays a replica only if it held the chunk before (when another load placed it
@@ -252,6 +270,7 @@ async function publish(
       ...(replicated === undefined ? { placement } : { replicatedOn: replicated }),
     });
     ctx.onPublished?.();
+    await haltPoint("publish:recorded", ctx.log);
     ctx.log?.info({ database: db, table: table.table, ms: Math.round(performance.now() - t0) }, "published");
   } finally {
     unlock();
@@ -465,11 +484,16 @@ function placeChunks(
   );
   const pending = reservedChunks.get(ctx.meta) ?? new Map<string, string[]>();
   reservedChunks.set(ctx.meta, pending);
+  const recorded = ctx.meta.chunkContents(db);
   const out = new Map<number, string[]>();
   for (const [chunkId, planned] of plan) {
     let ids = planned;
     const key = `${db}:${chunkId}`;
     if (ctx.meta.replicas(db, chunkId).length === 0) {
+      if (recorded.has(chunkId)) {
+        // Rows of earlier loads are there, but no worker is known to hold them: a new file would lack them.
+        throw new QservError("UNAVAILABLE", `${db}: chunk ${chunkId} holds rows of earlier loads but has no replica`);
+      }
       const chosen = pending.get(key);
       if (chosen !== undefined) ids = chosen;
       else {

@@ -1,7 +1,9 @@
 /**
- * Replica repair. A pass probes every worker, then, for every chunk of every database: placed
- * replicas on live workers that lack the chunk (or some of its rows) are dropped from the
- * placement; a chunk with fewer than R live replicas gets copies from a live replica to the live
+ * Replica repair. A pass reconciles the workers with metadata (see reconcile.ts), probes every
+ * worker, then, for every chunk of every database: placed replicas on live workers that lack the
+ * chunk (or some of its rows, or hold rows no recorded load brought) are dropped from the
+ * placement, as long as a live worker holds it whole (else the placements stay and the chunk is
+ * reported unavailable); a chunk with fewer than R live replicas gets copies from a live replica to the live
  * workers holding the fewest chunks (then bytes) — a live worker that already holds all of it is
  * adopted without a copy. The replicated tables of a database go to every live worker. Down
  * workers keep their placements (they may come back with their data) but do not count — except,
@@ -42,6 +44,8 @@ export interface ReplicatorOptions {
   transfer: (workerId: string) => TransferClient;
   /** Ingests hold it shared; a pass holds it exclusively (it must see finished tables only). */
   gate: Gate;
+  /** Makes the workers agree with metadata (run under the gate); true when it changed what they hold. */
+  reconcile?: () => Promise<boolean>;
   replicas: number;
   /** Copies in flight at once. */
   concurrency?: number;
@@ -106,6 +110,7 @@ export class Replicator {
     this.passRunning = true;
     try {
       await monitor.refresh();
+      if ((await this.o.reconcile?.()) === true) await monitor.refresh();
       const report: RepairReport = {
         startedAt: new Date().toISOString(),
         elapsedMs: 0,
@@ -164,12 +169,7 @@ export class Replicator {
         const ref = { database, chunkId };
         const holds = (id: string) => monitor.holds(id, database, chunkId, expected) === true;
         const placed = meta.replicas(database, chunkId);
-        for (const id of placed) {
-          if (monitor.holds(id, database, chunkId, expected) === false) {
-            meta.removeReplica(database, chunkId, id);
-            report.dropped.push({ ...ref, worker: id });
-          }
-        }
+        const lacking = placed.filter((id) => monitor.holds(id, database, chunkId, expected) === false);
         const sources = placed.filter(holds);
         const want = chunkId === REPLICATED_CHUNK ? live.length : this.o.replicas;
         const targets = live
@@ -187,9 +187,14 @@ export class Replicator {
           })
           .slice(0, Math.max(0, want - sources.length - placed.filter((id) => resting.has(id)).length));
         const from = [...sources, ...targets.filter(holds)];
-        if (targets.length > 0 && from.length === 0) {
-          report.unavailable.push(ref);
+        if (from.length === 0) {
+          // Nothing whole to copy from: the placements stay (never forget where a chunk's rows are).
+          if (targets.length > 0 || lacking.length > 0) report.unavailable.push(ref);
           continue;
+        }
+        for (const id of lacking) {
+          meta.removeReplica(database, chunkId, id);
+          report.dropped.push({ ...ref, worker: id });
         }
         targets.forEach((to, i) => {
           if (holds(to)) {

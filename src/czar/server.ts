@@ -14,11 +14,13 @@ import { Czar } from "./czar.js";
 import { DatabaseLocks } from "./databaseLocks.js";
 import type { WorkerDirectory } from "./exec/dispatch.js";
 import { Gate } from "./gate.js";
+import { Collector } from "./gc.js";
 import { HealthMonitor } from "./health.js";
 import { portOf, startHttp } from "./http.js";
 import { ingestTable } from "./ingest.js";
 import { Metadata, type WorkerInfo } from "./metadata.js";
 import { startMysqlServer } from "./mysql/server.js";
+import { reconcile, reconciled, removeIngestScratch } from "./reconcile.js";
 import { Replicator } from "./replication.js";
 
 export interface CzarServerOptions {
@@ -49,6 +51,8 @@ export interface CzarServerOptions {
   repairGraceMs?: number;
   /** Milliseconds between health probes of the workers (0: only when status or repair asks). */
   healthIntervalMs?: number;
+  /** Milliseconds between garbage collection passes (0: only on demand, POST /gc; default 300 s). */
+  gcIntervalMs?: number;
   log?: Logger;
 }
 
@@ -62,7 +66,11 @@ export interface CzarServer {
   close(): Promise<void>;
 }
 
-/** Worker clients by id, addresses from metadata; replicas the monitor knows to lack a chunk are left out. */
+/**
+ * Worker clients by id, addresses from metadata. A chunk is served only by the placed replicas
+ * whose current listing shows it whole; before a query picks them, listings older than the last
+ * change of chunk contents are taken again.
+ */
 class Directory implements WorkerDirectory {
   private readonly clients = new Map<string, WorkerClient>();
   private readonly transfers = new Map<string, TransferClient>();
@@ -80,7 +88,10 @@ class Directory implements WorkerDirectory {
     return w.address;
   }
   replicas(db: string, chunkId: number): string[] {
-    return this.meta.replicas(db, chunkId).filter((id) => !this.monitor.lacks(db, chunkId, id));
+    return this.meta.replicas(db, chunkId).filter((id) => this.monitor.contents(id, db, chunkId) === "complete");
+  }
+  ready(): Promise<void> {
+    return this.monitor.ready();
   }
   isDown(id: string): boolean {
     return this.monitor.isDown(id);
@@ -154,12 +165,39 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   });
   const replicas = Math.max(1, Math.min(o.replicas ?? (meta.workers().length >= 2 ? 2 : 1), meta.workers().length));
   const gate = new Gate();
+  /** The live workers made to agree with metadata (no ingest may run: callers hold the gate). */
+  const reconcileWorkers = async (): Promise<boolean> => {
+    const workers = dir.monitor
+      .all()
+      .filter((w) => w.up === true)
+      .map((w) => w.id);
+    const r = await reconcile({ meta, workers, clients: (id) => dir.client(id), log });
+    if (reconciled(r)) dir.monitor.changed();
+    return reconciled(r);
+  };
+  // Before answering or repairing: what a czar that died left on the workers and in its scratch.
+  await dir.monitor.refresh();
+  await gate.run("exclusive", async () => {
+    if (await reconcileWorkers()) await dir.monitor.refresh();
+    removeIngestScratch(join(o.dataDir, "scratch"), log);
+  });
   const replicator = new Replicator({
     ...(o.repairGraceMs === undefined ? {} : { graceMs: o.repairGraceMs }),
     meta,
     monitor: dir.monitor,
     transfer: (id) => dir.transfer(id),
     gate,
+    reconcile: reconcileWorkers,
+    replicas,
+    log,
+  });
+  const collector = new Collector({
+    meta,
+    monitor: dir.monitor,
+    clients: (id) => dir.client(id),
+    gate,
+    locks,
+    scratchDir: join(o.dataDir, "scratch"),
     replicas,
     log,
   });
@@ -209,6 +247,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
         })),
       }),
       replicate: () => replicator.pass(),
+      gc: () => collector.pass(),
     },
     o.httpPort,
     o.host ?? "127.0.0.1",
@@ -217,6 +256,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const httpPort = portOf(server);
   dir.monitor.start(o.healthIntervalMs ?? 5000);
   replicator.start(o.repairIntervalMs ?? 60_000);
+  collector.start(o.gcIntervalMs ?? 300_000);
   const mysql =
     o.mysqlPort === undefined
       ? null
@@ -238,10 +278,15 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     replicator,
     async close() {
       replicator.stop();
+      collector.stop();
       for (const p of czar.processes()) p.cancel("czar shutting down");
       await mysql?.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      // Requests under way get up to 5 s to end; idle keep-alive connections would hold close for ever.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const late = setTimeout(() => server.closeAllConnections(), 5000);
+      await closed;
+      clearTimeout(late);
       dir.close();
       meta.close();
     },

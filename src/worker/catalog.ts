@@ -23,6 +23,8 @@ interface DatabaseEntry {
   files: Map<number, Map<string, Counts>>;
   /** Pending stages, by stageKey. */
   staged: Map<string, StagedHeld>;
+  /** Published stages whose records the files keep (a publish can be undone), by stageKey. */
+  published: Map<string, StagedHeld>;
 }
 
 const stageKey = (chunkId: number, table: string, stage: string) => `${chunkId}\t${table}\t${stage}`;
@@ -57,7 +59,9 @@ export class Catalog {
           continue;
         }
         for (const r of held.stages) {
-          cat.recordStage(dbName, chunkId, r.table_name, r.stage, { rows: r.rows, overlapRows: r.overlap_rows });
+          const counts = { rows: r.rows, overlapRows: r.overlap_rows };
+          if (r.published === 0) cat.recordStage(dbName, chunkId, r.table_name, r.stage, counts);
+          else cat.entry(dbName).published.set(stageKey(chunkId, r.table_name, r.stage), stageHeld(r, chunkId));
         }
         for (const r of held.tables) {
           const meta: TableMeta = {
@@ -91,7 +95,7 @@ export class Catalog {
   private entry(database: string): DatabaseEntry {
     let db = this.dbs.get(database);
     if (db === undefined) {
-      db = { tables: new Map(), files: new Map(), staged: new Map() };
+      db = { tables: new Map(), files: new Map(), staged: new Map(), published: new Map() };
       this.dbs.set(database, db);
     }
     return db;
@@ -127,6 +131,19 @@ export class Catalog {
     return [...new Set(chunks)].sort((a, b) => a - b);
   }
 
+  /** A stage of a file was published: it moves from the pending stages to the published ones. */
+  notePublished(database: string, chunkId: number, table: string, stage: string): void {
+    const db = this.dbs.get(database);
+    const k = stageKey(chunkId, table, stage);
+    const s = db?.staged.get(k);
+    if (db !== undefined && s !== undefined) db.published.set(k, s);
+  }
+
+  /** A published stage of a file was undone. */
+  noteUnpublished(database: string, chunkId: number, table: string, stage: string): void {
+    this.dbs.get(database)?.published.delete(stageKey(chunkId, table, stage));
+  }
+
   /** Forgets a table's stages ("*": all) in a file (after a publish or a drop). */
   forgetStages(database: string, chunkId: number, table: string, stage: string): void {
     const db = this.dbs.get(database);
@@ -159,6 +176,9 @@ export class Catalog {
     const existed = table === null ? true : file.delete(table);
     if (table === null || file.size === 0) db.files.delete(chunkId);
     if (table === null) for (const [k, s] of db.staged) if (s.chunkId === chunkId) db.staged.delete(k);
+    for (const [k, s] of db.published) {
+      if (s.chunkId === chunkId && (table === null || s.table === table)) db.published.delete(k);
+    }
     for (const name of db.tables.keys()) {
       if (![...db.files.values()].some((f) => f.has(name))) db.tables.delete(name);
     }
@@ -203,6 +223,7 @@ export class Catalog {
             bytes: fileBytes(dataFile(this.dataDir, name, chunkId)),
           })),
         staged: [...db.staged.values()],
+        published: [...db.published.values()],
       });
     }
     return { databases };
@@ -221,16 +242,21 @@ function fileBytes(file: string): number {
   return n;
 }
 
-/** The live tables and pending stages of a data file, or null when it has neither (a load never committed). */
+function stageHeld(r: StageRecord, chunkId: number): StagedHeld {
+  return { table: r.table_name, stage: r.stage, chunkId, rows: r.rows, overlapRows: r.overlap_rows };
+}
+
+/**
+ * The live tables and stages (pending and published) of a data file, or null when it has neither
+ * live tables nor pending stages (a load never committed).
+ */
 function readRecords(file: string): { tables: TableRecord[]; stages: StageRecord[] } | null {
   const db = new Database(file);
   try {
     const has = (t: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(t) !== undefined;
     const tables = has("_mq_tables") ? (db.prepare("SELECT * FROM _mq_tables").all() as TableRecord[]) : [];
-    const stages = has("_mq_stages")
-      ? (db.prepare("SELECT * FROM _mq_stages WHERE published = 0").all() as StageRecord[])
-      : [];
-    return tables.length === 0 && stages.length === 0 ? null : { tables, stages };
+    const stages = has("_mq_stages") ? (db.prepare("SELECT * FROM _mq_stages").all() as StageRecord[]) : [];
+    return tables.length === 0 && !stages.some((s) => s.published === 0) ? null : { tables, stages };
   } finally {
     db.close();
   }

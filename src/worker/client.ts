@@ -162,8 +162,8 @@ export class WorkerClient extends ServiceClient<RawClient> {
     });
   }
 
-  list(database = ""): Promise<ListResponse> {
-    return this.unary("list", { database });
+  list(database = "", o: CallOptions = {}): Promise<ListResponse> {
+    return this.unary("list", { database }, o);
   }
 
   drop(req: DropRequest): Promise<DropResponse> {

@@ -136,6 +136,8 @@ export interface DatabaseHeld {
   tables: TableHeld[];
   chunks: ChunkHeld[];
   staged: StagedHeld[];
+  /** Stages published into the live tables (undoable until another publish of the table). */
+  published: StagedHeld[];
 }
 
 export interface ListRequest {

@@ -3,6 +3,7 @@ import os from "node:os";
 import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
+import { haltPoint } from "../common/haltPoint.js";
 import type { Dialect } from "../partitioner/dialect.js";
 import { type Catalog, removeDataFile, type TableMeta } from "./catalog.js";
 import { toGrpcError } from "./grpc.js";
@@ -55,7 +56,7 @@ function checkStageRequest(req: { database: string; table: string; stage: string
 export class WorkerService {
   /** One load, drop or import at a time per data file. */
   readonly fileLocks = new KeyedMutex();
-  /** Loads under way, by database and table: a DropStage waits for them to end first. */
+  /** Loads and publishes under way, by database and table: DropStage and Unpublish wait for them to end first. */
   private readonly loading = new Map<string, Set<Promise<void>>>();
   private readonly running = new Map<number, RunningQuery & { startedAt: number }>();
   private nextCall = 1;
@@ -80,7 +81,7 @@ export class WorkerService {
       drop: (call: grpc.ServerUnaryCall<DropRequest, DropResponse>, cb: grpc.sendUnaryData<DropResponse>) =>
         this.unary(cb, () => this.drop(call.request)),
       publish: (call: grpc.ServerUnaryCall<PublishRequest, PublishResponse>, cb: grpc.sendUnaryData<PublishResponse>) =>
-        this.unary(cb, () => this.publish(call.request)),
+        this.unary(cb, () => this.publish(call.request, () => call.cancelled)),
       unpublish: (
         call: grpc.ServerUnaryCall<PublishRequest, PublishResponse>,
         cb: grpc.sendUnaryData<PublishResponse>,
@@ -393,12 +394,26 @@ export class WorkerService {
     removeDataFile(file);
   }
 
-  /** Publishes a stage chunk by chunk, each file under its lock, in request order. */
-  private async publish(req: PublishRequest): Promise<PublishResponse> {
+  /**
+   * Publishes a stage chunk by chunk, each file under its lock, in request order; stops between
+   * chunks when the caller is gone. Counts as a load of the table under way (see dropStage).
+   */
+  private async publish(req: PublishRequest, cancelled: () => boolean): Promise<PublishResponse> {
     const t0 = performance.now();
     checkStageRequest(req);
+    const end = this.track(`${req.database}\t${req.table}`);
+    try {
+      return await this.publishChunks(req, cancelled, t0);
+    } finally {
+      end();
+    }
+  }
+
+  private async publishChunks(req: PublishRequest, cancelled: () => boolean, t0: number): Promise<PublishResponse> {
+    await haltPoint("worker:publish", this.log); // crash tests kill the worker here
     let applied = 0;
     await this.eachChunkFile(req.database, req.chunkIds, async (chunkId, file) => {
+      if (cancelled()) throw new QservError("CANCELLED", `publish of ${req.table} stage ${req.stage} cancelled`);
       if (!fs.existsSync(file)) {
         throw new QservError("NOT_FOUND", `chunk ${chunkId} holds no stage ${req.stage} of table ${req.table}`);
       }
@@ -410,6 +425,7 @@ export class WorkerService {
         directorKey: r.directorKey,
       };
       this.catalog.record(req.database, chunkId, meta, r.totals);
+      this.catalog.notePublished(req.database, chunkId, req.table, req.stage);
       this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
       if (r.applied) applied++;
     });
@@ -421,14 +437,16 @@ export class WorkerService {
     return { applied, elapsedMs };
   }
 
-  /** Undoes the publish of a stage, chunk by chunk; files left empty are removed. */
+  /** Undoes the publish of a stage, chunk by chunk (after the table's publishes under way end); files left empty are removed. */
   private async unpublish(req: PublishRequest): Promise<PublishResponse> {
     const t0 = performance.now();
     checkStageRequest(req);
+    await Promise.all(this.loading.get(`${req.database}\t${req.table}`) ?? []);
     let applied = 0;
     await this.eachChunkFile(req.database, req.chunkIds, async (chunkId, file) => {
       if (!fs.existsSync(file)) return;
       const r = await this.loader.unpublish({ file, table: req.table, chunkId, stage: req.stage });
+      this.catalog.noteUnpublished(req.database, chunkId, req.table, req.stage);
       if (r.totals === null) this.catalog.forget(req.database, chunkId, req.table);
       else this.catalog.setCounts(req.database, chunkId, req.table, r.totals);
       if (r.empty) this.removeFile(file);

@@ -12,8 +12,10 @@ import type { Job } from "../plan/planner.js";
 
 /** Where chunks live and how to reach workers. */
 export interface WorkerDirectory {
-  /** Addresses of the workers holding the chunk, in preference order. */
+  /** Addresses of the workers known to hold all of the chunk, in preference order. */
   replicas(db: string, chunkId: number): string[];
+  /** Resolves once `replicas` answers from what the workers hold now (e.g. after an ingest). */
+  ready?(): Promise<void>;
   client(address: string): Pick<WorkerClient, "query">;
   /** True for a worker known to be down: tried after the others. */
   isDown?(address: string): boolean;
@@ -84,6 +86,7 @@ export async function dispatch(
   o: DispatchOptions,
   sink: (rows: Value[][], job: Job) => boolean | Promise<boolean>,
 ): Promise<DispatchStats> {
+  await dir.ready?.();
   const stop = new AbortController();
   // Every call in flight and every backoff listens to it: more than Node's default of 10.
   setMaxListeners(0, stop.signal);
@@ -228,7 +231,7 @@ function missingChunks(database: string, chunks: number[], down: Set<string>, la
   const ids = [...chunks].sort((a, b) => a - b);
   const shown = ids.length > 20 ? `${ids.slice(0, 20).join(", ")}, ... (${ids.length} in all)` : ids.join(", ");
   const workers = down.size > 0 ? `; workers down: ${[...down].sort().join(", ")}` : "";
-  const why = last === null ? "no worker holds them" : `last error: ${last.message}`;
+  const why = last === null ? "no replica known to hold all of their rows" : `last error: ${last.message}`;
   return new QservError(
     "UNAVAILABLE",
     `no replica answered for chunk${ids.length > 1 ? "s" : ""} ${shown} of ${database}${workers}; ${why}`,

@@ -1,0 +1,333 @@
+/**
+ * A czar process over three worker processes (R = 2) on loopback, holding the demo catalog's
+ * Object table, for crash tests: the czar is SIGKILLed at a chosen point of an append's publish
+ * (a test point it halts at, MINI_QSERV_HALT_AT, or the moment the ingest reports its publish
+ * phase), restarted, optionally repaired, and the append retried, while a sampler asks
+ * `SELECT COUNT(*), SUM(objectId) FROM Object` every 150 ms and checks each answer is one the
+ * table really had (before or after the append) or a clear error.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { generateCatalog } from "../../bench/generate.js";
+import { type CzarProcess, startCzarProcess } from "../../src/cluster/czarProcess.js";
+import { startWorkerProcess, type WorkerProcess } from "../../src/cluster/workerProcess.js";
+import { HALT_ENV } from "../../src/common/haltPoint.js";
+import { WorkerClient } from "../../src/worker/client.js";
+
+/** Where the czar dies: a test point of the publish, or on the ingest's publish progress line. */
+export type CrashPoint = "publish:locked" | "publish:partial" | "publish:workers" | "publish:recorded" | "progress";
+
+export const CRASH_POINTS: readonly CrashPoint[] = [
+  "publish:locked",
+  "publish:partial",
+  "publish:workers",
+  "publish:recorded",
+  "progress",
+];
+
+/** What the table holds after some parts: rows and the sum of objectId. */
+interface Content {
+  count: number;
+  sum: number;
+}
+
+const key = (c: Content) => `${c.count}/${c.sum}`;
+
+/** Resolves `halted` once a process whose logs go to `onLog` halts at the test point `point`. */
+export function haltWatch(point: string): {
+  onLog: (line: Record<string, unknown> | string) => void;
+  halted: Promise<void>;
+} {
+  let halted!: () => void;
+  return {
+    halted: new Promise<void>((r) => {
+      halted = r;
+    }),
+    onLog: (l) => {
+      if (typeof l === "object" && l.msg === "halted at a test point" && l.point === point) halted();
+    },
+  };
+}
+
+export interface Sample {
+  at: number;
+  answer: string;
+}
+
+export class CrashRig {
+  czar!: CzarProcess;
+  /** Answers that were not allowed when they came (wrong counts, unexpected errors). */
+  readonly violations: Sample[] = [];
+  samples = 0;
+  errors = 0;
+  private allowed = new Set<string>();
+  private sampling: Promise<void> | null = null;
+  private stopSampling = false;
+  private readonly clients: WorkerClient[];
+
+  private constructor(
+    readonly dir: string,
+    readonly workers: WorkerProcess[],
+    /** Object.csv split into parts: part 0 is the first load, each later one an append. */
+    readonly parts: Array<{ file: string; content: Content }>,
+    private readonly dbJson: unknown,
+    private readonly tableJson: unknown,
+    /** Repair and health intervals of the czar, in seconds (0: only on demand). */
+    private readonly intervals: { repair: number; health: number },
+  ) {
+    this.clients = workers.map((w) => new WorkerClient(w.address));
+  }
+
+  /**
+   * Generates the catalog (`objects` rows split into `parts` files; `stripes` 18 is the demo's
+   * layout, fewer make fewer chunks), starts 3 workers and a czar, loads part 0.
+   */
+  static async start(
+    dir: string,
+    objects: number,
+    parts: number,
+    stripes = 18,
+    intervals = { repair: 0, health: 0 },
+  ): Promise<CrashRig> {
+    const cat = await generateCatalog({
+      outDir: join(dir, "catalog"),
+      objects,
+      sourcesPerObject: 0,
+      database: "demo",
+      numStripes: stripes,
+      numSubStripes: 6,
+      overlap: 0.01667,
+    });
+    const lines = readFileSync(cat.objectCsv, "utf8").split("\n").filter(Boolean);
+    const split = Array.from({ length: parts }, (_, p) => {
+      const mine = lines.filter((_, i) => i % parts === p);
+      const file = join(dir, "catalog", `Object.part${p}.csv`);
+      writeFileSync(file, `${mine.join("\n")}\n`);
+      const sum = mine.reduce((n, l) => n + Number(l.slice(0, l.indexOf(","))), 0);
+      return { file, content: { count: mine.length, sum } };
+    });
+    const workers: WorkerProcess[] = [];
+    for (let i = 1; i <= 3; i++) workers.push(await startWorkerProcess(join(dir, `w${i}`), ["--threads", "1"]));
+    const rig = new CrashRig(
+      dir,
+      workers,
+      split,
+      JSON.parse(readFileSync(cat.databaseJson, "utf8")),
+      JSON.parse(readFileSync(cat.objectJson, "utf8")),
+      intervals,
+    );
+    await rig.startCzar();
+    const r = await rig.ingest(0);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return rig;
+  }
+
+  /** The table's content once parts 0..n-1 are loaded. */
+  content(n: number): Content {
+    return this.parts
+      .slice(0, n)
+      .reduce((a, p) => ({ count: a.count + p.content.count, sum: a.sum + p.content.sum }), { count: 0, sum: 0 });
+  }
+
+  async startCzar(env: Record<string, string> = {}, onLog?: (line: Record<string, unknown> | string) => void) {
+    this.czar = await startCzarProcess(
+      join(this.dir, "czar"),
+      this.workers.map((w, i) => `w${i + 1}=${w.address}`),
+      [
+        "--replicas",
+        "2",
+        "--repair-interval",
+        String(this.intervals.repair),
+        "--health-interval",
+        String(this.intervals.health),
+      ],
+      { env, keepLogs: false, ...(onLog === undefined ? {} : { onLog }) },
+    );
+  }
+
+  /** POST /ingest of a part (its NDJSON progress lines with `progress`). */
+  postIngest(part: number, progress = false): Promise<Response> {
+    return fetch(`${this.czar.url}/ingest`, {
+      method: "POST",
+      body: JSON.stringify({
+        database: this.dbJson,
+        table: this.tableJson,
+        files: [this.parts[part]!.file],
+        ...(progress ? { progress: true } : {}),
+      }),
+    });
+  }
+
+  async ingest(part: number): Promise<{ status: number; body: Record<string, unknown> }> {
+    const r = await this.postIngest(part);
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  }
+
+  async post(path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const r = await fetch(`${this.czar.url}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await r.json()) as Record<string, unknown>;
+    assert.equal(r.status, 200, `${path}: ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  /** The table's count and sum now, as "count/sum", or the error. */
+  async sample(): Promise<{ ok: boolean; answer: string; code?: string }> {
+    let r: Response;
+    try {
+      r = await fetch(`${this.czar.url}/query`, {
+        method: "POST",
+        body: JSON.stringify({ query: "SELECT COUNT(*), SUM(objectId) FROM Object", database: "demo" }),
+      });
+    } catch (e) {
+      return { ok: false, answer: `no answer: ${(e as Error).message}`, code: "DOWN" };
+    }
+    const body = (await r.json()) as { rows?: number[][]; error?: { code: string; message: string } };
+    if (r.status !== 200) {
+      const code = body.error?.code ?? String(r.status);
+      return { ok: false, answer: `${r.status} ${code}: ${body.error?.message}`, code };
+    }
+    const [count, sum] = body.rows![0]!;
+    return { ok: true, answer: key({ count: Number(count), sum: Number(sum) }) };
+  }
+
+  /** Samples every 150 ms until stopped; answers must be allowed ones, or UNAVAILABLE / the czar down. */
+  startSampler(): void {
+    this.stopSampling = false;
+    this.sampling = (async () => {
+      while (!this.stopSampling) {
+        // What the table may hold when the query starts (the set is replaced, never changed).
+        const allowed = this.allowed;
+        const s = await this.sample();
+        this.samples++;
+        if (!s.ok) this.errors++;
+        const fine = s.ok ? allowed.has(s.answer) : ["DOWN", "UNAVAILABLE", "CANCELLED"].includes(s.code ?? "");
+        if (!fine) this.violations.push({ at: Date.now(), answer: s.answer });
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+  }
+
+  async stopSampler(): Promise<void> {
+    this.stopSampling = true;
+    await this.sampling;
+  }
+
+  /** The answer must be exactly the table after `n` parts. */
+  async expectExact(n: number, what: string): Promise<void> {
+    const s = await this.sample();
+    assert.equal(s.answer, key(this.content(n)), what);
+  }
+
+  /**
+   * Appends part `part` (parts 0..part-1 loaded) with the czar SIGKILLed at `point`; restarts it,
+   * checks the answer right away (the append rolled back, or recorded at "publish:recorded"), runs a
+   * repair pass when asked (nothing to drop), retries the append and checks it is exact and whole.
+   */
+  async crashAppend(part: number, point: CrashPoint, repair: boolean): Promise<void> {
+    const before = this.content(part);
+    const after = this.content(part + 1);
+    this.allowed = new Set([key(before), key(after)]);
+    const halt = haltWatch(point);
+    await this.czar.stop("SIGTERM");
+    if (point === "progress") {
+      await this.startCzar();
+      // Killed the moment the ingest says it publishes: the workers are publishing or about to.
+      const r = await this.postIngest(part, true);
+      const reader = r.body!.getReader();
+      let text = "";
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString("utf8");
+        if (text.includes('"phase":"publish"')) break;
+      }
+      assert.ok(text.includes('"phase":"publish"'), `the ingest never reached its publish: ${text}`);
+      await this.czar.stop("SIGKILL");
+      reader.cancel().catch(() => {});
+    } else {
+      await this.startCzar({ [HALT_ENV]: point }, halt.onLog);
+      const pending = this.ingest(part).catch(() => null);
+      await halt.halted;
+      await this.czar.stop("SIGKILL");
+      assert.equal(await pending, null, "the halted ingest answered");
+    }
+    await this.startCzar();
+    const recorded = point === "publish:recorded";
+    const now = await this.sample();
+    if (point === "progress") assert.ok(this.allowed.has(now.answer), `after the restart: ${now.answer}`);
+    else await this.expectExact(recorded ? part + 1 : part, `after the restart at ${point}`);
+    assert.deepEqual(
+      readdirSync(join(this.dir, "czar", "scratch")).filter((n) => n.startsWith("ingest-")),
+      [],
+      "the dead ingest's scratch directory is left",
+    );
+    if (repair) {
+      const rep = (await this.post("/replicate", {})) as Record<string, unknown[]>;
+      assert.deepEqual([rep.dropped, rep.unavailable, rep.failed], [[], [], []], JSON.stringify(rep));
+    }
+    const r = await this.ingest(part);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.tableRows, after.count);
+    if (point !== "progress") assert.equal(r.body.duplicate, recorded);
+    this.allowed = new Set([key(after)]);
+    await this.expectExact(part + 1, `after the retry of the append killed at ${point}`);
+    await this.expectWhole();
+  }
+
+  /** A repair pass leaves every chunk on 2 live replicas; no worker keeps a stage. */
+  async expectWhole(): Promise<void> {
+    await this.post("/replicate", {});
+    const status = (await this.post("/status")) as {
+      databases: Array<{ database: string; chunks: number; replicas: { histogram: Record<string, number> } }>;
+    };
+    const demo = status.databases.find((d) => d.database === "demo")!;
+    assert.deepEqual(demo.replicas.histogram, { 2: demo.chunks }, "chunks by live replicas");
+    for (const c of this.clients) {
+      const staged = (await c.list("demo")).databases.flatMap((d) => d.staged);
+      assert.deepEqual(staged, [], "stages left on a worker");
+    }
+  }
+
+  /** Worker i (0-based) SIGKILLed and started again on its port and data dir. */
+  async restartWorker(
+    i: number,
+    env: Record<string, string> = {},
+    onLog?: (line: Record<string, unknown> | string) => void,
+  ): Promise<void> {
+    await this.killWorker(i);
+    await this.startWorker(i, env, onLog);
+  }
+
+  async killWorker(i: number): Promise<void> {
+    await this.workers[i]!.stop("SIGKILL");
+  }
+
+  async startWorker(
+    i: number,
+    env: Record<string, string> = {},
+    onLog?: (line: Record<string, unknown> | string) => void,
+  ): Promise<void> {
+    const port = this.workers[i]!.address.split(":")[1]!;
+    this.workers[i] = await startWorkerProcess(join(this.dir, `w${i + 1}`), ["--threads", "1", "--port", port], {
+      env,
+      ...(onLog === undefined ? {} : { onLog }),
+    });
+  }
+
+  /** What worker i holds of the demo database: chunk files and stages. */
+  async held(i: number): Promise<{ chunks: number[]; staged: number }> {
+    const d = (await this.clients[i]!.list("demo")).databases[0];
+    return { chunks: d?.chunks.map((c) => c.chunkId) ?? [], staged: d?.staged.length ?? 0 };
+  }
+
+  async stop(): Promise<void> {
+    await this.stopSampler();
+    for (const c of this.clients) c.close();
+    await this.czar?.stop("SIGTERM");
+    await Promise.all(this.workers.map((w) => w.stop()));
+  }
+}
