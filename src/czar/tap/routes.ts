@@ -36,7 +36,11 @@ async function readParams(req: http.IncomingMessage, url: URL): Promise<Map<stri
 }
 
 function reply(res: http.ServerResponse, status: number, contentType: string, body: string): void {
-  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, {
+    "content-type": contentType,
+    "content-length": Buffer.byteLength(body),
+    server: "mini-qserv TAP",
+  });
   res.end(body);
 }
 

@@ -83,6 +83,17 @@ const TABLES: Record<string, { description: string; columns: Col[] }> = {
   },
 };
 
+/** TAP_SCHEMA's own foreign keys (TAP 1.1 §4): table → [from column, target table, target column]. */
+const TAP_SCHEMA_KEYS: Record<string, Array<[string, string, string]>> = {
+  tables: [["schema_name", "schemas", "schema_name"]],
+  columns: [["table_name", "tables", "table_name"]],
+  keys: [
+    ["from_table", "tables", "table_name"],
+    ["target_table", "tables", "table_name"],
+  ],
+  key_columns: [["key_id", "keys", "key_id"]],
+};
+
 /** One table as TAP describes it: qualified name, description, columns, foreign keys. */
 export interface TapTable {
   schema: string;
@@ -102,7 +113,7 @@ export function tapTables(catalog: CzarCatalog): Map<string, TapTable[]> {
       name: `${TAP_SCHEMA}.${name}`,
       description: t.description,
       columns: t.columns.map((c) => ({
-        name: c.name,
+        name: c.name === "size" ? '"size"' : c.name,
         datatype: c.type === "TEXT" ? ("char" as const) : ("int" as const),
         ...(c.type === "TEXT" ? { arraysize: "*" } : {}),
         description: c.description,
@@ -110,7 +121,12 @@ export function tapTables(catalog: CzarCatalog): Map<string, TapTable[]> {
         indexed: false,
         std: true,
       })),
-      keys: [],
+      keys: (TAP_SCHEMA_KEYS[name] ?? []).map(([from, target, to]) => ({
+        id: `${TAP_SCHEMA}.${name}.${from}`,
+        target: `${TAP_SCHEMA}.${target}`,
+        from,
+        to,
+      })),
     })),
   );
   for (const db of catalog.databases()) {
@@ -203,12 +219,17 @@ export function queryTapSchema(catalog: CzarCatalog, s: Select): { fields: VoFie
   const db = tapSchemaDb(catalog);
   try {
     const stmt = db.prepare(printSqlite(s));
-    const fields = stmt.columns().map((c): VoField => {
+    const rows = selectRows(db, printSqlite(s));
+    // Declared columns keep their type; computed ones (COUNT(*), ...) take their values'.
+    const fields = stmt.columns().map((c, i): VoField => {
       const t = (c.type ?? "").toUpperCase();
+      const v = rows.find((r) => r[i] !== null)?.[i];
       if (t === "INTEGER") return { name: c.name, datatype: "int" };
+      if (t === "" && typeof v === "bigint") return { name: c.name, datatype: "long" };
+      if (t === "" && typeof v === "number") return { name: c.name, datatype: "double" };
       return { name: c.name, datatype: "char", arraysize: "*" };
     });
-    return { fields, rows: selectRows(db, printSqlite(s)) };
+    return { fields, rows };
   } finally {
     db.close();
   }

@@ -43,7 +43,7 @@ export function availabilityDocument(): string {
 const FORMATS: Array<[string, string, string]> = [
   ["application/x-votable+xml;serialization=BINARY2", "ivo://ivoa.net/std/TAPRegExt#output-votable-binary2", "votable"],
   ["application/x-votable+xml;serialization=TABLEDATA", "ivo://ivoa.net/std/TAPRegExt#output-votable-td", "votable/td"],
-  ["text/csv;header=present", "ivo://ivoa.net/std/TAPRegExt#output-csv", "csv"],
+  ["text/csv;header=present", "", "csv"],
 ];
 
 const GEOMETRY = ["POINT", "CIRCLE", "BOX", "POLYGON", "CONTAINS", "INTERSECTS", "DISTANCE", "COORD1", "COORD2"];
@@ -61,7 +61,6 @@ export function capabilitiesDocument(base: string): string {
 <interface xsi:type="vs:ParamHTTP" role="std" version="1.1">${element("accessURL", base, { use: "base" })}</interface>
 <language>${element("name", "ADQL")}${element("version", "2.0", { "ivo-id": "ivo://ivoa.net/std/ADQL#v2.0" })}${element("description", "ADQL 2.0, translated to Qserv SQL (regions restrict the chunks asked)")}
 <languageFeatures type="ivo://ivoa.net/std/TAPRegExt#features-adqlgeo">${geo}</languageFeatures>
-<languageFeatures type="ivo://ivoa.net/std/TAPRegExt#features-adql-string"><feature>${element("form", "ILIKE")}</feature></languageFeatures>
 </language>
 ${formats}
 <outputLimit>${element("default", DEFAULT_MAXREC, { unit: "row" })}${element("hard", HARD_MAXREC, { unit: "row" })}</outputLimit>
