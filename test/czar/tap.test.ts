@@ -135,7 +135,7 @@ print(json.dumps(rows(t)))`,
 import pyvo
 s = pyvo.dal.TAPService(sys.argv[1])
 cols = s.run_sync("SELECT column_name, datatype, unit, ucd, indexed FROM TAP_SCHEMA.columns WHERE table_name = 'demo.Object' ORDER BY column_index").to_table()
-keys = s.run_sync("SELECT k.from_table, k.target_table, c.from_column, c.target_column FROM TAP_SCHEMA.keys AS k JOIN TAP_SCHEMA.key_columns AS c ON k.key_id = c.key_id").to_table()
+keys = s.run_sync("SELECT k.from_table, k.target_table, c.from_column, c.target_column FROM TAP_SCHEMA.keys AS k JOIN TAP_SCHEMA.key_columns AS c ON k.key_id = c.key_id WHERE k.from_table LIKE 'demo.%'").to_table()
 print(json.dumps({"cols": rows(cols), "keys": rows(keys)}))`,
       tap,
     )) as { cols: unknown; keys: unknown };
@@ -188,6 +188,8 @@ print(json.dumps({"b2": rows(b2), "td": rows(td), "types": types(b2)}))`,
 
     const cut = await (await fetch(url("votable/td", adql, "&MAXREC=7"))).text();
     assert.equal(cut.match(/<TR>/g)?.length, 7);
+    // Units and UCDs of result columns come from the table config.
+    assert.match(cut, /<FIELD name="uFlux" datatype="double" unit="nJy" ucd="phot.flux"><DESCRIPTION>u-band flux</);
     assert.match(cut, /<INFO name="QUERY_STATUS" value="OVERFLOW"\/>\s*<\/RESOURCE>/);
     const whole = await (await fetch(url("votable/td", adql, "&MAXREC=300"))).text();
     assert.equal(whole.match(/<TR>/g)?.length, 300);

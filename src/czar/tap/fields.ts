@@ -3,8 +3,11 @@
  * from a result column's MySQL type (query results), so types come from the schema, not values.
  */
 import type { ColumnConfig } from "../../common/ingestConfig.js";
+import type { CzarCatalog } from "../catalog.js";
 import type { ResultColumnInfo } from "../czar.js";
+import type { Select } from "../sql/ast.js";
 import { T } from "../sql/resultTypes.js";
+import { tableRefs } from "../sql/walk.js";
 
 export type VoDatatype = "long" | "int" | "short" | "double" | "float" | "char" | "unsignedByte";
 
@@ -73,4 +76,34 @@ export function fieldOfResult(c: ResultColumnInfo): VoField {
     default:
       return { name: c.name, datatype: "char", arraysize: "*" };
   }
+}
+
+/**
+ * Unit, UCD and description of the result columns that are table columns as they are (a column
+ * reference not renamed, or one of `*`), taken from the FROM tables' configs.
+ */
+export function describeResult(fields: VoField[], s: Select, catalog: CzarCatalog): VoField[] {
+  const tables = tableRefs(s.from).flatMap((t) => {
+    const m = t.db === null ? null : catalog.table(t.db, t.name);
+    return m === null ? [] : [{ alias: (t.alias ?? t.name).toLowerCase(), columns: m.config.schema }];
+  });
+  const star = s.items.filter((it) => it.kind === "allColumns").map((it) => it.table?.toLowerCase() ?? null);
+  const plain = new Map<string, string | null>(); // result name → the column's table, if named
+  for (const it of s.items) {
+    if (it.kind === "expr" && it.expr.kind === "column" && (it.alias === null || it.alias === it.expr.name)) {
+      plain.set(it.expr.name.toLowerCase(), it.expr.table?.toLowerCase() ?? null);
+    }
+  }
+  return fields.map((f) => {
+    const name = f.name.toLowerCase();
+    const from = plain.has(name) ? plain.get(name)! : star.length > 0 ? (star.includes(null) ? null : star) : undefined;
+    if (from === undefined) return f;
+    const t = tables.find(
+      (t) =>
+        (from === null || (Array.isArray(from) ? from.includes(t.alias) : t.alias === from)) &&
+        t.columns.some((c) => c.name.toLowerCase() === name),
+    );
+    const c = t?.columns.find((c) => c.name.toLowerCase() === name);
+    return c === undefined ? f : { ...f, unit: c.unit, ucd: c.ucd, description: c.description };
+  });
 }

@@ -7,7 +7,7 @@ import type { Czar } from "../czar.js";
 import type { Query, Statement } from "../sql/ast.js";
 import { parseStatement } from "../sql/parser.js";
 import { printMysql } from "../sql/printer.js";
-import { fieldOfResult } from "./fields.js";
+import { describeResult, fieldOfResult } from "./fields.js";
 import { queryTapSchema, readsTapSchema } from "./tapSchema.js";
 import { DEFAULT_MAXREC, HARD_MAXREC } from "./vosi.js";
 import { CONTENT_TYPE, type Serialization, writeResult } from "./votable.js";
@@ -66,6 +66,7 @@ export async function syncQuery(czar: Czar, params: Map<string, string>, signal:
   } else {
     const a = await czar.execute(printMysql(q), { database: null }, signal);
     fields = a.columns.map(fieldOfResult);
+    if (q.kind === "select") fields = describeResult(fields, q, czar.catalog);
     rows = a.rows;
   }
   const overflow = rows.length > limit;
