@@ -67,6 +67,27 @@ export const SOURCE_COLUMNS: Array<[string, string]> = [
   ["psfFluxErr", "float DEFAULT NULL"],
 ];
 
+/** Units, UCDs and descriptions of the demo columns (optional config fields, shown through TAP). */
+const COLUMN_META: Record<string, { unit?: string; ucd: string; description: string }> = {
+  objectId: { ucd: "meta.id;meta.main", description: "Unique object id" },
+  sourceId: { ucd: "meta.id", description: "Unique source id" },
+  ra: { unit: "deg", ucd: "pos.eq.ra;meta.main", description: "Right ascension (ICRS)" },
+  decl: { unit: "deg", ucd: "pos.eq.dec;meta.main", description: "Declination (ICRS)" },
+  raObject: { unit: "deg", ucd: "pos.eq.ra", description: "Right ascension of the source's object" },
+  declObject: { unit: "deg", ucd: "pos.eq.dec", description: "Declination of the source's object" },
+  filterId: { ucd: "meta.id;instr.filter", description: "Filter of the observation" },
+  taiMidPoint: { unit: "d", ucd: "time.epoch", description: "Mid-exposure time (MJD, TAI)" },
+  psfFlux: { unit: "nJy", ucd: "phot.flux", description: "PSF flux" },
+  psfFluxErr: { unit: "nJy", ucd: "stat.error;phot.flux", description: "PSF flux error" },
+  flags: { ucd: "meta.code", description: "Bit flags" },
+  ...Object.fromEntries(
+    BANDS.flatMap((b) => [
+      [`${b}Flux`, { unit: "nJy", ucd: "phot.flux", description: `${b}-band flux` }],
+      [`${b}FluxErr`, { unit: "nJy", ucd: "stat.error;phot.flux", description: `${b}-band flux error` }],
+    ]),
+  ),
+};
+
 function tableJson(
   db: string,
   table: string,
@@ -84,8 +105,10 @@ function tableJson(
     director_key: "objectId",
     longitude_key: lon,
     latitude_key: lat,
+    description:
+      table === "Object" ? "Synthetic objects (demo catalog)" : "Synthetic sources of the objects (demo catalog)",
     schema: [
-      ...cols.map(([name, type]) => ({ name, type })),
+      ...cols.map(([name, type]) => ({ name, type, ...COLUMN_META[name] })),
       { name: "chunkId", type: "int(11) NOT NULL" },
       { name: "subChunkId", type: "int(11) NOT NULL" },
     ],

@@ -14,6 +14,10 @@ export interface ColumnConfig {
   readonly name: string;
   /** The MySQL column type as written in the config, e.g. "bigint(20) NOT NULL". */
   readonly type: string;
+  /** Optional metadata shown through TAP (TAP_SCHEMA, VOSI tables): unit, UCD, description. */
+  readonly unit?: string;
+  readonly ucd?: string;
+  readonly description?: string;
 }
 
 /** A table, from Qserv's per-table ingest config. */
@@ -30,6 +34,8 @@ export interface TableConfig {
   readonly schema: ReadonlyArray<ColumnConfig>;
   /** `unique_primary_key`: false when a director's keys may repeat (absent = true). */
   readonly uniquePrimaryKey?: boolean;
+  /** Optional description shown through TAP. */
+  readonly description?: string;
   /**
    * `director_table2` / `director_key2` of a match table (e.g. RefDeepSrcMatch): the second
    * director, which places rows whose first director key is NULL ("" or absent = none).
@@ -129,7 +135,15 @@ export function parseTableConfig(o: Record<string, unknown>, path = "table confi
     if (typeof col?.name !== "string" || typeof col.type !== "string") {
       throw new QservError("BAD_CONFIG", `${path}: schema column ${i + 1} needs a string "name" and "type"`);
     }
-    return { name: col.name.trim(), type: col.type.trim() };
+    const extra: { unit?: string; ucd?: string; description?: string } = {};
+    for (const k of ["unit", "ucd", "description"] as const) {
+      const v = col[k];
+      if (v === undefined) continue;
+      if (typeof v !== "string")
+        throw new QservError("BAD_CONFIG", `${path}: schema column ${i + 1}: "${k}" must be a string`);
+      extra[k] = v;
+    }
+    return { name: col.name.trim(), type: col.type.trim(), ...extra };
   });
   const t: TableConfig = {
     database: str(path, o, "database"),
@@ -141,6 +155,7 @@ export function parseTableConfig(o: Record<string, unknown>, path = "table confi
     latitudeKey: str(path, o, "latitude_key", ""),
     schema,
     uniquePrimaryKey: flag(path, o, "unique_primary_key", true),
+    ...(typeof o.description === "string" ? { description: o.description } : {}),
     directorTable2: str(path, o, "director_table2", ""),
     directorKey2: str(path, o, "director_key2", ""),
     fieldsTerminatedBy: optStr(path, o, "fields_terminated_by"),

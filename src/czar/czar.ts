@@ -155,6 +155,11 @@ export class Czar {
     );
   }
 
+  /** The metadata the czar plans with (TAP_SCHEMA is made from it). */
+  get catalog(): CzarCatalog {
+    return this.o.catalog;
+  }
+
   /** An id for a new connection, from the same sequence as query ids (so they never clash). */
   newSessionId(): number {
     return this.nextId++;

@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
 import { toJsonValue } from "../common/jsonValue.js";
 import type { Czar } from "./czar.js";
+import { handleTap } from "./tap/routes.js";
 import { writeWithin } from "./writeWithin.js";
 
 export interface HttpRoutes {
@@ -176,6 +177,10 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
         case "POST /gc":
           return r.gc();
         default:
+          if (/^\/tap(\/|$)/.test(req.url ?? "")) {
+            await handleTap(r.czar, req, res, abort.signal, (e) => errorBody(e).status);
+            return STREAMED;
+          }
           throw new QservError(
             "NOT_FOUND",
             `no route ${route} (POST /query, POST /ingest, GET /status, POST /replicate, POST /gc)`,

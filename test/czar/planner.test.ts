@@ -14,6 +14,7 @@ import type { WorkerDirectory } from "../../src/czar/exec/dispatch.js";
 import { planSelect } from "../../src/czar/plan/planner.js";
 import type { Select } from "../../src/czar/sql/ast.js";
 import { parseStatement } from "../../src/czar/sql/parser.js";
+import { printMysql } from "../../src/czar/sql/printer.js";
 import { Chunker } from "../../src/sphere/chunker.js";
 import { BoxRegion, CircleRegion } from "../../src/sphere/regions.js";
 import { registerMysqlCompat } from "../../src/sqlite/mysqlCompat.js";
@@ -259,5 +260,80 @@ describe("merger: answers equal a single database's", () => {
       got.columns.map((c) => c.name),
       ["objectId", "m", "COUNT(*)", "scisql_fluxToAbMag(mag)"],
     );
+  });
+});
+
+describe("ADQL: regions ask the chunks qserv_areaspec_* asks; answers equal a single database's", () => {
+  const adql = (q: string) => printMysql(parseStatement(q, "adql"));
+  const chunksOf = (sql: string, dialect: "mysql" | "adql" = "mysql") =>
+    planSelect(parseStatement(sql, dialect) as Select, "sky", catalog).jobs.map((j) => j.chunkId);
+
+  test("CONTAINS / INTERSECTS with CIRCLE, BOX, POLYGON ask exactly the areaspec chunks", () => {
+    const pairs: Array<[string, string]> = [
+      ["CONTAINS(POINT('ICRS', ra, decl), CIRCLE('ICRS', 30, 0, 2)) = 1", "qserv_areaspec_circle(30, 0, 2)"],
+      [
+        "1 = INTERSECTS(CIRCLE('ICRS', POINT('ICRS', 30, 0), 2), POINT('ICRS', ra, decl))",
+        "qserv_areaspec_circle(30, 0, 2)",
+      ],
+      ["CONTAINS(POINT('ICRS', ra, decl), BOX('ICRS', 22.5, 0, 5, 10)) = 1", "qserv_areaspec_box(20, -5, 25, 5)"],
+      [
+        "CONTAINS(POINT(ra, decl), POLYGON('ICRS', 20, -5, 25, -5, 25, 5)) = 1",
+        "qserv_areaspec_poly(20, -5, 25, -5, 25, 5)",
+      ],
+    ];
+    for (const [region, areaspec] of pairs) {
+      const want = chunksOf(`SELECT objectId FROM Object WHERE ${areaspec}`);
+      assert.ok(want.length > 0 && want.length < CHUNKS.length, areaspec);
+      assert.deepEqual(chunksOf(`SELECT objectId FROM Object WHERE ${region}`, "adql"), want, region);
+    }
+  });
+
+  test("cone search with TOP and ORDER BY, DISTANCE, COORD1/2, OFFSET, ||, ILIKE, TRUNCATE", async () => {
+    const cone = "scisql_s2PtInCircle(ra, decl, 30, 0, 3) = 1";
+    assert.ok(
+      (await check(
+        adql(
+          `SELECT TOP 7 "objectId", DISTANCE(POINT('ICRS', ra, decl), POINT('ICRS', 30, 0)) AS d FROM Object
+           WHERE CONTAINS(POINT('ICRS', ra, decl), CIRCLE('ICRS', 30, 0, 3)) = 1 ORDER BY d, objectId`,
+        ),
+        `SELECT objectId, scisql_angSep(ra, decl, 30, 0) AS d FROM Object WHERE ${cone} ORDER BY d, objectId LIMIT 7`,
+      )) === 7,
+    );
+    await check(
+      adql("SELECT objectId, COORD1(POINT('ICRS', ra, decl)) AS x FROM Object ORDER BY objectId OFFSET 2990"),
+      "SELECT objectId, ra AS x FROM Object ORDER BY objectId LIMIT -1 OFFSET 2990",
+    );
+    await check(
+      adql("SELECT COUNT(*) FROM Object WHERE band || 'x' = 'gx' AND band ILIKE 'G' AND TRUNCATE(mag) = 20"),
+      "SELECT COUNT(*) FROM Object WHERE band = 'g' AND mag >= 20 AND mag < 21",
+    );
+    await check(
+      adql(
+        "SELECT TOP 3 objectId, LOG(mag) AS l, LOG10(mag) AS t, POWER(mag, 2) AS p, MOD(chunkId, 7) AS m FROM Object WHERE mag IS NOT NULL ORDER BY objectId",
+      ),
+      "SELECT objectId, ln(mag), log10(mag), mag * mag, chunkId % 7 FROM Object WHERE mag IS NOT NULL ORDER BY objectId LIMIT 3",
+    );
+  });
+
+  test("ADQL that cannot be answered is refused with line, column and the construct", () => {
+    const refused: Array<[string, RegExp]> = [
+      [
+        "SELECT ra FROM Object\n WHERE CONTAINS(POINT('GALACTIC', ra, decl), CIRCLE('ICRS', 1, 2, 3)) = 1",
+        /coordinate system 'GALACTIC' is not supported at line 2, column 23/,
+      ],
+      ["SELECT AREA(CIRCLE('ICRS', 1, 2, 3)) FROM Object", /ADQL function AREA is not supported at line 1, column 8/],
+      [
+        "SELECT ra FROM Object WHERE CONTAINS(POINT('ICRS', ra, decl), BOX('ICRS', ra, 0, 1, 1)) = 1",
+        /BOX with a parameter that is not a numeric literal is not supported at line 1, column 75/,
+      ],
+      ["SELECT ra FROM Object LIMIT 3", /LIMIT in ADQL \(use TOP\) is not supported at line 1, column 23/],
+      [
+        "SELECT ra FROM Object WHERE CONTAINS(CIRCLE('ICRS', 1, 2, 3), CIRCLE('ICRS', 1, 2, 3)) = 1",
+        /geometry other than POINT/,
+      ],
+    ];
+    for (const [q, re] of refused) assert.throws(() => parseStatement(q, "adql"), re, q);
+    // In ADQL "x" is a column and || concatenates; in MySQL "x" is a string and || is OR.
+    assert.equal(adql(`SELECT "ra" || 'a' FROM Object`), "SELECT CONCAT(ra, 'a') FROM Object");
   });
 });

@@ -6,10 +6,9 @@
  */
 import type { CzarCatalog } from "../catalog.js";
 import type { ColumnRef, Expr, FromItem, Select } from "../sql/ast.js";
-import { conjuncts } from "../sql/walk.js";
+import { conjuncts, numberOf } from "../sql/walk.js";
 import { type Binding, bindingOf, unsupported } from "./bindings.js";
 import type { Restrictors } from "./restrictors.js";
-import { numberOf } from "./restrictors.js";
 
 export type JoinShape =
   | { kind: "replicated" }

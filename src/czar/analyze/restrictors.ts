@@ -8,7 +8,7 @@ import { type Region, type RegionKind, regionOf } from "../../sphere/regions.js"
 import { sqliteType } from "../../sqlite/types.js";
 import type { Key } from "../catalog.js";
 import type { Call, Expr } from "../sql/ast.js";
-import { andAll, binary, call, column, conjuncts, disjuncts, integer, visit } from "../sql/walk.js";
+import { andAll, binary, call, column, conjuncts, disjuncts, integer, numberOf, visit } from "../sql/walk.js";
 import { type Binding, badQuery, bindingOf, unsupported } from "./bindings.js";
 
 /** A region that rows of `binding` must lie in (by the table's partitioning position). */
@@ -67,16 +67,6 @@ function truthCall(e: Expr): Call | null {
   if (e.kind === "binary" && e.op === "=") {
     if (e.left.kind === "call" && isOne(e.right)) return e.left;
     if (e.right.kind === "call" && isOne(e.left)) return e.right;
-  }
-  return null;
-}
-
-/** A numeric literal (optionally signed), else null. */
-export function numberOf(e: Expr): number | null {
-  if (e.kind === "integer" || e.kind === "decimal") return Number(e.text);
-  if (e.kind === "unary" && (e.op === "-" || e.op === "+")) {
-    const v = numberOf(e.operand);
-    return v === null ? null : e.op === "-" ? -v : v;
   }
   return null;
 }

@@ -88,8 +88,11 @@ const NUMBER = /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const IDENT = /[A-Za-z0-9_$\u0080-\uffff]+/y;
 const HEX = /0x[0-9A-Fa-f]+/y;
 
+/** The SQL dialect of a text: MySQL, or IVOA ADQL (where `"x"` is an identifier and `\\` no escape). */
+export type Dialect = "mysql" | "adql";
+
 /** Splits SQL text into tokens, skipping whitespace and comments; the last token is `eof`. */
-export function tokenize(text: string): Token[] {
+export function tokenize(text: string, dialect: Dialect = "mysql"): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let line = 1;
@@ -144,10 +147,14 @@ export function tokenize(text: string): Token[] {
       skipTo(end);
     };
 
-    if (c === "'" || c === '"') {
-      const [value, end] = scanString(text, i, pos);
+    if (dialect === "adql" && c === '"') {
+      const [name, end] = scanString(text, i, pos, false); // a delimited identifier
+      if (name === "") throw sqlError("syntax error", pos, '""', "empty identifier");
+      push("qident", name, end);
+    } else if (c === "'" || c === '"') {
+      const [value, end] = scanString(text, i, pos, dialect === "mysql");
       push("string", value, end);
-    } else if (c === "`") {
+    } else if (c === "`" && dialect === "mysql") {
       let name = "";
       let j = i + 1;
       for (;;) {
@@ -211,15 +218,15 @@ export function tokenize(text: string): Token[] {
   return tokens;
 }
 
-/** Scans a '..' or ".." string starting at `at`; returns its value and the index after it. */
-function scanString(text: string, at: number, pos: Pos): [string, number] {
+/** Scans a '..' or ".." string starting at `at` (`\\` escapes when `escapes`); returns its value and the index after it. */
+function scanString(text: string, at: number, pos: Pos, escapes = true): [string, number] {
   const quote = text[at]!;
   let value = "";
   let j = at + 1;
   for (;;) {
     const ch = text[j];
     if (ch === undefined) throw sqlError("unterminated string", pos, text.slice(at, at + 20));
-    if (ch === "\\") {
+    if (ch === "\\" && escapes) {
       const e = text[j + 1];
       if (e === undefined) throw sqlError("unterminated string", pos, text.slice(at, at + 20));
       value += STRING_ESCAPES[e] ?? e;

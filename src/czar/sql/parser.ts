@@ -4,6 +4,8 @@
  * NOT < comparisons and IS < [NOT] IN/BETWEEN/LIKE < | < & < << >> < + - < * / DIV MOD % < ^ <
  * unary - + ~ ! < primaries.
  */
+
+import { adqlCall, adqlILike } from "./adql.js";
 import type {
   BinaryOp,
   Call,
@@ -23,11 +25,14 @@ import type {
   Statement,
   UnaryOp,
 } from "./ast.js";
-import { RESERVED, sqlError, type Token, tokenize } from "./lexer.js";
+import { type Dialect, RESERVED, sqlError, type Token, tokenize } from "./lexer.js";
 
-/** Parses one statement (an optional trailing `;` allowed). Throws QservError on bad input. */
-export function parseStatement(text: string): Statement {
-  const p = new Parser(text);
+/**
+ * Parses one statement (an optional trailing `;` allowed). Throws QservError on bad input. ADQL
+ * (`dialect` "adql") becomes the same AST: TOP and OFFSET a LIMIT, `||` CONCAT, geometry the scisql calls.
+ */
+export function parseStatement(text: string, dialect: Dialect = "mysql"): Statement {
+  const p = new Parser(text, dialect);
   const stmt = p.statement();
   p.end();
   return stmt;
@@ -126,8 +131,11 @@ class Parser {
   /** Common table expressions in scope, by lower-case name. */
   private ctes = new Map<string, Query>();
 
-  constructor(private readonly source: string) {
-    this.toks = tokenize(source);
+  constructor(
+    private readonly source: string,
+    private readonly dialect: Dialect = "mysql",
+  ) {
+    this.toks = tokenize(source, dialect);
   }
 
   // --- token helpers --------------------------------------------------------------------------
@@ -361,6 +369,7 @@ class Parser {
       if (this.acceptKw("DISTINCT") || this.acceptKw("DISTINCTROW")) distinct = true;
       else if (!this.acceptKw("ALL")) break;
     }
+    const top = this.dialect === "adql" && this.acceptKw("TOP") ? this.limitNumber() : null;
     const t = this.peek();
     if (t.type === "ident" && /^(HIGH_PRIORITY|STRAIGHT_JOIN|SQL_\w+)$/i.test(t.value)) {
       this.unsupported(`SELECT modifier ${t.value.toUpperCase()}`);
@@ -381,8 +390,16 @@ class Parser {
     const having = this.acceptKw("HAVING") ? this.expr() : null;
     if (this.isKw("WINDOW")) this.unsupported("named windows");
     const orderBy = this.orderBy();
-    const limit = this.acceptKw("LIMIT") ? this.limit() : null;
+    const limit = this.dialect === "adql" ? this.adqlLimit(top) : this.acceptKw("LIMIT") ? this.limit() : null;
     return { kind: "select", distinct, items, from, where, groupBy, having, orderBy, limit, pos };
+  }
+
+  /** ADQL's `TOP n` and `OFFSET m` as a LIMIT; ADQL has no LIMIT. */
+  private adqlLimit(top: number | null): Limit | null {
+    if (this.isKw("LIMIT")) this.unsupported("LIMIT in ADQL (use TOP)");
+    const offset = this.acceptKw("OFFSET") ? this.limitNumber() : null;
+    if (top === null && offset === null) return null;
+    return { count: top ?? Number.MAX_SAFE_INTEGER, offset };
   }
 
   /** `[ORDER BY expr [ASC | DESC], ...]`. */
@@ -593,7 +610,7 @@ class Parser {
     let left = this.xor();
     for (;;) {
       const t = this.peek();
-      if (!this.acceptKw("OR") && !this.acceptOp("||")) return left;
+      if (!this.acceptKw("OR") && (this.dialect === "adql" || !this.acceptOp("||"))) return left;
       left = { kind: "binary", op: "OR", left, right: this.xor(), pos: t.pos };
     }
   }
@@ -649,7 +666,8 @@ class Parser {
   /** `bit_expr [[NOT] IN (...) | [NOT] BETWEEN .. AND .. | [NOT] LIKE ..]`. */
   private predicate(): Expr {
     const expr = this.bitExpr(0);
-    const negated = this.isKw("NOT") && ["IN", "BETWEEN", "LIKE", "REGEXP", "RLIKE"].some((w) => this.isKw(w, 1));
+    const negated =
+      this.isKw("NOT") && ["IN", "BETWEEN", "LIKE", "ILIKE", "REGEXP", "RLIKE"].some((w) => this.isKw(w, 1));
     if (negated) this.next();
     const t = this.peek();
     const word = t.type === "ident" ? t.value.toUpperCase() : "";
@@ -691,6 +709,10 @@ class Parser {
         };
         return negated ? { kind: "unary", op: "NOT", operand: match, pos: t.pos } : match;
       }
+      case "ILIKE":
+        if (this.dialect !== "adql") return expr;
+        this.next();
+        return adqlILike(negated, expr, this.bitExpr(0), t.pos);
       case "SOUNDS":
         if (this.isKw("LIKE", 1)) this.unsupported("SOUNDS LIKE");
         return expr;
@@ -710,6 +732,18 @@ class Parser {
     for (;;) {
       const t = this.peek();
       const key = t.type === "op" ? t.value : t.type === "ident" ? t.value.toUpperCase() : "";
+      if (key === "||" && this.dialect === "adql" && ops["+"] !== undefined) {
+        this.next(); // ADQL's string concatenation, at the level of + and -
+        left = {
+          kind: "call",
+          name: "CONCAT",
+          distinct: false,
+          star: false,
+          args: [left, this.bitExpr(level + 1)],
+          pos: t.pos,
+        };
+        continue;
+      }
       const op = Object.hasOwn(ops, key) ? ops[key] : undefined;
       if (op === undefined) return left;
       this.next();
@@ -859,6 +893,7 @@ class Parser {
       this.unsupported("TRIM(LEADING | TRAILING | BOTH ...)", this.peek(2));
     }
     const c = this.plainCall();
+    if (this.dialect === "adql" && !this.isKw("OVER")) return adqlCall(c);
     if (this.isKw("OVER")) return this.window(c);
     if (WINDOW_ONLY.has(upper))
       throw sqlError(`window function ${t.value} needs OVER (...)`, this.peek().pos, this.peek().text);

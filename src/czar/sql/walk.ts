@@ -185,3 +185,13 @@ export function decimal(x: number): DecimalLit {
 export function between(expr: Expr, low: Expr, high: Expr): Between {
   return { kind: "between", not: false, expr, low, high, pos: expr.pos };
 }
+
+/** A numeric literal (optionally signed), else null. */
+export function numberOf(e: Expr): number | null {
+  if (e.kind === "integer" || e.kind === "decimal") return Number(e.text);
+  if (e.kind === "unary" && (e.op === "-" || e.op === "+")) {
+    const v = numberOf(e.operand);
+    return v === null ? null : e.op === "-" ? -v : v;
+  }
+  return null;
+}

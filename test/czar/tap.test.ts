@@ -1,0 +1,235 @@
+/**
+ * The TAP service on a real cluster (czar and workers as processes, the demo catalog loaded),
+ * driven by real clients: pyvo (tables, sync cone search, TAP_SCHEMA, errors), astropy decoding
+ * BINARY2 and TABLEDATA, and STILTS taplint. Answers are checked against one SQLite database
+ * holding the same rows.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type Database from "better-sqlite3";
+import { loadDemo } from "../../src/cluster/demo.js";
+import { type UpCluster, up } from "../../src/cluster/up.js";
+import type { Value } from "../../src/common/rowCodec.js";
+import { demoReference } from "../support/demo.js";
+import { makeTempDir } from "../support/fs.js";
+import { rowSet } from "../support/rows.js";
+import { ensureTapClients, python, run } from "../support/tapClients.js";
+
+/** Python helpers: a table's rows as JSON (integers as {"i": "digits"}, NULL as null). */
+const PY_ROWS = `
+import sys, json, numpy as np
+def val(v):
+    if v is None or np.ma.is_masked(v): return None
+    if isinstance(v, (bool, np.bool_)): return bool(v)
+    if isinstance(v, (int, np.integer)): return {"i": str(int(v))}
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return None if f != f else f
+    if isinstance(v, bytes): return v.decode()
+    return str(v)
+def rows(t):
+    return [[val(t[c][i]) for c in t.colnames] for i in range(len(t))]
+def types(t):
+    return [str(t[c].dtype) for c in t.colnames]
+`;
+
+/** Python's rows back as Values: integers as bigint. */
+function values(rows: unknown): Value[][] {
+  return (rows as unknown[][]).map((r) =>
+    r.map((v) => (v !== null && typeof v === "object" ? BigInt((v as { i: string }).i) : (v as Value))),
+  );
+}
+
+const skip = ensureTapClients();
+
+describe("TAP: pyvo, astropy and taplint against a cluster", { skip: skip ?? false }, () => {
+  const dir = makeTempDir();
+  let cluster: UpCluster;
+  let ref: Database.Database;
+  let tap: string;
+
+  before(async () => {
+    cluster = await up({ dataDir: dir, workers: 2, replicas: 1, httpPort: 0, write: () => {} });
+    await loadDemo({ czarUrl: cluster.url, dataDir: join(dir, "demo"), objects: 5_000 });
+    ref = demoReference(join(dir, "demo"));
+    tap = `${cluster.url}/tap`;
+  });
+  after(async () => {
+    await cluster?.stop();
+    ref?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const refRows = (sql: string) => ref.prepare(sql).raw(true).safeIntegers(true).all() as Value[][];
+
+  test("pyvo: TAPService(url).tables lists TAP_SCHEMA and the demo tables with types, units and UCDs", async () => {
+    const got = (await python(
+      `import sys, json, pyvo
+s = pyvo.dal.TAPService(sys.argv[1])
+out = {}
+for t in s.tables:
+    out[t.name] = [[c.name, str(getattr(c.datatype, "content", c.datatype)), c.unit, c.ucd] for c in t.columns]
+print(json.dumps(out))`,
+      tap,
+    )) as Record<string, Array<[string, string, string | null, string | null]>>;
+    for (const t of [
+      "TAP_SCHEMA.schemas",
+      "TAP_SCHEMA.tables",
+      "TAP_SCHEMA.columns",
+      "TAP_SCHEMA.keys",
+      "TAP_SCHEMA.key_columns",
+    ]) {
+      assert.ok(got[t] !== undefined, t);
+    }
+    const cfg = JSON.parse(readFileSync(join(dir, "demo", "Object.json"), "utf8")) as {
+      schema: Array<{ name: string; unit?: string; ucd?: string }>;
+    };
+    const object = got["demo.Object"]!;
+    assert.deepEqual(
+      object.map((c) => c[0]),
+      cfg.schema.map((c) => c.name),
+    );
+    const byName = new Map(object.map((c) => [c[0], c]));
+    assert.deepEqual(byName.get("objectId")!.slice(1), ["long", null, "meta.id;meta.main"]);
+    assert.deepEqual(byName.get("ra")!.slice(1), ["double", "deg", "pos.eq.ra;meta.main"]);
+    assert.equal(byName.get("uFluxErr")![1], "float");
+    assert.ok(got["demo.Source"] !== undefined);
+  });
+
+  test("pyvo: a sync cone search with CONTAINS(POINT, CIRCLE) = 1 and TOP equals SQLite's answer", async () => {
+    const adql = `SELECT TOP 25 objectId, ra, decl, uFlux, DISTANCE(POINT('ICRS', ra, decl), POINT('ICRS', 30, 10)) AS d
+      FROM demo.Object WHERE CONTAINS(POINT('ICRS', ra, decl), CIRCLE('ICRS', 30, 10, 12)) = 1 ORDER BY objectId`;
+    const got = (await python(
+      `${PY_ROWS}
+import pyvo
+t = pyvo.dal.TAPService(sys.argv[1]).run_sync(sys.argv[2]).to_table()
+print(json.dumps({"rows": rows(t), "types": types(t)}))`,
+      tap,
+      adql,
+    )) as { rows: unknown; types: string[] };
+    const want = refRows(
+      `SELECT objectId, ra, decl, uFlux, scisql_angSep(ra, decl, 30, 10) FROM Object
+       WHERE scisql_s2PtInCircle(ra, decl, 30, 10, 12) = 1 ORDER BY objectId LIMIT 25`,
+    );
+    assert.equal(want.length, 25, "the cone holds more than TOP rows");
+    assert.deepEqual(rowSet(values(got.rows), true, 12), rowSet(want, true, 12));
+    assert.equal(got.types[0], "int64");
+    // The whole cone, counted, and TOP larger than the answer.
+    const [count] = refRows("SELECT COUNT(*) FROM Object WHERE scisql_s2PtInCircle(ra, decl, 30, 10, 12) = 1")[0]!;
+    const all = (await python(
+      `${PY_ROWS}
+import pyvo
+t = pyvo.dal.TAPService(sys.argv[1]).run_sync(sys.argv[2]).to_table()
+print(json.dumps(rows(t)))`,
+      tap,
+      "SELECT TOP 100000 objectId FROM demo.Object WHERE 1 = CONTAINS(POINT('ICRS', ra, decl), CIRCLE('ICRS', 30, 10, 12))",
+    )) as unknown[][];
+    assert.equal(BigInt(all.length), count);
+  });
+
+  test("TAP_SCHEMA is queryable with ADQL; keys link Source to Object", async () => {
+    const got = (await python(
+      `${PY_ROWS}
+import pyvo
+s = pyvo.dal.TAPService(sys.argv[1])
+cols = s.run_sync("SELECT column_name, datatype, unit, ucd, indexed FROM TAP_SCHEMA.columns WHERE table_name = 'demo.Object' ORDER BY column_index").to_table()
+keys = s.run_sync("SELECT k.from_table, k.target_table, c.from_column, c.target_column FROM TAP_SCHEMA.keys AS k JOIN TAP_SCHEMA.key_columns AS c ON k.key_id = c.key_id WHERE k.from_table LIKE 'demo.%'").to_table()
+print(json.dumps({"cols": rows(cols), "keys": rows(keys)}))`,
+      tap,
+    )) as { cols: unknown; keys: unknown };
+    const cfg = JSON.parse(readFileSync(join(dir, "demo", "Object.json"), "utf8")) as {
+      schema: Array<{ name: string; unit?: string; ucd?: string }>;
+    };
+    const cols = values(got.cols);
+    // astropy reads a NULL string of BINARY2 as "".
+    assert.deepEqual(
+      cols.map((r) => [r[0], r[2] || null, r[3] || null]),
+      cfg.schema.map((c) => [c.name, c.unit ?? null, c.ucd ?? null]),
+    );
+    assert.deepEqual(cols.find((r) => r[0] === "objectId")!.slice(1, 2), ["long"]);
+    assert.deepEqual(cols.find((r) => r[0] === "objectId")![4], 1n);
+    assert.deepEqual(values(got.keys), [["demo.Source", "demo.Object", "objectId", "objectId"]]);
+  });
+
+  test("BINARY2 and TABLEDATA decode (astropy) to the same values, NULLs and 64-bit ids; CSV; MAXREC overflow", async () => {
+    const adql = "SELECT TOP 300 objectId, uFlux, uFluxErr, flags FROM demo.Object ORDER BY objectId";
+    const url = (fmt: string, q = adql, extra = "") =>
+      `${tap}/sync?LANG=ADQL&REQUEST=doQuery&RESPONSEFORMAT=${encodeURIComponent(fmt)}&QUERY=${encodeURIComponent(q)}${extra}`;
+    const got = (await python(
+      `${PY_ROWS}
+import io, urllib.request
+from astropy.io.votable import parse_single_table
+def fetch(u): return parse_single_table(io.BytesIO(urllib.request.urlopen(u).read())).to_table()
+b2, td = fetch(sys.argv[1]), fetch(sys.argv[2])
+print(json.dumps({"b2": rows(b2), "td": rows(td), "types": types(b2)}))`,
+      url("votable"),
+      url("votable/td"),
+    )) as { b2: unknown; td: unknown; types: string[] };
+    const want = refRows("SELECT objectId, uFlux, uFluxErr, flags FROM Object ORDER BY objectId LIMIT 300");
+    assert.ok(
+      want.some((r) => r[1] === null),
+      "the rows hold NULLs",
+    );
+    assert.deepEqual(rowSet(values(got.b2), true, 7), rowSet(want, true, 7));
+    assert.deepEqual(values(got.td), values(got.b2));
+    assert.deepEqual(got.types, ["int64", "float64", "float32", "int32"]);
+
+    const csv = await (await fetch(url("csv"))).text();
+    const lines = csv.trimEnd().split("\r\n");
+    assert.equal(lines[0], "objectId,uFlux,uFluxErr,flags");
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(",")[0]),
+      want.map((r) => String(r[0])),
+    );
+    const nullAt = want.findIndex((r) => r[1] === null);
+    assert.equal(lines[nullAt + 1]!.split(",")[1], "");
+
+    const cut = await (await fetch(url("votable/td", adql, "&MAXREC=7"))).text();
+    assert.equal(cut.match(/<TR>/g)?.length, 7);
+    // Units and UCDs of result columns come from the table config.
+    assert.match(cut, /<FIELD name="uFlux" datatype="double" unit="nJy" ucd="phot.flux"><DESCRIPTION>u-band flux</);
+    assert.match(cut, /<INFO name="QUERY_STATUS" value="OVERFLOW"\/>\s*<\/RESOURCE>/);
+    const whole = await (await fetch(url("votable/td", adql, "&MAXREC=300"))).text();
+    assert.equal(whole.match(/<TR>/g)?.length, 300);
+    assert.doesNotMatch(whole, /OVERFLOW/);
+  });
+
+  test("errors: a VOTable error document with a 400 status; pyvo raises with the ADQL position", async () => {
+    const r = await fetch(
+      `${tap}/sync?LANG=ADQL&QUERY=${encodeURIComponent("SELECT AREA(CIRCLE('ICRS', 1, 2, 3)) FROM demo.Object")}`,
+    );
+    assert.equal(r.status, 400);
+    const body = await r.text();
+    assert.match(
+      body,
+      /<INFO name="QUERY_STATUS" value="ERROR">ADQL function AREA is not supported at line 1, column 8/,
+    );
+    const msg = (await python(
+      `import sys, json, pyvo
+try:
+    pyvo.dal.TAPService(sys.argv[1]).run_sync("SELECT ra FROM demo.Object\\n WHERE CONTAINS(POINT('GALACTIC', ra, decl), CIRCLE('ICRS', 1, 2, 3)) = 1")
+    print(json.dumps("no error"))
+except pyvo.dal.DALQueryError as e:
+    print(json.dumps(str(e)))`,
+      tap,
+    )) as string;
+    assert.match(msg, /coordinate system 'GALACTIC' is not supported at line 2, column 23/);
+    const noLang = await fetch(`${tap}/sync?QUERY=SELECT+1`);
+    assert.equal(noLang.status, 400);
+    assert.match(await noLang.text(), /LANG is required/);
+  });
+
+  test("STILTS taplint: no errors", async () => {
+    const out = await run("stilts", ["taplint", `tapurl=${tap}`, `stages=${TAPLINT_STAGES}`, "report=EW"], 600_000);
+    const totals = /Totals:\s*Errors:\s*(\d+);\s*Warnings:\s*(\d+)/.exec(out);
+    assert.ok(totals !== null, out.slice(-2000));
+    const errors = out.split("\n").filter((l) => /^E-/.test(l));
+    assert.deepEqual(errors, [], out.slice(-4000));
+    assert.equal(totals![1], "0");
+  });
+});
+
+/** taplint stages run: all but async (UWS), uploads and examples, which the service does not offer. */
+const TAPLINT_STAGES = "TMV TME TMS TMC CPV CAP AVV QGE QPO MDQ OBS";
