@@ -201,6 +201,10 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
       },
     );
   });
+  // Idle keep-alive connections are kept a minute (Node's default is 5 s): a client reusing one
+  // just as the server closes it sees "other side closed", a race a busy event loop widens.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.listen(port, host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
