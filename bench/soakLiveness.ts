@@ -25,7 +25,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "180" },
     clients: { type: "string", default: "32" },
-    rows: { type: "string", default: "100000" },
+    rows: { type: "string", default: "300000" },
     "append-rows": { type: "string", default: "2000" },
     "append-every": { type: "string", default: "10" },
     "write-timeout": { type: "string", default: "3" },
