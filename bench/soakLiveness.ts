@@ -25,7 +25,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "180" },
     clients: { type: "string", default: "32" },
-    rows: { type: "string", default: "100000" },
+    rows: { type: "string", default: "300000" },
     "append-rows": { type: "string", default: "2000" },
     "append-every": { type: "string", default: "10" },
     "write-timeout": { type: "string", default: "3" },
@@ -67,6 +67,7 @@ const append = async (n: number) => {
   await postJson(`${cluster.url}/ingest`, { database: SYN_DATABASE_JSON, table: SYN_TABLE_JSON, files: [file] });
   versions.push(pending);
   pending = null;
+  appendGeneration++;
 };
 const isVersion = (n: number) => versions.includes(n) || n === pending;
 
@@ -76,6 +77,15 @@ const stats = {
   errors: [] as string[],
   appends: 0,
   countMs: [] as number[],
+  /** COUNT latencies of queries that overlapped an append (which may wait for its publish). */
+  countMsDuringAppend: [] as number[],
+};
+/** Appends under way at some point of [t0, now]: counted by a generation number. */
+let appendGeneration = 0;
+const timeCount = (t0: number, gen0: number, pending0: boolean) => {
+  const ms = performance.now() - t0;
+  stats.countMs.push(ms);
+  if (pending0 || pending !== null || gen0 !== appendGeneration) stats.countMsDuringAppend.push(ms);
 };
 const op = (k: string) => {
   stats.ops[k] = (stats.ops[k] ?? 0) + 1;
@@ -134,9 +144,9 @@ const actions: Array<[number, string, (rand: () => number) => Promise<void>]> = 
     async () => {
       const c = await mysqlPromise.createConnection({ ...connOpts(), rowsAsArray: true });
       try {
-        const t0 = performance.now();
+        const [t0, gen0, pending0] = [performance.now(), appendGeneration, pending !== null];
         const [rows] = (await c.query("SELECT COUNT(*), MAX(objectId) FROM Obj")) as unknown as [unknown[][]];
-        stats.countMs.push(performance.now() - t0);
+        timeCount(t0, gen0, pending0);
         const [n, max] = (rows[0] ?? []).map(Number);
         if (!isVersion(n ?? -1) || n !== max) wrong(`count-mysql: ${n}, max ${max}`);
       } finally {
@@ -148,9 +158,9 @@ const actions: Array<[number, string, (rand: () => number) => Promise<void>]> = 
     15,
     "count-http",
     async () => {
-      const t0 = performance.now();
+      const [t0, gen0, pending0] = [performance.now(), appendGeneration, pending !== null];
       const r = await postJson(`${cluster.url}/query`, { query: "SELECT COUNT(*) FROM Obj", database: "qsyn" });
-      stats.countMs.push(performance.now() - t0);
+      timeCount(t0, gen0, pending0);
       const n = Number((r.rows as unknown[][])[0]?.[0]);
       if (!isVersion(n)) wrong(`count-http: ${n}`);
     },
@@ -287,9 +297,12 @@ try {
   );
   for (const w of workers) w.close();
   const spoolFiles = readdirSync(join(dir, "czar")).includes("spool") ? readdirSync(join(dir, "czar", "spool")) : [];
-  const sorted = [...stats.countMs].sort((a, b) => a - b);
-  const pct = (p: number) =>
-    Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)] ?? Number.NaN);
+  const latency = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const pct = (p: number) =>
+      Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)] ?? Number.NaN);
+    return { n: sorted.length, p50: pct(0.5), p99: pct(0.99), max: Math.round(sorted.at(-1) ?? 0) };
+  };
   const report = {
     seconds,
     clients,
@@ -303,7 +316,8 @@ try {
     stuckQueriesAtEnd: left.length,
     workerQueriesAtEnd: workerQueries,
     spoolFilesAtEnd: spoolFiles.length,
-    countLatencyMs: { n: sorted.length, p50: pct(0.5), p99: pct(0.99), max: Math.round(sorted.at(-1) ?? 0) },
+    countLatencyMs: latency(stats.countMs),
+    countLatencyDuringAppendMs: latency(stats.countMsDuringAppend),
     czarRssMb: { start: rssStart, end: rss(), max: Math.max(...rssSamples) },
   };
   console.log(JSON.stringify(report, null, 2));

@@ -348,12 +348,6 @@ export class Czar {
     sink?: ResultSink,
   ): Promise<QueryAnswer> {
     const id = session.id ?? this.nextId++;
-    const controller = new AbortController();
-    let why = "";
-    const cancel = (reason: string) => {
-      why ||= reason;
-      controller.abort();
-    };
     // Streamed: rows go through a spool at the client's pace, the workers' at theirs; the header
     // is typed from the first rows (all of a column's values share a storage class).
     let header: ResultColumnInfo[] | null = null;
@@ -361,6 +355,14 @@ export class Czar {
       sink === undefined || plan.merge.kind !== "concat"
         ? null
         : new Spool(this.o.spoolMemoryBytes ?? DEFAULT_SPOOL_MEMORY, this.spoolBudget, `q${id}`);
+    const controller = new AbortController();
+    let why = "";
+    // Stops the workers and, once they are done, the rows still on their way to the client.
+    const cancel = (reason: string) => {
+      why ||= reason;
+      controller.abort();
+      spool?.fail(new QservError("CANCELLED", why));
+    };
     const deliver = async (from: Spool, to: ResultSink) => {
       for await (const rows of from.batches()) {
         if (header === null) {
