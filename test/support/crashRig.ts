@@ -61,7 +61,8 @@ export class CrashRig {
   readonly violations: Sample[] = [];
   samples = 0;
   errors = 0;
-  private allowed = new Set<string>();
+  /** Answers the sampler accepts (replaced, never changed: a query checks what held when it started). */
+  allowed = new Set<string>();
   private sampling: Promise<void> | null = null;
   private stopSampling = false;
   private readonly clients: WorkerClient[];
@@ -121,6 +122,16 @@ export class CrashRig {
     const r = await rig.ingest(0);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return rig;
+  }
+
+  /** The answers of the table after each of `n` parts loaded. */
+  states(...n: number[]): Set<string> {
+    return new Set(n.map((k) => this.key(k)));
+  }
+
+  /** The answer of the table after `n` parts loaded. */
+  key(n: number): string {
+    return key(this.content(n));
   }
 
   /** The table's content once parts 0..n-1 are loaded. */
@@ -276,6 +287,22 @@ export class CrashRig {
     this.allowed = new Set([key(after)]);
     await this.expectExact(part + 1, `after the retry of the append killed at ${point}`);
     await this.expectWhole();
+  }
+
+  /**
+   * The czar halted once every worker published part `part`, SIGKILLed together with worker 0;
+   * restarted while worker 0 is down, so worker 0 keeps the publish metadata never recorded.
+   */
+  async crashWithWorkerDown(part: number): Promise<void> {
+    const halt = haltWatch("publish:workers");
+    await this.czar.stop("SIGTERM");
+    await this.startCzar({ [HALT_ENV]: "publish:workers" }, halt.onLog);
+    const pending = this.ingest(part).catch(() => null);
+    await halt.halted;
+    await this.czar.stop("SIGKILL");
+    await this.killWorker(0);
+    assert.equal(await pending, null, "the halted ingest answered");
+    await this.startCzar();
   }
 
   /** A repair pass leaves every chunk on 2 live replicas; no worker keeps a stage. */
