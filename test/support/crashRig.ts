@@ -52,6 +52,8 @@ export function haltWatch(point: string): {
 
 export interface Sample {
   at: number;
+  /** What the rig was doing (see `phase`). */
+  phase: string;
   answer: string;
 }
 
@@ -60,6 +62,8 @@ export class CrashRig {
   /** Answers that were not allowed when they came (wrong counts, unexpected errors). */
   readonly violations: Sample[] = [];
   samples = 0;
+  /** What the rig is doing, for the report of a wrong answer. */
+  phase = "start";
   errors = 0;
   /** Answers the sampler accepts (replaced, never changed: a query checks what held when it started). */
   allowed = new Set<string>();
@@ -121,6 +125,7 @@ export class CrashRig {
     await rig.startCzar();
     const r = await rig.ingest(0);
     assert.equal(r.status, 200, JSON.stringify(r.body));
+    rig.allowed = rig.states(1);
     return rig;
   }
 
@@ -216,7 +221,7 @@ export class CrashRig {
         this.samples++;
         if (!s.ok) this.errors++;
         const fine = s.ok ? allowed.has(s.answer) : ["DOWN", "UNAVAILABLE", "CANCELLED"].includes(s.code ?? "");
-        if (!fine) this.violations.push({ at: Date.now(), answer: s.answer });
+        if (!fine) this.violations.push({ at: Date.now(), phase: this.phase, answer: s.answer });
         await new Promise((r) => setTimeout(r, 150));
       }
     })();
@@ -239,6 +244,7 @@ export class CrashRig {
    * repair pass when asked (nothing to drop), retries the append and checks it is exact and whole.
    */
   async crashAppend(part: number, point: CrashPoint, repair: boolean): Promise<void> {
+    this.phase = `append of part ${part} killed at ${point}`;
     const before = this.content(part);
     const after = this.content(part + 1);
     this.allowed = new Set([key(before), key(after)]);
