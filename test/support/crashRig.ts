@@ -52,6 +52,8 @@ export function haltWatch(point: string): {
 
 export interface Sample {
   at: number;
+  /** What the rig was doing (see `phase`). */
+  phase: string;
   answer: string;
 }
 
@@ -60,8 +62,11 @@ export class CrashRig {
   /** Answers that were not allowed when they came (wrong counts, unexpected errors). */
   readonly violations: Sample[] = [];
   samples = 0;
+  /** What the rig is doing, for the report of a wrong answer. */
+  phase = "start";
   errors = 0;
-  private allowed = new Set<string>();
+  /** Answers the sampler accepts (replaced, never changed: a query checks what held when it started). */
+  allowed = new Set<string>();
   private sampling: Promise<void> | null = null;
   private stopSampling = false;
   private readonly clients: WorkerClient[];
@@ -120,7 +125,18 @@ export class CrashRig {
     await rig.startCzar();
     const r = await rig.ingest(0);
     assert.equal(r.status, 200, JSON.stringify(r.body));
+    rig.allowed = rig.states(1);
     return rig;
+  }
+
+  /** The answers of the table after each of `n` parts loaded. */
+  states(...n: number[]): Set<string> {
+    return new Set(n.map((k) => this.key(k)));
+  }
+
+  /** The answer of the table after `n` parts loaded. */
+  key(n: number): string {
+    return key(this.content(n));
   }
 
   /** The table's content once parts 0..n-1 are loaded. */
@@ -205,7 +221,7 @@ export class CrashRig {
         this.samples++;
         if (!s.ok) this.errors++;
         const fine = s.ok ? allowed.has(s.answer) : ["DOWN", "UNAVAILABLE", "CANCELLED"].includes(s.code ?? "");
-        if (!fine) this.violations.push({ at: Date.now(), answer: s.answer });
+        if (!fine) this.violations.push({ at: Date.now(), phase: this.phase, answer: s.answer });
         await new Promise((r) => setTimeout(r, 150));
       }
     })();
@@ -228,6 +244,7 @@ export class CrashRig {
    * repair pass when asked (nothing to drop), retries the append and checks it is exact and whole.
    */
   async crashAppend(part: number, point: CrashPoint, repair: boolean): Promise<void> {
+    this.phase = `append of part ${part} killed at ${point}`;
     const before = this.content(part);
     const after = this.content(part + 1);
     this.allowed = new Set([key(before), key(after)]);
@@ -276,6 +293,22 @@ export class CrashRig {
     this.allowed = new Set([key(after)]);
     await this.expectExact(part + 1, `after the retry of the append killed at ${point}`);
     await this.expectWhole();
+  }
+
+  /**
+   * The czar halted once every worker published part `part`, SIGKILLed together with worker 0;
+   * restarted while worker 0 is down, so worker 0 keeps the publish metadata never recorded.
+   */
+  async crashWithWorkerDown(part: number): Promise<void> {
+    const halt = haltWatch("publish:workers");
+    await this.czar.stop("SIGTERM");
+    await this.startCzar({ [HALT_ENV]: "publish:workers" }, halt.onLog);
+    const pending = this.ingest(part).catch(() => null);
+    await halt.halted;
+    await this.czar.stop("SIGKILL");
+    await this.killWorker(0);
+    assert.equal(await pending, null, "the halted ingest answered");
+    await this.startCzar();
   }
 
   /** A repair pass leaves every chunk on 2 live replicas; no worker keeps a stage. */
