@@ -1,12 +1,13 @@
 /**
- * Result documents: VOTable 1.4 (BINARY2 or TABLEDATA), CSV, and the VOTable error document
- * (QUERY_STATUS=ERROR). NULLs: an empty TD, the BINARY2 null mask, an empty CSV field.
+ * Result documents: VOTable 1.4 (BINARY2 or TABLEDATA), CSV, TSV, JSON, and the VOTable error
+ * document (QUERY_STATUS=ERROR). NULLs: an empty TD, the BINARY2 null mask, an empty CSV or TSV
+ * field, JSON null.
  */
 import type { Value } from "../../common/rowCodec.js";
 import type { VoField } from "./fields.js";
 import { attrs, element, xmlEscape } from "./xml.js";
 
-export type Serialization = "binary2" | "tabledata" | "csv";
+export type Serialization = "binary2" | "tabledata" | "csv" | "tsv" | "json";
 
 export interface ResultTable {
   fields: VoField[];
@@ -23,6 +24,8 @@ export const CONTENT_TYPE: Record<Serialization, string> = {
   binary2: "application/x-votable+xml;serialization=BINARY2",
   tabledata: "application/x-votable+xml;serialization=TABLEDATA",
   csv: "text/csv;header=present",
+  tsv: "text/tab-separated-values",
+  json: "application/json",
 };
 
 /** A DALI error document: `<INFO name="QUERY_STATUS" value="ERROR">message</INFO>`. */
@@ -33,6 +36,8 @@ export function errorDocument(message: string): string {
 /** The result in the format asked for. */
 export function writeResult(t: ResultTable, format: Serialization): string {
   if (format === "csv") return csv(t);
+  if (format === "tsv") return tsv(t);
+  if (format === "json") return json(t);
   const fields = t.fields
     .map((f) => {
       const a = attrs({
@@ -140,4 +145,26 @@ function csv(t: ResultTable): string {
   const lines = [t.fields.map((f) => csvField(f.name)).join(",")];
   for (const r of t.rows) lines.push(r.map((v, i) => (v === null ? "" : csvField(text(t.fields[i]!, v)))).join(","));
   return `${lines.join("\r\n")}\r\n`;
+}
+
+/** TSV: tabs, newlines and backslashes in values escaped as \t, \n, \r, \\. */
+function tsv(t: ResultTable): string {
+  const esc = (s: string) =>
+    s.replace(/[\\\t\n\r]/g, (c) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" })[c]!);
+  const lines = [t.fields.map((f) => esc(f.name)).join("\t")];
+  for (const r of t.rows) lines.push(r.map((v, i) => (v === null ? "" : esc(text(t.fields[i]!, v)))).join("\t"));
+  return `${lines.join("\n")}\n`;
+}
+
+/** JSON: {"metadata": [field, ...], "data": [[...], ...], "overflow"}; 64-bit integers as exact number text. */
+function json(t: ResultTable): string {
+  const value = (f: VoField, v: Value): string => {
+    if (v === null) return "null";
+    if (isInteger(f)) return text(f, v);
+    if (f.datatype === "double" || f.datatype === "float")
+      return Number.isFinite(Number(v)) ? String(Number(v)) : "null";
+    return JSON.stringify(text(f, v));
+  };
+  const data = t.rows.map((r) => `[${r.map((v, i) => value(t.fields[i]!, v)).join(",")}]`);
+  return `{"metadata":${JSON.stringify(t.fields)},"data":[${data.join(",\n")}],"overflow":${t.overflow}}\n`;
 }
