@@ -694,3 +694,96 @@ describe("errors point at the offending token", () => {
     });
   }
 });
+
+describe("ADQL dialect: translated into the same AST as the SQL it means", () => {
+  const same = (adql: string, sql: string) =>
+    assert.equal(printMysql(parseStatement(adql, "adql")), printMysql(parseStatement(sql)), adql);
+
+  test("TOP, OFFSET, delimited identifiers, ||, ILIKE, TRUNCATE(x), strings without backslash escapes", () => {
+    same("SELECT TOP 5 ra FROM s.t ORDER BY ra", "SELECT ra FROM s.t ORDER BY ra LIMIT 5");
+    same(
+      "SELECT DISTINCT TOP 5 ra FROM t ORDER BY ra OFFSET 10",
+      "SELECT DISTINCT ra FROM t ORDER BY ra LIMIT 5 OFFSET 10",
+    );
+    same("SELECT ra FROM t OFFSET 3", `SELECT ra FROM t LIMIT ${Number.MAX_SAFE_INTEGER} OFFSET 3`);
+    same('SELECT "ra", "Odd name" FROM "t"', "SELECT `ra`, `Odd name` FROM `t`");
+    same("SELECT a || b || 'x' FROM t", "SELECT CONCAT(CONCAT(a, b), 'x') FROM t");
+    same("SELECT a FROM t WHERE a || 'x' = 'yx' OR b = 1", "SELECT a FROM t WHERE CONCAT(a, 'x') = 'yx' OR b = 1");
+    same("SELECT a FROM t WHERE a NOT ILIKE 'A%'", "SELECT a FROM t WHERE LOWER(a) NOT LIKE LOWER('A%')");
+    same("SELECT dec, size FROM t WHERE dec > 0", "SELECT `dec`, size FROM t WHERE `dec` > 0"); // DEC is MySQL's, not ADQL's
+    same("SELECT TRUNCATE(x), TRUNCATE(x, 2) FROM t", "SELECT TRUNCATE(x, 0), TRUNCATE(x, 2) FROM t");
+    same("SELECT 'a\\b' FROM t", "SELECT 'a\\\\b' FROM t");
+    same("SELECT TOP 2 (SELECT TOP 1 b FROM u) FROM t", "SELECT (SELECT b FROM u LIMIT 1) FROM t LIMIT 2");
+  });
+
+  test("geometry: every form becomes the scisql call; DISTANCE and COORD1/2", () => {
+    const where = (region: string, sql: string) =>
+      same(`SELECT a FROM t WHERE ${region}`, `SELECT a FROM t WHERE ${sql}`);
+    where(
+      "CONTAINS(POINT('ICRS', ra, decl), CIRCLE('ICRS', 10, 20, 0.5)) = 1",
+      "scisql_s2PtInCircle(ra, decl, 10, 20, 0.5) = 1",
+    );
+    where(
+      "CONTAINS(POINT(ra, decl), CIRCLE(POINT(10, 20), 0.5)) = 1",
+      "scisql_s2PtInCircle(ra, decl, 10, 20, 0.5) = 1",
+    );
+    where(
+      "CONTAINS(POINT('', ra, decl), CIRCLE('ICRS GEOCENTER', 10, -20, 1)) = 0",
+      "scisql_s2PtInCircle(ra, decl, 10, -20, 1) = 0",
+    );
+    where(
+      "CONTAINS(POINT('ICRS', ra, decl), BOX('ICRS', 10, 20, 4, 2)) = 1",
+      "scisql_s2PtInBox(ra, decl, 8.0000000000000000, 19.000000000000000, 12.000000000000000, 21.000000000000000) = 1",
+    );
+    where(
+      "1 = CONTAINS(POINT('ICRS', ra, decl), POLYGON('ICRS', 1, 2, 3, 4, 5, 6))",
+      "1 = scisql_s2PtInCPoly(ra, decl, 1, 2, 3, 4, 5, 6)",
+    );
+    where(
+      "CONTAINS(POINT('ICRS', ra, decl), POLYGON(POINT(1, 2), POINT(3, 4), POINT(5, 6))) = 1",
+      "scisql_s2PtInCPoly(ra, decl, 1, 2, 3, 4, 5, 6) = 1",
+    );
+    where(
+      "INTERSECTS(POINT('ICRS', ra, decl), CIRCLE('ICRS', 1, 2, 3)) = 1",
+      "scisql_s2PtInCircle(ra, decl, 1, 2, 3) = 1",
+    );
+    where(
+      "INTERSECTS(CIRCLE('ICRS', 1, 2, 3), POINT('ICRS', ra, decl)) = 1",
+      "scisql_s2PtInCircle(ra, decl, 1, 2, 3) = 1",
+    );
+    same(
+      "SELECT DISTANCE(POINT('ICRS', ra, decl), POINT('ICRS', 1, 2)), DISTANCE(ra, decl, 1, 2) FROM t",
+      "SELECT scisql_angSep(ra, decl, 1, 2), scisql_angSep(ra, decl, 1, 2) FROM t",
+    );
+    same("SELECT COORD1(POINT('ICRS', ra, decl)), COORD2(POINT('ICRS', ra, decl)) FROM t", "SELECT ra, decl FROM t");
+  });
+
+  test("refusals carry line, column and the construct", () => {
+    const refused: Array<[string, RegExp]> = [
+      [
+        "SELECT a FROM t\nWHERE CONTAINS(POINT('FK5', ra, dec), CIRCLE('ICRS', 1, 2, 3)) = 1",
+        /ADQL coordinate system 'FK5' is not supported at line 2, column 22/,
+      ],
+      [
+        "SELECT CENTROID(CIRCLE('ICRS', 1, 2, 3)) FROM t",
+        /ADQL function CENTROID is not supported at line 1, column 8/,
+      ],
+      ["SELECT ivo_hasword(a, 'x') FROM t", /ADQL function IVO_HASWORD is not supported at line 1, column 8/],
+      [
+        "SELECT a FROM t WHERE CONTAINS(POINT('ICRS', ra, dec), POLYGON('ICRS', 1, 2, 3, 4)) = 1",
+        /POLYGON needs at least 3 vertices at line 1, column 56/,
+      ],
+      [
+        "SELECT a FROM t WHERE CONTAINS(POINT('ICRS', ra), CIRCLE('ICRS', 1, 2, 3)) = 1",
+        /POINT takes 2 coordinates, not 1 at line 1, column 32/,
+      ],
+      [
+        "SELECT a FROM t WHERE CONTAINS(ra, CIRCLE('ICRS', 1, 2, 3)) = 1",
+        /geometry other than POINT\(\.\.\.\) here \(no geometry columns\) is not supported at line 1, column 32/,
+      ],
+      ["SELECT a FROM t LIMIT 1", /LIMIT in ADQL \(use TOP\) is not supported at line 1, column 17/],
+      ["SELECT `a` FROM t", /syntax error at line 1, column 8 near .`.: unexpected character/],
+    ];
+    for (const [q, re] of refused) assert.throws(() => parseStatement(q, "adql"), re, q);
+  });
+});

@@ -153,7 +153,7 @@ print(json.dumps({"cols": rows(cols), "keys": rows(keys)}))`,
     assert.deepEqual(values(got.keys), [["demo.Source", "demo.Object", "objectId", "objectId"]]);
   });
 
-  test("BINARY2 and TABLEDATA decode (astropy) to the same values, NULLs and 64-bit ids; CSV; MAXREC overflow", async () => {
+  test("BINARY2 and TABLEDATA decode (astropy) to the same values, NULLs and 64-bit ids; CSV, TSV, JSON; MAXREC overflow", async () => {
     const adql = "SELECT TOP 300 objectId, uFlux, uFluxErr, flags FROM demo.Object ORDER BY objectId";
     const url = (fmt: string, q = adql, extra = "") =>
       `${tap}/sync?LANG=ADQL&REQUEST=doQuery&RESPONSEFORMAT=${encodeURIComponent(fmt)}&QUERY=${encodeURIComponent(q)}${extra}`;
@@ -185,6 +185,25 @@ print(json.dumps({"b2": rows(b2), "td": rows(td), "types": types(b2)}))`,
     );
     const nullAt = want.findIndex((r) => r[1] === null);
     assert.equal(lines[nullAt + 1]!.split(",")[1], "");
+
+    const tsv = (await (await fetch(url("tsv"))).text()).trimEnd().split("\n");
+    assert.equal(tsv[0], "objectId\tuFlux\tuFluxErr\tflags");
+    assert.deepEqual(
+      tsv.slice(1),
+      lines.slice(1).map((l) => l.replaceAll(",", "\t")),
+    );
+    const js = (await (await fetch(url("json"))).json()) as {
+      metadata: Array<{ name: string; datatype: string }>;
+      data: unknown[][];
+    };
+    assert.deepEqual(
+      js.metadata.map((f) => f.datatype),
+      ["long", "double", "float", "int"],
+    );
+    assert.deepEqual(
+      js.data.map((r) => [String(r[0]), r[1] === null]),
+      want.map((r) => [String(r[0]), r[1] === null]),
+    );
 
     const cut = await (await fetch(url("votable/td", adql, "&MAXREC=7"))).text();
     assert.equal(cut.match(/<TR>/g)?.length, 7);

@@ -71,6 +71,37 @@ describe("table configs: text format, repeated director keys, a second director"
     );
   });
 
+  test("optional TAP metadata: table description, column unit/ucd/description; absent is fine, wrong types refused", () => {
+    const plain = config({ table: "p" }, ["id", "ra", "decl"]);
+    assert.equal(plain.description, undefined);
+    assert.deepEqual(plain.schema[1], { name: "ra", type: "bigint" });
+    const described = config(
+      {
+        table: "d",
+        description: "Objects",
+        schema: [
+          { name: "id", type: "bigint" },
+          { name: "ra", type: "double", unit: "deg", ucd: "pos.eq.ra", description: "Right ascension" },
+          { name: "decl", type: "double" },
+        ],
+      },
+      [],
+    );
+    assert.equal(described.description, "Objects");
+    assert.deepEqual(described.schema[1], {
+      name: "ra",
+      type: "double",
+      unit: "deg",
+      ucd: "pos.eq.ra",
+      description: "Right ascension",
+    });
+    // Columns are checked one by one, before the keys are.
+    assert.throws(
+      () => config({ table: "b", schema: [{ name: "ra", type: "double", unit: 1 }] }, []),
+      (e) => isQservError(e) && e.code === "BAD_CONFIG" && /schema column 1: "unit" must be a string/.test(e.message),
+    );
+  });
+
   test("the partition command reads the format from the config, its flags win", () => {
     const db = file(
       "db.json",

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { ensureDebianPackages } from "./debianPackages.js";
 
 const MARIADBD = "/usr/sbin/mariadbd";
 const INSTALL_DB = "/usr/bin/mariadb-install-db";
@@ -15,17 +16,7 @@ const have = () => existsSync(MARIADBD) && existsSync(INSTALL_DB);
 
 /** Makes sure mariadb-server is installed; returns why it cannot be, or null when it is. */
 export function ensureMariadbServer(): string | null {
-  if (have()) return null;
-  if (process.getuid?.() !== 0) return "mariadb-server is missing and installing it needs root";
-  const apt = (args: string[]) =>
-    spawnSync("apt-get", args, {
-      stdio: "ignore",
-      timeout: 900_000,
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    }).status === 0;
-  const pkgs = ["install", "-y", "--no-install-recommends", "mariadb-server"];
-  if (!apt(pkgs) && !(apt(["update"]) && apt(pkgs))) return "apt-get could not install mariadb-server";
-  return have() ? null : "mariadb-server still missing after apt-get install";
+  return ensureDebianPackages(["mariadb-server"], have);
 }
 
 export interface MariadbServer {

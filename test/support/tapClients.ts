@@ -1,4 +1,5 @@
 import { execFile, spawnSync } from "node:child_process";
+import { ensureDebianPackages } from "./debianPackages.js";
 import { PYTHON } from "./mysqlClients.js";
 
 const have = () =>
@@ -9,17 +10,7 @@ const have = () =>
  * them with apt-get when missing. Returns why they cannot be used, or null when they can.
  */
 export function ensureTapClients(): string | null {
-  if (have()) return null;
-  if (process.getuid?.() !== 0) return "python3-pyvo / stilts are missing and installing them needs root";
-  const apt = (args: string[]) =>
-    spawnSync("apt-get", args, {
-      stdio: "ignore",
-      timeout: 900_000,
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    }).status === 0;
-  const pkgs = ["install", "-y", "--no-install-recommends", "python3-pyvo", "stilts"];
-  if (!apt(pkgs) && !(apt(["update"]) && apt(pkgs))) return "apt-get could not install python3-pyvo stilts";
-  return have() ? null : "python3-pyvo / stilts still missing after apt-get install";
+  return ensureDebianPackages(["python3-pyvo", "stilts"], have);
 }
 
 /** Runs a command without blocking the event loop; its stdout, or rejects with its stderr. */

@@ -271,3 +271,13 @@ export const RESERVED: ReadonlySet<string> = new Set(
   UTC_TIME UTC_TIMESTAMP VALUES VARBINARY VARCHAR VARCHARACTER VARYING VIRTUAL WHEN WHERE WHILE WINDOW
   WITH WRITE XOR YEAR_MONTH ZEROFILL`.split(/\s+/),
 );
+
+/**
+ * The words ADQL's grammar gives a meaning where an identifier could stand (and LIMIT, refused
+ * with a hint); other words (DEC, SIZE, ...) are identifiers there, even where MySQL reserves them.
+ */
+export const ADQL_RESERVED: ReadonlySet<string> = new Set(
+  `ALL AND AS ASC BETWEEN BY CASE CROSS DESC DISTINCT ELSE END EXCEPT EXISTS FROM FULL GROUP HAVING ILIKE IN
+  INNER INTERSECT IS JOIN LEFT LIKE LIMIT NATURAL NOT NULL OFFSET ON OR ORDER OUTER RIGHT SELECT THEN TOP UNION
+  USING WHEN WHERE WITH`.split(/\s+/),
+);

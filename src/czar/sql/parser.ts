@@ -25,7 +25,7 @@ import type {
   Statement,
   UnaryOp,
 } from "./ast.js";
-import { type Dialect, RESERVED, sqlError, type Token, tokenize } from "./lexer.js";
+import { ADQL_RESERVED, type Dialect, RESERVED, sqlError, type Token, tokenize } from "./lexer.js";
 
 /**
  * Parses one statement (an optional trailing `;` allowed). Throws QservError on bad input. ADQL
@@ -195,7 +195,12 @@ class Parser {
   /** Whether the current token can be an identifier: backquoted, or a non-reserved word. */
   private isIdent(k = 0): boolean {
     const t = this.peek(k);
-    return t.type === "qident" || (t.type === "ident" && !RESERVED.has(t.value.toUpperCase()));
+    return t.type === "qident" || (t.type === "ident" && !this.reserved(t.value.toUpperCase()));
+  }
+
+  /** Whether an (upper-case) word is reserved in this dialect. */
+  private reserved(word: string): boolean {
+    return (this.dialect === "adql" ? ADQL_RESERVED : RESERVED).has(word);
   }
 
   /** An identifier; after a `.` (`anyWord`) MySQL accepts reserved words too. */
@@ -859,12 +864,12 @@ class Parser {
     }
     if (word === "CAST" && call) return this.cast();
     if (t.value.startsWith("_") && this.peek(1).type === "string") this.unsupported("character set introducers");
-    if (call && (!RESERVED.has(word) || RESERVED_FUNCTIONS.has(word))) return this.call();
+    if (call && (!this.reserved(word) || RESERVED_FUNCTIONS.has(word))) return this.call();
     if (NILADIC.has(word)) {
       this.next();
       return { kind: "call", name: t.value, distinct: false, star: false, args: [], pos: t.pos };
     }
-    if (RESERVED.has(word)) return this.fail("an expression");
+    if (this.reserved(word)) return this.fail("an expression");
     return this.columnRef();
   }
 

@@ -26,6 +26,10 @@ const FORMATS: Record<string, Serialization> = {
   csv: "csv",
   "text/csv": "csv",
   "text/csv;header=present": "csv",
+  tsv: "tsv",
+  "text/tab-separated-values": "tsv",
+  json: "json",
+  "application/json": "json",
 };
 
 const bad = (m: string) => new QservError("BAD_ARGUMENT", m);
@@ -47,7 +51,8 @@ export async function syncQuery(czar: Czar, params: Map<string, string>, signal:
   if (params.has("UPLOAD")) throw new QservError("UNSUPPORTED", "UPLOAD is not supported");
   const fmtText = params.get("RESPONSEFORMAT") ?? params.get("FORMAT") ?? "votable";
   const format = FORMATS[fmtText.toLowerCase().replace(/\s+/g, "")];
-  if (format === undefined) throw bad(`RESPONSEFORMAT=${fmtText} is not supported (votable, votable/td, csv)`);
+  if (format === undefined)
+    throw bad(`RESPONSEFORMAT=${fmtText} is not supported (votable, votable/td, csv, tsv, json)`);
   const maxText = params.get("MAXREC");
   const maxrec = maxText === undefined ? DEFAULT_MAXREC : Number(maxText);
   if (!/^\d+$/.test(maxText ?? "0")) throw bad(`MAXREC must be a non-negative integer, not '${maxText}'`);

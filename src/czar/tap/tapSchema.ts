@@ -4,6 +4,7 @@
  * ADQL like any table, from an in-memory SQLite database on the czar.
  */
 import type Database from "better-sqlite3";
+import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { CzarCatalog, TableMeta } from "../catalog.js";
 import { scratchDb, selectRows } from "../exec/scratch.js";
@@ -218,7 +219,16 @@ export function readsTapSchema(s: Select): boolean {
 export function queryTapSchema(catalog: CzarCatalog, s: Select): { fields: VoField[]; rows: Value[][] } {
   const db = tapSchemaDb(catalog);
   try {
-    const stmt = db.prepare(printSqlite(s));
+    let stmt: Database.Statement;
+    try {
+      stmt = db.prepare(printSqlite(s));
+    } catch (e) {
+      if (e instanceof QservError) throw e;
+      throw new QservError(
+        "BAD_QUERY",
+        `TAP_SCHEMA: ${(e as Error).message} (line ${s.pos.line}, column ${s.pos.column})`,
+      );
+    }
     const rows = selectRows(db, printSqlite(s));
     // Declared columns keep their type; computed ones (COUNT(*), ...) take their values'.
     const fields = stmt.columns().map((c, i): VoField => {

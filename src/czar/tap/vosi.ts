@@ -44,6 +44,8 @@ const FORMATS: Array<[string, string, string]> = [
   ["application/x-votable+xml;serialization=BINARY2", "ivo://ivoa.net/std/TAPRegExt#output-votable-binary2", "votable"],
   ["application/x-votable+xml;serialization=TABLEDATA", "ivo://ivoa.net/std/TAPRegExt#output-votable-td", "votable/td"],
   ["text/csv;header=present", "", "csv"],
+  ["text/tab-separated-values", "", "tsv"],
+  ["application/json", "", "json"],
 ];
 
 const GEOMETRY = ["POINT", "CIRCLE", "BOX", "POLYGON", "CONTAINS", "INTERSECTS", "DISTANCE", "COORD1", "COORD2"];

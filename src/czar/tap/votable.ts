@@ -1,12 +1,13 @@
 /**
- * Result documents: VOTable 1.4 (BINARY2 or TABLEDATA), CSV, and the VOTable error document
- * (QUERY_STATUS=ERROR). NULLs: an empty TD, the BINARY2 null mask, an empty CSV field.
+ * Result documents: VOTable 1.4 (BINARY2 or TABLEDATA), CSV, TSV, JSON, and the VOTable error
+ * document (QUERY_STATUS=ERROR). NULLs: an empty TD, the BINARY2 null mask, an empty CSV or TSV
+ * field, JSON null.
  */
 import type { Value } from "../../common/rowCodec.js";
 import type { VoField } from "./fields.js";
 import { attrs, element, xmlEscape } from "./xml.js";
 
-export type Serialization = "binary2" | "tabledata" | "csv";
+export type Serialization = "binary2" | "tabledata" | "csv" | "tsv" | "json";
 
 export interface ResultTable {
   fields: VoField[];
@@ -23,6 +24,8 @@ export const CONTENT_TYPE: Record<Serialization, string> = {
   binary2: "application/x-votable+xml;serialization=BINARY2",
   tabledata: "application/x-votable+xml;serialization=TABLEDATA",
   csv: "text/csv;header=present",
+  tsv: "text/tab-separated-values",
+  json: "application/json",
 };
 
 /** A DALI error document: `<INFO name="QUERY_STATUS" value="ERROR">message</INFO>`. */
@@ -33,6 +36,8 @@ export function errorDocument(message: string): string {
 /** The result in the format asked for. */
 export function writeResult(t: ResultTable, format: Serialization): string {
   if (format === "csv") return csv(t);
+  if (format === "tsv") return tsv(t);
+  if (format === "json") return json(t);
   const fields = t.fields
     .map((f) => {
       const a = attrs({
@@ -81,54 +86,70 @@ function tabledata(t: ResultTable): string {
 
 const SIZE: Record<string, number> = { long: 8, int: 4, short: 2, double: 8, float: 4 };
 
+/** A growing output buffer. */
+class Out {
+  buf = Buffer.alloc(1 << 16);
+  at = 0;
+  room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const b = Buffer.alloc(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(b, 0, 0, this.at);
+    this.buf = b;
+  }
+}
+
 /** BINARY2: per row a null mask (one bit per field, high bit first), then each field big-endian. */
 function binary2(t: ResultTable): string {
-  const parts: Buffer[] = [];
+  const o = new Out();
   const n = t.fields.length;
+  const maskBytes = Math.ceil(n / 8);
   for (const row of t.rows) {
-    const mask = Buffer.alloc(Math.ceil(n / 8));
-    parts.push(mask);
+    o.room(maskBytes);
+    const mask = o.at;
+    o.buf.fill(0, mask, mask + maskBytes);
+    o.at += maskBytes;
     for (let i = 0; i < n; i++) {
       const f = t.fields[i]!;
       const v = row[i] ?? null;
-      if (v === null) mask[i >> 3]! |= 0x80 >> (i & 7);
+      if (v === null) o.buf[mask + (i >> 3)]! |= 0x80 >> (i & 7);
       const size = SIZE[f.datatype];
       if (size !== undefined) {
-        const b = Buffer.alloc(size);
-        if (v !== null) writeNumber(b, f, v);
-        else if (f.datatype === "double") b.writeDoubleBE(Number.NaN);
-        else if (f.datatype === "float") b.writeFloatBE(Number.NaN);
-        parts.push(b);
+        o.room(size);
+        writeNumber(o.buf, o.at, f, v);
+        o.at += size;
         continue;
       }
       const bytes =
         v === null ? Buffer.alloc(0) : v instanceof Uint8Array ? Buffer.from(v) : Buffer.from(text(f, v), "utf8");
       const fixed = f.arraysize !== undefined && /^\d+$/.test(f.arraysize) ? Number(f.arraysize) : null;
       if (fixed !== null) {
-        const b = Buffer.alloc(fixed, f.datatype === "char" ? 0x20 : 0);
-        bytes.copy(b, 0, 0, fixed);
-        parts.push(b);
+        o.room(fixed);
+        o.buf.fill(f.datatype === "char" ? 0x20 : 0, o.at, o.at + fixed);
+        bytes.copy(o.buf, o.at, 0, fixed);
+        o.at += fixed;
       } else {
-        const len = Buffer.alloc(4);
-        len.writeUInt32BE(bytes.length);
-        parts.push(len, bytes);
+        o.room(4 + bytes.length);
+        o.buf.writeUInt32BE(bytes.length, o.at);
+        bytes.copy(o.buf, o.at + 4);
+        o.at += 4 + bytes.length;
       }
     }
   }
-  return Buffer.concat(parts)
-    .toString("base64")
-    .replace(/.{1,76}/g, "$&\n")
-    .trimEnd();
+  const b64 = o.buf.subarray(0, o.at).toString("base64");
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  return lines.join("\n");
 }
 
-function writeNumber(b: Buffer, f: VoField, v: Exclude<Value, null>): void {
-  if (f.datatype === "double") b.writeDoubleBE(Number(v));
-  else if (f.datatype === "float") b.writeFloatBE(Number(v));
+/** A number at `at`; NULL: NaN for reals, 0 for integers (the null mask says it is NULL). */
+function writeNumber(b: Buffer, at: number, f: VoField, v: Value): void {
+  if (f.datatype === "double") b.writeDoubleBE(v === null ? Number.NaN : Number(v), at);
+  else if (f.datatype === "float") b.writeFloatBE(v === null ? Number.NaN : Number(v), at);
   else {
-    const x = typeof v === "bigint" ? v : BigInt(Math.trunc(Number(v)));
-    if (f.datatype === "long") b.writeBigInt64BE(x);
-    else if (f.datatype === "int") b.writeInt32BE(Number(x));
-    else b.writeInt16BE(Number(x));
+    const x = v === null ? 0n : typeof v === "bigint" ? v : BigInt(Math.trunc(Number(v)));
+    if (f.datatype === "long") b.writeBigInt64BE(x, at);
+    else if (f.datatype === "int") b.writeInt32BE(Number(x), at);
+    else b.writeInt16BE(Number(x), at);
   }
 }
 
@@ -140,4 +161,26 @@ function csv(t: ResultTable): string {
   const lines = [t.fields.map((f) => csvField(f.name)).join(",")];
   for (const r of t.rows) lines.push(r.map((v, i) => (v === null ? "" : csvField(text(t.fields[i]!, v)))).join(","));
   return `${lines.join("\r\n")}\r\n`;
+}
+
+/** TSV: tabs, newlines and backslashes in values escaped as \t, \n, \r, \\. */
+function tsv(t: ResultTable): string {
+  const esc = (s: string) =>
+    s.replace(/[\\\t\n\r]/g, (c) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" })[c]!);
+  const lines = [t.fields.map((f) => esc(f.name)).join("\t")];
+  for (const r of t.rows) lines.push(r.map((v, i) => (v === null ? "" : esc(text(t.fields[i]!, v)))).join("\t"));
+  return `${lines.join("\n")}\n`;
+}
+
+/** JSON: {"metadata": [field, ...], "data": [[...], ...], "overflow"}; 64-bit integers as exact number text. */
+function json(t: ResultTable): string {
+  const value = (f: VoField, v: Value): string => {
+    if (v === null) return "null";
+    if (isInteger(f)) return text(f, v);
+    if (f.datatype === "double" || f.datatype === "float")
+      return Number.isFinite(Number(v)) ? String(Number(v)) : "null";
+    return JSON.stringify(text(f, v));
+  };
+  const data = t.rows.map((r) => `[${r.map((v, i) => value(t.fields[i]!, v)).join(",")}]`);
+  return `{"metadata":${JSON.stringify(t.fields)},"data":[${data.join(",\n")}],"overflow":${t.overflow}}\n`;
 }

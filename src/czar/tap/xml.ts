@@ -2,8 +2,12 @@
 
 const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters XML 1.0 cannot hold
+const NEEDS_ESCAPE = /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+
 /** `s` as XML text or attribute value. */
 export function xmlEscape(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
   let out = "";
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
