@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { prng } from "../../bench/generate.js";
 
 export const DATABASE = "msem";
 
@@ -70,18 +71,6 @@ const SPECTRAL = [
 ];
 
 export type Cell = string | number | bigint | null;
-
-/** A deterministic generator (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The rows, in objectId order. Positions in ra 0–60°, decl −25–25°: a few dozen chunks of the
