@@ -155,4 +155,12 @@ export const COMPOSED_QUERIES: Record<string, DiffQuery[]> = {
     ),
     q("SELECT objectId, TO_DAYS(FROM_UNIXTIME(nObs * 1000000)), DAYOFWEEK(FROM_UNIXTIME(nObs * 1000000)) FROM Object"),
   ],
+  rollup: [
+    q("SELECT spType, COUNT(*), SUM(nObs) FROM Object GROUP BY spType WITH ROLLUP"),
+    o("SELECT spType, nObs % 2 AS p, COUNT(*) FROM Object GROUP BY spType, p WITH ROLLUP"),
+    o("SELECT spType, COUNT(*) FROM Object WHERE objectId < 0 GROUP BY spType WITH ROLLUP"),
+    o("SELECT spType, COUNT(*) AS n FROM Object GROUP BY spType WITH ROLLUP HAVING n > 50"),
+    o("SELECT UPPER(spType), COUNT(*), MAX(vMag) FROM Object GROUP BY UPPER(spType) WITH ROLLUP LIMIT 4"),
+    q("SELECT spType, COUNT(*) FROM Object GROUP BY spType WITH ROLLUP ORDER BY spType"),
+  ],
 };

@@ -42,6 +42,19 @@ const KNOWN: Record<string, string> = {
     "the group's spelling of spType: with GROUP_CONCAT ... ORDER BY, MariaDB groups by sorting (filesort, not stable) and shows that sort's first row; mini-qserv the first by objectId (the values agree)",
   "SELECT spType, GROUP_CONCAT(name, ':', nObs ORDER BY objectId DESC SEPARATOR '; ') FROM Object GROUP BY spType":
     "as above: the group key's spelling after MariaDB's sort (the concatenations agree)",
+  ...Object.fromEntries(
+    [
+      "SELECT spType, COUNT(*), SUM(nObs) FROM Object GROUP BY spType WITH ROLLUP",
+      "SELECT spType, nObs % 2 AS p, COUNT(*) FROM Object GROUP BY spType, p WITH ROLLUP",
+      "SELECT spType, COUNT(*) AS n FROM Object GROUP BY spType WITH ROLLUP HAVING n > 50",
+      "SELECT UPPER(spType), COUNT(*), MAX(vMag) FROM Object GROUP BY UPPER(spType) WITH ROLLUP LIMIT 4",
+    ].map((sql) => [
+      sql,
+      // Same groups, order, subtotals and values: MariaDB groups a ROLLUP by sorting (filesort), so
+      // the spelling it shows for a case-insensitive group is its sort's first row, not the scan's.
+      "the spelling of a group under WITH ROLLUP is MariaDB's sort's accident",
+    ]),
+  ),
   "SELECT objectId, REPEAT(spType, 2), CONCAT('[', SPACE(nObs % 4), ']'), ASCII(name), ORD(name) FROM Object":
     "type metadata only: MariaDB types CONCAT with SPACE(<column>) as LONGTEXT (251), mini-qserv as VARCHAR (253); the values agree",
 };

@@ -10,7 +10,8 @@ import { printExpr } from "../sql/printer.js";
 import { mysqlType } from "../sql/resultTypes.js";
 import { unsupported } from "../sql/sqliteFunctions.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
-import { column, mapChildren, visit } from "../sql/walk.js";
+import { valueKind } from "../sql/valueKinds.js";
+import { andAll, call, column, integer, mapChildren, visit } from "../sql/walk.js";
 import { runInScanOrder } from "./scanOrder.js";
 import { materialize, scratchColumns } from "./scratchTables.js";
 import type { Answer, Parts } from "./types.js";
@@ -25,9 +26,9 @@ function gatheredExprs(s: Select): Expr[] {
   ];
 }
 
-/** Whether `s` has a window function or a GROUP_CONCAT. */
+/** Whether `s` has a window function or a GROUP_CONCAT, or groups WITH ROLLUP. */
 export function needsGathering(s: Select): boolean {
-  let found = false;
+  let found = s.rollup;
   for (const e of gatheredExprs(s)) {
     visit(e, (x) => {
       if (x.kind === "window" || x.kind === "groupConcat") found = true;
@@ -61,6 +62,7 @@ export async function runGathered(s: Select, parts: Parts): Promise<Answer> {
         ? [{ kind: "expr", expr: { kind: "integer", text: "1", pos: s.pos }, alias: "_mq_g", text: "1", pos: s.pos }]
         : gathered.map((g) => ({ kind: "expr", expr: g.ref, alias: g.name, text: g.name, pos: g.ref.pos })),
     groupBy: [],
+    rollup: false,
     having: null,
     orderBy: [],
     limit: null,
@@ -88,13 +90,65 @@ export async function runGathered(s: Select, parts: Parts): Promise<Answer> {
       orderBy: s.orderBy.map((o) => ({ ...o, expr: m(o.expr) })),
     };
     const { isText, columnType } = scratchColumns([table]);
+    // Stored in scan order: a group shows its first row's spelling, as in MySQL.
+    const print = (q: Select) => printSqlite(q, { isText, rowOrder: column(null, "rowid") });
     return {
       columns: items.map((it) => it.alias!),
       types: items.map((it) => mysqlType(it.expr, columnType)),
-      // Stored in scan order: a group shows its first row's spelling, as in MySQL.
-      rows: selectRows(db, printSqlite(outer, { isText, rowOrder: column(null, "rowid") })),
+      rows: selectRows(db, outer.rollup ? rollupSql(outer, print, isText) : print(outer)),
     };
   } finally {
     db.close();
   }
+}
+
+/**
+ * `GROUP BY g1, ..., gn WITH ROLLUP` as the union of the groupings by g1..gk, k = n..0, each
+ * showing NULL for the keys it rolls up, sorted as MySQL shows them: by g1, its super-aggregate
+ * row after its groups, then g2 within, and so on (text by its collation key).
+ */
+function rollupSql(s: Select, print: (q: Select) => string, isText: (c: ColumnRef) => boolean): string {
+  const items = s.items as ExprItem[];
+  // A key named by a select alias stands for that item's expression.
+  const keys = s.groupBy.map((g) => {
+    const item = g.kind === "column" && g.table === null ? items.find((it) => it.alias === g.name) : undefined;
+    return item?.expr ?? g;
+  });
+  const isKey = (it: ExprItem, i: number) =>
+    printExpr(it.expr) === printExpr(keys[i]!) ||
+    (s.groupBy[i]!.kind === "column" && it.alias === printExpr(s.groupBy[i]!));
+  const NULL: Expr = { kind: "null", pos: s.pos };
+  // The items are renamed below: HAVING names them by their expressions instead.
+  const byAlias = (e: Expr): Expr => {
+    if (e.kind !== "column" || e.table !== null) return mapChildren(e, byAlias);
+    return items.find((it) => it.alias?.toLowerCase() === e.name.toLowerCase())?.expr ?? e;
+  };
+  const levels: string[] = [];
+  for (let k = keys.length; k >= 0; k--) {
+    const rolled = (i: number) => i >= k;
+    const visible = items.map((it, j) => {
+      const r = keys.some((_, i) => rolled(i) && isKey(it, i));
+      return { ...it, expr: r ? NULL : it.expr, alias: `_mq_c${j}` };
+    });
+    const hidden = keys.flatMap((key, i) => [
+      { kind: "expr" as const, expr: integer(rolled(i) ? 1 : 0), alias: `_mq_r${i}`, text: "", pos: s.pos },
+      { kind: "expr" as const, expr: rolled(i) ? NULL : key, alias: `_mq_k${i}`, text: "", pos: s.pos },
+    ]);
+    // Over no rows, MySQL's ROLLUP has no grand total either.
+    const nonEmpty = k === 0 ? [call("COUNT", [integer(1)])] : [];
+    const having = andAll([
+      ...(s.having === null ? [] : [byAlias(s.having)]),
+      ...nonEmpty.map((c) => ({ kind: "binary" as const, op: ">" as const, left: c, right: integer(0), pos: s.pos })),
+    ]);
+    levels.push(
+      print({ ...s, rollup: false, items: [...visible, ...hidden], groupBy: keys.slice(0, k), having, limit: null }),
+    );
+  }
+  const order = keys.flatMap((key, i) => [
+    `_mq_r${i}`,
+    valueKind(key, isText) === "text" ? `mysql_ci(_mq_k${i})` : `_mq_k${i}`,
+  ]);
+  const cols = items.map((_, j) => `_mq_c${j}`).join(", ");
+  const limit = s.limit === null ? "" : ` LIMIT ${s.limit.count} OFFSET ${s.limit.offset ?? 0}`;
+  return `SELECT ${cols} FROM (${levels.join(" UNION ALL ")}) ORDER BY ${order.join(", ")}${limit}`;
 }

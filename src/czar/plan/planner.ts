@@ -346,6 +346,7 @@ function planGather(
       from: [from],
       where: andAll(filters),
       groupBy: [],
+      rollup: false,
       having: null,
       orderBy: [],
       limit: null,

@@ -264,6 +264,7 @@ export function splitSelect(
       from: [mergeFrom],
       where: null,
       groupBy: mergeGroup,
+      rollup: false,
       having: mergeHaving,
       orderBy: mergeOrder,
       limit: s.limit,

@@ -336,6 +336,8 @@ export interface Select {
   from: FromItem[];
   where: Expr | null;
   groupBy: Expr[];
+  /** `GROUP BY ... WITH ROLLUP`. */
+  rollup: boolean;
   having: Expr | null;
   orderBy: OrderItem[];
   limit: Limit | null;

@@ -387,16 +387,23 @@ class Parser {
     if (this.acceptKw("FROM") && !this.acceptKw("DUAL")) from = this.fromList();
     const where = this.acceptKw("WHERE") ? this.expr() : null;
     let groupBy: Expr[] = [];
+    let rollup = false;
     if (this.acceptKw("GROUP")) {
       this.expectKw("BY");
       groupBy = this.exprList();
-      if (this.isKw("WITH")) this.unsupported("WITH ROLLUP");
+      if (this.isKw("WITH")) {
+        this.next();
+        this.expectKw("ROLLUP");
+        rollup = true;
+      }
     }
     const having = this.acceptKw("HAVING") ? this.expr() : null;
     if (this.isKw("WINDOW")) this.unsupported("named windows");
+    const o = this.peek();
     const orderBy = this.orderBy();
+    if (rollup && orderBy.length > 0) throw sqlError("Incorrect usage of CUBE/ROLLUP and ORDER BY", o.pos, o.text);
     const limit = this.dialect === "adql" ? this.adqlLimit(top) : this.acceptKw("LIMIT") ? this.limit() : null;
-    return { kind: "select", distinct, items, from, where, groupBy, having, orderBy, limit, pos };
+    return { kind: "select", distinct, items, from, where, groupBy, rollup, having, orderBy, limit, pos };
   }
 
   /** ADQL's `TOP n` and `OFFSET m` as a LIMIT; ADQL has no LIMIT. */

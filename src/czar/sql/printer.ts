@@ -211,7 +211,7 @@ function printSelect(s: Select): string {
   let out = `SELECT ${s.distinct ? "DISTINCT " : ""}${s.items.map(printSelectItem).join(", ")}`;
   if (s.from.length > 0) out += ` FROM ${s.from.map(printFrom).join(", ")}`;
   if (s.where !== null) out += ` WHERE ${printExpr(s.where)}`;
-  if (s.groupBy.length > 0) out += ` GROUP BY ${s.groupBy.map(printExpr).join(", ")}`;
+  if (s.groupBy.length > 0) out += ` GROUP BY ${s.groupBy.map(printExpr).join(", ")}${s.rollup ? " WITH ROLLUP" : ""}`;
   if (s.having !== null) out += ` HAVING ${printExpr(s.having)}`;
   return out + printOrderLimit(s.orderBy, s.limit);
 }

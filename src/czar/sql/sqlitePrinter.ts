@@ -555,6 +555,8 @@ class Printer implements ArgPrinter {
   // --- SELECT ---------------------------------------------------------------------------------
 
   select(s: Select): string {
+    // src/czar/compose/gather.ts writes ROLLUP as a union of groupings before printing.
+    if (s.rollup) throw unsupported("WITH ROLLUP here", s.pos);
     s = distinctAsGroupBy(s, this.isText);
     const grouped = s.groupBy.length > 0 || s.items.some((i) => i.kind === "expr" && hasAggregateCall(i.expr));
     const items = s.items.map((i) => this.item(i, grouped ? s.groupBy : null)).join(", ");
