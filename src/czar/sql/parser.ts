@@ -769,7 +769,11 @@ class Parser {
       this.next();
       return { kind: "unary", op: UNARY_OPS[t.value]!, operand: this.unary(), pos: t.pos };
     }
-    if (this.isKw("BINARY") && !this.isOp("(", 1)) this.unsupported("the BINARY operator");
+    if (this.isKw("BINARY")) {
+      // `BINARY x` is CAST(x AS BINARY): compared byte by byte.
+      this.next();
+      return { kind: "cast", expr: this.unary(), type: { name: "BINARY", params: [] }, pos: t.pos };
+    }
     const e = this.primary();
     if (this.isKw("COLLATE")) this.unsupported("COLLATE");
     if (this.isOp("-") && this.isOp(">", 1)) this.unsupported("the JSON operators -> and ->>", this.peek(), "are");
