@@ -15,6 +15,7 @@ import { after, before, describe, test } from "node:test";
 import mysql from "mysql2/promise";
 import { type CzarProcess, startCzarProcess } from "../../src/cluster/czarProcess.js";
 import { LoginThrottle } from "../../src/czar/mysql/loginThrottle.js";
+import { runCli } from "../support/cli.js";
 import { tempDir } from "../support/fs.js";
 import { CLI } from "../support/paths.js";
 
@@ -213,5 +214,24 @@ describe("LoginThrottle", () => {
     now = 5000;
     t.failed("x");
     assert.equal(t.size, 1);
+  });
+});
+
+describe("mini-qserv czar: bad password options", () => {
+  test("a missing or empty password file, or both a password and a file, are clear errors", () => {
+    const dir = tempDir();
+    const empty = join(dir, "empty");
+    writeFileSync(empty, "\n");
+    const czar = (extra: string[]) => runCli(["czar", "--data-dir", join(dir, "czar"), "--mysql-port", "0", ...extra]);
+    for (const [extra, message] of [
+      [["--mysql-password-file", join(dir, "nowhere")], /--mysql-password-file .*nowhere: ENOENT/],
+      [["--mysql-password-file", empty], /the first line is empty/],
+      [["--mysql-password", "x", "--mysql-password-file", empty], /give one/],
+    ] as const) {
+      const r = czar([...extra]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /error \[BAD_ARGUMENT\]/);
+      assert.match(r.stderr, message);
+    }
   });
 });
