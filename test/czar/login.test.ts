@@ -103,6 +103,14 @@ describe("failed MySQL logins are slowed, then locked out, per source address", 
     assert.equal(await login(czar.mysqlPort, PASSWORD, "127.0.0.3"), "ok");
   });
 
+  test("50 wrong passwords at once from one address: only the first N reach the password check", async () => {
+    const codes = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => login(czar.mysqlPort, `parallel-${i}`, "127.0.0.5")),
+    );
+    assert.equal(codes.filter((c) => c === 1045).length, failures);
+    assert.equal(codes.filter((c) => c === 1129).length, 50 - failures);
+  });
+
   test("a successful login resets the count of its address", async () => {
     const from = "127.0.0.4";
     for (let round = 0; round < 3; round++) {
