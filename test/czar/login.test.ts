@@ -124,9 +124,14 @@ describe("the MySQL password from the environment", () => {
   let czar: CzarProcess;
 
   before(async () => {
-    czar = await startCzarProcess(join(tempDir(), "czar"), [], ["--mysql-user", "astro"], {
-      env: { MINI_QSERV_MYSQL_PASSWORD: PASSWORD },
-    });
+    czar = await startCzarProcess(
+      join(tempDir(), "czar"),
+      [],
+      ["--mysql-user", "astro", "--login-max-failures", "2", "--login-lockout", "0.5"],
+      {
+        env: { MINI_QSERV_MYSQL_PASSWORD: PASSWORD },
+      },
+    );
   });
   after(async () => {
     await czar.stop();
@@ -136,6 +141,20 @@ describe("the MySQL password from the environment", () => {
     assert.ok(!psArgs(czar.proc.pid as number).includes(PASSWORD));
     assert.equal(await login(czar.mysqlPort, "wrong"), 1045);
     assert.equal(await login(czar.mysqlPort, PASSWORD), "ok");
+  });
+
+  test("once the lockout window ends, the right password logs in again", async () => {
+    const from = "127.0.0.6";
+    assert.deepEqual([await login(czar.mysqlPort, "a", from), await login(czar.mysqlPort, "b", from)], [1045, 1045]);
+    // Locked until the window ends (however long this machine takes to get here): 1129, then in.
+    const seen: Array<"ok" | number> = [];
+    const bound = Date.now() + 60_000;
+    while (seen.at(-1) !== "ok" && Date.now() < bound) seen.push(await login(czar.mysqlPort, PASSWORD, from));
+    assert.equal(seen.at(-1), "ok");
+    assert.ok(
+      seen.slice(0, -1).every((c) => c === 1129),
+      String(seen),
+    );
   });
 });
 
