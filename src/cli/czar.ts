@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
+import { LOGIN_DEFAULTS } from "../czar/mysql/loginThrottle.js";
 import { startCzar } from "../czar/server.js";
 import { exitOnSignals, int, seconds } from "./options.js";
 
@@ -13,6 +15,22 @@ function workerSpec(v: string): { id: string; address: string } {
   return { id, address };
 }
 
+/** The MySQL password: --mysql-password, else the first line of --mysql-password-file, else $MINI_QSERV_MYSQL_PASSWORD. */
+function mysqlPasswordOf(given: string | undefined, file: string | undefined): string | undefined {
+  if (given !== undefined && file !== undefined)
+    throw new QservError("BAD_ARGUMENT", "--mysql-password and --mysql-password-file: give one");
+  if (file === undefined) return given ?? process.env.MINI_QSERV_MYSQL_PASSWORD;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new QservError("BAD_ARGUMENT", `--mysql-password-file ${file}: ${(e as Error).message}`);
+  }
+  const pw = text.split(/\r?\n/)[0] ?? "";
+  if (pw === "") throw new QservError("BAD_ARGUMENT", `--mysql-password-file ${file}: the first line is empty`);
+  return pw;
+}
+
 export function registerCzar(program: Command): void {
   program
     .command("czar")
@@ -23,8 +41,22 @@ export function registerCzar(program: Command): void {
     .option("--mysql-port <port>", "MySQL protocol port (0: any free port; -1: off)", "4040")
     .option("--mysql-user <user>", "the user MySQL clients log in as (with --mysql-password)")
     .option(
+      "--mysql-password-file <file>",
+      "require the password in this file (its first line) of MySQL clients; default $MINI_QSERV_MYSQL_PASSWORD; none: anyone may connect",
+    )
+    .option(
       "--mysql-password <pw>",
-      "require this password of MySQL clients (default $MINI_QSERV_MYSQL_PASSWORD; none: anyone may connect)",
+      "the password on the command line (visible in ps: prefer the file or the variable)",
+    )
+    .option(
+      "--login-max-failures <n>",
+      "failed MySQL logins in a row that lock a client address out (0: never; each failure is delayed twice as long as the last)",
+      String(LOGIN_DEFAULTS.maxFailures),
+    )
+    .option(
+      "--login-lockout <seconds>",
+      "how long a locked-out address is refused",
+      String(LOGIN_DEFAULTS.lockoutMs / 1000),
     )
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--replicas <n>", "workers per chunk for ingest (default: 2 with two or more workers)")
@@ -70,6 +102,9 @@ export function registerCzar(program: Command): void {
         mysqlPort: string;
         mysqlUser?: string;
         mysqlPassword?: string;
+        mysqlPasswordFile?: string;
+        loginMaxFailures: string;
+        loginLockout: string;
         host: string;
         replicas?: string;
         queryTimeout: string;
@@ -86,7 +121,7 @@ export function registerCzar(program: Command): void {
         const log = createLogger("czar");
         const replicas = int("--replicas", o.replicas);
         const mysqlPort = o.mysqlPort === "-1" ? undefined : (int("--mysql-port", o.mysqlPort) ?? 4040);
-        const mysqlPassword = o.mysqlPassword ?? process.env.MINI_QSERV_MYSQL_PASSWORD;
+        const mysqlPassword = mysqlPasswordOf(o.mysqlPassword, o.mysqlPasswordFile);
         const czar = await startCzar({
           dataDir: o.dataDir,
           workers: (o.worker ?? []).map(workerSpec),
@@ -94,6 +129,10 @@ export function registerCzar(program: Command): void {
           ...(mysqlPort === undefined ? {} : { mysqlPort }),
           ...(o.mysqlUser === undefined ? {} : { mysqlUser: o.mysqlUser }),
           ...(mysqlPassword === undefined ? {} : { mysqlPassword }),
+          mysqlLogin: {
+            maxFailures: int("--login-max-failures", o.loginMaxFailures) ?? LOGIN_DEFAULTS.maxFailures,
+            lockoutMs: (seconds("--login-lockout", o.loginLockout) ?? 60) * 1000,
+          },
           host: o.host,
           queryTimeoutMs: (seconds("--query-timeout", o.queryTimeout) ?? 0) * 1000,
           netWriteTimeoutS: seconds("--net-write-timeout", o.netWriteTimeout) ?? 60,

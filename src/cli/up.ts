@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadDemo } from "../cluster/demo.js";
 import { up } from "../cluster/up.js";
@@ -14,6 +14,11 @@ export function registerUp(program: Command): void {
     .option("--http-port <port>", "the czar's HTTP API (0: any free port)", "8080")
     .option("--mysql-port <port>", "the czar's MySQL protocol port (0: any free port)", "4040")
     .option("--host <host>", "address every node listens on", "127.0.0.1")
+    .option("--mysql-user <user>", "the user MySQL clients log in as (with a password)")
+    .option(
+      "--mysql-password-file <file>",
+      "MySQL clients need the password in this file (or in $MINI_QSERV_MYSQL_PASSWORD, which the czar inherits)",
+    )
     .option("--demo", "load the demo catalog (database demo: Object, Source) unless it is loaded already")
     .option("--demo-objects <n>", "objects in the demo catalog", "50000")
     .option("--restart-delay <s>", "seconds before a node that died is started again (0: never)", "2")
@@ -26,6 +31,8 @@ export function registerUp(program: Command): void {
         httpPort: string;
         mysqlPort: string;
         host: string;
+        mysqlUser?: string;
+        mysqlPasswordFile?: string;
         demo?: boolean;
         demoObjects: string;
         restartDelay: string;
@@ -44,6 +51,11 @@ export function registerUp(program: Command): void {
           color: process.stdout.isTTY === true,
           verbose: o.verbose === true,
           restartDelayS: int("--restart-delay", o.restartDelay) ?? 2,
+          // The file's path, never the password, goes on the czar's command line.
+          czarArgs: [
+            ...(o.mysqlUser === undefined ? [] : ["--mysql-user", o.mysqlUser]),
+            ...(o.mysqlPasswordFile === undefined ? [] : ["--mysql-password-file", resolve(o.mysqlPasswordFile)]),
+          ],
           ...(workers === undefined ? {} : { workers }),
           ...(replicas === undefined ? {} : { replicas }),
         });

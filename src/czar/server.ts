@@ -19,6 +19,7 @@ import { HealthMonitor } from "./health.js";
 import { portOf, startHttp } from "./http.js";
 import { ingestTable } from "./ingest.js";
 import { Metadata, type WorkerInfo } from "./metadata.js";
+import type { LoginThrottleOptions } from "./mysql/loginThrottle.js";
 import { startMysqlServer } from "./mysql/server.js";
 import { reconcile, reconciled, removeIngestScratch } from "./reconcile.js";
 import { Replicator } from "./replication.js";
@@ -33,6 +34,8 @@ export interface CzarServerOptions {
   /** With a password, MySQL clients must log in as mysqlUser with it. */
   mysqlUser?: string;
   mysqlPassword?: string;
+  /** How failed MySQL logins are slowed and locked out per source address. */
+  mysqlLogin?: LoginThrottleOptions;
   host?: string;
   replicas?: number;
   queryTimeoutMs?: number;
@@ -267,6 +270,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
           log,
           ...(o.mysqlUser === undefined ? {} : { user: o.mysqlUser }),
           ...(o.mysqlPassword === undefined ? {} : { password: o.mysqlPassword }),
+          ...(o.mysqlLogin === undefined ? {} : { login: o.mysqlLogin }),
         });
   const mysqlPort = mysql?.port ?? null;
   log.info({ httpPort, mysqlPort, workers: meta.workers().length, replicas }, "czar listening");

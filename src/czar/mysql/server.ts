@@ -6,6 +6,7 @@
  */
 import { once } from "node:events";
 import net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Value } from "../../common/rowCodec.js";
 import type { Czar, ResultColumnInfo, ResultSink, Session } from "../czar.js";
@@ -19,6 +20,7 @@ import {
   newScramble,
   parseHandshakeResponse,
 } from "./handshake.js";
+import { LoginThrottle, type LoginThrottleOptions } from "./loginThrottle.js";
 import { eofPayload, errPayload, frame, okPayload, type Packet, PacketParser } from "./packets.js";
 import { columnCountPayload, columnPayload, rowPayload } from "./resultSet.js";
 
@@ -29,6 +31,8 @@ export interface MysqlServerOptions {
   /** With a password, only this user with this password may connect; without, anyone. */
   user?: string;
   password?: string;
+  /** How failed logins are slowed and locked out per source address. */
+  login?: LoginThrottleOptions;
   log?: Logger;
 }
 
@@ -56,10 +60,11 @@ const useStatement = (db: string) => `USE \`${db.replace(/`/g, "``")}\``;
 
 export async function startMysqlServer(o: MysqlServerOptions): Promise<MysqlServer> {
   const sockets = new Set<net.Socket>();
+  const throttle = new LoginThrottle(o.login);
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    new Connection(socket, o).start();
+    new Connection(socket, o, throttle).start();
   });
   server.listen(o.port, o.host ?? "127.0.0.1");
   await once(server, "listening");
@@ -73,6 +78,10 @@ export async function startMysqlServer(o: MysqlServerOptions): Promise<MysqlServ
     },
   };
 }
+
+/** MySQL's ER_HOST_IS_BLOCKED, with when it ends. */
+const blockedMessage = (address: string, ms: number) =>
+  `Host '${address}' is blocked because of many failed logins; try again in ${Math.ceil(ms / 1000)} s`;
 
 /** One client connection: packets in, handled one at a time, answers out. */
 class Connection {
@@ -91,6 +100,7 @@ class Connection {
   constructor(
     private readonly socket: net.Socket,
     private readonly o: MysqlServerOptions,
+    private readonly throttle: LoginThrottle,
   ) {
     this.session = { id: o.czar.newSessionId(), database: null };
   }
@@ -179,12 +189,19 @@ class Connection {
     }
     const { user, password } = this.o;
     if (password !== undefined && password !== "") {
+      const address = this.socket.remoteAddress ?? "";
+      const lockedMs = this.throttle.lockedFor(address);
+      if (lockedMs > 0) return this.refuse(1129, "HY000", blockedMessage(address, lockedMs));
       const want = nativePasswordToken(password, this.scramble);
       if ((user !== undefined && this.user !== user) || !want.equals(token)) {
-        await this.send(errPayload(1045, "28000", `Access denied for user '${this.user}'`));
-        this.socket.end();
-        return;
+        const v = this.throttle.failed(address);
+        const log = { address, user: this.user, failures: v.failures, delayMs: v.delayMs };
+        if (v.locked) this.o.log?.warn(log, "mysql login locked out");
+        else this.o.log?.info(log, "mysql login failed");
+        await sleep(v.delayMs);
+        return this.refuse(1045, "28000", `Access denied for user '${this.user}'`);
       }
+      this.throttle.succeeded(address);
     }
     if (this.session.database !== null) {
       const db = this.session.database;
@@ -194,6 +211,12 @@ class Connection {
     this.phase = "command";
     this.o.log?.debug({ connection: this.session.id, user: this.user }, "mysql client connected");
     await this.send(okPayload());
+  }
+
+  /** A login refused: the error, then the connection closed. */
+  private async refuse(code: number, sqlState: string, message: string): Promise<void> {
+    await this.send(errPayload(code, sqlState, message));
+    this.socket.end();
   }
 
   private async command(payload: Buffer): Promise<void> {
