@@ -3,6 +3,7 @@
  * gathered: the chunks send the columns the query uses (their WHERE and joins applied there),
  * and the whole query runs on the czar over those rows.
  */
+import { SizeGuard } from "../exec/resultLimit.js";
 import { scratchDb, selectRows } from "../exec/scratch.js";
 import type { ColumnRef, Expr, ExprItem, Select, TableRef } from "../sql/ast.js";
 import { itemName } from "../sql/ast.js";
@@ -92,7 +93,12 @@ export async function runGathered(s: Select, parts: Parts): Promise<Answer> {
       columns: items.map((it) => it.alias!),
       types: items.map((it) => mysqlType(it.expr, columnType)),
       // Stored in scan order: a group shows its first row's spelling, as in MySQL.
-      rows: selectRows(db, printSqlite(outer, { isText, rowOrder: column(null, "rowid") })),
+      rows: selectRows(
+        db,
+        printSqlite(outer, { isText, rowOrder: column(null, "rowid") }),
+        [],
+        new SizeGuard(parts.maxResultBytes),
+      ),
     };
   } finally {
     db.close();
