@@ -6,7 +6,6 @@
  */
 import type Database from "better-sqlite3";
 import { QservError } from "../../common/errors.js";
-import type { Value } from "../../common/rowCodec.js";
 import { SizeGuard } from "../exec/resultLimit.js";
 import { scratchDb, selectRows } from "../exec/scratch.js";
 import type {
