@@ -129,6 +129,10 @@ async function query(
     await out.end(a.stats);
   } catch (e) {
     if (!out.started) throw e; // nothing sent yet: answered with its status
+    if (res.destroyed) {
+      log.info({ route: "POST /query", why: (e as Error).message }, "client let go: answer not delivered");
+      return;
+    }
     const { status, body: err } = errorBody(e);
     if (status >= 500) log.error({ err: e, route: "POST /query" }, "request failed");
     await out.fail((err as { error: unknown }).error);
