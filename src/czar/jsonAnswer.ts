@@ -7,7 +7,7 @@
  * the final chunk, so a client sees an incomplete transfer.
  */
 import type http from "node:http";
-import { toJsonValue } from "../common/jsonValue.js";
+import { type ColumnType, toJsonValue, valueType } from "../common/jsonValue.js";
 import type { Value } from "../common/rowCodec.js";
 import type { ResultColumnInfo } from "./czar.js";
 import { writeWithin } from "./writeWithin.js";
@@ -25,6 +25,7 @@ export class JsonAnswer {
   private pending: string[] = [];
   private pendingBytes = 0;
   private count = 0;
+  private columns: Array<{ name: string; type: ColumnType }> = [];
   /** The status line and part of the body are out: an error can no longer be a status. */
   started = false;
 
@@ -34,10 +35,18 @@ export class JsonAnswer {
   ) {}
 
   async header(columns: readonly ResultColumnInfo[]): Promise<void> {
-    this.put(`{"columns":${JSON.stringify(columns.map(({ name, type }) => ({ name, type })))},"rows":[`);
+    this.columns = columns.map(({ name, type }) => ({ name, type }));
   }
 
   async rows(rows: readonly Value[][]): Promise<void> {
+    // Until the header goes out, a column typed NULL takes the type of its first value.
+    if (!this.started) {
+      for (const [i, c] of this.columns.entries()) {
+        if (c.type !== "NULL") continue;
+        const v = rows.find((r) => (r[i] ?? null) !== null)?.[i];
+        if (v !== undefined && v !== null) c.type = valueType(v);
+      }
+    }
     for (const r of rows) this.put(`${this.count++ === 0 ? "" : ","}${JSON.stringify(r.map(toJsonValue))}`);
     if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
   }
@@ -48,7 +57,7 @@ export class JsonAnswer {
     const elapsedMs = Math.round(stats.elapsedMs * 10) / 10;
     this.put(`],"stats":${JSON.stringify({ chunks, retries, rows: this.count, elapsedMs })}}`);
     if (!this.started) {
-      const body = Buffer.from(this.pending.join(""), "utf8");
+      const body = Buffer.from(this.head() + this.pending.join(""), "utf8");
       this.res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length });
       this.started = true;
       this.pending = [];
@@ -72,17 +81,23 @@ export class JsonAnswer {
     }
   }
 
+  private head(): string {
+    return `{"columns":${JSON.stringify(this.columns)},"rows":[`;
+  }
+
   private put(s: string): void {
     this.pending.push(s);
     this.pendingBytes += s.length;
   }
 
   private async flush(): Promise<void> {
+    let data = "";
     if (!this.started) {
       this.res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
       this.started = true;
+      data = this.head();
     }
-    const data = this.pending.join("");
+    data += this.pending.join("");
     this.pending = [];
     this.pendingBytes = 0;
     await writeWithin(this.res, data, this.timeoutMs);
