@@ -19,7 +19,7 @@ function exchange(url: string, method: string, body?: string): Promise<{ status:
       (res) => {
         const parts: Buffer[] = [];
         res.on("data", (d: Buffer) => parts.push(d));
-        res.on("error", reject);
+        res.on("error", (e) => reject(res.complete ? e : cutShort(Buffer.concat(parts).toString("utf8"))));
         res.on("end", () => {
           const status = res.statusCode ?? 0;
           resolve({ status, ok: status >= 200 && status < 300, text: Buffer.concat(parts).toString("utf8") });
@@ -31,6 +31,23 @@ function exchange(url: string, method: string, body?: string): Promise<{ status:
     );
     req.end(body);
   });
+}
+
+/**
+ * A streamed answer the czar cut short (an error after its rows started, see
+ * src/czar/jsonAnswer.ts): the error it wrote last, else a generic one.
+ */
+function cutShort(text: string): QservError {
+  const m = /\],"error":(\{.*\})\}$/s.exec(text);
+  if (m !== null) {
+    try {
+      const e = JSON.parse(m[1] as string) as { code?: string; message?: string };
+      if (typeof e.code === "string") return new QservError(e.code as never, e.message ?? e.code);
+    } catch {
+      // not the czar's error member: the generic error below
+    }
+  }
+  return new QservError("UNAVAILABLE", "the czar's answer was cut short (connection closed mid-answer)");
 }
 
 async function request(url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {

@@ -155,6 +155,10 @@ export class Czar {
     );
   }
 
+  private get maxResultBytes(): number {
+    return this.o.maxResultBytes ?? 1 << 30;
+  }
+
   /** The metadata the czar plans with (TAP_SCHEMA is made from it). */
   get catalog(): CzarCatalog {
     return this.o.catalog;
@@ -244,6 +248,7 @@ export class Czar {
           return null; // the query itself will say what is wrong with it
         }
       },
+      maxResultBytes: this.maxResultBytes,
     });
     return {
       columns: typesOf(a.columns, a.rows, a.types),
@@ -404,7 +409,7 @@ export class Czar {
         concurrency: this.o.concurrency ?? 8,
         attemptTimeoutMs: this.o.attemptTimeoutMs ?? 600_000,
         maxAttempts: this.o.maxAttempts ?? 3,
-        maxResultBytes: this.o.maxResultBytes ?? 1 << 30,
+        maxResultBytes: this.maxResultBytes,
         signal: controller.signal,
         ...(spool === null ? {} : { stream: async (rows: Value[][]) => spool.push(rows) }),
         onProgress: (done) => {
@@ -420,10 +425,16 @@ export class Czar {
       if (streamed && header === null) await sink?.header(columns);
       return { columns, rows, stats: { chunks: stats.jobs, retries: stats.retries, elapsedMs }, streamed };
     } catch (e) {
-      // The client's writes stop before the error is answered (they share its connection).
-      spool?.fail(e);
+      const cancelled = why;
+      if (isQservError(e) && e.code === "TOO_LARGE" && cancelled === "") {
+        // Past the result limit: the client gets the rows before it, then the error.
+        spool?.end(e);
+      } else {
+        // The client's writes stop before the error is answered (they share its connection).
+        spool?.fail(e);
+      }
       await delivered?.catch(() => {});
-      if (why !== "") throw new QservError("CANCELLED", why);
+      if (cancelled !== "") throw new QservError("CANCELLED", cancelled);
       throw e;
     } finally {
       if (timer !== null) clearTimeout(timer);

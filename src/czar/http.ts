@@ -1,6 +1,7 @@
 /**
  * The czar's HTTP JSON API: `POST /query` {"query","database"} → {"columns","rows","stats"},
- * `POST /ingest` {"database","table","files"}, `GET /status` (workers, databases, queries and
+ * written as the rows come (src/czar/jsonAnswer.ts: an error after rows started cuts the body
+ * short), `POST /ingest` {"database","table","files"}, `GET /status` (workers, databases, queries and
  * ingests under way), `POST /replicate` (one repair pass), `POST /gc` (one garbage collection pass). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
  * status. An ingest asked for progress (`"progress":
  * true` or `Accept: application/x-ndjson`) answers 200 with NDJSON: {"progress": {...}} lines,
@@ -10,8 +11,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
-import { toJsonValue } from "../common/jsonValue.js";
 import type { Czar } from "./czar.js";
+import { JsonAnswer } from "./jsonAnswer.js";
 import { handleTap } from "./tap/routes.js";
 import { writeWithin } from "./writeWithin.js";
 
@@ -97,7 +98,18 @@ export function errorBody(e: unknown): { status: number; body: unknown } {
   return { status: STATUS_OF[err.code] ?? 500, body: { error: { code: err.code, message: err.message, ...pos } } };
 }
 
-async function query(r: HttpRoutes, body: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+/** Rows of an answer the czar holds whole, handed to the JSON writer at a time. */
+const ROWS_PER_BATCH = 1000;
+
+/** `POST /query`: the answer written as its rows come (src/czar/jsonAnswer.ts). */
+async function query(
+  r: HttpRoutes,
+  body: Record<string, unknown>,
+  res: http.ServerResponse,
+  signal: AbortSignal,
+  timeoutMs: number,
+  log: Logger,
+): Promise<void> {
   const sql = body.query;
   const db = body.database ?? null;
   if (typeof sql !== "string") throw new QservError("BAD_ARGUMENT", `"query" must be a string`);
@@ -107,17 +119,24 @@ async function query(r: HttpRoutes, body: Record<string, unknown>, signal: Abort
     throw new QservError("BAD_ARGUMENT", `"timeout" must be a number of seconds (0: none)`);
   }
   const session = { database: db === "" ? null : db, ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }) };
-  const a = await r.czar.execute(sql, session, signal);
-  return {
-    columns: a.columns.map(({ name, type }) => ({ name, type })),
-    rows: a.rows.map((row) => row.map(toJsonValue)),
-    stats: {
-      chunks: a.stats.chunks,
-      retries: a.stats.retries,
-      rows: a.rows.length,
-      elapsedMs: Math.round(a.stats.elapsedMs * 10) / 10,
-    },
-  };
+  const out = new JsonAnswer(res, timeoutMs);
+  try {
+    const a = await r.czar.execute(sql, session, signal, out);
+    if (!a.streamed) {
+      await out.header(a.columns);
+      for (let i = 0; i < a.rows.length; i += ROWS_PER_BATCH) await out.rows(a.rows.slice(i, i + ROWS_PER_BATCH));
+    }
+    await out.end(a.stats);
+  } catch (e) {
+    if (!out.started) throw e; // nothing sent yet: answered with its status
+    if (res.destroyed) {
+      log.info({ route: "POST /query", why: (e as Error).message }, "client let go: answer not delivered");
+      return;
+    }
+    const { status, body: err } = errorBody(e);
+    if (status >= 500) log.error({ err: e, route: "POST /query" }, "request failed");
+    await out.fail((err as { error: unknown }).error);
+  }
 }
 
 /** An ingest whose answer is NDJSON: progress lines as it goes, then the result or the error. */
@@ -158,10 +177,12 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
       if (!res.writableFinished) abort.abort();
     });
     const route = `${req.method} ${(req.url ?? "/").split("?")[0]}`;
+    const timeoutMs = r.czar.writeTimeoutMs({ database: null });
     const handle = async (): Promise<unknown> => {
       switch (route) {
         case "POST /query":
-          return query(r, await readJson(req), abort.signal);
+          await query(r, await readJson(req), res, abort.signal, timeoutMs, log);
+          return STREAMED;
         case "POST /ingest": {
           const body = await readJson(req);
           if (body.progress === true || /application\/x-ndjson/.test(req.headers.accept ?? "")) {
@@ -187,7 +208,6 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           );
       }
     };
-    const timeoutMs = r.czar.writeTimeoutMs({ database: null });
     const dropped = (e: unknown) =>
       log.info({ route, why: (e as Error).message }, "client let go: answer not delivered");
     handle().then(

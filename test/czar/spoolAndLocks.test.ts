@@ -64,6 +64,20 @@ describe("spool", () => {
     spool.close();
     assert.equal(budget.used, 0);
   });
+
+  test("ended with an error (the result limit), the reader gets the rows before it, then the error", async () => {
+    const budget = new SpoolBudget(join(dir, "c"), 1 << 30);
+    const spool = new Spool(4096, budget, "t");
+    for (let i = 0; i < 5; i++) spool.push(batch(i * 100, 100));
+    spool.end(new Error("past the limit"));
+    let got = 0;
+    await assert.rejects(async () => {
+      for await (const b of spool.batches()) got += b.length;
+    }, /past the limit/);
+    assert.equal(got, 500);
+    spool.close();
+    assert.equal(budget.used, 0);
+  });
 });
 
 describe("database locks", () => {

@@ -6,7 +6,7 @@
  */
 import type Database from "better-sqlite3";
 import { QservError } from "../../common/errors.js";
-import type { Value } from "../../common/rowCodec.js";
+import { SizeGuard } from "../exec/resultLimit.js";
 import { scratchDb, selectRows } from "../exec/scratch.js";
 import type {
   ColumnRef,
@@ -72,7 +72,8 @@ async function runOverDerived(s: Select, parts: Parts): Promise<Answer> {
     const query: Select = { ...s, from, items };
     // One table: its rows are in the order they came, which a group's first row follows.
     const rowOrder = from.length === 1 && from[0]!.kind === "table" ? column(null, "rowid") : undefined;
-    const rows = selectRows(db, printSqlite(query, { isText, ...(rowOrder === undefined ? {} : { rowOrder }) }));
+    const sql = printSqlite(query, { isText, ...(rowOrder === undefined ? {} : { rowOrder }) });
+    const rows = selectRows(db, sql, [], new SizeGuard(parts.maxResultBytes));
     const exprs = items as ExprItem[];
     return { columns: exprs.map(itemName), types: exprs.map((it) => mysqlType(it.expr, columnType)), rows };
   } finally {
@@ -118,7 +119,7 @@ async function runUnion(u: Union, parts: Parts): Promise<Answer> {
     }
     if (u.limit !== null) sql += ` LIMIT ${u.limit.count} OFFSET ${u.limit.offset ?? 0}`;
     const types = left.types.map((t, i) => t ?? right.types[i] ?? null);
-    return { columns: left.columns, types, rows: selectRows(db, sql) as Value[][] };
+    return { columns: left.columns, types, rows: selectRows(db, sql, [], new SizeGuard(parts.maxResultBytes)) };
   } finally {
     db.close();
   }

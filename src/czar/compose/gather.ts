@@ -3,6 +3,7 @@
  * gathered: the chunks send the columns the query uses (their WHERE and joins applied there),
  * and the whole query runs on the czar over those rows.
  */
+import { SizeGuard } from "../exec/resultLimit.js";
 import { scratchDb, selectRows } from "../exec/scratch.js";
 import type { ColumnRef, Expr, ExprItem, Select, TableRef } from "../sql/ast.js";
 import { itemName } from "../sql/ast.js";
@@ -95,7 +96,12 @@ export async function runGathered(s: Select, parts: Parts): Promise<Answer> {
     return {
       columns: items.map((it) => it.alias!),
       types: items.map((it) => mysqlType(it.expr, columnType)),
-      rows: selectRows(db, outer.rollup ? rollupSql(outer, print, isText) : print(outer)),
+      rows: selectRows(
+        db,
+        outer.rollup ? rollupSql(outer, print, isText) : print(outer),
+        [],
+        new SizeGuard(parts.maxResultBytes),
+      ),
     };
   } finally {
     db.close();

@@ -16,4 +16,6 @@ export interface Parts {
   run(s: Select): Promise<Answer>;
   /** The column a one-table SELECT is scanned in by MySQL (its primary key), or null. */
   scanOrder(s: Select): ColumnRef | null;
+  /** Bytes of rows an answer combined on the czar may have (`--max-result-mb`): past it, TOO_LARGE. */
+  maxResultBytes: number;
 }

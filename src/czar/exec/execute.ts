@@ -4,6 +4,7 @@ import type { Value } from "../../common/rowCodec.js";
 import type { MergeStep, Plan } from "../plan/planner.js";
 import { MERGE_TABLE } from "../plan/split.js";
 import { type DispatchOptions, type DispatchStats, dispatch, type WorkerDirectory } from "./dispatch.js";
+import { SizeGuard } from "./resultLimit.js";
 import { createScratchTable, rowInserter, scratchDb, selectRows } from "./scratch.js";
 
 export interface ExecuteOptions extends DispatchOptions {
@@ -21,27 +22,6 @@ export interface Execution {
   rows: Value[][];
   stats: DispatchStats;
   streamed: boolean;
-}
-
-/** Approximate bytes of a row, for the result-size limit. */
-export function rowBytes(r: readonly Value[]): number {
-  let n = 16;
-  for (const v of r) n += v === null ? 1 : typeof v === "string" || v instanceof Uint8Array ? v.length + 8 : 8;
-  return n;
-}
-
-class SizeGuard {
-  private bytes = 0;
-  constructor(private readonly max: number) {}
-  add(rows: readonly Value[][]): void {
-    for (const r of rows) this.bytes += rowBytes(r);
-    if (this.bytes > this.max) {
-      throw new QservError(
-        "TOO_LARGE",
-        `the result exceeds the czar's limit of ${Math.round(this.max / 2 ** 20)} MiB; add a LIMIT or narrow the query`,
-      );
-    }
-  }
 }
 
 async function concat(
@@ -67,8 +47,8 @@ async function concat(
       sent++;
     }
     const more = step.limit === null || sent < step.limit;
+    guard.add(keep);
     if (o.stream === undefined) {
-      guard.add(keep);
       for (const r of keep) out.push(r);
       return more;
     }
@@ -100,7 +80,7 @@ async function merge(
       insert(rows);
       return true;
     });
-    return { rows: selectRows(db, step.sql), stats, streamed: false };
+    return { rows: selectRows(db, step.sql, [], guard), stats, streamed: false };
   } catch (e) {
     throw asSqlError(e);
   } finally {
@@ -129,7 +109,7 @@ async function gather(
       stats.jobs += s.jobs;
       stats.retries += s.retries;
     }
-    return { rows: selectRows(db, step.sql), stats, streamed: false };
+    return { rows: selectRows(db, step.sql, [], guard), stats, streamed: false };
   } catch (e) {
     throw asSqlError(e);
   } finally {

@@ -5,6 +5,7 @@ import { insertStatement, rowsPerInsert } from "../../sqlite/multiRowInsert.js";
 import { registerMysqlCompat } from "../../sqlite/mysqlCompat.js";
 import { registerScisql } from "../../sqlite/scisql.js";
 import { quoteIdent } from "../../sqlite/types.js";
+import type { SizeGuard } from "./resultLimit.js";
 
 export function scratchDb(): Database.Database {
   const db = new Database(":memory:");
@@ -43,11 +44,17 @@ export function insertRows(db: Database.Database, table: string, ncols: number, 
   rowInserter(db, table, ncols)(rows);
 }
 
-/** Every row of a SELECT, integers as bigint (exact), blobs as Buffers. */
-export function selectRows(db: Database.Database, sql: string, params: unknown[] = []): Value[][] {
-  return db
-    .prepare(sql)
-    .raw(true)
-    .safeIntegers(true)
-    .all(...params) as Value[][];
+/**
+ * Every row of a SELECT, integers as bigint (exact), blobs as Buffers; with a guard, counted
+ * against the result limit as they are read (TOO_LARGE before the rows past it are held).
+ */
+export function selectRows(db: Database.Database, sql: string, params: unknown[] = [], guard?: SizeGuard): Value[][] {
+  const stmt = db.prepare(sql).raw(true).safeIntegers(true);
+  if (guard === undefined) return stmt.all(...params) as Value[][];
+  const out: Value[][] = [];
+  for (const r of stmt.iterate(...params) as IterableIterator<Value[]>) {
+    guard.addRow(r);
+    out.push(r);
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from "nod
 import { join } from "node:path";
 import { QservError } from "../../common/errors.js";
 import { decodeRows, RowEncoder, type Value } from "../../common/rowCodec.js";
-import { rowBytes } from "./execute.js";
+import { rowBytes } from "./resultLimit.js";
 
 /** Disk shared by every spool of a czar. */
 export class SpoolBudget {
@@ -30,6 +30,7 @@ export class Spool {
   private file = "";
   private fileBytes = 0;
   private ended = false;
+  private endError: unknown;
   private failure: unknown = null;
   private wake: (() => void) | null = null;
 
@@ -53,9 +54,10 @@ export class Spool {
     this.signal();
   }
 
-  /** No more rows will come. */
-  end(): void {
+  /** No more rows will come; with `error`, the reader throws it once it has read the rows before. */
+  end(error?: unknown): void {
     this.ended = true;
+    this.endError = error;
     this.signal();
   }
 
@@ -71,7 +73,10 @@ export class Spool {
       if (this.failure !== null) throw this.failure;
       const e = this.entries.shift();
       if (e === undefined) {
-        if (this.ended) return;
+        if (this.ended) {
+          if (this.endError !== undefined) throw this.endError;
+          return;
+        }
         this.close(); // all read: the file's disk goes back, later rows start in memory again
         await new Promise<void>((resolve) => {
           this.wake = resolve;
