@@ -24,22 +24,13 @@ import { makeTempDir } from "../support/fs.js";
 import { loadReference, referenceDb } from "../support/referenceDb.js";
 import { rowSet } from "../support/rows.js";
 import { SYN_DATABASE_JSON, SYN_TABLE_JSON, synDatabase, synTable, writeObjects } from "../support/synthetic.js";
+import { waitFor as until } from "../support/waitFor.js";
 
 /** Rows of the first load: a SELECT * of them is far more than loopback socket buffers hold. */
 const ROWS = 200_000;
 const WRITE_TIMEOUT_S = 2;
 const BIG = "SELECT objectId, ra, decl, flux FROM Obj";
 const COUNT = "SELECT COUNT(*), MIN(objectId), MAX(objectId) FROM Obj";
-
-const until = async <T>(what: string, probe: () => Promise<T | undefined>, boundMs = 60_000): Promise<T> => {
-  const end = Date.now() + boundMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    assert.ok(Date.now() < end, `${what}: not within ${boundMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 const p99 = (ms: number[]): number => {
   const s = [...ms].sort((a, b) => a - b);

@@ -59,6 +59,15 @@ const KNOWN: Record<string, string> = {
     "type metadata only: MariaDB types CONCAT with SPACE(<column>) as LONGTEXT (251), mini-qserv as VARCHAR (253); the values agree",
 };
 
+/**
+ * Queries we refuse ("not supported") where MariaDB answers, each with why. Any other refusal
+ * fails the test: a construct that stops being supported must not pass unnoticed.
+ */
+const REFUSED: Record<string, string> = {
+  "SELECT CONCAT(0x41, 'b'), 0x41 = 'A'":
+    "a hexadecimal literal used as a string: SQLite would read it as a number; refused rather than answered differently",
+};
+
 const skip = ensureMariadbServer();
 
 describe("differential: mini-qserv answers as MariaDB does", { skip: skip ?? false }, () => {
@@ -113,6 +122,7 @@ describe("differential: mini-qserv answers as MariaDB does", { skip: skip ?? fal
     }
     const count = (k: Verdict["kind"]) => verdicts.filter((x) => x.v.kind === k).length;
     const unexpected = verdicts.filter((x) => x.v.kind === "differ" && KNOWN[x.sql] === undefined);
+    const refused = verdicts.filter((x) => x.v.kind === "refusedByUs" && REFUSED[x.sql] === undefined);
     const stale = Object.keys(KNOWN).filter((sql) => {
       const x = verdicts.find((y) => y.sql === sql);
       return x === undefined || (x.v.kind !== "differ" && x.v.kind !== "refusedByUs");
@@ -122,7 +132,10 @@ describe("differential: mini-qserv answers as MariaDB does", { skip: skip ?? fal
         `${count("differ")} differ (${count("differ") - unexpected.length} known), ${count("refusedByUs")} refused by us`,
     );
     for (const x of verdicts) {
-      const shown = process.env.MSEM_VERBOSE === "1" || (x.v.kind === "differ" && KNOWN[x.sql] === undefined);
+      const shown =
+        process.env.MSEM_VERBOSE === "1" ||
+        (x.v.kind === "differ" && KNOWN[x.sql] === undefined) ||
+        (x.v.kind === "refusedByUs" && REFUSED[x.sql] === undefined);
       if (!shown || x.v.kind === "agree" || x.v.kind === "bothRefuse") continue;
       const why = x.v.kind === "differ" ? x.v.what : `refused: ${x.v.message}`;
       console.log(`  [${x.topic}] ${x.sql}\n      ${why}`);
@@ -131,6 +144,11 @@ describe("differential: mini-qserv answers as MariaDB does", { skip: skip ?? fal
       unexpected.map((x) => x.sql),
       [],
       "answers that differ from MariaDB's",
+    );
+    assert.deepEqual(
+      refused.map((x) => x.sql),
+      [],
+      "queries MariaDB answers that we refuse",
     );
     assert.deepEqual(stale, [], "KNOWN exceptions that no longer differ");
   });

@@ -65,20 +65,30 @@ export async function startMariadb(dir: string): Promise<MariadbServer> {
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let log = "";
-  proc.stderr?.on("data", (d: Buffer) => {
-    log += d.toString("utf8");
-  });
   const exited = once(proc, "exit");
-  // Ready when the log says so (the socket file appears a moment before it accepts).
-  const until = Date.now() + 120_000;
-  while (!/ready for connections/.test(log)) {
-    if (proc.exitCode !== null) throw new Error(`mariadbd exited: ${log}`);
-    if (Date.now() > until) {
+  // Ready when the log says so (the socket file appears a moment before it accepts): each chunk of
+  // log is looked at as it arrives; an early exit or 120 s without it is an error.
+  await new Promise<void>((resolve, reject) => {
+    const bound = setTimeout(() => {
       proc.kill("SIGKILL");
-      throw new Error(`mariadbd not ready after 120 s: ${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+      reject(new Error(`mariadbd not ready after 120 s: ${log}`));
+    }, 120_000);
+    const done = (e?: Error) => {
+      clearTimeout(bound);
+      proc.stderr?.off("data", onData);
+      proc.off("exit", onExit);
+      if (e === undefined) resolve();
+      else reject(e);
+    };
+    const onData = (d: Buffer) => {
+      log += d.toString("utf8");
+      if (/ready for connections/.test(log)) done();
+    };
+    const onExit = () => done(new Error(`mariadbd exited: ${log}`));
+    proc.stderr?.on("data", onData);
+    proc.on("exit", onExit);
+  });
+  proc.stderr?.resume(); // keep draining its log
   return {
     socketPath,
     async stop() {
