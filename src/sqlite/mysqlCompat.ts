@@ -31,7 +31,7 @@ import {
   U64,
   unsignedResult,
 } from "./mysqlNumbers.js";
-import { registerMysqlStrings } from "./mysqlStrings.js";
+import { registerMysqlStrings, str } from "./mysqlStrings.js";
 
 /** A bit operand as MySQL's BIGINT UNSIGNED: integers wrap, doubles round, strings parse. */
 function toU64(op: string, v: NonNull): bigint {
@@ -48,11 +48,6 @@ function bitOp(op: string, f: (a: bigint, b: bigint) => bigint) {
     if (a === null || b === null) return null;
     return unsignedResult(f(toU64(op, a), toU64(op, b)));
   };
-}
-
-/** A string argument's text; numbers as their digits. */
-function str(v: NonNull): string {
-  return typeof v === "bigint" || typeof v === "number" ? String(v) : text(v);
 }
 
 /** Characters (code points) of a text, bytes of a BLOB. */

@@ -1,5 +1,5 @@
 /**
- * Queries that cannot be split into per-chunk parts — window functions, GROUP_CONCAT — run
+ * Queries that cannot be split into per-chunk parts — window functions, GROUP_CONCAT, ROLLUP — run
  * gathered: the chunks send the columns the query uses (their WHERE and joins applied there),
  * and the whole query runs on the czar over those rows.
  */
