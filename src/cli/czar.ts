@@ -68,7 +68,7 @@ export function registerCzar(program: Command): void {
     )
     .option(
       "--lock-wait-timeout <seconds>",
-      "the longest a query waits for a table load to publish, or a publish for running queries (0: no limit)",
+      "the longest a query or publish waits for a drop or garbage collection, a drop for running queries, or a publish for another (0: no limit)",
       "300",
     )
     .option(

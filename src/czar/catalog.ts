@@ -35,4 +35,6 @@ export interface CzarCatalog {
     hi: bigint | number | null,
     hiInclusive: boolean,
   ): number[];
+  /** The database's snapshot for queries planned now (Metadata.snapshotSeq); absent: none. */
+  snapshotSeq?(db: string): number;
 }

@@ -23,7 +23,14 @@ export function expectedContents(meta: Metadata, db: string): Map<number, TableR
 /** A worker's holdings as its List reported them: database → chunk → table → rows. */
 export type Holdings = Map<string, Map<number, Map<string, TableRows>>>;
 
-export function holdingsOf(list: ListResponse): { held: Holdings; chunks: number; bytes: number } {
+/**
+ * `recorded` tells a published stage metadata counts from one being published right now (queries
+ * leave its rows out by their snapshot): the holdings are what the worker holds of recorded loads.
+ */
+export function holdingsOf(
+  list: ListResponse,
+  recorded: (db: string, table: string, stage: string) => boolean = () => true,
+): { held: Holdings; chunks: number; bytes: number } {
   const held: Holdings = new Map();
   let chunks = 0;
   let bytes = 0;
@@ -40,6 +47,17 @@ export function holdingsOf(list: ListResponse): { held: Holdings; chunks: number
         REPLICATED_CHUNK,
         new Map(replicated.map((t) => [t.name, { table: t.name, rows: t.rows, overlapRows: 0 }])),
       );
+    }
+    for (const p of d.published ?? []) {
+      if (recorded(d.name, p.table, p.stage)) continue;
+      const t = files.get(p.chunkId)?.get(p.table);
+      if (t !== undefined) {
+        files.get(p.chunkId)?.set(p.table, {
+          table: t.table,
+          rows: t.rows - Number(p.rows),
+          overlapRows: t.overlapRows - Number(p.overlapRows),
+        });
+      }
     }
     held.set(d.name, files);
   }

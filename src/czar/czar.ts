@@ -232,10 +232,12 @@ export class Czar {
   private async composite(q: Query, session: Session, t0: number, signal?: AbortSignal): Promise<QueryAnswer> {
     let chunks = 0;
     let retries = 0;
+    // Every part sees each database as the first part on it did.
+    const snapshots = new Map<string, number>();
     const a = await runQuery(q, {
       run: async (s) => {
         if (s.from.length === 0) return this.local(s, session);
-        const part = await this.select(printMysql(s), s, session, t0, signal);
+        const part = await this.select(printMysql(s), s, session, t0, signal, undefined, snapshots);
         chunks += part.stats.chunks;
         retries += part.stats.retries;
         const types = part.columns.map((c) => c.mysql ?? null);
@@ -330,13 +332,20 @@ export class Czar {
     t0: number,
     signal?: AbortSignal,
     sink?: ResultSink,
+    /** Snapshots by database, shared by the parts of one statement. */
+    snapshots = new Map<string, number>(),
   ): Promise<QueryAnswer> {
     let plan = planSelect(stmt, session.database, this.o.catalog);
     const unlock = (await this.o.locks?.shared(plan.database, signal)) ?? (() => {});
     try {
-      // Planned again under the lock: metadata may have changed while waiting for it.
+      // Planned again under the lock: metadata may have changed while waiting for it. The
+      // snapshot is read with the plan (no await between): the plan's chunks hold every row it
+      // sees; an earlier part's older snapshot on a newer plan is fine, the workers leave the
+      // newer rows out.
       if (this.o.locks !== undefined) plan = planSelect(stmt, session.database, this.o.catalog);
-      return await this.run(sql, plan, session, t0, unlock, signal, sink);
+      const seq = snapshots.get(plan.database) ?? this.o.catalog.snapshotSeq?.(plan.database);
+      if (seq !== undefined) snapshots.set(plan.database, seq);
+      return await this.run(sql, plan, session, t0, unlock, signal, sink, seq);
     } finally {
       unlock();
     }
@@ -351,6 +360,7 @@ export class Czar {
     dispatched: () => void,
     signal?: AbortSignal,
     sink?: ResultSink,
+    snapshotSeq?: number,
   ): Promise<QueryAnswer> {
     const id = session.id ?? this.nextId++;
     // Streamed: rows go through a spool at the client's pace, the workers' at theirs; the header
@@ -411,6 +421,7 @@ export class Czar {
         maxAttempts: this.o.maxAttempts ?? 3,
         maxResultBytes: this.maxResultBytes,
         signal: controller.signal,
+        ...(snapshotSeq === undefined ? {} : { snapshotSeq }),
         ...(spool === null ? {} : { stream: async (rows: Value[][]) => spool.push(rows) }),
         onProgress: (done) => {
           proc.chunksDone = done;

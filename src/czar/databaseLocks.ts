@@ -1,10 +1,11 @@
 /**
- * One readers–writer lock per database: queries hold their database shared while their chunks
- * run on the workers (not while a client reads: their rows are spooled on the czar); publishing
- * a table load holds it alone, so a query sees all of a load or none of it. Waiters are served
- * in arrival order (a publish waits for the queries before it, the queries after it wait for the
- * publish), so neither side starves. No wait is unbounded: past the lock wait timeout, or when its
- * signal aborts, a waiter gives up with an error naming what it waited for.
+ * Two locks per database. The readers–writer lock: queries (while their chunks run on the
+ * workers; not while a client reads, their rows are spooled on the czar) and publishes hold it
+ * shared — a query sees all of a load or none of it by its snapshot (Metadata.snapshotSeq), not by
+ * waiting — and what removes rows or files (gc, drops) holds it alone. The writer lock: one
+ * publish of a database at a time. Waiters are served in arrival order, so no side starves. No
+ * wait is unbounded: past the lock wait timeout, or when its signal aborts, a waiter gives up with
+ * an error naming what it waited for.
  */
 import { QservError } from "../common/errors.js";
 
@@ -12,6 +13,7 @@ export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 300_000;
 
 export class DatabaseLocks {
   private readonly locks = new Map<string, Lock>();
+  private readonly writers = new Map<string, Lock>();
 
   /** `waitTimeoutMs`: the longest a query or a publish waits for a database (0: no limit). */
   constructor(private readonly waitTimeoutMs = DEFAULT_LOCK_WAIT_TIMEOUT_MS) {}
@@ -26,11 +28,16 @@ export class DatabaseLocks {
     return this.lock(db).acquire(true, this.waitTimeoutMs, signal);
   }
 
-  private lock(db: string): Lock {
-    let l = this.locks.get(db);
+  /** Resolves, once no other publish of the database runs or waits before it, to its release. */
+  writer(db: string, signal?: AbortSignal): Promise<() => void> {
+    return this.lock(db, this.writers, "another load publishing").acquire(true, this.waitTimeoutMs, signal);
+  }
+
+  private lock(db: string, locks = this.locks, what?: string): Lock {
+    let l = locks.get(db);
     if (l === undefined) {
-      l = new Lock(db, () => this.locks.delete(db));
-      this.locks.set(db, l);
+      l = new Lock(db, () => locks.delete(db), what);
+      locks.set(db, l);
     }
     return l;
   }
@@ -49,6 +56,8 @@ class Lock {
   constructor(
     private readonly db: string,
     private readonly onIdle: () => void,
+    /** What holds it, named in a timeout (default: by the holders' kinds). */
+    private readonly what?: string,
   ) {}
 
   acquire(exclusive: boolean, timeoutMs: number, signal?: AbortSignal): Promise<() => void> {
@@ -69,9 +78,11 @@ class Lock {
       const timer =
         timeoutMs > 0
           ? setTimeout(() => {
-              const held = exclusive
-                ? `${this.readers} running quer${this.readers === 1 ? "y" : "ies"}${this.writer ? " and a publish" : ""}`
-                : "a table load publishing";
+              const held =
+                this.what ??
+                (exclusive
+                  ? `${this.readers} running ${this.readers === 1 ? "query or publish" : "queries or publishes"}`
+                  : "a drop or garbage collection");
               giveUp(
                 new QservError(
                   "UNAVAILABLE",

@@ -11,6 +11,7 @@ import { QservError } from "../common/errors.js";
 import type { WorkerClient } from "../worker/client.js";
 import type { StatusResponse } from "../worker/messages.js";
 import { expectedContents, type Holdings, holdingsOf, holdsAll, noteHeld, type TableRows } from "./chunkContents.js";
+import { loadIdOfStage } from "./ingest.js";
 import { type Metadata, REPLICATED_CHUNK } from "./metadata.js";
 
 /** What a worker's listing says of one of its chunks: whole, lacking something, or not known. */
@@ -102,6 +103,11 @@ export class HealthMonitor {
   /** Resolves once every worker has been probed since the last change (at once when it has). */
   async ready(): Promise<void> {
     if (this.probedEpoch !== this.epoch) await this.refresh();
+  }
+
+  /** True when every worker was probed since the last change. */
+  fresh(): boolean {
+    return this.probedEpoch === this.epoch;
   }
 
   /** Every registered worker, in registration order. */
@@ -204,7 +210,10 @@ export class HealthMonitor {
     try {
       const status = await this.status(client);
       const list = await withTimeout(client.list(), this.timeoutMs, `${h.address} List`);
-      const { held, chunks, bytes } = holdingsOf(list);
+      const { held, chunks, bytes } = holdingsOf(
+        list,
+        (db, table, stage) => this.meta.loadRows(db, table, loadIdOfStage(db, table, stage)) !== null,
+      );
       if (h.up !== true) this.log?.info({ worker: h.id, address: h.address, chunks }, "worker up");
       Object.assign(h, {
         up: true,

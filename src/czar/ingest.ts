@@ -205,9 +205,11 @@ function cancelled(signal: AbortSignal | undefined): void {
 }
 
 /**
- * Under the database's exclusive lock (the commit point): every worker publishes its chunks;
- * a worker that fails leaves the replicas of those chunks, unless a chunk would have none left;
- * then metadata records the load in one transaction.
+ * One publish of the database at a time, beside its queries: every worker publishes its chunks
+ * under the publish's sequence number, which the snapshots of queries running meanwhile leave
+ * out; a worker that fails leaves the replicas of those chunks, unless a chunk would have none
+ * left; then metadata records the load and its number in one transaction (the commit point: the
+ * queries after it see the load).
  */
 async function publish(
   ctx: IngestContext,
@@ -219,9 +221,16 @@ async function publish(
 ): Promise<void> {
   const { database: dbCfg, table } = req;
   const db = dbCfg.database;
-  const unlock = (await ctx.locks?.exclusive(db, o.signal)) ?? (() => {});
+  const unlockWriter = (await ctx.locks?.writer(db, o.signal)) ?? (() => {});
+  let unlockShared = () => {};
+  const unlock = () => {
+    unlockShared();
+    unlockWriter();
+  };
   try {
+    unlockShared = (await ctx.locks?.shared(db, o.signal)) ?? (() => {});
     cancelled(o.signal);
+    const seq = ctx.meta.snapshotSeq(db) + 1;
     o.onProgress?.({ phase: "publish" });
     const chunksOf = new Map<string, number[]>();
     for (const [chunkId, ids] of staged.targets) {
@@ -231,10 +240,10 @@ async function publish(
     // Crash tests halt the czar here: before any worker publishes, or after one has.
     await haltPoint("publish:locked", ctx.log);
     if (haltsAt("publish:partial")) {
-      await publishStage(ctx, "publish", new Map([...chunksOf].slice(0, 1)), db, table.table, stage);
+      await publishStage(ctx, "publish", new Map([...chunksOf].slice(0, 1)), db, table.table, stage, seq);
       await haltPoint("publish:partial", ctx.log);
     }
-    const failed = await publishStage(ctx, "publish", chunksOf, db, table.table, stage);
+    const failed = await publishStage(ctx, "publish", chunksOf, db, table.table, stage, seq);
     await haltPoint("publish:workers", ctx.log);
     const placement = new Map<number, string[]>();
     for (const [chunkId, ids] of staged.targets) {
@@ -267,6 +276,7 @@ async function publish(
       database: dbCfg,
       loadId,
       rows: staged.rows,
+      seq,
       ...(replicated === undefined ? { placement } : { replicatedOn: replicated }),
     });
     ctx.onPublished?.();

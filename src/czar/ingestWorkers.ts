@@ -103,12 +103,14 @@ export async function publishStage(
   db: string,
   table: string,
   stage: string,
+  /** The publish's sequence number (see Metadata.snapshotSeq). */
+  seq = 0,
 ): Promise<Map<string, QservError>> {
   const failed = new Map<string, QservError>();
   await Promise.all(
     [...chunksOf].map(async ([id, chunkIds]) => {
       try {
-        await w.clients(id)[op]({ database: db, table, stage, chunkIds });
+        await w.clients(id)[op]({ database: db, table, stage, chunkIds, ...(seq > 0 ? { seq } : {}) });
       } catch (e) {
         failed.set(
           id,

@@ -37,6 +37,8 @@ export interface TableRegistration {
   loadId: string;
   /** Rows of this load. */
   rows: number;
+  /** The publish's sequence number in its database (see snapshotSeq); absent: none. */
+  seq?: number;
   /** Partitioned tables: rows per chunk (overlap-only chunks included), added to earlier loads'. */
   chunks?: ReadonlyArray<{ id: number; rows: number; overlapRows: number }>;
   /** Partitioned tables: the workers now holding each chunk (replaces the chunk's replicas). */
@@ -98,6 +100,11 @@ CREATE TABLE IF NOT EXISTS director_index (
   sub_chunk_id INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS director_index_key ON director_index (table_id, key);
+-- The sequence number of the last publish recorded per database (never decreases).
+CREATE TABLE IF NOT EXISTS publish_seq (
+  db TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL
+);
 `;
 
 const INT64_MIN = -(2n ** 63n);
@@ -256,6 +263,16 @@ export class Metadata implements CzarCatalog {
     return this.tableRow(db, name)?.load_id ?? null;
   }
 
+  /**
+   * The database's snapshot: the sequence number of its last recorded publish (1 before any). A
+   * query that passes it to the workers sees exactly the loads recorded now, even while later
+   * ones publish; the next publish takes the number after it.
+   */
+  snapshotSeq(db: string): number {
+    const r = this.prepare("SELECT seq FROM publish_seq WHERE db = ?").pluck().get(db) as number | undefined;
+    return r ?? 1;
+  }
+
   /** Rows a recorded load of the table brought, or null when no such load is recorded. */
   loadRows(db: string, name: string, loadId: string): number | null {
     const r = this.prepare(
@@ -317,6 +334,12 @@ export class Metadata implements CzarCatalog {
         );
       this.prepare("UPDATE tables SET rows = rows + ? WHERE id = ?").run(reg.rows, id);
       this.prepare("INSERT INTO loads (table_id, load_id, rows) VALUES (?, ?, ?)").run(id, reg.loadId, reg.rows);
+      if (reg.seq !== undefined) {
+        this.prepare(
+          `INSERT INTO publish_seq (db, seq) VALUES (?, ?)
+           ON CONFLICT (db) DO UPDATE SET seq = max(seq, excluded.seq)`,
+        ).run(t.database, reg.seq);
+      }
       const addChunk = this.prepare(
         `INSERT INTO table_chunks (table_id, chunk_id, rows, overlap_rows) VALUES (?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET rows = rows + excluded.rows, overlap_rows = overlap_rows + excluded.overlap_rows`,

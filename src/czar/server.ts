@@ -96,6 +96,9 @@ class Directory implements WorkerDirectory {
   ready(): Promise<void> {
     return this.monitor.ready();
   }
+  fresh(): boolean {
+    return this.monitor.fresh();
+  }
   isDown(id: string): boolean {
     return this.monitor.isDown(id);
   }

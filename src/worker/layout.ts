@@ -108,12 +108,25 @@ export const META_SQL = [
      overlap_rows INTEGER NOT NULL, committed_at TEXT NOT NULL)`,
   // Loads committed to a stage; published = 1 once moved into the live tables (kept so that a
   // second publish of the stage is recognised), first_rowid / first_overlap_rowid then being the
-  // first rowid its rows took in the live tables (0: the publish created the table).
+  // first rowid its rows took in the live tables (0: the publish created the table), and seq the
+  // publish's sequence number in its database (NULL: before snapshots; see snapshotBoundsSql).
   `CREATE TABLE IF NOT EXISTS _mq_stages (
      load_id TEXT PRIMARY KEY, table_name TEXT NOT NULL, stage TEXT NOT NULL, columns TEXT NOT NULL,
      director_key TEXT NOT NULL, rows INTEGER NOT NULL, overlap_rows INTEGER NOT NULL,
-     published INTEGER NOT NULL DEFAULT 0, first_rowid INTEGER, first_overlap_rowid INTEGER)`,
+     published INTEGER NOT NULL DEFAULT 0, first_rowid INTEGER, first_overlap_rowid INTEGER, seq INTEGER)`,
 ];
+
+/** Files written before snapshots lack _mq_stages.seq: added when the load thread opens them. */
+export const STAGES_SEQ_SQL = "ALTER TABLE _mq_stages ADD COLUMN seq INTEGER";
+
+/**
+ * Per table of a file (in schema `schema`), the first rowids of the rows published after snapshot
+ * `?`: a query of that snapshot sees only the rows below them (0: the table itself came later).
+ */
+export function snapshotBoundsSql(schema: string): string {
+  return `SELECT table_name, min(first_rowid) AS rows_from, min(first_overlap_rowid) AS overlap_from, min(columns) AS columns
+    FROM ${schema}._mq_stages WHERE published = 1 AND seq > ? GROUP BY table_name`;
+}
 
 /** A row of _mq_stages. */
 export interface StageRecord {
@@ -127,6 +140,7 @@ export interface StageRecord {
   published: number;
   first_rowid: number | null;
   first_overlap_rowid: number | null;
+  seq: number | null;
 }
 
 /** A row of _mq_tables. */

@@ -15,6 +15,7 @@ import {
   createIndexSql,
   createTableSql,
   META_SQL,
+  STAGES_SEQ_SQL,
   type StageRecord,
   stagedNames,
   type TableRecord,
@@ -191,6 +192,8 @@ function openFile(file: string): Database.Database {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   for (const sql of META_SQL) db.exec(sql);
+  const cols = db.prepare("SELECT name FROM pragma_table_info('_mq_stages')").pluck().all() as string[];
+  if (!cols.includes("seq")) db.exec(STAGES_SEQ_SQL);
   return db;
 }
 
@@ -291,9 +294,9 @@ function publish(r: StageRef): Extract<FromLoadThread, { t: "published" }> {
           record.run(l.load_id, r.table, l.rows, l.overlap_rows);
         }
         db.prepare(
-          `UPDATE _mq_stages SET published = 1, first_rowid = ?, first_overlap_rowid = ?
+          `UPDATE _mq_stages SET published = 1, first_rowid = ?, first_overlap_rowid = ?, seq = ?
            WHERE table_name = ? AND stage = ?`,
-        ).run(firstRowids[0], firstRowids[1], r.table, r.stage);
+        ).run(firstRowids[0], firstRowids[1], r.seq || null, r.table, r.stage);
       }
       const rec = db.prepare("SELECT * FROM _mq_tables WHERE name = ?").get(r.table) as TableRecord | undefined;
       return {

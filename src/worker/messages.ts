@@ -15,6 +15,8 @@ export interface QueryRequest {
   maxBatchBytes: number;
   /** Non-empty: a batch of chunks, run in turn (chunkId, subChunkIds and sql unused). */
   chunks: ChunkQuery[];
+  /** Rows of loads published with a higher sequence number are left out; 0 (or absent): none are. */
+  snapshotSeq?: number;
 }
 
 export interface ChunkQuery {
@@ -163,6 +165,8 @@ export interface PublishRequest {
   table: string;
   stage: string;
   chunkIds: number[];
+  /** The publish's sequence number in its database (0 or absent: none; its rows are then seen by every snapshot). */
+  seq?: number;
 }
 
 export interface PublishResponse {

@@ -12,7 +12,8 @@ import { RowEncoder } from "../common/rowCodec.js";
 import { registerMysqlCompat } from "../sqlite/mysqlCompat.js";
 import { registerScisql } from "../sqlite/scisql.js";
 import { quoteIdent } from "../sqlite/types.js";
-import { createTableSql, tableNames } from "./layout.js";
+import { createTableSql, snapshotBoundsSql, tableNames } from "./layout.js";
+import type { ColumnDef } from "./messages.js";
 import {
   CTRL_CANCEL,
   CTRL_CREDITS,
@@ -77,6 +78,8 @@ let sink: Sink | null = null;
 interface Conn {
   db: Database.Database;
   attached: string | null;
+  /** snapshotBoundsSql per schema, prepared once (absent while the file predates snapshots). */
+  bounds: Map<string, Database.Statement>;
   /** Prepared statements by SQL text (a repeated query skips parsing and planning), LRU. */
   statements: Map<string, Prepared>;
 }
@@ -111,7 +114,7 @@ function connection(file: string): Conn {
       return n + 1;
     },
   });
-  const conn: Conn = { db, attached: null, statements: new Map() };
+  const conn: Conn = { db, attached: null, bounds: new Map(), statements: new Map() };
   conns.set(file, conn);
   if (conns.size > MAX_CONNECTIONS) {
     const [oldest, c] = conns.entries().next().value as [string, Conn];
@@ -149,6 +152,58 @@ function tempObjects(db: Database.Database, job: QueryJob, tables: JobTable[], s
     }
   }
   return drops;
+}
+
+/** Rows of a table published after a snapshot: from which rowid on (0: all of them). */
+interface SnapshotBound {
+  table_name: string;
+  rows_from: number | null;
+  overlap_from: number | null;
+  columns: string;
+}
+
+function boundsOf(conn: Conn, schema: string, seq: number): SnapshotBound[] {
+  let stmt = conn.bounds.get(schema);
+  if (stmt === undefined) {
+    try {
+      stmt = conn.db.prepare(snapshotBoundsSql(schema));
+    } catch {
+      return []; // a file written before snapshots (no _mq_stages.seq): every row predates them
+    }
+    conn.bounds.set(schema, stmt);
+  }
+  return stmt.all(seq) as SnapshotBound[];
+}
+
+/**
+ * Inside the job's read transaction: every table of the chunk (and of the attached replicated
+ * file) that holds rows published after the job's snapshot is shadowed by a temp view of the rows
+ * before them, or by an empty stand-in when the table itself came later. Returns their drops.
+ */
+function snapshotObjects(conn: Conn, job: QueryJob, drops: string[]): void {
+  const schemas: Array<[string, number]> = [["main", job.chunkId]];
+  if (conn.attached !== null && job.attach !== null) schemas.push(["rep", -1]);
+  for (const [schema, chunkId] of schemas) {
+    for (const b of boundsOf(conn, schema, job.snapshotSeq)) {
+      const names = tableNames(b.table_name, chunkId);
+      for (const [name, from] of [
+        [names.rows, b.rows_from],
+        [names.overlap, b.overlap_from],
+      ] as const) {
+        if (name === null || from === null) continue;
+        // The drop is noted first: whatever fails next, nothing outlives the job.
+        if (from === 0) {
+          drops.push(`DROP TABLE IF EXISTS temp.${quoteIdent(name)}`);
+          conn.db.exec(createTableSql(name, JSON.parse(b.columns) as ColumnDef[], true));
+        } else {
+          drops.push(`DROP VIEW IF EXISTS temp.${quoteIdent(name)}`);
+          conn.db.exec(
+            `CREATE TEMP VIEW ${quoteIdent(name)} AS SELECT * FROM ${schema}.${quoteIdent(name)} WHERE rowid < ${from}`,
+          );
+        }
+      }
+    }
+  }
 }
 
 function dropAll(db: Database.Database, drops: string[]): void {
@@ -190,7 +245,7 @@ function prepare(conn: Conn, text: string, keep: boolean): Prepared {
   return p;
 }
 
-function execute(job: QueryJob, conn: Conn, current: Sink): void {
+function execute(job: QueryJob, conn: Conn, current: Sink, keep: boolean): void {
   const { db } = conn;
   const sql = job.sql.replace(/[\s;]+$/, "");
   const passes = job.subChunkIds.length > 0 ? job.subChunkIds : [null];
@@ -198,9 +253,10 @@ function execute(job: QueryJob, conn: Conn, current: Sink): void {
   for (const s of passes) {
     const views = s === null ? [] : tempObjects(db, job, job.tables, s);
     try {
-      // Sub-chunk passes are not kept: their views come and go with the pass.
+      // Sub-chunk passes are not kept: their views come and go with the pass; nor are statements
+      // over snapshot views.
       const text = s === null ? sql : sql.replaceAll(SUBCHUNK, String(s));
-      const stmt = prepare(conn, text, s === null);
+      const stmt = prepare(conn, text, s === null && keep);
       if (!headerSent) {
         post({ t: "header", job: job.job, columns: stmt.columns });
         headerSent = true;
@@ -216,7 +272,7 @@ function execute(job: QueryJob, conn: Conn, current: Sink): void {
 function run(job: QueryJob): void {
   const t0 = performance.now();
   const current = new Sink(job, () => Atomics.load(ctrl, CTRL_CANCEL) === job.job);
-  let standIns: string[] = [];
+  const standIns: string[] = [];
   let db: Database.Database | null = null;
   try {
     const conn = connection(job.file);
@@ -225,21 +281,37 @@ function run(job: QueryJob): void {
       db.prepare("ATTACH DATABASE ? AS rep").run(job.attach);
       conn.attached = job.attach;
     }
-    standIns = tempObjects(
-      db,
-      job,
-      job.tables.filter((t) => !t.present),
-      null,
+    // One read transaction: the snapshot's bounds and the rows are read from the same version
+    // of the files, whatever a publish does meanwhile.
+    if (job.snapshotSeq > 0) {
+      db.exec("BEGIN");
+      snapshotObjects(conn, job, standIns);
+    }
+    const snapshotViews = standIns.length;
+    standIns.push(
+      ...tempObjects(
+        db,
+        job,
+        job.tables.filter((t) => !t.present),
+        null,
+      ),
     );
     sink = current;
-    execute(job, conn, current);
+    execute(job, conn, current, snapshotViews === 0);
     post({ t: "done", job: job.job, rows: current.rows, bytes: current.bytes, execMs: performance.now() - t0 });
   } catch (e) {
     if (e instanceof Cancelled) post({ t: "error", job: job.job, code: "CANCELLED", message: "query cancelled" });
     else post({ t: "error", job: job.job, code: "SQL_ERROR", message: e instanceof Error ? e.message : String(e) });
   } finally {
     sink = null;
-    if (db !== null) dropAll(db, standIns);
+    if (db !== null) {
+      dropAll(db, standIns);
+      try {
+        if (db.open && db.inTransaction) db.exec("COMMIT");
+      } catch {
+        closeFile([...conns].find(([, c]) => c.db === db)?.[0] ?? "");
+      }
+    }
   }
 }
 

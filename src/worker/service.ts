@@ -223,6 +223,7 @@ export class WorkerService {
       subChunkIds: req.subChunkIds,
       sql: req.sql,
       tables: partitioned.map((t) => ({ name: t.name, columns: t.columns, present: held.has(t.name) })),
+      snapshotSeq: Number(req.snapshotSeq ?? 0),
       maxRows: req.maxBatchRows || DEFAULT_BATCH_ROWS,
       maxBytes: req.maxBatchBytes || DEFAULT_BATCH_BYTES,
     };
@@ -417,7 +418,13 @@ export class WorkerService {
       if (!fs.existsSync(file)) {
         throw new QservError("NOT_FOUND", `chunk ${chunkId} holds no stage ${req.stage} of table ${req.table}`);
       }
-      const r = await this.loader.publish({ file, table: req.table, chunkId, stage: req.stage });
+      const r = await this.loader.publish({
+        file,
+        table: req.table,
+        chunkId,
+        stage: req.stage,
+        seq: Number(req.seq ?? 0),
+      });
       const meta: TableMeta = {
         name: req.table,
         partitioned: chunkId !== NO_CHUNK,

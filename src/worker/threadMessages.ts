@@ -24,6 +24,8 @@ export interface QueryJob {
   subChunkIds: number[];
   sql: string;
   tables: JobTable[];
+  /** See QueryRequest.snapshotSeq (0: every published row). */
+  snapshotSeq: number;
   maxRows: number;
   maxBytes: number;
 }
@@ -62,6 +64,8 @@ export interface StageRef {
   table: string;
   chunkId: number;
   stage: string;
+  /** Publish only: the publish's sequence number (0: none). */
+  seq?: number;
 }
 
 export type ToLoadThread =

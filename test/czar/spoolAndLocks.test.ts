@@ -81,27 +81,40 @@ describe("spool", () => {
 });
 
 describe("database locks", () => {
-  test("a publish waiting on a running query times out naming it; the queries queued behind it go on", async () => {
+  test("a drop waiting on a running query times out naming it; the queries queued behind it go on", async () => {
     const locks = new DatabaseLocks(100);
     const query = await locks.shared("db");
-    const publish = locks.exclusive("db");
+    const drop = locks.exclusive("db");
     const later = locks.shared("db");
-    await assert.rejects(publish, /lock wait timeout: waited 0\.1 s for database 'db' \(1 running query\)/);
+    await assert.rejects(drop, /lock wait timeout: waited 0\.1 s for database 'db' \(1 running query or publish\)/);
     const unlockLater = await later;
     unlockLater();
     query();
     (await locks.exclusive("db"))();
   });
 
-  test("a query waiting on a publish times out naming it; a cancelled waiter leaves the queue", async () => {
+  test("a query waiting on a drop times out naming it; a cancelled waiter leaves the queue", async () => {
     const locks = new DatabaseLocks(100);
-    const publish = await locks.exclusive("db");
-    await assert.rejects(locks.shared("db"), /waited 0\.1 s for database 'db' \(a table load publishing\)/);
+    const drop = await locks.exclusive("db");
+    await assert.rejects(locks.shared("db"), /waited 0\.1 s for database 'db' \(a drop or garbage collection\)/);
     const ac = new AbortController();
     const waiting = locks.shared("db", ac.signal);
     ac.abort();
     await assert.rejects(waiting, (e: Error & { code?: string }) => e.code === "CANCELLED");
-    publish();
+    drop();
     (await locks.exclusive("db"))();
+  });
+
+  test("publishes of a database take turns beside its queries; a second one waiting times out naming the first", async () => {
+    const locks = new DatabaseLocks(100);
+    const query = await locks.shared("db");
+    const publishing = await locks.writer("db");
+    const beside = await locks.shared("db"); // the publish's own share: queries do not hold it off
+    await assert.rejects(locks.writer("db"), /waited 0\.1 s for database 'db' \(another load publishing\)/);
+    (await locks.writer("other"))();
+    beside();
+    publishing();
+    (await locks.writer("db"))();
+    query();
   });
 });

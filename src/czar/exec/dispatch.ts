@@ -16,6 +16,8 @@ export interface WorkerDirectory {
   replicas(db: string, chunkId: number): string[];
   /** Resolves once `replicas` answers from what the workers hold now (e.g. after an ingest). */
   ready?(): Promise<void>;
+  /** False when chunk contents changed since `ready` last resolved (ask it again). */
+  fresh?(): boolean;
   client(address: string): Pick<WorkerClient, "query">;
   /** True for a worker known to be down: tried after the others. */
   isDown?(address: string): boolean;
@@ -30,6 +32,8 @@ export interface DispatchOptions {
   /** Attempts per job, over its replicas in turn. */
   maxAttempts: number;
   signal: AbortSignal;
+  /** The query's snapshot, passed to the workers (QueryRequest.snapshotSeq). */
+  snapshotSeq?: number;
   /** Called as jobs complete. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -86,7 +90,10 @@ export async function dispatch(
   o: DispatchOptions,
   sink: (rows: Value[][], job: Job) => boolean | Promise<boolean>,
 ): Promise<DispatchStats> {
-  await dir.ready?.();
+  // Replicas are chosen for every job at once, from listings no change has made stale since:
+  // a publish recorded later must not leave a job without replicas.
+  do await dir.ready?.();
+  while (dir.fresh?.() === false);
   const stop = new AbortController();
   // Every call in flight and every backoff listens to it: more than Node's default of 10.
   setMaxListeners(0, stop.signal);
@@ -115,6 +122,7 @@ export async function dispatch(
     return p.order;
   };
   const queue: Pending[] = jobs.map((job) => ({ job, order: null, attempt: 0 }));
+  for (const p of queue) orderOf(p);
   /** Where the job's next attempt goes: its replica for that attempt, or the next not found down since. */
   const target = (p: Pending): string | undefined => {
     const order = orderOf(p);
@@ -168,7 +176,7 @@ export async function dispatch(
       const events = dir
         .client(address)
         .query(
-          { queryId: o.queryId, database, ...spec },
+          { queryId: o.queryId, database, ...spec, ...(o.snapshotSeq === undefined ? {} : { snapshotSeq: o.snapshotSeq }) },
           { signal: stop.signal, timeoutMs: o.attemptTimeoutMs * batch.length },
         );
       for await (const ev of events) {
