@@ -53,6 +53,8 @@ export async function clusterStatus(s: StatusSources) {
     return {
       database: db,
       tables: meta.tables(db).map((t) => ({ name: t.name, kind: t.kind, rows: t.rows })),
+      // The snapshot queries planned now read (the last recorded publish's sequence number).
+      snapshot: meta.snapshotSeq(db),
       chunks,
       replicas: { target: s.replicas, histogram, underReplicated },
       ...(replicatedOn === null ? {} : { replicatedTables: { liveCopies: replicatedOn, liveWorkers } }),

@@ -71,7 +71,7 @@ export class CrashRig {
   allowed = new Set<string>();
   private sampling: Promise<void> | null = null;
   private stopSampling = false;
-  private readonly clients: WorkerClient[];
+  readonly clients: WorkerClient[];
 
   private constructor(
     readonly dir: string,
