@@ -145,6 +145,8 @@ function typesOf(
 export class Czar {
   private nextId = 1;
   private readonly running = new Map<number, ProcessInfo>();
+  /** MySQL connections by id, for KILL CONNECTION. */
+  private readonly connections = new Map<number, () => void>();
 
   private readonly spoolBudget: SpoolBudget;
 
@@ -178,12 +180,25 @@ export class Czar {
     return [...this.running.values()];
   }
 
-  /** Cancels a running query; false if there is none with that id. */
-  kill(id: number): boolean {
+  /** A client connection `KILL [CONNECTION] id` closes; returns its detach. */
+  attachConnection(id: number, close: () => void): () => void {
+    this.connections.set(id, close);
+    return () => {
+      if (this.connections.get(id) === close) this.connections.delete(id);
+    };
+  }
+
+  /**
+   * Cancels a running query (it leaves the process list at once, even while a write to its
+   * client is pending) and, unless only the query is killed, closes its connection as MySQL's
+   * KILL does; false if there is neither with that id.
+   */
+  kill(id: number, queryOnly = true): boolean {
     const p = this.running.get(id);
-    if (p === undefined) return false;
-    p.cancel(`query ${id} killed`);
-    return true;
+    p?.cancel(`query ${id} killed`);
+    const close = queryOnly ? undefined : this.connections.get(id);
+    close?.();
+    return p !== undefined || close !== undefined;
   }
 
   /** Runs one statement. `signal` cancels it (the client went away); `sink` may take the rows as they come. */
@@ -213,7 +228,7 @@ export class Czar {
       case "showProcesslist":
         return listing(this.processlist(stmt.full));
       case "kill":
-        if (!this.kill(stmt.id)) throw new QservError("NOT_FOUND", `Unknown thread id: ${stmt.id}`);
+        if (!this.kill(stmt.id, stmt.query)) throw new QservError("NOT_FOUND", `Unknown thread id: ${stmt.id}`);
         return listing({ columns: [], rows: [] });
       case "use":
         if (this.o.catalog.database(stmt.db) === null)
@@ -444,8 +459,10 @@ export class Czar {
         // The client's writes stop before the error is answered (they share its connection).
         spool?.fail(e);
       }
-      await delivered?.catch(() => {});
+      // A cancelled query does not wait for a write its client may never take (the spool's
+      // failure ends the delivery once that write ends or times out).
       if (cancelled !== "") throw new QservError("CANCELLED", cancelled);
+      await delivered?.catch(() => {});
       throw e;
     } finally {
       if (timer !== null) clearTimeout(timer);

@@ -249,6 +249,19 @@ describe("one stuck client never freezes a database", () => {
     );
   });
 
+  test("KILL QUERY of a query whose client stopped reading: it leaves at once; KILL closes the connection", async () => {
+    // A long write timeout: only the KILL can end this query within the bounds below.
+    const s = await stall(BIG, ["SET net_write_timeout = 3600"]);
+    await watcher.query(`KILL QUERY ${s.id}`);
+    await released(s.id, 30_000);
+    // The connection stays (KILL QUERY), its write still pending; KILL ends it as MySQL's does.
+    await watcher.query(`KILL ${s.id}`);
+    s.conn.resume(); // a paused socket would not see its end
+    await assert.rejects(s.done, "the killed connection was closed");
+    s.conn.destroy();
+    await assert.rejects(watcher.query(`KILL ${s.id}`), /Unknown thread id/);
+  });
+
   test("a mysql2 reader that disconnects mid-result: its query leaves at once", async (t: TestContext) => {
     // A long write timeout: only the disconnect can end this query within the bound below.
     const s = await stall(BIG, ["SET net_write_timeout = 3600"]);

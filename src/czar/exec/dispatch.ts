@@ -176,7 +176,12 @@ export async function dispatch(
       const events = dir
         .client(address)
         .query(
-          { queryId: o.queryId, database, ...spec, ...(o.snapshotSeq === undefined ? {} : { snapshotSeq: o.snapshotSeq }) },
+          {
+            queryId: o.queryId,
+            database,
+            ...spec,
+            ...(o.snapshotSeq === undefined ? {} : { snapshotSeq: o.snapshotSeq }),
+          },
           { signal: stop.signal, timeoutMs: o.attemptTimeoutMs * batch.length },
         );
       for await (const ev of events) {

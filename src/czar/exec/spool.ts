@@ -8,7 +8,21 @@ import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from "nod
 import { join } from "node:path";
 import { QservError } from "../../common/errors.js";
 import { decodeRows, RowEncoder, type Value } from "../../common/rowCodec.js";
-import { rowBytes } from "./resultLimit.js";
+
+/**
+ * What a row costs on the JS heap, roughly (V8: the array and its backing store, a heap number
+ * or BigInt per value, string headers): the memory bound is of the heap, not of the encoded rows.
+ */
+function heapBytes(r: readonly Value[]): number {
+  let n = 48 + 8 * r.length;
+  for (const v of r) {
+    if (v === null) continue;
+    if (typeof v === "string") n += 24 + v.length;
+    else if (v instanceof Uint8Array) n += 96 + v.length;
+    else n += typeof v === "bigint" ? 32 : 16;
+  }
+  return n;
+}
 
 /** Disk shared by every spool of a czar. */
 export class SpoolBudget {
@@ -44,7 +58,7 @@ export class Spool {
   push(rows: Value[][]): void {
     if (rows.length === 0) return;
     let bytes = 0;
-    for (const r of rows) bytes += rowBytes(r);
+    for (const r of rows) bytes += heapBytes(r);
     if (this.fd === null && this.memory + bytes <= this.memoryBytes) {
       this.entries.push({ rows, bytes });
       this.memory += bytes;

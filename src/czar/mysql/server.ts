@@ -121,7 +121,12 @@ class Connection {
     // A client that half-closes (mysql2's destroy() ends its side) sends no more commands:
     // it is gone, even while a write to it is pending (which would keep the socket open).
     this.socket.once("end", () => this.socket.destroy());
-    this.socket.once("close", () => this.gone.abort());
+    // KILL [CONNECTION] of this session's id closes it.
+    const detach = this.o.czar.attachConnection(this.session.id as number, () => this.socket.destroy());
+    this.socket.once("close", () => {
+      detach();
+      this.gone.abort();
+    });
     void this.send(handshakePayload(this.session.id as number, SERVER_VERSION, this.scramble));
   }
 
