@@ -173,17 +173,15 @@ export async function dispatch(
     let completed = 0;
     let rows: Value[][] = [];
     try {
-      const events = dir
-        .client(address)
-        .query(
-          {
-            queryId: o.queryId,
-            database,
-            ...spec,
-            ...(o.snapshotSeq === undefined ? {} : { snapshotSeq: o.snapshotSeq }),
-          },
-          { signal: stop.signal, timeoutMs: o.attemptTimeoutMs * batch.length },
-        );
+      const events = dir.client(address).query(
+        {
+          queryId: o.queryId,
+          database,
+          ...spec,
+          ...(o.snapshotSeq === undefined ? {} : { snapshotSeq: o.snapshotSeq }),
+        },
+        { signal: stop.signal, timeoutMs: o.attemptTimeoutMs * batch.length },
+      );
       for await (const ev of events) {
         if (ev.kind === "rows") for (const r of ev.rows) rows.push(r);
         else if (ev.kind === "chunkDone") {
