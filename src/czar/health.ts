@@ -210,10 +210,17 @@ export class HealthMonitor {
     try {
       const status = await this.status(client);
       const list = await withTimeout(client.list(), this.timeoutMs, `${h.address} List`);
-      const { held, chunks, bytes } = holdingsOf(
-        list,
-        (db, table, stage) => this.meta.loadRows(db, table, loadIdOfStage(db, table, stage)) !== null,
-      );
+      // Asked once per stage, not per chunk file that holds it.
+      const recorded = new Map<string, boolean>();
+      const { held, chunks, bytes } = holdingsOf(list, (db, table, stage) => {
+        const k = `${db}\u0000${table}\u0000${stage}`;
+        let r = recorded.get(k);
+        if (r === undefined) {
+          r = this.meta.loadRows(db, table, loadIdOfStage(db, table, stage)) !== null;
+          recorded.set(k, r);
+        }
+        return r;
+      });
       if (h.up !== true) this.log?.info({ worker: h.id, address: h.address, chunks }, "worker up");
       Object.assign(h, {
         up: true,
