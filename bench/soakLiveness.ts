@@ -9,7 +9,7 @@
  * errors, queries still listed / running on workers once the clients stopped, czar RSS start/end.
  * `npm run soak:liveness -- --seconds 180 --clients 32`
  */
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -197,9 +197,11 @@ const actions: Array<[number, string, (rand: () => number) => Promise<void>]> = 
         const id = c.threadId as number;
         const until = Date.now() + (writeTimeoutS + 60) * 1000;
         void (async () => {
-          while ((await processlist()).some((r) => Number(r[0]) === id)) {
+          for (;;) {
+            const row = (await processlist()).find((r) => Number(r[0]) === id);
+            if (row === undefined) break;
             if (Date.now() > until) {
-              wrong(`stalled: query ${id} still listed ${writeTimeoutS + 60} s after its reader stopped`);
+              wrong(`stalled: query ${id} still listed ${writeTimeoutS + 60} s after its reader stopped (${row[6]})`);
               break;
             }
             await sleep(100);
@@ -320,6 +322,7 @@ try {
     countLatencyDuringAppendMs: latency(stats.countMsDuringAppend),
     czarRssMb: { start: rssStart, end: rss(), max: Math.max(...rssSamples) },
   };
+  writeFileSync(join(dir, "cluster.log"), logs.join(""));
   console.log(JSON.stringify(report, null, 2));
   process.exitCode = report.wrongAnswers + report.stuckQueriesAtEnd > 0 ? 1 : 0;
 } finally {

@@ -11,7 +11,6 @@ import { QservError } from "../common/errors.js";
 import type { WorkerClient } from "../worker/client.js";
 import type { StatusResponse } from "../worker/messages.js";
 import { expectedContents, type Holdings, holdingsOf, holdsAll, noteHeld, type TableRows } from "./chunkContents.js";
-import { loadIdOfStage } from "./ingest.js";
 import { type Metadata, REPLICATED_CHUNK } from "./metadata.js";
 
 /** What a worker's listing says of one of its chunks: whole, lacking something, or not known. */
@@ -32,6 +31,8 @@ export interface WorkerHealth {
   chunks: number;
   bytes: number;
 }
+
+const stageKey = (db: string, table: string, stage: string) => `${db}\u0000${table}\u0000${stage}`;
 
 /** Between status attempts of a probe. */
 const RETRY_MS = 200;
@@ -57,6 +58,8 @@ export class HealthMonitor {
     byDb: new Map(),
   };
   private timer: NodeJS.Timeout | null = null;
+  /** Stages being published now (see `publishing`). */
+  private readonly inFlight = new Set<string>();
 
   constructor(
     private readonly meta: Metadata,
@@ -93,6 +96,16 @@ export class HealthMonitor {
       await p.done;
       if (p.epoch === this.epoch) return;
     }
+  }
+
+  /**
+   * A publish of a stage starts (`on`) or ends: while it runs, the rows it adds on a worker are
+   * not counted against metadata. Any other published stage metadata lacks (a dead czar's, an
+   * unloaded load's on a worker that was down) is counted, so that replica is not served.
+   */
+  publishing(db: string, table: string, stage: string, on: boolean): void {
+    if (on) this.inFlight.add(stageKey(db, table, stage));
+    else this.inFlight.delete(stageKey(db, table, stage));
   }
 
   /** Chunk contents changed (an ingest started or ended, a load was published): listings taken before are stale. */
@@ -210,17 +223,11 @@ export class HealthMonitor {
     try {
       const status = await this.status(client);
       const list = await withTimeout(client.list(), this.timeoutMs, `${h.address} List`);
-      // Asked once per stage, not per chunk file that holds it.
-      const recorded = new Map<string, boolean>();
-      const { held, chunks, bytes } = holdingsOf(list, (db, table, stage) => {
-        const k = `${db}\u0000${table}\u0000${stage}`;
-        let r = recorded.get(k);
-        if (r === undefined) {
-          r = this.meta.loadRows(db, table, loadIdOfStage(db, table, stage)) !== null;
-          recorded.set(k, r);
-        }
-        return r;
-      });
+      // Rows of a publish under way are left out: queries do not see them yet (their snapshot).
+      const { held, chunks, bytes } = holdingsOf(
+        list,
+        (db, table, stage) => !this.inFlight.has(stageKey(db, table, stage)),
+      );
       if (h.up !== true) this.log?.info({ worker: h.id, address: h.address, chunks }, "worker up");
       Object.assign(h, {
         up: true,

@@ -26,6 +26,8 @@ export interface IngestContext {
   locks?: DatabaseLocks;
   /** Called as metadata records a load, before queries see it (listings taken before are stale). */
   onPublished?: () => void;
+  /** Called as the workers start publishing a stage (`on`), and once it is recorded or rolled back. */
+  onPublishing?: (db: string, table: string, stage: string, on: boolean) => void;
   log?: Logger;
 }
 
@@ -223,14 +225,13 @@ async function publish(
   const db = dbCfg.database;
   const unlockWriter = (await ctx.locks?.writer(db, o.signal)) ?? (() => {});
   let unlockShared = () => {};
-  const unlock = () => {
-    unlockShared();
-    unlockWriter();
-  };
+  let publishing = false;
   try {
     unlockShared = (await ctx.locks?.shared(db, o.signal)) ?? (() => {});
     cancelled(o.signal);
     const seq = ctx.meta.snapshotSeq(db) + 1;
+    ctx.onPublishing?.(db, table.table, stage, true);
+    publishing = true;
     o.onProgress?.({ phase: "publish" });
     const chunksOf = new Map<string, number[]>();
     for (const [chunkId, ids] of staged.targets) {
@@ -283,7 +284,9 @@ async function publish(
     await haltPoint("publish:recorded", ctx.log);
     ctx.log?.info({ database: db, table: table.table, ms: Math.round(performance.now() - t0) }, "published");
   } finally {
-    unlock();
+    if (publishing) ctx.onPublishing?.(db, table.table, stage, false);
+    unlockShared();
+    unlockWriter();
   }
 }
 

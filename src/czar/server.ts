@@ -228,6 +228,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
                 locks,
                 // Queries after the publish must not go by a listing taken before it.
                 onPublished: () => dir.monitor.changed(),
+                onPublishing: (db, table, stage, on) => dir.monitor.publishing(db, table, stage, on),
                 log,
               },
               req,
