@@ -364,7 +364,7 @@ export class Metadata implements CzarCatalog {
       this.prepare("UPDATE tables SET rows = rows + ? WHERE id = ?").run(reg.rows, id);
       const files = JSON.stringify(reg.files ?? []);
       this.prepare(
-        "INSERT INTO loads (table_id, load_id, rows, files, loaded_at) VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+        "INSERT INTO loads (table_id, load_id, rows, files, loaded_at) VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
       ).run(id, reg.loadId, reg.rows, files);
       const perLoad = this.prepare(
         "INSERT INTO load_chunks (table_id, load_id, chunk_id, rows, overlap_rows) VALUES (?, ?, ?, ?, ?)",
