@@ -34,8 +34,19 @@ describe("DROP and unload on a cluster (3 workers, R = 2)", () => {
         .filter(Boolean)
         .map((l) => BigInt(l.slice(0, l.indexOf(",")))),
     );
-    rig.startSampler();
   });
+
+  /** `fn` while the sampler queries the table back to back (it slows loads down, so only then). */
+  async function sampling<T>(fn: () => Promise<T>): Promise<T> {
+    const before = rig.samples;
+    rig.startSampler();
+    try {
+      return await fn();
+    } finally {
+      await rig.stopSampler();
+      assert.ok(rig.samples > before, "no query ran meanwhile");
+    }
+  }
   after(() => rig?.stop());
 
   /** "count/sum" of the table holding these parts. */
@@ -108,7 +119,7 @@ describe("DROP and unload on a cluster (3 workers, R = 2)", () => {
     assert.ok(listed.every((l) => l.loadedAt !== null && !Number.isNaN(Date.parse(l.loadedAt))));
     const id = await loadIdOf(1);
     rig.allowed = new Set([keyOf([0]), keyOf([0, 1])]);
-    const r = await http("DELETE", `/ingest/${encodeURIComponent(id)}`);
+    const r = await sampling(() => http("DELETE", `/ingest/${encodeURIComponent(id)}`));
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.rows, rig.parts[1]!.content.count);
     assert.deepEqual(r.body.pending, []);
@@ -128,7 +139,8 @@ describe("DROP and unload on a cluster (3 workers, R = 2)", () => {
     rig.allowed = new Set([keyOf([0, 1]), keyOf([0, 1, 2])]);
     assert.equal((await rig.ingest(2)).status, 200);
     rig.allowed = new Set([keyOf([0, 1, 2]), keyOf([0, 2])]);
-    const r = await http("DELETE", `/ingest/${encodeURIComponent(await loadIdOf(1))}`);
+    const id = await loadIdOf(1);
+    const r = await sampling(() => http("DELETE", `/ingest/${encodeURIComponent(id)}`));
     assert.equal(r.status, 200, JSON.stringify(r.body));
     rig.allowed = new Set([keyOf([0, 2])]);
     await expectParts([0, 2], "part 1 out");
@@ -139,20 +151,27 @@ describe("DROP and unload on a cluster (3 workers, R = 2)", () => {
     await expectParts([0, 1, 2], "part 1 back");
   });
 
-  for (const point of ["unload:locked", "unload:partial", "unload:recorded"]) {
+  // `npm run soak:unload` also kills it before metadata changed (unload:locked: all in).
+  const points = ["unload:partial", "unload:recorded"];
+  if (process.env.MINI_QSERV_SOAK === "1") points.unshift("unload:locked");
+  for (const point of points) {
     test(`the czar SIGKILLed at ${point} of an unload: all in or all out after its restart`, async () => {
       const id = await loadIdOf(2);
       rig.allowed = new Set([keyOf([0, 1, 2]), keyOf([0, 1])]);
       const halt = haltWatch(point);
       await rig.czar.stop("SIGTERM");
       await rig.startCzar({ [HALT_ENV]: point }, halt.onLog);
-      const pending = http("DELETE", `/ingest/${encodeURIComponent(id)}`).catch(() => null);
-      await halt.halted;
-      await rig.czar.stop("SIGKILL");
-      assert.equal(await pending, null, "the halted unload answered");
-      await rig.startCzar();
       const out = point !== "unload:locked";
-      rig.allowed = new Set([keyOf(out ? [0, 1] : [0, 1, 2])]);
+      await sampling(async () => {
+        const pending = http("DELETE", `/ingest/${encodeURIComponent(id)}`).catch(() => null);
+        await halt.halted;
+        await rig.czar.stop("SIGKILL");
+        assert.equal(await pending, null, "the halted unload answered");
+        await rig.startCzar();
+        // From the restart on, only the one outcome.
+        rig.allowed = new Set([keyOf(out ? [0, 1] : [0, 1, 2])]);
+        await rig.sample();
+      });
       await expectParts(out ? [0, 1] : [0, 1, 2], `after the restart at ${point}`);
       await rig.expectWhole();
       if (!out) {
@@ -169,9 +188,8 @@ describe("DROP and unload on a cluster (3 workers, R = 2)", () => {
   }
 
   test("every sampled answer was the table before or after, or a clear error", async () => {
-    await rig.stopSampler();
     assert.deepEqual(rig.violations, []);
-    assert.ok(rig.samples - rig.errors >= 10, `${rig.samples} samples, ${rig.errors} errors`);
+    assert.ok(rig.samples - rig.errors >= 5, `${rig.samples} samples, ${rig.errors} errors`);
   });
 
   test("DROP TABLE with a worker down: gone everywhere, the returning worker never serves it, the name loads again", async () => {
