@@ -1,0 +1,218 @@
+/** DROP statements as parsed, and what metadata does for loads, unload and drop (one SQLite file). */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import Database from "better-sqlite3";
+import { isQservError } from "../../src/common/errors.js";
+import type { DatabaseConfig, TableConfig } from "../../src/common/ingestConfig.js";
+import { dropTable, unload } from "../../src/czar/dataAdmin.js";
+import { DatabaseLocks } from "../../src/czar/databaseLocks.js";
+import { Metadata, REPLICATED_CHUNK } from "../../src/czar/metadata.js";
+import { parseStatement } from "../../src/czar/sql/parser.js";
+import { printMysql } from "../../src/czar/sql/printer.js";
+import { tempDir } from "../support/fs.js";
+
+const DB: DatabaseConfig = { database: "db1", numStripes: 85, numSubStripes: 12, overlap: 0.01667 };
+
+function table(name: string, o: Partial<TableConfig> = {}): TableConfig {
+  return {
+    database: "db1",
+    table: name,
+    isPartitioned: true,
+    directorTable: "",
+    directorKey: "id",
+    longitudeKey: "ra",
+    latitudeKey: "decl",
+    schema: [
+      { name: "id", type: "BIGINT NOT NULL" },
+      { name: "ra", type: "DOUBLE" },
+      { name: "decl", type: "DOUBLE" },
+      { name: "chunkId", type: "INT" },
+      { name: "subChunkId", type: "INT" },
+    ],
+    ...o,
+  };
+}
+
+const code = (c: string, re?: RegExp) => (e: unknown) =>
+  isQservError(e) && e.code === c && (re === undefined || re.test(e.message));
+const idx = (pairs: Array<[string, number]>) => pairs.map(([key, chunkId]) => ({ key, chunkId, subChunkId: 0 }));
+
+/** Object loaded twice (L1 in chunks 10 and 11, L2 in 11 and 12), placed on w1 and w2. */
+function twoLoads(file = ":memory:"): Metadata {
+  const m = Metadata.open(file);
+  m.createDatabase(DB);
+  const placement = new Map([10, 11, 12].map((c) => [c, ["w1", "w2"]]));
+  m.recordLoad({
+    config: table("Object"),
+    loadId: "db1.Object.1",
+    rows: 5,
+    files: ["/data/a.csv"],
+    chunks: [
+      { id: 10, rows: 2, overlapRows: 1 },
+      { id: 11, rows: 3, overlapRows: 0 },
+    ],
+    placement,
+    directorIndex: idx([
+      ["1", 10],
+      ["2", 10],
+      ["3", 11],
+      ["4", 11],
+      ["5", 11],
+    ]),
+  });
+  m.recordLoad({
+    config: table("Object"),
+    loadId: "db1.Object.2",
+    rows: 3,
+    files: ["/data/b.csv"],
+    chunks: [
+      { id: 11, rows: 1, overlapRows: 2 },
+      { id: 12, rows: 2, overlapRows: 0 },
+    ],
+    placement,
+    directorIndex: idx([
+      ["6", 11],
+      ["7", 12],
+      ["8", 12],
+    ]),
+  });
+  return m;
+}
+
+describe("DROP statements", () => {
+  test("DROP TABLE and DROP DATABASE parse, with IF EXISTS, a qualified name, RESTRICT", () => {
+    assert.deepEqual(parseStatement("drop table if exists db1.Object restrict;"), {
+      kind: "dropTable",
+      db: "db1",
+      table: "Object",
+      ifExists: true,
+      pos: { line: 1, column: 1 },
+    });
+    assert.deepEqual(parseStatement("DROP SCHEMA `db1`"), {
+      kind: "dropDatabase",
+      db: "db1",
+      ifExists: false,
+      pos: { line: 1, column: 1 },
+    });
+    assert.equal(printMysql(parseStatement("DROP TABLE Object")), "DROP TABLE Object");
+  });
+
+  test("what is not supported is refused with its position", () => {
+    for (const [sql, what] of [
+      ["DROP TABLE a, b", /not supported: DROP TABLE of several tables|DROP TABLE of several tables are not supported/],
+      ["DROP TABLE a CASCADE", /CASCADE/],
+      ["DROP TEMPORARY TABLE a", /DROP TEMPORARY TABLE/],
+      ["DROP VIEW v", /DROP VIEW/],
+    ] as const) {
+      assert.throws(
+        () => parseStatement(sql),
+        (e: unknown) => isQservError(e) && what.test(e.message) && /not supported/.test(e.message),
+        sql,
+      );
+    }
+    assert.throws(() => parseStatement("DROP TABLE IF db1.t"), /syntax error/);
+  });
+});
+
+describe("metadata of loads, unload and drop", () => {
+  const dir = tempDir();
+  test("loads lists each load with its files, rows and time", () => {
+    const m = twoLoads();
+    const l = m.loads("db1", "Object");
+    assert.deepEqual(
+      l.map((x) => [x.loadId, x.files, x.rows, x.state]),
+      [
+        ["db1.Object.1", ["/data/a.csv"], 5, "published"],
+        ["db1.Object.2", ["/data/b.csv"], 3, "published"],
+      ],
+    );
+    assert.ok(l.every((x) => x.loadedAt !== null && Date.parse(x.loadedAt) > 0));
+    assert.deepEqual(m.loads("db2"), []);
+  });
+
+  test("unrecording the first load takes exactly its rows, chunk counts and index entries", () => {
+    const m = twoLoads();
+    const r = m.unrecordLoad("db1", "Object", "db1.Object.1");
+    assert.deepEqual([...r.chunks.keys()].sort(), [10, 11]);
+    assert.deepEqual(r.chunks.get(10), ["w1", "w2"]);
+    assert.equal(r.tableDropped, false);
+    assert.equal(m.table("db1", "Object")?.rows, 3);
+    assert.deepEqual(
+      [...m.chunkContents("db1")].map(([c, t]) => [c, t[0]!.rows, t[0]!.overlapRows]),
+      [
+        [11, 1, 2],
+        [12, 2, 0],
+      ],
+    );
+    assert.deepEqual(m.lookupKeys("db1", "Object", [1n, 3n, 6n, 7n]), [11, 12]);
+    assert.deepEqual(m.replicas("db1", 10), [], "chunk 10 holds nothing: its placement goes");
+    assert.deepEqual(m.tableChunks("db1", "Object"), [11, 12]);
+    assert.equal(m.loadRows("db1", "Object", "db1.Object.1"), null);
+    assert.throws(() => m.unrecordLoad("db1", "Object", "db1.Object.1"), code("NOT_FOUND"));
+    const last = m.unrecordLoad("db1", "Object", "db1.Object.2");
+    assert.equal(last.tableDropped, true);
+    assert.equal(m.table("db1", "Object"), null);
+    assert.deepEqual(m.placements(), []);
+  });
+
+  test("dropTable and dropDatabase take everything of it; a director with children is refused before any change", async () => {
+    const m = twoLoads();
+    m.recordLoad({
+      config: table("Source", { directorTable: "Object", directorKey: "oid" }),
+      loadId: "db1.Source.1",
+      rows: 2,
+      files: [],
+      chunks: [{ id: 11, rows: 2, overlapRows: 0 }],
+      placement: new Map([[11, ["w1", "w2"]]]),
+    });
+    m.recordLoad({
+      config: table("Filter", { isPartitioned: false }),
+      loadId: "db1.Filter.1",
+      rows: 4,
+      files: [],
+      replicatedOn: ["w1", "w2", "w3"],
+    });
+    assert.deepEqual(m.childTables("db1", "Object"), ["Source"]);
+    const ctx = {
+      meta: m,
+      clients: (): never => assert.fail("no worker is asked when the drop is refused"),
+      locks: new DatabaseLocks(),
+    };
+    await assert.rejects(dropTable(ctx, "db1", "Object"), code("CONFLICT", /child tables follow it \(Source\)/));
+    await assert.rejects(unload(ctx, "db1.Object.1"), code("CONFLICT", /Source/));
+    await assert.rejects(dropTable(ctx, "db1", "Nope"), code("NOT_FOUND", /Unknown table 'db1.Nope'/));
+    assert.equal(m.table("db1", "Object")?.rows, 8);
+    const f = m.dropTable("db1", "Filter");
+    assert.deepEqual([...f.chunks], [[REPLICATED_CHUNK, ["w1", "w2", "w3"]]]);
+    assert.deepEqual(m.replicas("db1", REPLICATED_CHUNK), [], "no replicated table left: its placement goes");
+    m.dropTable("db1", "Source");
+    assert.deepEqual(m.childTables("db1", "Object"), []);
+    const d = m.dropDatabase("db1");
+    assert.equal(d.rows, 8);
+    assert.equal(m.database("db1"), null);
+    assert.deepEqual([m.placements(), m.loads()], [[], []]);
+    assert.throws(() => m.dropDatabase("db1"), code("NOT_FOUND", /database doesn't exist/));
+  });
+
+  test("metadata of an earlier version opens; its loads are listed as legacy and cannot be unloaded", () => {
+    const file = join(dir, "czar.sqlite");
+    twoLoads(file).close();
+    const raw = new Database(file);
+    for (const c of ["files", "loaded_at", "index_first", "index_last"]) raw.exec(`ALTER TABLE loads DROP COLUMN ${c}`);
+    raw.exec("DROP TABLE load_chunks");
+    raw.pragma("user_version = 2");
+    raw.close();
+    const m = Metadata.open(file);
+    assert.deepEqual(
+      m.loads().map((l) => [l.loadId, l.state, l.files]),
+      [
+        ["db1.Object.1", "legacy", []],
+        ["db1.Object.2", "legacy", []],
+      ],
+    );
+    assert.throws(() => m.unrecordLoad("db1", "Object", "db1.Object.2"), code("UNSUPPORTED", /not supported/));
+    assert.equal(m.dropTable("db1", "Object").rows, 8);
+    m.close();
+  });
+});
