@@ -4,35 +4,13 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { isQservError } from "../../src/common/errors.js";
-import type { DatabaseConfig, TableConfig } from "../../src/common/ingestConfig.js";
 import { dropTable, unload } from "../../src/czar/dataAdmin.js";
 import { DatabaseLocks } from "../../src/czar/databaseLocks.js";
 import { Metadata, REPLICATED_CHUNK } from "../../src/czar/metadata.js";
 import { parseStatement } from "../../src/czar/sql/parser.js";
 import { printMysql } from "../../src/czar/sql/printer.js";
 import { tempDir } from "../support/fs.js";
-
-const DB: DatabaseConfig = { database: "db1", numStripes: 85, numSubStripes: 12, overlap: 0.01667 };
-
-function table(name: string, o: Partial<TableConfig> = {}): TableConfig {
-  return {
-    database: "db1",
-    table: name,
-    isPartitioned: true,
-    directorTable: "",
-    directorKey: "id",
-    longitudeKey: "ra",
-    latitudeKey: "decl",
-    schema: [
-      { name: "id", type: "BIGINT NOT NULL" },
-      { name: "ra", type: "DOUBLE" },
-      { name: "decl", type: "DOUBLE" },
-      { name: "chunkId", type: "INT" },
-      { name: "subChunkId", type: "INT" },
-    ],
-    ...o,
-  };
-}
+import { DB, table } from "../support/tableConfigs.js";
 
 const code = (c: string, re?: RegExp) => (e: unknown) =>
   isQservError(e) && e.code === c && (re === undefined || re.test(e.message));
@@ -43,40 +21,42 @@ function twoLoads(file = ":memory:"): Metadata {
   const m = Metadata.open(file);
   m.createDatabase(DB);
   const placement = new Map([10, 11, 12].map((c) => [c, ["w1", "w2"]]));
-  m.recordLoad({
-    config: table("Object"),
-    loadId: "db1.Object.1",
-    rows: 5,
-    files: ["/data/a.csv"],
-    chunks: [
-      { id: 10, rows: 2, overlapRows: 1 },
-      { id: 11, rows: 3, overlapRows: 0 },
+  const load = (n: number, chunks: number[][], keys: Array<[string, number]>) =>
+    m.recordLoad({
+      config: table("Object"),
+      loadId: `db1.Object.${n}`,
+      rows: keys.length,
+      files: [`/data/${n}.csv`],
+      chunks: chunks.map(([id, rows, overlapRows]) => ({ id: id!, rows: rows!, overlapRows: overlapRows! })),
+      placement,
+      directorIndex: idx(keys),
+    });
+  load(
+    1,
+    [
+      [10, 2, 1],
+      [11, 3, 0],
     ],
-    placement,
-    directorIndex: idx([
+    [
       ["1", 10],
       ["2", 10],
       ["3", 11],
       ["4", 11],
       ["5", 11],
-    ]),
-  });
-  m.recordLoad({
-    config: table("Object"),
-    loadId: "db1.Object.2",
-    rows: 3,
-    files: ["/data/b.csv"],
-    chunks: [
-      { id: 11, rows: 1, overlapRows: 2 },
-      { id: 12, rows: 2, overlapRows: 0 },
     ],
-    placement,
-    directorIndex: idx([
+  );
+  load(
+    2,
+    [
+      [11, 1, 2],
+      [12, 2, 0],
+    ],
+    [
       ["6", 11],
       ["7", 12],
       ["8", 12],
-    ]),
-  });
+    ],
+  );
   return m;
 }
 
@@ -123,8 +103,8 @@ describe("metadata of loads, unload and drop", () => {
     assert.deepEqual(
       l.map((x) => [x.loadId, x.files, x.rows, x.state]),
       [
-        ["db1.Object.1", ["/data/a.csv"], 5, "published"],
-        ["db1.Object.2", ["/data/b.csv"], 3, "published"],
+        ["db1.Object.1", ["/data/1.csv"], 5, "published"],
+        ["db1.Object.2", ["/data/2.csv"], 3, "published"],
       ],
     );
     assert.ok(l.every((x) => x.loadedAt !== null && Date.parse(x.loadedAt) > 0));
