@@ -15,6 +15,7 @@ import Database from "better-sqlite3";
 import mysql from "mysql2/promise";
 import { HALT_ENV } from "../../src/common/haltPoint.js";
 import type { LoadInfo } from "../../src/czar/metadata.js";
+import { runCli } from "../support/cli.js";
 import { CrashRig, haltWatch } from "../support/crashRig.js";
 import { tempDir } from "../support/fs.js";
 
@@ -117,6 +118,17 @@ describe("DROP and unload on a cluster (3 workers, R = 2)", () => {
       [0, 1].map((p) => shape(["Object", rig.parts[p]!.content.count, [rig.parts[p]!.file], "published"])).sort(),
     );
     assert.ok(listed.every((l) => l.loadedAt !== null && !Number.isNaN(Date.parse(l.loadedAt))));
+    const cli = runCli(["loads", "--czar", rig.czar.url, "--database", "demo"]);
+    assert.equal(cli.status, 0, cli.stderr);
+    const lines = cli.stdout.trim().split("\n");
+    assert.match(lines[0]!, /^LOAD ID\s+TABLE\s+ROWS\s+LOADED AT\s+STATE\s+FILES$/);
+    assert.deepEqual(
+      lines
+        .slice(1)
+        .map((l) => l.split(/\s+/)[0])
+        .sort(),
+      listed.map((l) => l.loadId).sort(),
+    );
     const id = await loadIdOf(1);
     rig.allowed = new Set([keyOf([0]), keyOf([0, 1])]);
     const r = await sampling(() => http("DELETE", `/ingest/${encodeURIComponent(id)}`));
@@ -194,8 +206,9 @@ describe("DROP and unload on a cluster (3 workers, R = 2)", () => {
 
   test("DROP TABLE with a worker down: gone everywhere, the returning worker never serves it, the name loads again", async () => {
     await rig.killWorker(0);
-    const r = await query("DROP TABLE demo.Object");
-    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const r = runCli(["drop", "demo", "Object", "--czar", rig.czar.url]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "dropped demo.Object\n");
     const q = await query("SELECT COUNT(*) FROM Object");
     assert.equal(q.status, 400, JSON.stringify(q.body));
     assert.match(q.body.error.message, /Object/);
