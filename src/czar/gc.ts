@@ -172,15 +172,10 @@ export class Collector {
           const known = meta.database(d.name) !== null;
           const rows = known ? meta.chunkContents(d.name) : new Map();
           const unknownTable = (t: string) => known && meta.table(d.name, t) === null;
-          if (d.tables.some((t) => !t.partitioned && (!known || unknownTable(t.name)))) {
-            for (const t of d.tables) {
-              if (t.partitioned) continue;
-              if (!known) {
-                doom({ worker, database: d.name, chunkId: REPLICATED_CHUNK, table: "" });
-                break;
-              }
-              if (unknownTable(t.name)) doom({ worker, database: d.name, chunkId: REPLICATED_CHUNK, table: t.name });
-            }
+          // The replicated file: whole for a database metadata does not know, else its unknown tables.
+          const replicated = d.tables.filter((t) => !t.partitioned).map((t) => t.name);
+          for (const table of known ? replicated.filter(unknownTable) : replicated.slice(0, 1).map(() => "")) {
+            doom({ worker, database: d.name, chunkId: REPLICATED_CHUNK, table });
           }
           for (const c of d.chunks) {
             if (c.chunkId === REPLICATED_CHUNK) continue;

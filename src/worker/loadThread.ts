@@ -334,7 +334,11 @@ function unpublish(r: StageRef): Extract<FromLoadThread, { t: "unpublished" }> {
         ] as const) {
           if (l === null || from === null || !tableExists(db, l)) continue;
           const lo = Math.max(from, 1);
-          db.prepare(`DELETE FROM ${quoteIdent(l)} WHERE rowid >= ? AND rowid < ?`).run(lo, lo + n);
+          const gone = db.prepare(`DELETE FROM ${quoteIdent(l)} WHERE rowid >= ? AND rowid < ?`).run(lo, lo + n);
+          if (gone.changes !== n) {
+            // Rolled back: the file keeps the load rather than lose rows of another.
+            throw new QservError("INTERNAL", `${l}: the rows of stage ${r.stage} are not where its publish put them`);
+          }
         }
         db.prepare("UPDATE _mq_tables SET rows = rows - ?, overlap_rows = overlap_rows - ? WHERE name = ?").run(
           rows,

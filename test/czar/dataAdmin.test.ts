@@ -1,14 +1,17 @@
 /** DROP statements as parsed, and what metadata does for loads, unload and drop (one SQLite file). */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { isQservError } from "../../src/common/errors.js";
 import { dropTable, unload } from "../../src/czar/dataAdmin.js";
 import { DatabaseLocks } from "../../src/czar/databaseLocks.js";
+import { ingestTable } from "../../src/czar/ingest.js";
 import { Metadata, REPLICATED_CHUNK } from "../../src/czar/metadata.js";
 import { parseStatement } from "../../src/czar/sql/parser.js";
 import { printMysql } from "../../src/czar/sql/printer.js";
+import { startCluster, type TestCluster } from "../support/cluster.js";
 import { tempDir } from "../support/fs.js";
 import { DB, table } from "../support/tableConfigs.js";
 
@@ -194,5 +197,65 @@ describe("metadata of loads, unload and drop", () => {
     assert.throws(() => m.unrecordLoad("db1", "Object", "db1.Object.2"), code("UNSUPPORTED", /not supported/));
     assert.equal(m.dropTable("db1", "Object").rows, 8);
     m.close();
+  });
+});
+
+describe("unloading a replicated table's loads on worker processes (3 workers, R = 2)", () => {
+  const dir = tempDir();
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await startCluster(dir, 3, 2);
+  });
+  after(() => cluster?.stop());
+
+  const config = table("Filter", {
+    isPartitioned: false,
+    directorKey: "",
+    longitudeKey: "",
+    latitudeKey: "",
+    schema: [
+      { name: "id", type: "BIGINT" },
+      { name: "x", type: "DOUBLE" },
+    ],
+  });
+  /** File i holds ids i*100 .. i*100+n-1. */
+  const file = (i: number, n: number) => {
+    const f = join(dir, `filter${i}.csv`);
+    writeFileSync(f, Array.from({ length: n }, (_, k) => `${i * 100 + k},${k / 2}\n`).join(""));
+    return f;
+  };
+  const ingest = (f: string) => ingestTable(cluster.ctx, { database: DB, table: config, files: [f] });
+  /** COUNT and SUM(id) of Filter on every worker, as "count/sum". */
+  const onWorkers = async () =>
+    Promise.all(
+      [...cluster.workers.keys()].map(async (w) => {
+        const r = await cluster
+          .client(w)
+          .queryAll({ database: "db1", chunkId: -1, sql: "SELECT COUNT(*), SUM(id) FROM Filter" });
+        return `${r.rows[0]?.[0]}/${r.rows[0]?.[1]}`;
+      }),
+    );
+
+  test("the first load out leaves exactly the second's rows everywhere; the last takes the table; the file loads again", async () => {
+    const [a, b] = [file(1, 5), file(2, 3)];
+    await ingest(a);
+    await ingest(b);
+    const ctx = { meta: cluster.ctx.meta, clients: cluster.ctx.clients, locks: new DatabaseLocks() };
+    const [la, lb] = cluster.ctx.meta.loads("db1", "Filter");
+    assert.deepEqual([la?.files, lb?.files], [[a], [b]]);
+    const r = await unload(ctx, la!.loadId);
+    assert.deepEqual([r.rows, r.pending], [5, []]);
+    const sumB = 200 + 201 + 202;
+    assert.deepEqual(await onWorkers(), Array(3).fill(`3/${sumB}`));
+    assert.equal(cluster.ctx.meta.table("db1", "Filter")?.rows, 3);
+    await unload(ctx, lb!.loadId);
+    assert.equal(cluster.ctx.meta.table("db1", "Filter"), null);
+    for (const w of cluster.workers.keys()) {
+      const held = (await cluster.client(w).list("db1")).databases;
+      assert.deepEqual(held, [], `${w} holds nothing of db1`);
+    }
+    const again = await ingest(a);
+    assert.equal(again.duplicate, false);
+    assert.deepEqual(await onWorkers(), Array(3).fill(`5/${100 + 101 + 102 + 103 + 104}`));
   });
 });
