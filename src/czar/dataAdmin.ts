@@ -85,6 +85,24 @@ async function onLiveWorkers(
   return pending.sort();
 }
 
+/**
+ * As when a publish fails: a worker that still holds the load's rows leaves the placement of
+ * each such chunk that keeps a worker which took them out (gc drops its copy once it is back,
+ * repair copies the chunk to R again), so it can never serve them, whatever its listing says.
+ */
+function leavePlacements(ctx: AdminContext, db: string, removed: Removed, pending: readonly string[]): void {
+  for (const [chunkId, workers] of removed.chunks) {
+    const placed = ctx.meta.replicas(db, chunkId);
+    const stale = placed.filter((id) => workers.includes(id) && pending.includes(id));
+    if (stale.length === 0 || stale.length === placed.length) continue;
+    for (const id of stale) ctx.meta.removeReplica(db, chunkId, id);
+    ctx.log?.warn(
+      { database: db, chunkId, workers: stale },
+      "workers holding unloaded rows leave the chunk's replicas",
+    );
+  }
+}
+
 function done(removed: Removed | null, pending: string[], t0: number): RemovalResult {
   return { removed: removed !== null, rows: removed?.rows ?? 0, pending, elapsedMs: performance.now() - t0 };
 }
@@ -200,6 +218,7 @@ export async function unload(
       const chunkIds = chunksOf.get(id);
       if (chunkIds !== undefined) await client.unpublish(req(chunkIds), { timeoutMs: WORKER_TIMEOUT_MS });
     });
+    leavePlacements(ctx, db, removed, pending);
     ctx.onChanged?.();
     ctx.log?.info({ loadId, rows: removed.rows, tableDropped: removed.tableDropped, pending }, "load unloaded");
     return {

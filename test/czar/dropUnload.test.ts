@@ -213,6 +213,25 @@ describe("DROP and unload on a cluster (3 workers, R = 2)", () => {
     });
   }
 
+  test("an unload with a worker down: it leaves those chunks' replicas, never serves the rows once back; repair restores R", async () => {
+    await rig.killWorker(2);
+    const id = await loadIdOf(2);
+    const r = await http("DELETE", `/ingest/${encodeURIComponent(id)}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body.pending, ["w3"]);
+    rig.allowed = new Set([keyOf([0, 1])]);
+    await expectParts([0, 1], "w3 down");
+    await rig.startWorker(2);
+    await rig.post("/status");
+    await expectParts([0, 1], "w3 back, before any repair or gc pass");
+    await rig.expectWhole();
+    await rig.post("/gc", {});
+    await expectParts([0, 1], "after repair and gc");
+    rig.allowed = new Set([keyOf([0, 1]), keyOf([0, 1, 2])]);
+    assert.equal((await rig.ingest(2)).status, 200);
+    await expectParts([0, 1, 2], "part 2 loaded again");
+  });
+
   test("every sampled answer was the table before or after, or a clear error", async () => {
     assert.deepEqual(rig.violations, []);
     assert.ok(rig.samples - rig.errors >= 5, `${rig.samples} samples, ${rig.errors} errors`);
