@@ -15,11 +15,13 @@ export function formatGcReport(r: GcReport): string {
     ...r.scratch.map((d) => `scratch    ${d}: removed`),
     ...r.overReplicated.map((c) => `beyond R   ${at(c)}: placement removed`),
     ...r.unplaced.map((c) => `unplaced   ${at(c)}: dropped`),
+    ...r.unknownTables.map((c) => `unknown    ${c.database}.${c.table} in ${at(c)}: dropped`),
     ...r.failed.map((f) => `FAILED     ${f.worker}: ${f.error}`),
   ];
   lines.push(
     `${r.stagesDropped.length} stages, ${r.unpublished.length} unrecorded publishes, ${r.scratch.length} scratch dirs, ` +
-      `${r.overReplicated.length} replicas beyond R, ${r.unplaced.length} unplaced chunk files; ` +
+      `${r.overReplicated.length} replicas beyond R, ${r.unplaced.length} unplaced chunk files, ` +
+      `${r.unknownTables.length} unknown tables; ` +
       `${r.failed.length} failed in ${Math.round(r.elapsedMs)} ms`,
   );
   return `${lines.join("\n")}\n`;

@@ -100,6 +100,11 @@ export async function postJson(url: string, body: unknown): Promise<Record<strin
   return json(url, exchange(url, "POST", JSON.stringify(body)));
 }
 
+/** DELETE on the czar; a czar error body becomes a QservError with its code. */
+export async function deleteJson(url: string): Promise<Record<string, unknown>> {
+  return json(url, exchange(url, "DELETE"));
+}
+
 /** GETs JSON from the czar; a czar error body becomes a QservError with its code. */
 export async function getJson(url: string): Promise<Record<string, unknown>> {
   return json(url, exchange(url, "GET"));

@@ -4,6 +4,7 @@ import { registerCzar } from "./czar.js";
 import { registerDemo } from "./demo.js";
 import { registerGc } from "./gc.js";
 import { registerIngest } from "./ingest.js";
+import { registerLoads } from "./loads.js";
 import { registerPartition } from "./partition.js";
 import { registerQuery } from "./query.js";
 import { registerReplicate } from "./replicate.js";
@@ -26,6 +27,7 @@ registerUp(program);
 registerStatus(program);
 registerReplicate(program);
 registerGc(program);
+registerLoads(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -24,8 +24,8 @@ export function expectedContents(meta: Metadata, db: string): Map<number, TableR
 export type Holdings = Map<string, Map<number, Map<string, TableRows>>>;
 
 /**
- * `recorded` tells a published stage metadata counts from one being published right now (queries
- * leave its rows out by their snapshot): the holdings are what the worker holds of recorded loads.
+ * `recorded` is false for a stage being published right now: its rows are left out (queries leave
+ * them out by their snapshot), so a worker mid-publish still holds what metadata records.
  */
 export function holdingsOf(
   list: ListResponse,
@@ -64,14 +64,19 @@ export function holdingsOf(
   return { held, chunks, bytes };
 }
 
-/** True when `held` has every expected table of the chunk with exactly the expected rows. */
+/**
+ * True when `held` has every expected table of the chunk with exactly the expected rows, and no
+ * rows of a table metadata does not expect there (a dropped one a worker down at the drop kept).
+ */
 export function holdsAll(held: Holdings, db: string, chunkId: number, expected: readonly TableRows[]): boolean {
   const file = held.get(db)?.get(chunkId);
   if (file === undefined) return false;
-  return expected.every((e) => {
+  const matches = expected.every((e) => {
     const t = file.get(e.table);
     return t !== undefined && t.rows === e.rows && t.overlapRows === e.overlapRows;
   });
+  const names = new Set(expected.map((e) => e.table));
+  return matches && [...file.values()].every((t) => names.has(t.table) || t.rows + t.overlapRows === 0);
 }
 
 /** Records a chunk file a worker now holds (after an import). */

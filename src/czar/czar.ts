@@ -84,7 +84,15 @@ export interface CzarOptions {
   spoolMemoryBytes?: number;
   /** Disk all spills may take (default 10 GiB): past it, the query spilling fails (TOO_LARGE). */
   spoolMaxBytes?: number;
+  /** DROP TABLE and DROP DATABASE go here (without it they are refused). */
+  admin?: DropOps;
   log?: Logger;
+}
+
+/** What the czar asks of data management for the DROP statements. */
+export interface DropOps {
+  dropTable(db: string, table: string, ifExists: boolean, signal?: AbortSignal): Promise<unknown>;
+  dropDatabase(db: string, ifExists: boolean, signal?: AbortSignal): Promise<unknown>;
 }
 
 /** A running query, as SHOW PROCESSLIST shows it. */
@@ -238,9 +246,26 @@ export class Czar {
       case "set":
         setVariables(stmt, session);
         return listing({ columns: [], rows: [] });
+      case "dropTable": {
+        const db = stmt.db ?? session.database;
+        if (db === null) throw new QservError("BAD_QUERY", "No database selected");
+        await this.adminOps(stmt.pos).dropTable(db, stmt.table, stmt.ifExists, signal);
+        return listing({ columns: [], rows: [] });
+      }
+      case "dropDatabase":
+        await this.adminOps(stmt.pos).dropDatabase(stmt.db, stmt.ifExists, signal);
+        if (session.database === stmt.db) session.database = null;
+        return listing({ columns: [], rows: [] });
       default:
         return unreachable(stmt);
     }
+  }
+
+  private adminOps(pos: { line: number; column: number }): DropOps {
+    if (this.o.admin === undefined) {
+      throw new QservError("UNSUPPORTED", "not supported: DROP on this czar (no data management)", { ...pos });
+    }
+    return this.o.admin;
   }
 
   /** A query made of queries (src/czar/compose/): its parts run one after the other, combined here. */

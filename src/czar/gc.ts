@@ -33,6 +33,8 @@ export interface GcReport {
   overReplicated: ChunkOnWorker[];
   /** Chunk files dropped from workers metadata does not place them on. */
   unplaced: ChunkOnWorker[];
+  /** Tables dropped from files that hold them while metadata does not know them (dropped while the worker was down). */
+  unknownTables: Array<ChunkOnWorker & { table: string }>;
   failed: Array<{ worker: string; error: string }>;
 }
 
@@ -93,6 +95,7 @@ export class Collector {
       scratch: removeIngestScratch(this.o.scratchDir, log),
       overReplicated: [],
       unplaced: [],
+      unknownTables: [],
       failed: rec.failed,
     };
     if (rec.unpublished.length + rec.stagesDropped.length > 0) monitor.changed();
@@ -107,7 +110,8 @@ export class Collector {
       report.unpublished.length +
       report.scratch.length +
       report.overReplicated.length +
-      report.unplaced.length;
+      report.unplaced.length +
+      report.unknownTables.length;
     if (removed > 0) {
       log?.info(
         {
@@ -116,6 +120,7 @@ export class Collector {
           scratch: report.scratch.length,
           overReplicated: report.overReplicated.length,
           unplaced: report.unplaced.length,
+          unknownTables: report.unknownTables.length,
           ms: Math.round(report.elapsedMs),
         },
         "gc pass done",
@@ -150,25 +155,40 @@ export class Collector {
     }
   }
 
-  /** Chunk files live workers hold where metadata does not place them (while R whole replicas remain). */
+  /**
+   * Chunk files live workers hold where metadata does not place them (while R whole replicas
+   * remain), the replicated file of a database metadata does not know, and tables of a placed
+   * file metadata does not know (a DROP that found the worker down).
+   */
   private async dropUnplaced(report: GcReport, workers: string[]): Promise<void> {
     const { meta, log } = this.o;
-    const doomed = new Map<string, ChunkOnWorker[]>();
+    const doomed = new Map<string, Array<ChunkOnWorker & { table: string }>>();
+    const doom = (f: ChunkOnWorker & { table: string }) =>
+      doomed.set(f.database, [...(doomed.get(f.database) ?? []), f]);
     for (const worker of workers) {
       try {
         const list = await this.o.clients(worker).list("", { timeoutMs: 60_000 });
         for (const d of list.databases) {
           const known = meta.database(d.name) !== null;
           const rows = known ? meta.chunkContents(d.name) : new Map();
+          const unknownTable = (t: string) => known && meta.table(d.name, t) === null;
+          // The replicated file: whole for a database metadata does not know, else its unknown tables.
+          const replicated = d.tables.filter((t) => !t.partitioned).map((t) => t.name);
+          for (const table of known ? replicated.filter(unknownTable) : replicated.slice(0, 1).map(() => "")) {
+            doom({ worker, database: d.name, chunkId: REPLICATED_CHUNK, table });
+          }
           for (const c of d.chunks) {
             if (c.chunkId === REPLICATED_CHUNK) continue;
-            if (known && meta.replicas(d.name, c.chunkId).includes(worker)) continue;
+            if (known && meta.replicas(d.name, c.chunkId).includes(worker)) {
+              for (const t of c.tables) {
+                if (unknownTable(t.table)) doom({ worker, database: d.name, chunkId: c.chunkId, table: t.table });
+              }
+              continue;
+            }
             // A whole copy of an under-replicated chunk is kept: the repair adopts it.
             const whole = known && this.o.monitor.contents(worker, d.name, c.chunkId) === "complete";
             if (whole && rows.has(c.chunkId) && this.whole(d.name, c.chunkId).length < this.o.replicas) continue;
-            const list = doomed.get(d.name) ?? [];
-            list.push({ worker, database: d.name, chunkId: c.chunkId });
-            doomed.set(d.name, list);
+            doom({ worker, database: d.name, chunkId: c.chunkId, table: "" });
           }
         }
       } catch (e) {
@@ -179,11 +199,16 @@ export class Collector {
       // Queries of the database that started before the placements changed end first.
       const unlock = await this.o.locks.exclusive(db);
       try {
-        for (const f of files) {
+        for (const { table, ...f } of files) {
           try {
-            await this.o.clients(f.worker).drop({ database: db, chunkId: f.chunkId, table: "" });
-            report.unplaced.push(f);
-            log?.info(f, "gc: dropped a chunk file metadata does not place on its worker");
+            await this.o.clients(f.worker).drop({ database: db, chunkId: f.chunkId, table });
+            if (table === "") {
+              report.unplaced.push(f);
+              log?.info(f, "gc: dropped a chunk file metadata does not place on its worker");
+            } else {
+              report.unknownTables.push({ ...f, table });
+              log?.info({ ...f, table }, "gc: dropped a table metadata does not know");
+            }
           } catch (e) {
             report.failed.push({ worker: f.worker, error: e instanceof Error ? e.message : String(e) });
           }

@@ -1,7 +1,8 @@
 /**
  * The czar's HTTP JSON API: `POST /query` {"query","database"} → {"columns","rows","stats"},
  * written as the rows come (src/czar/jsonAnswer.ts: an error after rows started cuts the body
- * short), `POST /ingest` {"database","table","files"}, `GET /status` (workers, databases, queries and
+ * short), `POST /ingest` {"database","table","files"}, `GET /ingest` (or `/loads`; `?database=&table=`:
+ * the recorded loads), `DELETE /ingest/<loadId>` (unload one), `GET /status` (workers, databases, queries and
  * ingests under way), `POST /replicate` (one repair pass), `POST /gc` (one garbage collection pass). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
  * status. An ingest asked for progress (`"progress":
  * true` or `Accept: application/x-ndjson`) answers 200 with NDJSON: {"progress": {...}} lines,
@@ -24,6 +25,10 @@ export interface HttpRoutes {
   replicate(): Promise<unknown>;
   /** One garbage collection pass; what it removed. */
   gc(): Promise<unknown>;
+  /** Recorded loads, of one database and table when given. */
+  loads(database?: string, table?: string): unknown;
+  /** Takes one load out. */
+  unload(loadId: string, signal: AbortSignal): Promise<unknown>;
 }
 
 /** Progress lines of a streamed ingest: at most one per this many ms within a phase. */
@@ -176,7 +181,9 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
     res.on("close", () => {
       if (!res.writableFinished) abort.abort();
     });
-    const route = `${req.method} ${(req.url ?? "/").split("?")[0]}`;
+    const url = new URL(req.url ?? "/", "http://czar");
+    const path = url.pathname;
+    const route = `${req.method} ${path.startsWith("/ingest/") ? "/ingest/<loadId>" : path}`;
     const timeoutMs = r.czar.writeTimeoutMs({ database: null });
     const handle = async (): Promise<unknown> => {
       switch (route) {
@@ -197,6 +204,13 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           return r.replicate();
         case "POST /gc":
           return r.gc();
+        case "GET /ingest":
+        case "GET /loads": {
+          const q = (k: string) => url.searchParams.get(k) ?? undefined;
+          return r.loads(q("database"), q("table"));
+        }
+        case "DELETE /ingest/<loadId>":
+          return r.unload(decodeURIComponent(path.slice("/ingest/".length)), abort.signal);
         default:
           if (/^\/tap(\/|$)/.test(req.url ?? "")) {
             await handleTap(r.czar, req, res, abort.signal, (e) => errorBody(e).status);
@@ -204,7 +218,7 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           }
           throw new QservError(
             "NOT_FOUND",
-            `no route ${route} (POST /query, POST /ingest, GET /status, POST /replicate, POST /gc)`,
+            `no route ${route} (POST /query, POST /ingest, GET /ingest, DELETE /ingest/<loadId>, GET /status, POST /replicate, POST /gc)`,
           );
       }
     };

@@ -67,8 +67,28 @@ export interface IngestResult {
 /** Chunk loads in flight per worker. */
 const UPLOAD_CONCURRENCY = 2;
 
-/** Tables being ingested, per metadata: a second ingest of the same table meanwhile is a CONFLICT. */
-const inFlight = new WeakMap<Metadata, Set<string>>();
+/**
+ * Tables being ingested, dropped or unloaded ("db.table"; "db.*": the whole database), per
+ * metadata, with what is being done: a second such operation on the same table meanwhile is a CONFLICT.
+ */
+const inFlight = new WeakMap<Metadata, Map<string, string>>();
+
+/**
+ * Claims a table ("*": the whole database) for an ingest, drop or unload (`doing`, e.g.
+ * "ingested"); CONFLICT when it, or its database, is claimed already. Returns the release.
+ */
+export function claimTable(meta: Metadata, db: string, table: string, doing: string): () => void {
+  const busy = inFlight.get(meta) ?? new Map<string, string>();
+  inFlight.set(meta, busy);
+  const key = `${db}.${table}`;
+  for (const [k, what] of busy) {
+    if (k === key || k === `${db}.*` || (table === "*" && k.startsWith(`${db}.`))) {
+      throw new QservError("CONFLICT", `table ${k} is being ${what}`);
+    }
+  }
+  busy.set(key, doing);
+  return () => busy.delete(key);
+}
 
 /**
  * Workers chosen for chunks no published load holds yet ("db:chunk"), per metadata: placement is
@@ -120,13 +140,10 @@ export async function ingestTable(
   if (recorded !== null) return result(ctx, table, recorded, true, t0);
   ctx.meta.checkConfig(table);
 
-  const busy = inFlight.get(ctx.meta) ?? new Set<string>();
-  inFlight.set(ctx.meta, busy);
-  if (busy.has(name)) throw new QservError("CONFLICT", `table ${name} is being ingested`);
-  busy.add(name);
+  const release = claimTable(ctx.meta, db, table.table, "ingested");
   mkdirSync(ctx.scratchDir, { recursive: true });
   const tmp = mkdtempSync(join(ctx.scratchDir, `ingest-${name}-`));
-  const stage = stageOf(loadId);
+  const stage = stageOfLoad(loadId);
   let live: string[] = [];
   const reserved: string[] = [];
   try {
@@ -155,7 +172,7 @@ export async function ingestTable(
   } finally {
     for (const k of reserved) reservedChunks.get(ctx.meta)?.delete(k);
     rmSync(tmp, { recursive: true, force: true });
-    busy.delete(name);
+    release();
   }
 }
 
@@ -171,7 +188,7 @@ function result(ctx: IngestContext, t: TableConfig, rows: number, duplicate: boo
 }
 
 /** The stage a load goes to on the workers: named for its load id ("db.table.hash"). */
-function stageOf(loadId: string): string {
+export function stageOfLoad(loadId: string): string {
   return `L${loadId.slice(loadId.lastIndexOf(".") + 1)}`;
 }
 
@@ -278,6 +295,7 @@ async function publish(
       loadId,
       rows: staged.rows,
       seq,
+      files: req.files.map((f) => resolve(f)),
       ...(replicated === undefined ? { placement } : { replicatedOn: replicated }),
     });
     ctx.onPublished?.();

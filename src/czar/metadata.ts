@@ -47,9 +47,34 @@ export interface TableRegistration {
   replicatedOn?: ReadonlyArray<string>;
   /** Director tables: the director index (read once, inside the registering transaction). */
   directorIndex?: Iterable<IndexEntryText>;
+  /** The input files of the load, as listed by `loads`. */
+  files?: readonly string[];
 }
 
-const SCHEMA_VERSION = 2;
+/** One recorded load of a table, as `mini-qserv loads` lists it. */
+export interface LoadInfo {
+  loadId: string;
+  database: string;
+  table: string;
+  /** Input files (empty for a load recorded before files were kept). */
+  files: string[];
+  rows: number;
+  /** ISO time of the publish (null: recorded before times were kept). */
+  loadedAt: string | null;
+  /** "published"; "legacy" when recorded without per-chunk counts (it cannot be unloaded). */
+  state: "published" | "legacy";
+}
+
+/** What taking a load or a table out of metadata removed. */
+export interface Removed {
+  /** Chunks (REPLICATED_CHUNK: the replicated tables) and the workers placed on each before. */
+  chunks: Map<number, string[]>;
+  rows: number;
+  /** True when the table went with it (its last load). */
+  tableDropped: boolean;
+}
+
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS workers (
@@ -90,7 +115,21 @@ CREATE TABLE IF NOT EXISTS loads (
   table_id INTEGER NOT NULL REFERENCES tables(id),
   load_id TEXT NOT NULL,
   rows INTEGER NOT NULL,
+  files TEXT,
+  loaded_at TEXT,
+  -- the rowids its entries took in director_index (a load's entries are inserted together)
+  index_first INTEGER,
+  index_last INTEGER,
   PRIMARY KEY (table_id, load_id)
+) WITHOUT ROWID;
+-- Rows of each load per chunk (chunk -1: a replicated table), so that the load can be taken out.
+CREATE TABLE IF NOT EXISTS load_chunks (
+  table_id INTEGER NOT NULL,
+  load_id TEXT NOT NULL,
+  chunk_id INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  overlap_rows INTEGER NOT NULL,
+  PRIMARY KEY (table_id, load_id, chunk_id)
 ) WITHOUT ROWID;
 -- key has no declared type, so integers stay integers (compared as such) and text stays text.
 CREATE TABLE IF NOT EXISTS director_index (
@@ -184,7 +223,14 @@ export class Metadata implements CzarCatalog {
         throw new QservError("BAD_CONFIG", `${file}: metadata schema version ${version} is newer than this czar's`);
       }
       db.exec(SCHEMA);
-      if (version < 2) db.exec("INSERT OR IGNORE INTO loads SELECT id, load_id, rows FROM tables");
+      const cols = (db.prepare("SELECT name FROM pragma_table_info('loads')").pluck().all() as string[]).join(" ");
+      if (!/\bfiles\b/.test(cols)) {
+        for (const c of ["files TEXT", "loaded_at TEXT", "index_first INTEGER", "index_last INTEGER"]) {
+          db.exec(`ALTER TABLE loads ADD COLUMN ${c}`);
+        }
+      }
+      if (version < 2)
+        db.exec("INSERT OR IGNORE INTO loads (table_id, load_id, rows) SELECT id, load_id, rows FROM tables");
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (e) {
       db.close();
@@ -333,7 +379,15 @@ export class Metadata implements CzarCatalog {
           ).lastInsertRowid,
         );
       this.prepare("UPDATE tables SET rows = rows + ? WHERE id = ?").run(reg.rows, id);
-      this.prepare("INSERT INTO loads (table_id, load_id, rows) VALUES (?, ?, ?)").run(id, reg.loadId, reg.rows);
+      const files = JSON.stringify(reg.files ?? []);
+      this.prepare(
+        "INSERT INTO loads (table_id, load_id, rows, files, loaded_at) VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+      ).run(id, reg.loadId, reg.rows, files);
+      const perLoad = this.prepare(
+        "INSERT INTO load_chunks (table_id, load_id, chunk_id, rows, overlap_rows) VALUES (?, ?, ?, ?, ?)",
+      );
+      for (const c of reg.chunks ?? []) perLoad.run(id, reg.loadId, c.id, c.rows, c.overlapRows);
+      if (kind === "replicated") perLoad.run(id, reg.loadId, REPLICATED_CHUNK, reg.rows, 0);
       if (reg.seq !== undefined) {
         this.prepare(
           `INSERT INTO publish_seq (db, seq) VALUES (?, ?)
@@ -353,10 +407,180 @@ export class Metadata implements CzarCatalog {
         const add = this.prepare(
           "INSERT INTO director_index (table_id, key, chunk_id, sub_chunk_id) VALUES (?, ?, ?, ?)",
         );
-        for (const e of reg.directorIndex) add.run(id, storedKey(e.key, integer), e.chunkId, e.subChunkId);
+        let first: number | bigint | null = null;
+        let last: number | bigint | null = null;
+        for (const e of reg.directorIndex) {
+          last = add.run(id, storedKey(e.key, integer), e.chunkId, e.subChunkId).lastInsertRowid;
+          first ??= last;
+        }
+        this.prepare("UPDATE loads SET index_first = ?, index_last = ? WHERE table_id = ? AND load_id = ?").run(
+          first,
+          last,
+          id,
+          reg.loadId,
+        );
       }
       return toMeta(this.tableRow(t.database, t.table) as TableRow);
     })();
+  }
+
+  // ---------------------------------------------------------------- loads, unload, drop
+
+  /** Recorded loads, oldest first; of one database and table when given. */
+  loads(db?: string, table?: string): LoadInfo[] {
+    const rows = this.prepare(
+      `SELECT l.load_id, t.db, t.name, l.files, l.rows, l.loaded_at FROM loads l JOIN tables t ON t.id = l.table_id
+         WHERE (@db IS NULL OR t.db = @db) AND (@table IS NULL OR t.name = @table)
+         ORDER BY coalesce(l.loaded_at, ''), t.db, t.name, l.load_id`,
+    ).all({ db: db ?? null, table: table ?? null }) as Array<{
+      load_id: string;
+      db: string;
+      name: string;
+      files: string | null;
+      rows: number;
+      loaded_at: string | null;
+    }>;
+    return rows.map((r) => ({
+      loadId: r.load_id,
+      database: r.db,
+      table: r.name,
+      files: r.files === null ? [] : (JSON.parse(r.files) as string[]),
+      rows: r.rows,
+      loadedAt: r.loaded_at,
+      state: r.files === null ? "legacy" : "published",
+    }));
+  }
+
+  /** The recorded load of that id (any table), or null. */
+  load(loadId: string): LoadInfo | null {
+    return this.loads().find((l) => l.loadId === loadId) ?? null;
+  }
+
+  /** Child tables that follow a director table. */
+  childTables(db: string, director: string): string[] {
+    return this.tables(db)
+      .filter(
+        (t) => t.kind === "child" && (t.config.directorTable === director || t.config.directorTable2 === director),
+      )
+      .map((t) => t.name);
+  }
+
+  /**
+   * Takes one load out in one transaction: its rows from the table's counts and its chunks', its
+   * director index entries; the table itself when it was its last load; placements of chunks
+   * left holding nothing. What it removed says where the workers hold its rows.
+   */
+  unrecordLoad(db: string, table: string, loadId: string): Removed {
+    try {
+      return this.db.transaction(() => {
+        const t = this.tableRow(db, table);
+        const l =
+          t === null
+            ? undefined
+            : (this.prepare("SELECT * FROM loads WHERE table_id = ? AND load_id = ?").get(t.id, loadId) as
+                | { rows: number; files: string | null; index_first: number | null; index_last: number | null }
+                | undefined);
+        if (t === null || l === undefined) {
+          throw new QservError("NOT_FOUND", `no load ${loadId} of ${db}.${table} is recorded`, { loadId });
+        }
+        if (l.files === null) {
+          throw new QservError(
+            "UNSUPPORTED",
+            `not supported: unloading ${loadId}, recorded before loads kept their rows per chunk (drop the table instead)`,
+          );
+        }
+        const perChunk = this.prepare(
+          "SELECT chunk_id, rows, overlap_rows FROM load_chunks WHERE table_id = ? AND load_id = ?",
+        ).all(t.id, loadId) as Array<{ chunk_id: number; rows: number; overlap_rows: number }>;
+        const chunks = new Map(perChunk.map((c) => [c.chunk_id, this.replicas(db, c.chunk_id)]));
+        const left = this.prepare("SELECT count(*) FROM loads WHERE table_id = ?").pluck().get(t.id) as number;
+        if (left === 1) {
+          this.deleteTable(t.id);
+        } else {
+          this.prepare("UPDATE tables SET rows = rows - ? WHERE id = ?").run(l.rows, t.id);
+          const sub = this.prepare(
+            "UPDATE table_chunks SET rows = rows - ?, overlap_rows = overlap_rows - ? WHERE table_id = ? AND chunk_id = ?",
+          );
+          for (const c of perChunk) sub.run(c.rows, c.overlap_rows, t.id, c.chunk_id);
+          this.prepare("DELETE FROM table_chunks WHERE table_id = ? AND rows = 0 AND overlap_rows = 0").run(t.id);
+          if (l.index_first !== null) {
+            this.prepare("DELETE FROM director_index WHERE table_id = ? AND rowid BETWEEN ? AND ?").run(
+              t.id,
+              l.index_first,
+              l.index_last,
+            );
+          }
+          this.prepare("DELETE FROM load_chunks WHERE table_id = ? AND load_id = ?").run(t.id, loadId);
+          this.prepare("DELETE FROM loads WHERE table_id = ? AND load_id = ?").run(t.id, loadId);
+        }
+        this.prunePlacements(db);
+        return { chunks, rows: l.rows, tableDropped: left === 1 };
+      })();
+    } finally {
+      this.chunksOfTable.clear();
+    }
+  }
+
+  /** Takes a table out (rows, chunks, loads, director index) in one transaction. */
+  dropTable(db: string, table: string): Removed {
+    try {
+      return this.db.transaction(() => {
+        const t = this.tableRow(db, table);
+        if (t === null) throw new QservError("NOT_FOUND", `Unknown table '${db}.${table}'`, { database: db, table });
+        const ids =
+          t.kind === "replicated"
+            ? [REPLICATED_CHUNK]
+            : (this.prepare("SELECT chunk_id FROM table_chunks WHERE table_id = ?").pluck().all(t.id) as number[]);
+        const chunks = new Map(ids.map((c) => [c, this.replicas(db, c)]));
+        this.deleteTable(t.id);
+        this.prunePlacements(db);
+        return { chunks, rows: t.rows, tableDropped: true };
+      })();
+    } finally {
+      this.chunksOfTable.clear();
+    }
+  }
+
+  /** Takes a database out with all its tables and placements in one transaction. */
+  dropDatabase(db: string): Removed {
+    try {
+      return this.db.transaction(() => {
+        if (this.database(db) === null)
+          throw new QservError("NOT_FOUND", `Can't drop database '${db}'; database doesn't exist`);
+        const chunks = new Map<number, string[]>();
+        for (const p of this.placements()) if (p.db === db) chunks.set(p.chunkId, p.workers);
+        let rows = 0;
+        for (const t of this.prepare("SELECT id, rows FROM tables WHERE db = ?").all(db) as TableRow[]) {
+          rows += t.rows;
+          this.deleteTable(t.id);
+        }
+        this.prepare("DELETE FROM replicas WHERE db = ?").run(db);
+        this.prepare("DELETE FROM databases WHERE name = ?").run(db);
+        return { chunks, rows, tableDropped: true };
+      })();
+    } finally {
+      this.chunksOfTable.clear();
+    }
+  }
+
+  private deleteTable(id: number): void {
+    for (const t of ["director_index", "load_chunks", "loads", "table_chunks"]) {
+      this.prepare(`DELETE FROM ${t} WHERE table_id = ?`).run(id);
+    }
+    this.prepare("DELETE FROM tables WHERE id = ?").run(id);
+  }
+
+  /** Placements of chunks no table of the database has rows in any more (and of its replicated tables, once none is left). */
+  private prunePlacements(db: string): void {
+    this.prepare(
+      `DELETE FROM replicas WHERE db = @db AND chunk_id <> ${REPLICATED_CHUNK} AND chunk_id NOT IN (
+         SELECT c.chunk_id FROM table_chunks c JOIN tables t ON t.id = c.table_id
+           WHERE t.db = @db AND (c.rows > 0 OR c.overlap_rows > 0))`,
+    ).run({ db });
+    const replicated = this.prepare("SELECT count(*) FROM tables WHERE db = ? AND kind = 'replicated'")
+      .pluck()
+      .get(db) as number;
+    if (replicated === 0) this.prepare(`DELETE FROM replicas WHERE db = ? AND chunk_id = ${REPLICATED_CHUNK}`).run(db);
   }
 
   /** CONFLICT when the table is registered with a config other than `t`. */

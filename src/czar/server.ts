@@ -11,6 +11,7 @@ import { WorkerClient } from "../worker/client.js";
 import { TransferClient } from "../worker/transferClient.js";
 import { clusterStatus } from "./clusterStatus.js";
 import { Czar } from "./czar.js";
+import { type AdminContext, dropDatabase, dropTable, unload } from "./dataAdmin.js";
 import { DatabaseLocks } from "./databaseLocks.js";
 import type { WorkerDirectory } from "./exec/dispatch.js";
 import { Gate } from "./gate.js";
@@ -157,10 +158,29 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   /** Ingests under way, for status. */
   const ingests = new Map<number, { table: string; phase: string; startedAt: number }>();
   let nextIngest = 1;
+  const gate = new Gate();
+  const adminCtx: AdminContext = {
+    meta,
+    clients: (id) => dir.client(id),
+    locks,
+    onChanged: () => dir.monitor.changed(),
+    log,
+  };
+  /**
+   * Every data-management operation (DROP, unload) runs through here: the one place to check who
+   * may. Like an ingest it holds the gate shared, so repair and gc passes do not run meanwhile.
+   */
+  const admin = <T>(fn: () => Promise<T>): Promise<T> => gate.run("shared", fn);
   const czar = new Czar({
     catalog: meta,
     directory: dir,
     locks,
+    admin: {
+      dropTable: (db, table, ifExists, signal) =>
+        admin(() => dropTable(adminCtx, db, table, { ifExists, ...(signal ? { signal } : {}) })),
+      dropDatabase: (db, ifExists, signal) =>
+        admin(() => dropDatabase(adminCtx, db, { ifExists, ...(signal ? { signal } : {}) })),
+    },
     log,
     spoolDir,
     ...(o.spoolMaxBytes === undefined ? {} : { spoolMaxBytes: o.spoolMaxBytes }),
@@ -170,7 +190,6 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
   });
   const replicas = Math.max(1, Math.min(o.replicas ?? (meta.workers().length >= 2 ? 2 : 1), meta.workers().length));
-  const gate = new Gate();
   /** The live workers made to agree with metadata (no ingest may run: callers hold the gate). */
   const reconcileWorkers = async (): Promise<boolean> => {
     const workers = dir.monitor
@@ -255,6 +274,8 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
       }),
       replicate: () => replicator.pass(),
       gc: () => collector.pass(),
+      loads: (database, table) => ({ loads: meta.loads(database, table) }),
+      unload: (loadId, signal) => admin(() => unload(adminCtx, loadId, { signal })),
     },
     o.httpPort,
     o.host ?? "127.0.0.1",

@@ -314,8 +314,10 @@ function publish(r: StageRef): Extract<FromLoadThread, { t: "published" }> {
 }
 
 /**
- * Undoes a stage's publish: deletes the rows it added by rowid (they came after every row there
- * was), or drops a live table it created; its loads are forgotten.
+ * Undoes a stage's publish, whichever load of the table came after it: deletes exactly the rows
+ * it added, by the rowid range the publish recorded (rows copied in one statement take
+ * consecutive rowids; a renamed stage table holds rowids 1..n; VACUUM INTO, the chunk copy, keeps
+ * rowids); its loads are forgotten. A table left without loads is dropped.
  */
 function unpublish(r: StageRef): Extract<FromLoadThread, { t: "unpublished" }> {
   const db = openFile(r.file);
@@ -327,27 +329,33 @@ function unpublish(r: StageRef): Extract<FromLoadThread, { t: "unpublished" }> {
       const first = loads[0];
       const live = tableNames(r.table, r.chunkId);
       if (first !== undefined) {
-        for (const [l, from] of [
-          [live.rows, first.first_rowid],
-          [live.overlap, first.first_overlap_rowid],
-        ] as const) {
-          if (l === null || from === null || !tableExists(db, l)) continue;
-          if (from === 0) db.exec(`DROP TABLE ${quoteIdent(l)}`);
-          else db.prepare(`DELETE FROM ${quoteIdent(l)} WHERE rowid >= ?`).run(from);
-        }
         const rows = loads.reduce((n, l) => n + l.rows, 0);
         const overlapRows = loads.reduce((n, l) => n + l.overlap_rows, 0);
-        if (first.first_rowid === 0) db.prepare("DELETE FROM _mq_tables WHERE name = ?").run(r.table);
-        else {
-          db.prepare("UPDATE _mq_tables SET rows = rows - ?, overlap_rows = overlap_rows - ? WHERE name = ?").run(
-            rows,
-            overlapRows,
-            r.table,
-          );
+        for (const [l, from, n] of [
+          [live.rows, first.first_rowid, rows],
+          [live.overlap, first.first_overlap_rowid, overlapRows],
+        ] as const) {
+          if (l === null || from === null || !tableExists(db, l)) continue;
+          const lo = Math.max(from, 1);
+          const gone = db.prepare(`DELETE FROM ${quoteIdent(l)} WHERE rowid >= ? AND rowid < ?`).run(lo, lo + n);
+          if (gone.changes !== n) {
+            // Rolled back: the file keeps the load rather than lose rows of another.
+            throw new QservError("INTERNAL", `${l}: the rows of stage ${r.stage} are not where its publish put them`);
+          }
         }
+        db.prepare("UPDATE _mq_tables SET rows = rows - ?, overlap_rows = overlap_rows - ? WHERE name = ?").run(
+          rows,
+          overlapRows,
+          r.table,
+        );
         const forget = db.prepare("DELETE FROM _mq_loads WHERE load_id = ?");
         for (const l of loads) forget.run(l.load_id);
         db.prepare("DELETE FROM _mq_stages WHERE table_name = ? AND stage = ? AND published = 1").run(r.table, r.stage);
+        const left = db.prepare("SELECT count(*) FROM _mq_loads WHERE table_name = ?").pluck().get(r.table) as number;
+        if (left === 0) {
+          for (const t of [live.rows, live.overlap]) if (t !== null) db.exec(`DROP TABLE IF EXISTS ${quoteIdent(t)}`);
+          db.prepare("DELETE FROM _mq_tables WHERE name = ?").run(r.table);
+        }
       }
       const rec = db.prepare("SELECT * FROM _mq_tables WHERE name = ?").get(r.table) as TableRecord | undefined;
       return {

@@ -2,31 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { isQservError } from "../../src/common/errors.js";
-import type { DatabaseConfig, TableConfig } from "../../src/common/ingestConfig.js";
 import { Metadata } from "../../src/czar/metadata.js";
 import { tempDir } from "../support/fs.js";
-
-const DB: DatabaseConfig = { database: "db1", numStripes: 85, numSubStripes: 12, overlap: 0.01667 };
-
-function table(name: string, o: Partial<TableConfig> = {}): TableConfig {
-  return {
-    database: "db1",
-    table: name,
-    isPartitioned: true,
-    directorTable: "",
-    directorKey: "id",
-    longitudeKey: "ra",
-    latitudeKey: "decl",
-    schema: [
-      { name: "id", type: "BIGINT NOT NULL" },
-      { name: "ra", type: "DOUBLE" },
-      { name: "decl", type: "DOUBLE" },
-      { name: "chunkId", type: "INT" },
-      { name: "subChunkId", type: "INT" },
-    ],
-    ...o,
-  };
-}
+import { DB, table } from "../support/tableConfigs.js";
 
 const code = (c: string) => (e: unknown) => isQservError(e) && e.code === c;
 const entries = (pairs: Array<[string, number]>) => pairs.map(([key, chunkId]) => ({ key, chunkId, subChunkId: 0 }));

@@ -428,6 +428,23 @@ export interface SetStmt {
   pos: Pos;
 }
 
+/** `DROP TABLE [IF EXISTS] [db.]t [RESTRICT]`. */
+export interface DropTable {
+  kind: "dropTable";
+  db: string | null;
+  table: string;
+  ifExists: boolean;
+  pos: Pos;
+}
+
+/** `DROP DATABASE|SCHEMA [IF EXISTS] db`. */
+export interface DropDatabase {
+  kind: "dropDatabase";
+  db: string;
+  ifExists: boolean;
+  pos: Pos;
+}
+
 export type Statement =
   | Select
   | Union
@@ -438,4 +455,6 @@ export type Statement =
   | ShowProcesslist
   | Kill
   | Use
-  | SetStmt;
+  | SetStmt
+  | DropTable
+  | DropDatabase;

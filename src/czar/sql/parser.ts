@@ -259,6 +259,8 @@ class Parser {
         return { kind: "use", db: this.ident("a database name"), pos: t.pos };
       case "SET":
         return this.set();
+      case "DROP":
+        return this.drop();
       default:
         throw sqlError(`unsupported statement ${t.value.toUpperCase()}`, t.pos, t.text);
     }
@@ -292,6 +294,30 @@ class Parser {
     }
     if (t.type === "eof") this.fail("DATABASES, TABLES, COLUMNS or PROCESSLIST");
     return this.unsupported(`SHOW ${full ? "FULL " : ""}${t.text}`, t, "is");
+  }
+
+  /** `DROP TABLE [IF EXISTS] [db.]t [RESTRICT]` or `DROP DATABASE|SCHEMA [IF EXISTS] db`. */
+  private drop(): Statement {
+    const pos = this.next().pos;
+    if (this.isKw("TEMPORARY")) this.unsupported("DROP TEMPORARY TABLE");
+    const what = this.peek();
+    const word = what.type === "ident" ? what.value.toUpperCase() : "";
+    if (word !== "TABLE" && word !== "DATABASE" && word !== "SCHEMA") {
+      if (what.type === "eof") this.fail("TABLE or DATABASE");
+      return this.unsupported(`DROP ${what.text}`, what, "is");
+    }
+    this.next();
+    let ifExists = false;
+    if (this.acceptKw("IF")) {
+      this.expectKw("EXISTS");
+      ifExists = true;
+    }
+    if (word !== "TABLE") return { kind: "dropDatabase", db: this.ident("a database name"), ifExists, pos };
+    const [db, table] = this.qualifiedName("a table name");
+    if (this.isOp(",")) this.unsupported("DROP TABLE of several tables");
+    if (this.isKw("CASCADE")) this.unsupported("CASCADE (drop the child tables first)");
+    this.acceptKw("RESTRICT");
+    return { kind: "dropTable", db, table, ifExists, pos };
   }
 
   private showFilter(): ShowFilter | null {

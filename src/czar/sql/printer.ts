@@ -271,5 +271,9 @@ export function printMysql(stmt: Statement): string {
       return `USE ${quoteIdent(stmt.db)}`;
     case "set":
       return `SET ${stmt.items.map(printSetItem).join(", ")}`;
+    case "dropTable":
+      return `DROP TABLE ${stmt.ifExists ? "IF EXISTS " : ""}${qualified(stmt.db, stmt.table)}`;
+    case "dropDatabase":
+      return `DROP DATABASE ${stmt.ifExists ? "IF EXISTS " : ""}${quoteIdent(stmt.db)}`;
   }
 }
