@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { loadClusterSecret } from "../common/clusterSecret.js";
 import { QservError } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
 import { LOGIN_DEFAULTS } from "../czar/mysql/loginThrottle.js";
@@ -94,6 +95,10 @@ export function registerCzar(program: Command): void {
     )
     .option("--gc-interval <seconds>", "seconds between garbage collection passes (0: only `gc`)", "300")
     .option("--health-interval <seconds>", "seconds between health probes of the workers (0: none)", "5")
+    .option(
+      "--secret-file <file>",
+      "the cluster secret (first line) sent with every call to the workers; default $MINI_QSERV_CLUSTER_SECRET_FILE, else $MINI_QSERV_CLUSTER_SECRET",
+    )
     .action(
       async (o: {
         dataDir: string;
@@ -117,11 +122,13 @@ export function registerCzar(program: Command): void {
         repairGrace: string;
         healthInterval: string;
         gcInterval: string;
+        secretFile?: string;
       }) => {
         const log = createLogger("czar");
         const replicas = int("--replicas", o.replicas);
         const mysqlPort = o.mysqlPort === "-1" ? undefined : (int("--mysql-port", o.mysqlPort) ?? 4040);
         const mysqlPassword = mysqlPasswordOf(o.mysqlPassword, o.mysqlPasswordFile);
+        const clusterSecret = loadClusterSecret(o.secretFile);
         const czar = await startCzar({
           dataDir: o.dataDir,
           workers: (o.worker ?? []).map(workerSpec),
@@ -146,6 +153,7 @@ export function registerCzar(program: Command): void {
           gcIntervalMs: (int("--gc-interval", o.gcInterval) ?? 300) * 1000,
           log,
           ...(replicas === undefined ? {} : { replicas }),
+          ...(clusterSecret === undefined ? {} : { clusterSecret }),
         });
         exitOnSignals(log, () => czar.close());
       },

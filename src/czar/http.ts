@@ -45,6 +45,8 @@ const STATUS_OF: Record<ErrorCode, number> = {
   IO: 500,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
 };
 
 const MAX_BODY = 16 << 20;

@@ -56,6 +56,8 @@ export interface CzarServerOptions {
   healthIntervalMs?: number;
   /** Milliseconds between garbage collection passes (0: only on demand, POST /gc; default 300 s). */
   gcIntervalMs?: number;
+  /** The cluster secret sent with every call to the workers. */
+  clusterSecret?: string;
   log?: Logger;
 }
 
@@ -81,6 +83,7 @@ class Directory implements WorkerDirectory {
   constructor(
     private readonly meta: Metadata,
     log: Logger,
+    private readonly secret: string | undefined,
   ) {
     this.monitor = new HealthMonitor(meta, (id) => this.client(id), log);
   }
@@ -102,7 +105,7 @@ class Directory implements WorkerDirectory {
   transfer(id: string): TransferClient {
     let c = this.transfers.get(id);
     if (c === undefined) {
-      c = new TransferClient(this.address(id));
+      c = new TransferClient(this.address(id), this.secret);
       this.transfers.set(id, c);
     }
     return c;
@@ -110,7 +113,7 @@ class Directory implements WorkerDirectory {
   client(id: string): WorkerClient {
     let c = this.clients.get(id);
     if (c === undefined) {
-      c = new WorkerClient(this.address(id));
+      c = new WorkerClient(this.address(id), this.secret);
       this.clients.set(id, c);
     }
     return c;
@@ -146,7 +149,8 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   mkdirSync(o.dataDir, { recursive: true });
   const meta = Metadata.open(join(o.dataDir, "czar.sqlite"));
   for (const w of o.workers) meta.upsertWorker(w);
-  const dir = new Directory(meta, log);
+  if (o.clusterSecret === undefined) log.warn("no cluster secret configured: calls to the workers carry none");
+  const dir = new Directory(meta, log, o.clusterSecret);
   const locks = new DatabaseLocks(o.lockWaitTimeoutMs);
   // Spill files of queries a previous run did not finish.
   const spoolDir = join(o.dataDir, "spool");
