@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { loadClusterSecret } from "../common/clusterSecret.js";
 import { QservError } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
+import { readUsersFile } from "../czar/auth/users.js";
 import { LOGIN_DEFAULTS } from "../czar/mysql/loginThrottle.js";
 import { startCzar } from "../czar/server.js";
 import { exitOnSignals, int, seconds } from "./options.js";
@@ -48,6 +49,10 @@ export function registerCzar(program: Command): void {
     .option(
       "--mysql-password <pw>",
       "the password on the command line (visible in ps: prefer the file or the variable)",
+    )
+    .option(
+      "--users-file <file>",
+      "the users of HTTP and the MySQL port, with roles (reader, writer, admin): a JSON array written by `mini-qserv user add`",
     )
     .option(
       "--login-max-failures <n>",
@@ -96,6 +101,11 @@ export function registerCzar(program: Command): void {
     .option("--gc-interval <seconds>", "seconds between garbage collection passes (0: only `gc`)", "300")
     .option("--health-interval <seconds>", "seconds between health probes of the workers (0: none)", "5")
     .option(
+      "--hedge-after <seconds>",
+      "a chunk call that sends nothing this long is asked of another replica too; the first answer wins (0: never)",
+      "2",
+    )
+    .option(
       "--secret-file <file>",
       "the cluster secret (first line) sent with every call to the workers; default $MINI_QSERV_CLUSTER_SECRET_FILE, else $MINI_QSERV_CLUSTER_SECRET",
     )
@@ -123,6 +133,8 @@ export function registerCzar(program: Command): void {
         healthInterval: string;
         gcInterval: string;
         secretFile?: string;
+        hedgeAfter: string;
+        usersFile?: string;
       }) => {
         const log = createLogger("czar");
         const replicas = int("--replicas", o.replicas);
@@ -150,10 +162,12 @@ export function registerCzar(program: Command): void {
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
           repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
           healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,
+          hedgeAfterMs: (seconds("--hedge-after", o.hedgeAfter) ?? 2) * 1000,
           gcIntervalMs: (int("--gc-interval", o.gcInterval) ?? 300) * 1000,
           log,
           ...(replicas === undefined ? {} : { replicas }),
           ...(clusterSecret === undefined ? {} : { clusterSecret }),
+          ...(o.usersFile === undefined ? {} : { users: readUsersFile(o.usersFile) }),
         });
         exitOnSignals(log, () => czar.close());
       },

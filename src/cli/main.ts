@@ -9,13 +9,24 @@ import { registerQuery } from "./query.js";
 import { registerReplicate } from "./replicate.js";
 import { registerStatus } from "./status.js";
 import { registerUp } from "./up.js";
+import { passwordOf, registerUser } from "./user.js";
 import { registerWorker } from "./worker.js";
 
 /** The `mini-qserv` command: one sub-command per file in this folder. */
 const program = new Command("mini-qserv")
   .description("A distributed, sharded SQL database for astronomical catalogs, modeled on LSST's Qserv")
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .option("--user <name>", "the czar user the client commands log in as (default $MINI_QSERV_USER)")
+  .option("--password-file <file>", "that user's password, the file's first line (default $MINI_QSERV_PASSWORD)")
+  .hook("preAction", (cmd, action) => {
+    // The client commands send these (src/cli/httpClient.ts); `user add` reads its own options.
+    if (action.parent?.name() === "user") return;
+    const o = cmd.opts<{ user?: string; passwordFile?: string }>();
+    if (o.user !== undefined) process.env.MINI_QSERV_USER = o.user;
+    const pw = passwordOf(o.passwordFile, "--password-file");
+    if (pw !== undefined) process.env.MINI_QSERV_PASSWORD = pw;
+  });
 registerPartition(program);
 registerDemo(program);
 registerWorker(program);
@@ -26,6 +37,7 @@ registerUp(program);
 registerStatus(program);
 registerReplicate(program);
 registerGc(program);
+registerUser(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -58,6 +58,11 @@ export interface Session {
   id?: number;
   database: string | null;
   user?: string;
+  /**
+   * An authenticated user without the admin role: SHOW PROCESSLIST shows, and KILL stops, only
+   * this user's own queries. Absent (no users configured, or an admin): every query.
+   */
+  ownQueriesOnly?: boolean;
   /** Time limit of this session's queries (ms, 0 = none); default: the czar's queryTimeoutMs. */
   timeoutMs?: number;
   /** `SET net_write_timeout`: seconds a client may take nothing before it is let go. */
@@ -176,14 +181,22 @@ export class Czar {
     return (session.netWriteTimeoutS ?? this.o.netWriteTimeoutS ?? DEFAULT_NET_WRITE_TIMEOUT_S) * 1000;
   }
 
-  processes(): ProcessInfo[] {
-    return [...this.running.values()];
+  /** The running queries `session` may see (every one without a session). */
+  processes(session?: Session): ProcessInfo[] {
+    const all = [...this.running.values()];
+    return session?.ownQueriesOnly === true ? all.filter((p) => p.user === session.user) : all;
   }
 
-  /** Cancels a running query; false if there is none with that id. */
-  kill(id: number): boolean {
+  /**
+   * Cancels a running query; false if there is none with that id. A session limited to its own
+   * queries gets FORBIDDEN for another user's (MySQL's "You are not owner of thread").
+   */
+  kill(id: number, session?: Session): boolean {
     const p = this.running.get(id);
     if (p === undefined) return false;
+    if (session?.ownQueriesOnly === true && p.user !== session.user) {
+      throw new QservError("FORBIDDEN", `You are not owner of thread ${id}`);
+    }
     p.cancel(`query ${id} killed`);
     return true;
   }
@@ -213,9 +226,9 @@ export class Czar {
       case "describe":
         return listing(showColumns(this.o.catalog, stmt, session.database));
       case "showProcesslist":
-        return listing(this.processlist(stmt.full));
+        return listing(this.processlist(stmt.full, session));
       case "kill":
-        if (!this.kill(stmt.id)) throw new QservError("NOT_FOUND", `Unknown thread id: ${stmt.id}`);
+        if (!this.kill(stmt.id, session)) throw new QservError("NOT_FOUND", `Unknown thread id: ${stmt.id}`);
         return listing({ columns: [], rows: [] });
       case "use":
         if (this.o.catalog.database(stmt.db) === null)
@@ -259,10 +272,10 @@ export class Czar {
     };
   }
 
-  private processlist(full: boolean): Listing {
+  private processlist(full: boolean, session: Session): Listing {
     const now = Date.now();
     const columns = ["Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"];
-    const rows: Value[][] = this.processes().map((p) => [
+    const rows: Value[][] = this.processes(session).map((p) => [
       BigInt(p.id),
       p.user,
       "",

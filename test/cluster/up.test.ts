@@ -284,6 +284,37 @@ describe("a supervised cluster (up()): query management, losing workers", () => 
     await workersIdle();
   });
 
+  test("a worker SIGSTOPped: answers stay exact (late chunks hedged on replicas), the monitor marks it down", async (t) => {
+    const wants = QUERIES.map((q) => expectedRows(ref, referenceSql(q, q.includes(" o ") ? "o." : "")));
+    const victim = cluster.node("w3");
+    const times: number[] = [];
+    victim.proc.kill("SIGSTOP");
+    try {
+      for (let round = 0; round < 4; round++) {
+        for (const [i, q] of QUERIES.entries()) {
+          const t0 = performance.now();
+          const got = await answer(cluster.url, q);
+          times.push(performance.now() - t0);
+          assert.deepEqual(got.rows, wants[i], `${q} with w3 stopped`);
+        }
+      }
+      await waitFor(async () => {
+        const s = (await (await fetch(`${cluster.url}/status`)).json()) as {
+          workers: Array<{ id: string; up: boolean }>;
+        };
+        return s.workers.find((w) => w.id === "w3")?.up === false;
+      });
+    } finally {
+      victim.proc.kill("SIGCONT");
+    }
+    await allUp();
+    const sorted = [...times].sort((a, b) => a - b);
+    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+    t.diagnostic(
+      `${times.length} queries with w3 stopped: p50 ${pct(50).toFixed(0)} ms, p99 ${pct(99).toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms`,
+    );
+  });
+
   test("a worker SIGKILLed mid-query: the same rows, retried on replicas; it restarts and rejoins", async (t) => {
     const want = expectedRows(ref, SCAN);
     const times: number[] = [];

@@ -206,23 +206,28 @@ export async function dispatch(
   };
 
   /**
-   * A hedge for a call that is late: the chunks of `batch` not done yet that another live
-   * replica holds, sent there; whichever call completes a chunk first gives its rows.
+   * A hedge for a call that is late: the chunks of `batch` not done yet, each sent to its next
+   * live replica (one call per replica); whichever call completes a chunk first gives its rows.
    */
   const hedge = (batch: Pending[], address: string, signal: AbortSignal, onAllDone: () => void) => {
-    const left = batch.filter((p) => !p.done);
-    const alt = left.length === 0 ? undefined : orderOf(left[0]!).find((w) => w !== address && !isDown(w));
-    if (alt === undefined) return null;
-    const hedged = left.filter((p) => orderOf(p).includes(alt));
+    const byReplica = new Map<string, Pending[]>();
+    for (const p of batch) {
+      const alt = p.done ? undefined : orderOf(p).find((w) => w !== address && !isDown(w));
+      if (alt !== undefined) byReplica.set(alt, [...(byReplica.get(alt) ?? []), p]);
+    }
+    if (byReplica.size === 0) return null;
     stats.hedges++;
-    return attempt(hedged, alt, signal, () => {}).then(
-      () => {
-        // The hedge won: later jobs of this query keep away from the late worker.
-        if (hedged.every((p) => p.done) && !signal.aborted) down.add(address);
-        if (batch.every((p) => p.done)) onAllDone();
-      },
-      () => {}, // the call that was late may still answer; its outcome decides
+    const calls = [...byReplica].map(([alt, hedged]) =>
+      attempt(hedged, alt, signal, () => {}).then(
+        () => {
+          // The hedge won: later jobs of this query keep away from the late worker.
+          if (!signal.aborted) down.add(address);
+          if (batch.every((p) => p.done)) onAllDone();
+        },
+        () => {}, // the call that was late may still answer; its outcome decides
+      ),
     );
+    return Promise.all(calls).then(() => {});
   };
 
   const runCall = async (batch: Pending[]): Promise<void> => {

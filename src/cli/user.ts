@@ -1,0 +1,43 @@
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { QservError } from "../common/errors.js";
+import { ROLES, type Role, readUsersFile, userEntry } from "../czar/auth/users.js";
+
+/** A password: the first line of `file`, else $MINI_QSERV_PASSWORD. */
+export function passwordOf(file: string | undefined, what: string): string | undefined {
+  if (file === undefined) return process.env.MINI_QSERV_PASSWORD || undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new QservError("BAD_ARGUMENT", `${what} ${file}: ${(e as Error).message}`);
+  }
+  const pw = text.split(/\r?\n/)[0] ?? "";
+  if (pw === "") throw new QservError("BAD_ARGUMENT", `${what} ${file}: the first line is empty`);
+  return pw;
+}
+
+export function registerUser(program: Command): void {
+  program
+    .command("user")
+    .description("Manage the czar's users file (give it to the czar with --users-file)")
+    .command("add")
+    .description("Add a user, or replace one of the same name (the password only as hashes: scrypt, MySQL's)")
+    .requiredOption("--users-file <file>", "the users file (created when missing; mode 0600)")
+    .requiredOption("--user <name>", "the user's name")
+    .option("--role <role>", `one of ${ROLES.join(", ")}`, "reader")
+    .option("--password-file <file>", "the password (first line); default $MINI_QSERV_PASSWORD")
+    .action(async (o: { usersFile: string; user: string; role: string; passwordFile?: string }) => {
+      if (!ROLES.includes(o.role as Role))
+        throw new QservError("BAD_ARGUMENT", `--role must be one of ${ROLES.join(", ")}`);
+      const password = passwordOf(o.passwordFile, "--password-file");
+      if (password === undefined)
+        throw new QservError("BAD_ARGUMENT", "give --password-file or set $MINI_QSERV_PASSWORD");
+      const entries = readUsersFile(o.usersFile, true).filter((e) => e.user !== o.user);
+      entries.push(await userEntry(o.user, o.role as Role, password));
+      const tmp = `${o.usersFile}.tmp-${process.pid}`;
+      writeFileSync(tmp, `${JSON.stringify(entries, null, 2)}\n`, { mode: 0o600 });
+      renameSync(tmp, o.usersFile);
+      process.stdout.write(`${o.user} (${o.role}) in ${o.usersFile}\n`);
+    });
+}
