@@ -103,7 +103,7 @@ export function registerCzar(program: Command): void {
     .option(
       "--hedge-after <seconds>",
       "a chunk call that sends nothing this long is asked of another replica too; the first answer wins (0: never)",
-      "2",
+      "1",
     )
     .option(
       "--secret-file <file>",
@@ -162,7 +162,7 @@ export function registerCzar(program: Command): void {
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
           repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
           healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,
-          hedgeAfterMs: (seconds("--hedge-after", o.hedgeAfter) ?? 2) * 1000,
+          hedgeAfterMs: (seconds("--hedge-after", o.hedgeAfter) ?? 1) * 1000,
           gcIntervalMs: (int("--gc-interval", o.gcInterval) ?? 300) * 1000,
           log,
           ...(replicas === undefined ? {} : { replicas }),

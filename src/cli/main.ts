@@ -19,9 +19,8 @@ const program = new Command("mini-qserv")
   .exitOverride()
   .option("--user <name>", "the czar user the client commands log in as (default $MINI_QSERV_USER)")
   .option("--password-file <file>", "that user's password, the file's first line (default $MINI_QSERV_PASSWORD)")
-  .hook("preAction", (cmd, action) => {
-    // The client commands send these (src/cli/httpClient.ts); `user add` reads its own options.
-    if (action.parent?.name() === "user") return;
+  .hook("preAction", (cmd) => {
+    // The client commands send these (src/cli/httpClient.ts); `user add` takes the password.
     const o = cmd.opts<{ user?: string; passwordFile?: string }>();
     if (o.user !== undefined) process.env.MINI_QSERV_USER = o.user;
     const pw = passwordOf(o.passwordFile, "--password-file");

@@ -22,22 +22,24 @@ export function registerUser(program: Command): void {
     .command("user")
     .description("Manage the czar's users file (give it to the czar with --users-file)")
     .command("add")
-    .description("Add a user, or replace one of the same name (the password only as hashes: scrypt, MySQL's)")
+    .description("Add a user, or replace one of the same name (the password kept only as hashes: scrypt, MySQL's)")
+    .argument("<name>", "the user's name")
     .requiredOption("--users-file <file>", "the users file (created when missing; mode 0600)")
-    .requiredOption("--user <name>", "the user's name")
     .option("--role <role>", `one of ${ROLES.join(", ")}`, "reader")
-    .option("--password-file <file>", "the password (first line); default $MINI_QSERV_PASSWORD")
-    .action(async (o: { usersFile: string; user: string; role: string; passwordFile?: string }) => {
-      if (!ROLES.includes(o.role as Role))
+    .action(async (name: string, o: { usersFile: string; role: string }) => {
+      if (!ROLES.includes(o.role as Role)) {
         throw new QservError("BAD_ARGUMENT", `--role must be one of ${ROLES.join(", ")}`);
-      const password = passwordOf(o.passwordFile, "--password-file");
-      if (password === undefined)
-        throw new QservError("BAD_ARGUMENT", "give --password-file or set $MINI_QSERV_PASSWORD");
-      const entries = readUsersFile(o.usersFile, true).filter((e) => e.user !== o.user);
-      entries.push(await userEntry(o.user, o.role as Role, password));
+      }
+      // The global --password-file (or $MINI_QSERV_PASSWORD): never the password itself on the command line.
+      const password = process.env.MINI_QSERV_PASSWORD;
+      if (password === undefined || password === "") {
+        throw new QservError("BAD_ARGUMENT", "give the password with --password-file FILE or $MINI_QSERV_PASSWORD");
+      }
+      const entries = readUsersFile(o.usersFile, true).filter((e) => e.user !== name);
+      entries.push(await userEntry(name, o.role as Role, password));
       const tmp = `${o.usersFile}.tmp-${process.pid}`;
       writeFileSync(tmp, `${JSON.stringify(entries, null, 2)}\n`, { mode: 0o600 });
       renameSync(tmp, o.usersFile);
-      process.stdout.write(`${o.user} (${o.role}) in ${o.usersFile}\n`);
+      process.stdout.write(`${name} (${o.role}) in ${o.usersFile}\n`);
     });
 }

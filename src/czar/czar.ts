@@ -76,7 +76,7 @@ export interface CzarOptions {
   concurrency?: number;
   attemptTimeoutMs?: number;
   maxAttempts?: number;
-  /** A chunk call silent this long (ms) is hedged on another replica (default 2000; 0: never). */
+  /** A chunk call silent this long (ms) is hedged on another replica (default 1000; 0: never). */
   hedgeAfterMs?: number;
   maxResultBytes?: number;
   /** A query's time limit (0: none). */
@@ -424,7 +424,7 @@ export class Czar {
         concurrency: this.o.concurrency ?? 8,
         attemptTimeoutMs: this.o.attemptTimeoutMs ?? 600_000,
         maxAttempts: this.o.maxAttempts ?? 3,
-        hedgeAfterMs: this.o.hedgeAfterMs ?? 2000,
+        hedgeAfterMs: this.o.hedgeAfterMs ?? 1000,
         maxResultBytes: this.maxResultBytes,
         signal: controller.signal,
         ...(spool === null ? {} : { stream: async (rows: Value[][]) => spool.push(rows) }),

@@ -62,7 +62,7 @@ export interface CzarServerOptions {
   healthIntervalMs?: number;
   /** Milliseconds between garbage collection passes (0: only on demand, POST /gc; default 300 s). */
   gcIntervalMs?: number;
-  /** A chunk call that sends nothing this long (ms) is hedged on another replica (default 2000; 0: never). */
+  /** A chunk call that sends nothing this long (ms) is hedged on another replica (default 1000; 0: never). */
   hedgeAfterMs?: number;
   /** The cluster secret sent with every call to the workers. */
   clusterSecret?: string;
