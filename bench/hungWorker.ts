@@ -51,6 +51,7 @@ try {
   await loadDemo({ czarUrl: cluster.url, dataDir: join(dir, "demo"), objects: Number(values.objects) });
   const plain: number[] = [];
   const stopped: number[] = [];
+  await run(QUERIES.length * 2, []); // warm-up: the first queries after a load
   await run(Number(values.queries), plain);
   for (let r = 0; r < Number(values.rounds); r++) {
     const victim = cluster.node(`w${(r % workers) + 1}`).proc;

@@ -6,6 +6,7 @@
  * status. An ingest asked for progress (`"progress":
  * true` or `Accept: application/x-ndjson`) answers 200 with NDJSON: {"progress": {...}} lines,
  * then one {"result": ...} or {"error": ...} line. A client that goes away cancels its request.
+ * Every request, /tap included, is first checked by src/czar/auth/httpAuth.ts (users, roles).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
