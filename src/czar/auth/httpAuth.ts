@@ -21,10 +21,13 @@ export interface HttpAuth {
   log?: Logger;
 }
 
-/** The role a route needs: reading routes need a reader, the ones that change the cluster a writer. */
+/**
+ * The role a route needs: queries (`/query`, TAP) and `GET /status` a reader; every other route
+ * (ingest, replicate, gc, and any route added later unless listed here) a writer.
+ */
 export function roleFor(method: string, path: string): Role {
-  if (method === "POST" && (path === "/ingest" || path === "/replicate" || path === "/gc")) return "writer";
-  return "reader";
+  const reads = path === "/query" || (method === "GET" && path === "/status") || /^\/tap(\/|$)/.test(path);
+  return reads ? "reader" : "writer";
 }
 
 export function isLoopback(host: string): boolean {
