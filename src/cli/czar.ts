@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { loadClusterSecret } from "../common/clusterSecret.js";
 import { QservError } from "../common/errors.js";
+import { firstLineOf } from "../common/firstLine.js";
 import { createLogger } from "../common/log.js";
 import { readUsersFile } from "../czar/auth/users.js";
 import { LOGIN_DEFAULTS } from "../czar/mysql/loginThrottle.js";
@@ -22,15 +22,7 @@ function mysqlPasswordOf(given: string | undefined, file: string | undefined): s
   if (given !== undefined && file !== undefined)
     throw new QservError("BAD_ARGUMENT", "--mysql-password and --mysql-password-file: give one");
   if (file === undefined) return given ?? process.env.MINI_QSERV_MYSQL_PASSWORD;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new QservError("BAD_ARGUMENT", `--mysql-password-file ${file}: ${(e as Error).message}`);
-  }
-  const pw = text.split(/\r?\n/)[0] ?? "";
-  if (pw === "") throw new QservError("BAD_ARGUMENT", `--mysql-password-file ${file}: the first line is empty`);
-  return pw;
+  return firstLineOf(file, "--mysql-password-file");
 }
 
 export function registerCzar(program: Command): void {

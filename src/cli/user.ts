@@ -1,20 +1,13 @@
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
+import { firstLineOf } from "../common/firstLine.js";
 import { ROLES, type Role, readUsersFile, userEntry } from "../czar/auth/users.js";
 
 /** A password: the first line of `file`, else $MINI_QSERV_PASSWORD. */
 export function passwordOf(file: string | undefined, what: string): string | undefined {
   if (file === undefined) return process.env.MINI_QSERV_PASSWORD || undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new QservError("BAD_ARGUMENT", `${what} ${file}: ${(e as Error).message}`);
-  }
-  const pw = text.split(/\r?\n/)[0] ?? "";
-  if (pw === "") throw new QservError("BAD_ARGUMENT", `${what} ${file}: the first line is empty`);
-  return pw;
+  return firstLineOf(file, what);
 }
 
 export function registerUser(program: Command): void {

@@ -5,8 +5,9 @@
  * never as a command-line value.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { QservError } from "./errors.js";
+import { firstLineOf } from "./firstLine.js";
 
 /** The gRPC metadata key carrying the secret. */
 export const SECRET_METADATA_KEY = "mq-cluster-secret";
@@ -18,13 +19,7 @@ export function loadClusterSecret(file: string | undefined, env: NodeJS.ProcessE
     const v = env.MINI_QSERV_CLUSTER_SECRET;
     return v === undefined || v === "" ? undefined : v;
   }
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new QservError("BAD_ARGUMENT", `cluster secret file ${path}: ${(e as Error).message}`);
-  }
-  const secret = (text.split(/\r?\n/)[0] ?? "").trim();
+  const secret = firstLineOf(path, "cluster secret file").trim();
   if (secret.length < 16) throw new QservError("BAD_ARGUMENT", `cluster secret file ${path}: under 16 characters`);
   return secret;
 }
