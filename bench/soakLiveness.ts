@@ -293,7 +293,7 @@ try {
     await sleep(200);
     left = await processlist();
   }
-  const workers = cluster.workers.map((w) => new WorkerClient(w.address));
+  const workers = cluster.workers.map((w) => new WorkerClient(w.address, cluster.secret));
   const workerQueries = (await Promise.all(workers.map((w) => w.status()))).map(
     (s) => s.queriesRunning + s.queriesQueued,
   );

@@ -1,7 +1,9 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { loadClusterSecret } from "../common/clusterSecret.js";
 import { QservError } from "../common/errors.js";
+import { firstLineOf } from "../common/firstLine.js";
 import { createLogger } from "../common/log.js";
+import { readUsersFile } from "../czar/auth/users.js";
 import { LOGIN_DEFAULTS } from "../czar/mysql/loginThrottle.js";
 import { startCzar } from "../czar/server.js";
 import { exitOnSignals, int, seconds } from "./options.js";
@@ -20,15 +22,7 @@ function mysqlPasswordOf(given: string | undefined, file: string | undefined): s
   if (given !== undefined && file !== undefined)
     throw new QservError("BAD_ARGUMENT", "--mysql-password and --mysql-password-file: give one");
   if (file === undefined) return given ?? process.env.MINI_QSERV_MYSQL_PASSWORD;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new QservError("BAD_ARGUMENT", `--mysql-password-file ${file}: ${(e as Error).message}`);
-  }
-  const pw = text.split(/\r?\n/)[0] ?? "";
-  if (pw === "") throw new QservError("BAD_ARGUMENT", `--mysql-password-file ${file}: the first line is empty`);
-  return pw;
+  return firstLineOf(file, "--mysql-password-file");
 }
 
 export function registerCzar(program: Command): void {
@@ -47,6 +41,10 @@ export function registerCzar(program: Command): void {
     .option(
       "--mysql-password <pw>",
       "the password on the command line (visible in ps: prefer the file or the variable)",
+    )
+    .option(
+      "--users-file <file>",
+      "the users of HTTP and the MySQL port, with roles (reader, writer, admin): a JSON array written by `mini-qserv user add`",
     )
     .option(
       "--login-max-failures <n>",
@@ -94,6 +92,15 @@ export function registerCzar(program: Command): void {
     )
     .option("--gc-interval <seconds>", "seconds between garbage collection passes (0: only `gc`)", "300")
     .option("--health-interval <seconds>", "seconds between health probes of the workers (0: none)", "5")
+    .option(
+      "--hedge-after <seconds>",
+      "a chunk call that sends nothing this long is asked of another replica too; the first answer wins (0: never)",
+      "1",
+    )
+    .option(
+      "--secret-file <file>",
+      "the cluster secret (first line) sent with every call to the workers; default $MINI_QSERV_CLUSTER_SECRET_FILE, else $MINI_QSERV_CLUSTER_SECRET",
+    )
     .action(
       async (o: {
         dataDir: string;
@@ -117,11 +124,15 @@ export function registerCzar(program: Command): void {
         repairGrace: string;
         healthInterval: string;
         gcInterval: string;
+        secretFile?: string;
+        hedgeAfter: string;
+        usersFile?: string;
       }) => {
         const log = createLogger("czar");
         const replicas = int("--replicas", o.replicas);
         const mysqlPort = o.mysqlPort === "-1" ? undefined : (int("--mysql-port", o.mysqlPort) ?? 4040);
         const mysqlPassword = mysqlPasswordOf(o.mysqlPassword, o.mysqlPasswordFile);
+        const clusterSecret = loadClusterSecret(o.secretFile);
         const czar = await startCzar({
           dataDir: o.dataDir,
           workers: (o.worker ?? []).map(workerSpec),
@@ -143,9 +154,12 @@ export function registerCzar(program: Command): void {
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
           repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
           healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,
+          hedgeAfterMs: (seconds("--hedge-after", o.hedgeAfter) ?? 1) * 1000,
           gcIntervalMs: (int("--gc-interval", o.gcInterval) ?? 300) * 1000,
           log,
           ...(replicas === undefined ? {} : { replicas }),
+          ...(clusterSecret === undefined ? {} : { clusterSecret }),
+          ...(o.usersFile === undefined ? {} : { users: readUsersFile(o.usersFile) }),
         });
         exitOnSignals(log, () => czar.close());
       },

@@ -2,6 +2,14 @@ import http from "node:http";
 import https from "node:https";
 import { QservError } from "../common/errors.js";
 
+/** HTTP Basic credentials of $MINI_QSERV_USER / $MINI_QSERV_PASSWORD (set by --user/--password-file), if any. */
+function credentials(): Record<string, string> {
+  const user = process.env.MINI_QSERV_USER;
+  if (user === undefined || user === "") return {};
+  const token = Buffer.from(`${user}:${process.env.MINI_QSERV_PASSWORD ?? ""}`, "utf8").toString("base64");
+  return { authorization: `Basic ${token}` };
+}
+
 const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
 /**
@@ -10,7 +18,7 @@ const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Age
  */
 function exchange(url: string, method: string, body?: string): Promise<{ status: number; ok: boolean; text: string }> {
   const secure = url.startsWith("https:");
-  const headers: Record<string, string> = { accept: "application/json" };
+  const headers: Record<string, string> = { accept: "application/json", ...credentials() };
   if (body !== undefined) headers["content-type"] = "application/json";
   return new Promise((resolve, reject) => {
     const req = (secure ? https : http).request(
@@ -65,7 +73,11 @@ async function request(url: string, init: RequestInit, signal?: AbortSignal): Pr
 const post = (url: string, body: unknown, accept: string, signal?: AbortSignal) =>
   request(
     url,
-    { method: "POST", headers: { "content-type": "application/json", accept }, body: JSON.stringify(body) },
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", accept, ...credentials() },
+      body: JSON.stringify(body),
+    },
     signal,
   );
 

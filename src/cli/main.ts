@@ -10,13 +10,23 @@ import { registerQuery } from "./query.js";
 import { registerReplicate } from "./replicate.js";
 import { registerStatus } from "./status.js";
 import { registerUp } from "./up.js";
+import { passwordOf, registerUser } from "./user.js";
 import { registerWorker } from "./worker.js";
 
 /** The `mini-qserv` command: one sub-command per file in this folder. */
 const program = new Command("mini-qserv")
   .description("A distributed, sharded SQL database for astronomical catalogs, modeled on LSST's Qserv")
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .option("--user <name>", "the czar user the client commands log in as (default $MINI_QSERV_USER)")
+  .option("--password-file <file>", "that user's password, the file's first line (default $MINI_QSERV_PASSWORD)")
+  .hook("preAction", (cmd) => {
+    // The client commands send these (src/cli/httpClient.ts); `user add` takes the password.
+    const o = cmd.opts<{ user?: string; passwordFile?: string }>();
+    if (o.user !== undefined) process.env.MINI_QSERV_USER = o.user;
+    const pw = passwordOf(o.passwordFile, "--password-file");
+    if (pw !== undefined) process.env.MINI_QSERV_PASSWORD = pw;
+  });
 registerPartition(program);
 registerDemo(program);
 registerWorker(program);
@@ -28,6 +38,7 @@ registerStatus(program);
 registerReplicate(program);
 registerGc(program);
 registerLoads(program);
+registerUser(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -19,6 +19,10 @@ export function registerUp(program: Command): void {
       "--mysql-password-file <file>",
       "MySQL clients need the password in this file (or in $MINI_QSERV_MYSQL_PASSWORD, which the czar inherits)",
     )
+    .option(
+      "--users-file <file>",
+      "the czar's users (HTTP and MySQL, with roles; `mini-qserv user add`); --demo then needs --user of a writer",
+    )
     .option("--demo", "load the demo catalog (database demo: Object, Source) unless it is loaded already")
     .option("--demo-objects <n>", "objects in the demo catalog", "50000")
     .option("--restart-delay <s>", "seconds before a node that died is started again (0: never)", "2")
@@ -33,6 +37,7 @@ export function registerUp(program: Command): void {
         host: string;
         mysqlUser?: string;
         mysqlPasswordFile?: string;
+        usersFile?: string;
         demo?: boolean;
         demoObjects: string;
         restartDelay: string;
@@ -55,6 +60,7 @@ export function registerUp(program: Command): void {
           czarArgs: [
             ...(o.mysqlUser === undefined ? [] : ["--mysql-user", o.mysqlUser]),
             ...(o.mysqlPasswordFile === undefined ? [] : ["--mysql-password-file", resolve(o.mysqlPasswordFile)]),
+            ...(o.usersFile === undefined ? [] : ["--users-file", resolve(o.usersFile)]),
           ],
           ...(workers === undefined ? {} : { workers }),
           ...(replicas === undefined ? {} : { replicas }),

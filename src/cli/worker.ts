@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { loadClusterSecret } from "../common/clusterSecret.js";
 import { QservError } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
 import { startWorker } from "../worker/server.js";
@@ -12,16 +13,22 @@ export function registerWorker(program: Command): void {
     .requiredOption("--data-dir <dir>", "where the chunk files live")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--threads <n>", "query executor threads (default: number of cores)")
-    .action(async (o: { port: string; dataDir: string; host: string; threads?: string }) => {
+    .option(
+      "--secret-file <file>",
+      "the cluster secret (first line) every call must carry; default $MINI_QSERV_CLUSTER_SECRET_FILE, else $MINI_QSERV_CLUSTER_SECRET; none: calls from anyone",
+    )
+    .action(async (o: { port: string; dataDir: string; host: string; threads?: string; secretFile?: string }) => {
       const log = createLogger("worker");
       const threads = int("--threads", o.threads);
       if (threads === 0) throw new QservError("BAD_ARGUMENT", "--threads must be at least 1");
+      const secret = loadClusterSecret(o.secretFile);
       const worker = await startWorker({
         dataDir: o.dataDir,
         port: int("--port", o.port) ?? 0,
         host: o.host,
         log,
         ...(threads === undefined ? {} : { threads }),
+        ...(secret === undefined ? {} : { secret }),
       });
       exitOnSignals(log, () => worker.close());
     });

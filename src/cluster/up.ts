@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensureSecretFile, loadClusterSecret } from "../common/clusterSecret.js";
 import { QservError } from "../common/errors.js";
 import { type LogLine, logFormatter } from "./logFormat.js";
 import { type NodeProcess, startNodeProcess } from "./nodeProcess.js";
@@ -41,6 +42,8 @@ export interface UpCluster {
   url: string;
   mysqlPort: number;
   workers: Array<{ id: string; address: string }>;
+  /** The cluster secret (DATA_DIR/cluster.secret) the workers require of every call. */
+  secret: string;
   /** The running process of a node ("czar", "w1", ...). */
   node(name: string): NodeProcess;
   /** Stops supervision, then the czar, then the workers (SIGTERM). */
@@ -54,6 +57,8 @@ interface ClusterFile {
 }
 
 const CLUSTER_FILE = "cluster.json";
+/** The cluster secret, made at the first start (mode 0600); each node is given its path. */
+const SECRET_FILE = "cluster.secret";
 
 function readClusterFile(dataDir: string): ClusterFile | null {
   const f = join(dataDir, CLUSTER_FILE);
@@ -84,6 +89,8 @@ export async function up(o: UpOptions): Promise<UpCluster> {
     throw new QservError("BAD_ARGUMENT", `--replicas must be between 1 and the number of workers (${n})`);
   }
   const host = o.host ?? "127.0.0.1";
+  const secretFile = ensureSecretFile(join(o.dataDir, SECRET_FILE));
+  const secret = loadClusterSecret(secretFile) as string;
   const format = logFormatter(o.color ?? false);
   const ports = new Map((saved?.workers ?? []).map((w) => [w.id, w.port]));
   let stopping = false;
@@ -134,6 +141,8 @@ export async function up(o: UpOptions): Promise<UpCluster> {
         host,
         "--data-dir",
         join(o.dataDir, id),
+        "--secret-file",
+        secretFile,
         ...(o.workerArgs ?? []),
       ],
     };
@@ -162,6 +171,8 @@ export async function up(o: UpOptions): Promise<UpCluster> {
       host,
       "--replicas",
       String(replicas),
+      "--secret-file",
+      secretFile,
       ...workers.flatMap((w) => ["--worker", `${w.name}=${host}:${ports.get(w.name)}`]),
       ...(o.czarArgs ?? []),
     ],
@@ -187,6 +198,7 @@ export async function up(o: UpOptions): Promise<UpCluster> {
     url,
     mysqlPort: czar.ready.mysqlPort as number,
     workers: workers.map((w) => ({ id: w.name, address: `${host}:${ports.get(w.name)}` })),
+    secret,
     node(name) {
       const node = [czar, ...workers].find((x) => x.name === name);
       if (node?.proc == null) throw new QservError("NOT_FOUND", `no running node ${name}`);

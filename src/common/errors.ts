@@ -14,6 +14,8 @@ export type ErrorCode =
   | "CONFLICT" // a request contradicts what is held (e.g. another schema for a table)
   | "CANCELLED" // the caller or a KILL stopped the work
   | "UNAVAILABLE" // a node cannot be reached or is shutting down
+  | "UNAUTHENTICATED" // no credentials, or wrong ones (a user's password, the cluster secret)
+  | "FORBIDDEN" // the user is known but their role does not allow the request
   | "INTERNAL"; // a bug: an invariant did not hold
 
 /** A typed error: `code` for programs, `message` for people, `details` for context. */

@@ -1,6 +1,6 @@
 /** The cluster as `GET /status` shows it: workers, databases and their replicas, repair, queries. */
 import { expectedContents } from "./chunkContents.js";
-import type { Czar } from "./czar.js";
+import type { Czar, Session } from "./czar.js";
 import type { HealthMonitor } from "./health.js";
 import { type Metadata, REPLICATED_CHUNK } from "./metadata.js";
 import type { Replicator } from "./replication.js";
@@ -12,6 +12,8 @@ export interface StatusSources {
   czar: Czar;
   /** Target replicas per chunk. */
   replicas: number;
+  /** Who asks: a user limited to their own queries sees only those. */
+  caller?: Pick<Session, "user" | "ownQueriesOnly">;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -60,8 +62,9 @@ export async function clusterStatus(s: StatusSources) {
       ...(replicatedOn === null ? {} : { replicatedTables: { liveCopies: replicatedOn, liveWorkers } }),
     };
   });
-  const queries = s.czar.processes().map((p) => ({
+  const queries = s.czar.processes(s.caller as Session | undefined).map((p) => ({
     id: p.id,
+    user: p.user,
     query: p.query,
     chunksDone: p.chunksDone,
     chunksTotal: p.chunksTotal,

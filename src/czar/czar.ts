@@ -58,6 +58,13 @@ export interface Session {
   id?: number;
   database: string | null;
   user?: string;
+  /**
+   * An authenticated user without the admin role: SHOW PROCESSLIST shows, and KILL stops, only
+   * this user's own queries. Absent (no users configured, or an admin): every query.
+   */
+  ownQueriesOnly?: boolean;
+  /** An authenticated reader: statements that change data (DROP) are FORBIDDEN. */
+  readOnly?: boolean;
   /** Time limit of this session's queries (ms, 0 = none); default: the czar's queryTimeoutMs. */
   timeoutMs?: number;
   /** `SET net_write_timeout`: seconds a client may take nothing before it is let go. */
@@ -71,6 +78,8 @@ export interface CzarOptions {
   concurrency?: number;
   attemptTimeoutMs?: number;
   maxAttempts?: number;
+  /** A chunk call silent this long (ms) is hedged on another replica (default 1000; 0: never). */
+  hedgeAfterMs?: number;
   maxResultBytes?: number;
   /** A query's time limit (0: none). */
   queryTimeoutMs?: number;
@@ -184,8 +193,10 @@ export class Czar {
     return (session.netWriteTimeoutS ?? this.o.netWriteTimeoutS ?? DEFAULT_NET_WRITE_TIMEOUT_S) * 1000;
   }
 
-  processes(): ProcessInfo[] {
-    return [...this.running.values()];
+  /** The running queries `session` may see (every one without a session). */
+  processes(session?: Session): ProcessInfo[] {
+    const all = [...this.running.values()];
+    return session?.ownQueriesOnly === true ? all.filter((p) => p.user === session.user) : all;
   }
 
   /** A client connection `KILL [CONNECTION] id` closes; returns its detach. */
@@ -199,12 +210,19 @@ export class Czar {
   /**
    * Cancels a running query (it leaves the process list at once, even while a write to its
    * client is pending) and, unless only the query is killed, closes its connection as MySQL's
-   * KILL does; false if there is neither with that id.
+   * KILL does; false if there is neither with that id. A session limited to its own queries gets
+   * FORBIDDEN for another user's (MySQL's "You are not owner of thread").
    */
-  kill(id: number, queryOnly = true): boolean {
+  kill(id: number, session?: Session, queryOnly = true): boolean {
     const p = this.running.get(id);
-    p?.cancel(`query ${id} killed`);
+    if (p !== undefined && session?.ownQueriesOnly === true && p.user !== session.user) {
+      throw new QservError("FORBIDDEN", `You are not owner of thread ${id}`);
+    }
     const close = queryOnly ? undefined : this.connections.get(id);
+    if (p === undefined && close !== undefined && session?.ownQueriesOnly === true && session.id !== id) {
+      throw new QservError("FORBIDDEN", `You are not owner of thread ${id}`);
+    }
+    p?.cancel(`query ${id} killed`);
     close?.();
     return p !== undefined || close !== undefined;
   }
@@ -234,9 +252,10 @@ export class Czar {
       case "describe":
         return listing(showColumns(this.o.catalog, stmt, session.database));
       case "showProcesslist":
-        return listing(this.processlist(stmt.full));
+        return listing(this.processlist(stmt.full, session));
       case "kill":
-        if (!this.kill(stmt.id, stmt.query)) throw new QservError("NOT_FOUND", `Unknown thread id: ${stmt.id}`);
+        if (!this.kill(stmt.id, session, stmt.query))
+          throw new QservError("NOT_FOUND", `Unknown thread id: ${stmt.id}`);
         return listing({ columns: [], rows: [] });
       case "use":
         if (this.o.catalog.database(stmt.db) === null)
@@ -249,11 +268,11 @@ export class Czar {
       case "dropTable": {
         const db = stmt.db ?? session.database;
         if (db === null) throw new QservError("BAD_QUERY", "No database selected");
-        await this.adminOps(stmt.pos).dropTable(db, stmt.table, stmt.ifExists, signal);
+        await this.adminOps(stmt.pos, session).dropTable(db, stmt.table, stmt.ifExists, signal);
         return listing({ columns: [], rows: [] });
       }
       case "dropDatabase":
-        await this.adminOps(stmt.pos).dropDatabase(stmt.db, stmt.ifExists, signal);
+        await this.adminOps(stmt.pos, session).dropDatabase(stmt.db, stmt.ifExists, signal);
         if (session.database === stmt.db) session.database = null;
         return listing({ columns: [], rows: [] });
       default:
@@ -261,7 +280,12 @@ export class Czar {
     }
   }
 
-  private adminOps(pos: { line: number; column: number }): DropOps {
+  private adminOps(pos: { line: number; column: number }, session: Session): DropOps {
+    if (session.readOnly === true) {
+      throw new QservError("FORBIDDEN", `user '${session.user}' (reader) may not drop: it needs the writer role`, {
+        ...pos,
+      });
+    }
     if (this.o.admin === undefined) {
       throw new QservError("UNSUPPORTED", "not supported: DROP on this czar (no data management)", { ...pos });
     }
@@ -299,10 +323,10 @@ export class Czar {
     };
   }
 
-  private processlist(full: boolean): Listing {
+  private processlist(full: boolean, session: Session): Listing {
     const now = Date.now();
     const columns = ["Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"];
-    const rows: Value[][] = this.processes().map((p) => [
+    const rows: Value[][] = this.processes(session).map((p) => [
       BigInt(p.id),
       p.user,
       "",
@@ -459,6 +483,7 @@ export class Czar {
         concurrency: this.o.concurrency ?? 8,
         attemptTimeoutMs: this.o.attemptTimeoutMs ?? 600_000,
         maxAttempts: this.o.maxAttempts ?? 3,
+        hedgeAfterMs: this.o.hedgeAfterMs ?? 1000,
         maxResultBytes: this.maxResultBytes,
         signal: controller.signal,
         ...(snapshotSeq === undefined ? {} : { snapshotSeq }),

@@ -7,20 +7,28 @@
  * status. An ingest asked for progress (`"progress":
  * true` or `Accept: application/x-ndjson`) answers 200 with NDJSON: {"progress": {...}} lines,
  * then one {"result": ...} or {"error": ...} line. A client that goes away cancels its request.
+ * Every request, /tap included, is first checked by src/czar/auth/httpAuth.ts (users, roles).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
-import type { Czar } from "./czar.js";
+import { authorize, type HttpAuth, roleFor } from "./auth/httpAuth.js";
+import type { Czar, Session } from "./czar.js";
 import { JsonAnswer } from "./jsonAnswer.js";
 import { handleTap } from "./tap/routes.js";
 import { writeWithin } from "./writeWithin.js";
 
+/** Who is asking: their name, and whether they see only their own queries (not an admin). */
+export type Caller = Pick<Session, "user" | "ownQueriesOnly" | "readOnly">;
+
 export interface HttpRoutes {
   czar: Czar;
+  /** Users and the login throttle every request is checked against (src/czar/auth/httpAuth.ts). */
+  auth: HttpAuth;
   ingest(body: Record<string, unknown>, signal: AbortSignal, onProgress?: (p: unknown) => void): Promise<unknown>;
-  status(): Promise<unknown>;
+  /** The cluster's state; the running queries are those `caller` may see. */
+  status(caller: Caller): Promise<unknown>;
   /** One replica repair pass; what it copied, adopted and dropped. */
   replicate(): Promise<unknown>;
   /** One garbage collection pass; what it removed. */
@@ -50,6 +58,8 @@ const STATUS_OF: Record<ErrorCode, number> = {
   IO: 500,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
 };
 
 const MAX_BODY = 16 << 20;
@@ -109,6 +119,7 @@ const ROWS_PER_BATCH = 1000;
 /** `POST /query`: the answer written as its rows come (src/czar/jsonAnswer.ts). */
 async function query(
   r: HttpRoutes,
+  caller: Caller,
   body: Record<string, unknown>,
   res: http.ServerResponse,
   signal: AbortSignal,
@@ -123,7 +134,11 @@ async function query(
   if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
     throw new QservError("BAD_ARGUMENT", `"timeout" must be a number of seconds (0: none)`);
   }
-  const session = { database: db === "" ? null : db, ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }) };
+  const session: Session = {
+    ...caller,
+    database: db === "" ? null : db,
+    ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),
+  };
   const out = new JsonAnswer(res, timeoutMs);
   try {
     const a = await r.czar.execute(sql, session, signal, out);
@@ -186,9 +201,18 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
     const route = `${req.method} ${path.startsWith("/ingest/") ? "/ingest/<loadId>" : path}`;
     const timeoutMs = r.czar.writeTimeoutMs({ database: null });
     const handle = async (): Promise<unknown> => {
+      const who = await authorize(r.auth, req, roleFor(req.method ?? "GET", route.slice(route.indexOf(" ") + 1)));
+      const caller: Caller =
+        who === null
+          ? {}
+          : {
+              user: who.user,
+              ownQueriesOnly: who.role !== "admin",
+              ...(who.role === "reader" ? { readOnly: true } : {}),
+            };
       switch (route) {
         case "POST /query":
-          await query(r, await readJson(req), res, abort.signal, timeoutMs, log);
+          await query(r, caller, await readJson(req), res, abort.signal, timeoutMs, log);
           return STREAMED;
         case "POST /ingest": {
           const body = await readJson(req);
@@ -199,7 +223,7 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           return r.ingest(body, abort.signal);
         }
         case "GET /status":
-          return r.status();
+          return r.status(caller);
         case "POST /replicate":
           return r.replicate();
         case "POST /gc":
@@ -231,6 +255,7 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
       (e) => {
         const { status, body } = errorBody(e);
         if (status >= 500) log.error({ err: e, route }, "request failed");
+        if (status === 401 && !res.headersSent) res.setHeader("www-authenticate", 'Basic realm="mini-qserv"');
         if (!res.headersSent) send(res, status, body, timeoutMs).catch(dropped);
       },
     );

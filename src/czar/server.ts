@@ -9,6 +9,7 @@ import { createLogger } from "../common/log.js";
 import type { DialectOverrides } from "../partitioner/dialect.js";
 import { WorkerClient } from "../worker/client.js";
 import { TransferClient } from "../worker/transferClient.js";
+import { type UserEntry, Users, userEntry } from "./auth/users.js";
 import { clusterStatus } from "./clusterStatus.js";
 import { Czar } from "./czar.js";
 import { type AdminContext, dropDatabase, dropTable, unload } from "./dataAdmin.js";
@@ -20,7 +21,7 @@ import { HealthMonitor } from "./health.js";
 import { portOf, startHttp } from "./http.js";
 import { ingestTable } from "./ingest.js";
 import { Metadata, type WorkerInfo } from "./metadata.js";
-import type { LoginThrottleOptions } from "./mysql/loginThrottle.js";
+import { LoginThrottle, type LoginThrottleOptions } from "./mysql/loginThrottle.js";
 import { startMysqlServer } from "./mysql/server.js";
 import { reconcile, reconciled, removeIngestScratch } from "./reconcile.js";
 import { Replicator } from "./replication.js";
@@ -35,8 +36,13 @@ export interface CzarServerOptions {
   /** With a password, MySQL clients must log in as mysqlUser with it. */
   mysqlUser?: string;
   mysqlPassword?: string;
-  /** How failed MySQL logins are slowed and locked out per source address. */
+  /** How failed logins (MySQL and HTTP) are slowed and locked out per source address. */
   mysqlLogin?: LoginThrottleOptions;
+  /**
+   * Users of HTTP and the MySQL port (src/czar/auth/users.ts), besides mysqlUser (an admin when
+   * it has a password). With none, HTTP answers anyone only on a loopback bind.
+   */
+  users?: readonly UserEntry[];
   host?: string;
   replicas?: number;
   queryTimeoutMs?: number;
@@ -57,6 +63,10 @@ export interface CzarServerOptions {
   healthIntervalMs?: number;
   /** Milliseconds between garbage collection passes (0: only on demand, POST /gc; default 300 s). */
   gcIntervalMs?: number;
+  /** A chunk call that sends nothing this long (ms) is hedged on another replica (default 1000; 0: never). */
+  hedgeAfterMs?: number;
+  /** The cluster secret sent with every call to the workers. */
+  clusterSecret?: string;
   log?: Logger;
 }
 
@@ -82,8 +92,10 @@ class Directory implements WorkerDirectory {
   constructor(
     private readonly meta: Metadata,
     log: Logger,
+    private readonly secret: string | undefined,
+    probeTimeoutMs: number,
   ) {
-    this.monitor = new HealthMonitor(meta, (id) => this.client(id), log);
+    this.monitor = new HealthMonitor(meta, (id) => this.client(id), log, probeTimeoutMs);
   }
 
   private address(id: string): string {
@@ -106,7 +118,7 @@ class Directory implements WorkerDirectory {
   transfer(id: string): TransferClient {
     let c = this.transfers.get(id);
     if (c === undefined) {
-      c = new TransferClient(this.address(id));
+      c = new TransferClient(this.address(id), this.secret);
       this.transfers.set(id, c);
     }
     return c;
@@ -114,7 +126,7 @@ class Directory implements WorkerDirectory {
   client(id: string): WorkerClient {
     let c = this.clients.get(id);
     if (c === undefined) {
-      c = new WorkerClient(this.address(id));
+      c = new WorkerClient(this.address(id), this.secret);
       this.clients.set(id, c);
     }
     return c;
@@ -150,7 +162,11 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   mkdirSync(o.dataDir, { recursive: true });
   const meta = Metadata.open(join(o.dataDir, "czar.sqlite"));
   for (const w of o.workers) meta.upsertWorker(w);
-  const dir = new Directory(meta, log);
+  if (o.clusterSecret === undefined) log.warn("no cluster secret configured: calls to the workers carry none");
+  // A worker that stops answering (hung, SIGSTOPped) is marked down by the probe after it is due.
+  const healthIntervalMs = o.healthIntervalMs ?? 5000;
+  const probeTimeoutMs = healthIntervalMs > 0 ? Math.min(2500, Math.max(200, healthIntervalMs / 2)) : 2500;
+  const dir = new Directory(meta, log, o.clusterSecret, probeTimeoutMs);
   const locks = new DatabaseLocks(o.lockWaitTimeoutMs);
   // Spill files of queries a previous run did not finish.
   const spoolDir = join(o.dataDir, "spool");
@@ -186,6 +202,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     ...(o.spoolMaxBytes === undefined ? {} : { spoolMaxBytes: o.spoolMaxBytes }),
     ...(o.spoolMemoryBytes === undefined ? {} : { spoolMemoryBytes: o.spoolMemoryBytes }),
     ...(o.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: o.queryTimeoutMs }),
+    ...(o.hedgeAfterMs === undefined ? {} : { hedgeAfterMs: o.hedgeAfterMs }),
     ...(o.netWriteTimeoutS === undefined ? {} : { netWriteTimeoutS: o.netWriteTimeoutS }),
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
   });
@@ -226,9 +243,20 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     replicas,
     log,
   });
+  // One set of users and one login throttle for HTTP and MySQL alike.
+  const users = new Users([
+    ...(o.users ?? []),
+    ...(o.mysqlPassword === undefined || o.mysqlPassword === ""
+      ? []
+      : [await userEntry(o.mysqlUser ?? "qsmaster", "admin", o.mysqlPassword)]),
+  ]);
+  const throttle = new LoginThrottle(o.mysqlLogin);
+  const host = o.host ?? "127.0.0.1";
+  if (!users.configured) log.warn({ host }, "no users configured: HTTP answers anyone, and only on a loopback bind");
   const server: http.Server = await startHttp(
     {
       czar,
+      auth: { users, throttle, host, log },
       // An ingest changes chunk contents: repair passes wait for it, and listings before it are stale.
       ingest: (body, signal, onProgress) =>
         gate.run("shared", async () => {
@@ -264,8 +292,8 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
             dir.monitor.changed();
           }
         }),
-      status: async () => ({
-        ...(await clusterStatus({ meta, monitor: dir.monitor, replicator, czar, replicas })),
+      status: async (caller) => ({
+        ...(await clusterStatus({ meta, monitor: dir.monitor, replicator, czar, replicas, caller })),
         ingests: [...ingests.values()].map((i) => ({
           table: i.table,
           phase: i.phase,
@@ -278,11 +306,11 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
       unload: (loadId, signal) => admin(() => unload(adminCtx, loadId, { signal })),
     },
     o.httpPort,
-    o.host ?? "127.0.0.1",
+    host,
     log,
   );
   const httpPort = portOf(server);
-  dir.monitor.start(o.healthIntervalMs ?? 5000);
+  dir.monitor.start(healthIntervalMs);
   replicator.start(o.repairIntervalMs ?? 60_000);
   collector.start(o.gcIntervalMs ?? 300_000);
   const mysql =
@@ -295,7 +323,8 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
           log,
           ...(o.mysqlUser === undefined ? {} : { user: o.mysqlUser }),
           ...(o.mysqlPassword === undefined ? {} : { password: o.mysqlPassword }),
-          ...(o.mysqlLogin === undefined ? {} : { login: o.mysqlLogin }),
+          users,
+          throttle,
         });
   const mysqlPort = mysql?.port ?? null;
   log.info({ httpPort, mysqlPort, workers: meta.workers().length, replicas }, "czar listening");

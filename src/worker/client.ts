@@ -69,8 +69,9 @@ export function callOptions(o: CallOptions): grpc.CallOptions {
 
 /** A typed client of one worker (miniqserv.worker.v1). */
 export class WorkerClient extends ServiceClient<RawClient> {
-  constructor(address: string) {
-    super(address, workerService());
+  /** `secret`: the cluster secret, sent with every call. */
+  constructor(address: string, secret?: string) {
+    super(address, workerService(), secret);
   }
 
   /** Streams a query's result as it arrives; stops the worker's scan when the loop is left early. */

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { SECRET_METADATA_KEY, sameSecret } from "../common/clusterSecret.js";
 import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
 
 /** proto/worker.proto, from dist/src/worker/ (compiled) as from src/worker/. */
@@ -79,6 +80,8 @@ const STATUS_OF: Record<ErrorCode, grpc.status> = {
   CONFLICT: grpc.status.FAILED_PRECONDITION,
   CANCELLED: grpc.status.CANCELLED,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  FORBIDDEN: grpc.status.PERMISSION_DENIED,
   INTERNAL: grpc.status.INTERNAL,
 };
 
@@ -97,6 +100,8 @@ const CODE_OF_STATUS: Partial<Record<grpc.status, ErrorCode>> = {
   [grpc.status.CANCELLED]: "CANCELLED",
   [grpc.status.UNAVAILABLE]: "UNAVAILABLE",
   [grpc.status.DEADLINE_EXCEEDED]: "UNAVAILABLE",
+  [grpc.status.UNAUTHENTICATED]: "UNAUTHENTICATED",
+  [grpc.status.PERMISSION_DENIED]: "FORBIDDEN",
 };
 
 /** A QservError for an error a gRPC call ended with; `where` names the peer. */
@@ -112,15 +117,59 @@ export function fromGrpcError(e: unknown, where: string): QservError {
   });
 }
 
+/** A client interceptor that adds the cluster secret to every call's metadata. */
+function withSecret(secret: string): grpc.Interceptor {
+  return (options, next) =>
+    new grpc.InterceptingCall(next(options), {
+      start(metadata, listener, nextStart) {
+        metadata.set(SECRET_METADATA_KEY, secret);
+        nextStart(metadata, listener);
+      },
+    });
+}
+
+/**
+ * A server interceptor that ends every call whose metadata lacks the cluster secret with
+ * UNAUTHENTICATED before any handler sees it.
+ */
+export function requireSecret(secret: string): grpc.ServerInterceptor {
+  return (_method, call) => {
+    const listener = new grpc.ServerListenerBuilder()
+      .withOnReceiveMetadata((metadata, next) => {
+        const given = metadata.get(SECRET_METADATA_KEY)[0];
+        if (typeof given === "string" && sameSecret(secret, given)) {
+          metadata.remove(SECRET_METADATA_KEY);
+          next(metadata);
+          return;
+        }
+        const out = new grpc.Metadata();
+        out.set(CODE_KEY, "UNAUTHENTICATED");
+        call.sendStatus({
+          code: grpc.status.UNAUTHENTICATED,
+          details: given === undefined ? "cluster secret required" : "wrong cluster secret",
+          metadata: out,
+        });
+      })
+      .build();
+    return new grpc.ServerInterceptingCall(
+      call,
+      new grpc.ResponderBuilder().withStart((next) => next(listener)).build(),
+    );
+  };
+}
+
 /** A channel to one service of one worker; subclasses add the typed calls. */
 export class ServiceClient<R extends grpc.Client> {
   protected readonly client: R;
 
+  /** `secret`: the cluster secret every call carries (none: calls go without, as to a worker without one). */
   constructor(
     readonly address: string,
     service: grpc.ServiceClientConstructor,
+    secret?: string,
   ) {
-    this.client = new service(address, grpc.credentials.createInsecure(), CLIENT_OPTIONS) as unknown as R;
+    const options = secret === undefined ? CLIENT_OPTIONS : { ...CLIENT_OPTIONS, interceptors: [withSecret(secret)] };
+    this.client = new service(address, grpc.credentials.createInsecure(), options) as unknown as R;
   }
 
   close(): void {

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
 import { Catalog } from "./catalog.js";
 import { clearTemp } from "./chunkCopy.js";
-import { MESSAGE_LIMITS, transferService, workerService } from "./grpc.js";
+import { MESSAGE_LIMITS, requireSecret, transferService, workerService } from "./grpc.js";
 import { Loader } from "./loader.js";
 import { QueryPool } from "./queryPool.js";
 import { WorkerService } from "./service.js";
@@ -16,6 +16,8 @@ export interface WorkerOptions {
   host?: string;
   /** Query executor threads (default: the number of cores). */
   threads?: number;
+  /** The cluster secret every call must carry (undefined: calls are taken from anyone, with a warning). */
+  secret?: string;
   log: Logger;
 }
 
@@ -33,7 +35,13 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const pool = new QueryPool(threads);
   const loader = new Loader();
   const service = new WorkerService(o.dataDir, catalog, pool, loader, o.log);
-  const server = new grpc.Server(MESSAGE_LIMITS);
+  if (o.secret === undefined) {
+    o.log.warn("no cluster secret configured: this worker takes calls from anyone who can reach its port");
+  }
+  const server = new grpc.Server({
+    ...MESSAGE_LIMITS,
+    ...(o.secret === undefined ? {} : { interceptors: [requireSecret(o.secret)] }),
+  });
   server.addService(workerService().service, service.handlers());
   const transfer = new ChunkTransferService(o.dataDir, catalog, service.fileLocks, o.log);
   server.addService(transferService().service, transfer.handlers());
@@ -44,7 +52,14 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     ),
   );
   o.log.info(
-    { port, dataDir: o.dataDir, threads, databases: catalog.databaseCount, chunks: catalog.chunkCount },
+    {
+      port,
+      dataDir: o.dataDir,
+      threads,
+      databases: catalog.databaseCount,
+      chunks: catalog.chunkCount,
+      secret: o.secret !== undefined,
+    },
     "worker listening",
   );
   return {

@@ -16,8 +16,9 @@ interface RawClient extends grpc.Client {
 
 /** A typed client of one worker's ChunkTransfer service. */
 export class TransferClient extends ServiceClient<RawClient> {
-  constructor(address: string) {
-    super(address, transferService());
+  /** `secret`: the cluster secret, sent with every call. */
+  constructor(address: string, secret?: string) {
+    super(address, transferService(), secret);
   }
 
   /** A snapshot of a chunk file: its header, then its bytes as they arrive. */

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,7 +16,9 @@ import type Database from "better-sqlite3";
 import { postJson } from "../../src/cli/httpClient.js";
 import { loadDemo } from "../../src/cluster/demo.js";
 import { type UpCluster, up } from "../../src/cluster/up.js";
+import type { QservError } from "../../src/common/errors.js";
 import { WorkerClient } from "../../src/worker/client.js";
+import { TransferClient } from "../../src/worker/transferClient.js";
 import { demoReference, expectedRows, referenceSql } from "../support/demo.js";
 import { makeTempDir, tempDir } from "../support/fs.js";
 import { CLI } from "../support/paths.js";
@@ -187,7 +189,7 @@ describe("a supervised cluster (up()): query management, losing workers", () => 
     waitFor(async () => {
       const statuses = await Promise.all(
         cluster.workers.map(async (w) => {
-          const c = new WorkerClient(w.address);
+          const c = new WorkerClient(w.address, cluster.secret);
           try {
             return await c.status({ timeoutMs: 2000 });
           } finally {
@@ -197,6 +199,47 @@ describe("a supervised cluster (up()): query management, losing workers", () => 
       );
       return statuses.every((s) => s.running.length === 0);
     }, 5000);
+
+  test("workers refuse every call without the cluster secret (UNAUTHENTICATED); with it they answer", async () => {
+    const w = cluster.workers[0]!;
+    for (const secret of [undefined, "not-the-cluster-secret-at-all"]) {
+      const c = new WorkerClient(w.address, secret);
+      try {
+        await assert.rejects(c.status({ timeoutMs: 10_000 }), (e: QservError) => e.code === "UNAUTHENTICATED");
+        await assert.rejects(c.list("demo", { timeoutMs: 10_000 }), (e: QservError) => e.code === "UNAUTHENTICATED");
+        await assert.rejects(
+          c.queryAll({ database: "demo", chunkId: -1, sql: "SELECT 1" }, { timeoutMs: 10_000 }),
+          (e: QservError) => e.code === "UNAUTHENTICATED",
+        );
+      } finally {
+        c.close();
+      }
+      const t = new TransferClient(w.address, secret);
+      try {
+        const held = new WorkerClient(w.address, cluster.secret);
+        const chunk = (await held.list("demo")).databases[0]!.chunks[0]!;
+        held.close();
+        await assert.rejects(
+          (async () => {
+            for await (const _ of t.exportChunk("demo", chunk.chunkId, { timeoutMs: 10_000 })) {
+              // nothing may come
+            }
+          })(),
+          (e: QservError) => e.code === "UNAUTHENTICATED",
+        );
+      } finally {
+        t.close();
+      }
+    }
+    const ok = new WorkerClient(w.address, cluster.secret);
+    try {
+      assert.ok((await ok.status({ timeoutMs: 10_000 })).version.length > 0);
+    } finally {
+      ok.close();
+    }
+    // The file the nodes were given is private to its owner.
+    assert.equal(statSync(join(dir, "cluster.secret")).mode & 0o077, 0);
+  });
 
   test("SHOW PROCESSLIST shows a running query with its chunks done/total; KILL QUERY stops it everywhere", async () => {
     const running = answer(cluster.url, SCAN);
@@ -239,6 +282,37 @@ describe("a supervised cluster (up()): query management, losing workers", () => 
       return (r.rows as unknown[]).length === 0;
     });
     await workersIdle();
+  });
+
+  test("a worker SIGSTOPped: answers stay exact (late chunks hedged on replicas), the monitor marks it down", async (t) => {
+    const wants = QUERIES.map((q) => expectedRows(ref, referenceSql(q, q.includes(" o ") ? "o." : "")));
+    const victim = cluster.node("w3");
+    const times: number[] = [];
+    victim.proc.kill("SIGSTOP");
+    try {
+      for (let round = 0; round < 4; round++) {
+        for (const [i, q] of QUERIES.entries()) {
+          const t0 = performance.now();
+          const got = await answer(cluster.url, q);
+          times.push(performance.now() - t0);
+          assert.deepEqual(got.rows, wants[i], `${q} with w3 stopped`);
+        }
+      }
+      await waitFor(async () => {
+        const s = (await (await fetch(`${cluster.url}/status`)).json()) as {
+          workers: Array<{ id: string; up: boolean }>;
+        };
+        return s.workers.find((w) => w.id === "w3")?.up === false;
+      });
+    } finally {
+      victim.proc.kill("SIGCONT");
+    }
+    await allUp();
+    const sorted = [...times].sort((a, b) => a - b);
+    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+    t.diagnostic(
+      `${times.length} queries with w3 stopped: p50 ${pct(50).toFixed(0)} ms, p99 ${pct(99).toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms`,
+    );
   });
 
   test("a worker SIGKILLed mid-query: the same rows, retried on replicas; it restarts and rejoins", async (t) => {

@@ -150,3 +150,96 @@ test("a sink that has enough stops the batches under way", async () => {
   );
   assert.ok(seen >= 10 && seen < many.length, `${seen} chunks handed on`);
 });
+
+/**
+ * A directory where worker "a" is hung (its calls send nothing until cancelled) or, with
+ * `lateA`, answers only once released; "b" answers at once. Records the calls and cancellations.
+ */
+function hungDirectory(
+  seen: { calls: string[]; cancelled: string[] },
+  release?: Promise<void>,
+  replicas: (chunkId: number) => string[] = () => ["a", "b"],
+): WorkerDirectory {
+  return {
+    replicas: (_db, chunkId) => replicas(chunkId),
+    client: (worker) => ({
+      async *query(spec, o): AsyncGenerator<QueryEvent> {
+        const parts = (spec.chunks?.length ?? 0) > 0 ? spec.chunks! : [spec];
+        seen.calls.push(worker);
+        if (worker === "a") {
+          const cancelled = new Promise<void>((resolve) => o?.signal?.addEventListener("abort", () => resolve()));
+          await Promise.race([cancelled, release ?? new Promise<void>(() => {})]);
+          if (o?.signal?.aborted) {
+            seen.cancelled.push(worker);
+            throw new QservError("CANCELLED", "query cancelled");
+          }
+        }
+        for (const p of parts) {
+          yield { kind: "rows", rows: [[p.chunkId, worker]] };
+          if ((spec.chunks?.length ?? 0) > 0) yield { kind: "chunkDone", chunkId: p.chunkId, rows: 1 };
+        }
+      },
+    }),
+  };
+}
+
+const hedged = { ...options, attemptTimeoutMs: 3_600_000, hedgeAfterMs: 20 };
+
+test("a hung worker: its chunks are hedged on the other replica, answered once, the hung calls cancelled", async () => {
+  const seen = { calls: [] as string[], cancelled: [] as string[] };
+  const list = many.slice(0, 40);
+  const got = await gathered(hungDirectory(seen), list, hedged);
+  assert.equal(got.size, list.length);
+  for (const [id, w] of got) assert.deepEqual(w, ["b"], `chunk ${id}`);
+  const hungCalls = seen.calls.filter((w) => w === "a").length;
+  assert.ok(hungCalls > 0, "some jobs started on the hung worker");
+  assert.equal(seen.cancelled.length, hungCalls, "every call to the hung worker was cancelled");
+});
+
+test("a hung worker whose chunks have their other replicas on different workers: each goes to its own", async () => {
+  const seen = { calls: [] as string[], cancelled: [] as string[] };
+  const list = many.slice(0, 64);
+  // Even chunks start on "a" (the hung one), in batches that mix chunks whose other replica is b or c.
+  const other = (c: number) => (c % 2 === 1 || c % 4 === 0 ? "b" : "c");
+  const got = await gathered(
+    hungDirectory(seen, undefined, (c) => ["a", other(c)]),
+    list,
+    {
+      ...hedged,
+      concurrency: 1,
+    },
+  );
+  assert.equal(got.size, list.length);
+  for (const [id, w] of got) assert.deepEqual(w, [other(id)], `chunk ${id}`);
+  assert.ok(seen.calls.includes("a") && seen.calls.includes("c"));
+});
+
+test("a late worker that answers after the hedge did: no chunk's rows are handed on twice", async () => {
+  const seen = { calls: [] as string[], cancelled: [] as string[] };
+  let release = () => {};
+  const late = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const list = many.slice(0, 40);
+  const got = await gathered(
+    {
+      ...hungDirectory(seen, late),
+      // "a" is let go as soon as "b" has answered anything: both answer the hedged chunks.
+      client: (w) => {
+        const c = hungDirectory(seen, late).client(w);
+        return {
+          async *query(spec, o) {
+            for await (const ev of c.query(spec, o)) {
+              yield ev;
+              if (w === "b") release();
+            }
+          },
+        };
+      },
+    },
+    list,
+    hedged,
+  );
+  assert.equal(got.size, list.length);
+  for (const [id, w] of got) assert.equal(w.length, 1, `chunk ${id} answered ${w.length} times`);
+});

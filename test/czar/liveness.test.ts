@@ -199,7 +199,7 @@ describe("one stuck client never freezes a database", () => {
       },
       czarArgs: ["--net-write-timeout", String(WRITE_TIMEOUT_S), "--spool-memory-mb", "1"],
     });
-    workers = cluster.workers.map((w) => new WorkerClient(w.address));
+    workers = cluster.workers.map((w) => new WorkerClient(w.address, cluster.secret));
     const first = newObjects(ROWS);
     await ingest(first.file);
     loaded += first.csv;

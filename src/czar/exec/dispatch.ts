@@ -1,7 +1,8 @@
 /**
  * Dispatch: runs a plan's jobs on the workers holding their chunks, a bounded number at a time,
  * each attempt under a deadline; a job whose worker fails or times out is retried (with backoff)
- * on the next replica. A job's rows are handed on only once the job has completed, so a failed
+ * on the next replica, and one whose worker is late is hedged: asked of the next replica too, the
+ * first to complete it giving its rows. A job's rows are handed on only once the job has completed, so a failed
  * attempt never leaves partial rows in the answer.
  */
 import { setMaxListeners } from "node:events";
@@ -31,6 +32,12 @@ export interface DispatchOptions {
   attemptTimeoutMs: number;
   /** Attempts per job, over its replicas in turn. */
   maxAttempts: number;
+  /**
+   * A call that sends nothing for this long (ms; or 3× the median chunk time of the query so
+   * far, if longer) has its chunks asked of another live replica too: the first answer wins and
+   * the other call is cancelled. 0 or absent: no hedging.
+   */
+  hedgeAfterMs?: number;
   signal: AbortSignal;
   /** The query's snapshot, passed to the workers (QueryRequest.snapshotSeq). */
   snapshotSeq?: number;
@@ -41,6 +48,8 @@ export interface DispatchOptions {
 export interface DispatchStats {
   jobs: number;
   retries: number;
+  /** Calls hedged: late, so their chunks were asked of another replica as well. */
+  hedges: number;
 }
 
 /** Errors worth another replica: the worker, not the query, failed. */
@@ -74,6 +83,8 @@ interface Pending {
   job: Job;
   order: string[] | null;
   attempt: number;
+  /** Its rows were handed on (by whichever call completed it first). */
+  done: boolean;
 }
 
 /**
@@ -101,7 +112,7 @@ export async function dispatch(
   o.signal.addEventListener("abort", onAbort, { once: true });
   const slots = Math.max(1, o.concurrency);
   const perCall = batchSize(jobs.length, slots);
-  const stats: DispatchStats = { jobs: jobs.length, retries: 0 };
+  const stats: DispatchStats = { jobs: jobs.length, retries: 0, hedges: 0 };
   let done = 0;
   let failure: QservError | null = null;
   /** Workers found unreachable during this query: later jobs try them last. */
@@ -121,7 +132,7 @@ export async function dispatch(
     p.order = [...up.slice(start), ...up.slice(0, start), ...replicas.filter((r) => !up.includes(r))];
     return p.order;
   };
-  const queue: Pending[] = jobs.map((job) => ({ job, order: null, attempt: 0 }));
+  const queue: Pending[] = jobs.map((job) => ({ job, order: null, attempt: 0, done: false }));
   for (const p of queue) orderOf(p);
   /** Where the job's next attempt goes: its replica for that attempt, or the next not found down since. */
   const target = (p: Pending): string | undefined => {
@@ -153,8 +164,86 @@ export async function dispatch(
   };
 
   const complete = async (p: Pending, rows: Value[][]): Promise<void> => {
+    // A hedged chunk may complete on two replicas: the first answer wins, the other is dropped.
+    if (p.done) return;
+    p.done = true;
     if (!(await sink(rows, p.job))) stop.abort();
     o.onProgress?.(++done, jobs.length);
+  };
+
+  /**
+   * One call to `address` for `batch`; each chunk's rows are handed on as it completes there.
+   * `onEvent` hears of every message the worker sends (the call is alive).
+   */
+  const attempt = async (batch: Pending[], address: string, signal: AbortSignal, onEvent: () => void) => {
+    const lead = batch[0]!;
+    const spec =
+      batch.length === 1
+        ? { chunkId: lead.job.chunkId, subChunkIds: lead.job.subChunkIds, sql: lead.job.sql }
+        : { chunkId: lead.job.chunkId, sql: "", chunks: batch.map((p) => p.job) };
+    let completed = 0;
+    let rows: Value[][] = [];
+    const events = dir
+      .client(address)
+      .query(
+        {
+          queryId: o.queryId,
+          database,
+          ...spec,
+          ...(o.snapshotSeq === undefined ? {} : { snapshotSeq: o.snapshotSeq }),
+        },
+        { signal, timeoutMs: o.attemptTimeoutMs * batch.length },
+      );
+    for await (const ev of events) {
+      onEvent();
+      if (ev.kind === "rows") for (const r of ev.rows) rows.push(r);
+      else if (ev.kind === "chunkDone") {
+        const p = batch[completed++];
+        if (p === undefined) throw new QservError("INTERNAL", `${address}: more chunks done than asked`);
+        await complete(p, rows);
+        rows = [];
+        if (signal.aborted) return;
+      }
+    }
+    if (signal.aborted) return;
+    if (batch.length === 1) await complete(lead, rows);
+    else if (completed < batch.length)
+      throw new QservError("UNAVAILABLE", `${address}: batch ended after ${completed} of ${batch.length} chunks`);
+  };
+
+  /** Per-chunk times of the jobs completed so far in this query (for the hedge delay). */
+  const chunkMs: number[] = [];
+  /** How long a call may go without a message before its chunks are asked of another replica too. */
+  const hedgeDelay = (): number => {
+    const base = o.hedgeAfterMs ?? 0;
+    if (chunkMs.length < 8) return base;
+    const sorted = [...chunkMs].sort((a, b) => a - b);
+    return Math.max(base, 3 * sorted[Math.floor(sorted.length / 2)]!);
+  };
+
+  /**
+   * A hedge for a call that is late: the chunks of `batch` not done yet, each sent to its next
+   * live replica (one call per replica); whichever call completes a chunk first gives its rows.
+   */
+  const hedge = (batch: Pending[], address: string, signal: AbortSignal, onAllDone: () => void) => {
+    const byReplica = new Map<string, Pending[]>();
+    for (const p of batch) {
+      const alt = p.done ? undefined : orderOf(p).find((w) => w !== address && !isDown(w));
+      if (alt !== undefined) byReplica.set(alt, [...(byReplica.get(alt) ?? []), p]);
+    }
+    if (byReplica.size === 0) return null;
+    stats.hedges++;
+    const calls = [...byReplica].map(([alt, hedged]) =>
+      attempt(hedged, alt, signal, () => {}).then(
+        () => {
+          // The hedge won: later jobs of this query keep away from the late worker.
+          if (!signal.aborted) down.add(address);
+          if (batch.every((p) => p.done)) onAllDone();
+        },
+        () => {}, // the call that was late may still answer; its outcome decides
+      ),
+    );
+    return Promise.all(calls).then(() => {});
   };
 
   const runCall = async (batch: Pending[]): Promise<void> => {
@@ -166,45 +255,38 @@ export async function dispatch(
       if (stop.signal.aborted) return;
     }
     const address = target(lead)!;
-    const spec =
-      batch.length === 1
-        ? { chunkId: lead.job.chunkId, subChunkIds: lead.job.subChunkIds, sql: lead.job.sql }
-        : { chunkId: lead.job.chunkId, sql: "", chunks: batch.map((p) => p.job) };
-    let completed = 0;
-    let rows: Value[][] = [];
-    try {
-      const events = dir.client(address).query(
-        {
-          queryId: o.queryId,
-          database,
-          ...spec,
-          ...(o.snapshotSeq === undefined ? {} : { snapshotSeq: o.snapshotSeq }),
-        },
-        { signal: stop.signal, timeoutMs: o.attemptTimeoutMs * batch.length },
-      );
-      for await (const ev of events) {
-        if (ev.kind === "rows") for (const r of ev.rows) rows.push(r);
-        else if (ev.kind === "chunkDone") {
-          const p = batch[completed++];
-          if (p === undefined) throw new QservError("INTERNAL", `${address}: more chunks done than asked`);
-          await complete(p, rows);
-          rows = [];
-          if (stop.signal.aborted) return;
-        }
+    const primary = new AbortController();
+    const secondary = new AbortController();
+    const primarySignal = AbortSignal.any([stop.signal, primary.signal]);
+    let hedging: Promise<void> | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      const delay = hedgeDelay();
+      if (delay > 0 && hedging === null) {
+        timer = setTimeout(() => {
+          hedging = hedge(batch, address, AbortSignal.any([stop.signal, secondary.signal]), () => primary.abort());
+        }, delay);
       }
-      if (stop.signal.aborted) return;
-      if (batch.length === 1) await complete(lead, rows);
-      else if (completed < batch.length)
-        throw new QservError("UNAVAILABLE", `${address}: batch ended after ${completed} of ${batch.length} chunks`);
+    };
+    const started = performance.now();
+    arm();
+    try {
+      await attempt(batch, address, primarySignal, arm);
+      chunkMs.push((performance.now() - started) / batch.length);
     } catch (e) {
       if (stop.signal.aborted) return;
+      // A hedge still running may yet complete the chunks: wait for it before retrying them.
+      clearTimeout(timer);
+      await hedging;
+      if (batch.every((p) => p.done) || stop.signal.aborted) return;
       const err = isQservError(e) ? e : new QservError("INTERNAL", String(e));
       if (!retryable(err)) throw err;
       if (err.code === "UNAVAILABLE") down.add(address);
       lastError = err;
       // The chunk under way failed here: its next attempt goes to its next replica, as do the
       // untried ones after it when the worker is gone; otherwise those stay with it.
-      const left = batch.slice(completed);
+      const left = batch.filter((p) => !p.done);
       left.forEach((p, i) => {
         if (i === 0 || down.has(address)) p.attempt++;
       });
@@ -212,6 +294,10 @@ export async function dispatch(
         if (p.attempt >= o.maxAttempts) missing.push(p.job.chunkId);
         else queue.unshift(p);
       }
+    } finally {
+      clearTimeout(timer);
+      secondary.abort();
+      await hedging;
     }
   };
 

@@ -95,7 +95,7 @@ async function gather(
   o: ExecuteOptions,
 ): Promise<Execution> {
   const db = scratchDb();
-  const stats: DispatchStats = { jobs: 0, retries: 0 };
+  const stats: DispatchStats = { jobs: 0, retries: 0, hedges: 0 };
   try {
     const guard = new SizeGuard(o.maxResultBytes);
     for (const t of step.tables) {
@@ -108,6 +108,7 @@ async function gather(
       });
       stats.jobs += s.jobs;
       stats.retries += s.retries;
+      stats.hedges += s.hedges;
     }
     return { rows: selectRows(db, step.sql, [], guard), stats, streamed: false };
   } catch (e) {

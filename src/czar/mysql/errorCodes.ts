@@ -18,6 +18,7 @@ const BY_MESSAGE: Array<[RegExp, number, string]> = [
   [/^Not unique table\/alias/, 1066, "42000"],
   [/exceeded its time limit/, 3024, "HY000"],
   [/^Unknown thread id/, 1094, "HY000"],
+  [/^You are not owner of thread/, 1095, "HY000"],
   [/BIGINT (UNSIGNED )?value is out of range in/, 1690, "22003"],
 ];
 
@@ -26,6 +27,8 @@ const BY_CODE: Partial<Record<ErrorCode, [number, string]>> = {
   UNSUPPORTED: [1235, "42000"],
   CANCELLED: [1317, "70100"],
   BAD_ARGUMENT: [1210, "HY000"],
+  FORBIDDEN: [1142, "42000"],
+  UNAUTHENTICATED: [1045, "28000"],
 };
 
 /** ER_UNKNOWN_ERROR: everything else, the czar's code kept in the message. */

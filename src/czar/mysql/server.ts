@@ -9,6 +9,7 @@ import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Value } from "../../common/rowCodec.js";
+import type { Principal, Users } from "../auth/users.js";
 import type { Czar, ResultColumnInfo, ResultSink, Session } from "../czar.js";
 import { writeWithin } from "../writeWithin.js";
 import { mysqlError } from "./errorCodes.js";
@@ -33,6 +34,10 @@ export interface MysqlServerOptions {
   password?: string;
   /** How failed logins are slowed and locked out per source address. */
   login?: LoginThrottleOptions;
+  /** The czar's users (src/czar/auth/users.ts): any of them may log in with their password. */
+  users?: Users;
+  /** The throttle to share with the HTTP API (default: a new one, from `login`). */
+  throttle?: LoginThrottle;
   log?: Logger;
 }
 
@@ -60,7 +65,7 @@ const useStatement = (db: string) => `USE \`${db.replace(/`/g, "``")}\``;
 
 export async function startMysqlServer(o: MysqlServerOptions): Promise<MysqlServer> {
   const sockets = new Set<net.Socket>();
-  const throttle = new LoginThrottle(o.login);
+  const throttle = o.throttle ?? new LoginThrottle(o.login);
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
@@ -192,13 +197,19 @@ class Connection {
     } else {
       token = payload;
     }
-    const { user, password } = this.o;
-    if (password !== undefined && password !== "") {
+    const { user, password, users } = this.o;
+    // --mysql-password: that user (any name when none is given) is an admin.
+    const legacy = password !== undefined && password !== "";
+    if (legacy || users?.configured === true) {
       const address = this.socket.remoteAddress ?? "";
       const lockedMs = this.throttle.lockedFor(address);
       if (lockedMs > 0) return this.refuse(1129, "HY000", blockedMessage(address, lockedMs));
-      const want = nativePasswordToken(password, this.scramble);
-      if ((user !== undefined && this.user !== user) || !want.equals(token)) {
+      let who: Principal | null = users?.checkMysql(this.user, this.scramble, token) ?? null;
+      const named = user === undefined || this.user === user;
+      if (who === null && legacy && named && nativePasswordToken(password, this.scramble).equals(token)) {
+        who = { user: this.user, role: "admin" };
+      }
+      if (who === null) {
         const v = this.throttle.failed(address);
         const log = { address, user: this.user, failures: v.failures, delayMs: v.delayMs };
         if (v.locked) this.o.log?.warn(log, "mysql login locked out");
@@ -207,6 +218,9 @@ class Connection {
         return this.refuse(1045, "28000", `Access denied for user '${this.user}'`);
       }
       this.throttle.succeeded(address);
+      // Users other than admins see and kill only their own queries.
+      if (who.role !== "admin") this.session.ownQueriesOnly = true;
+      if (who.role === "reader") this.session.readOnly = true;
     }
     if (this.session.database !== null) {
       const db = this.session.database;
