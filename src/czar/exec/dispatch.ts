@@ -183,17 +183,15 @@ export async function dispatch(
         : { chunkId: lead.job.chunkId, sql: "", chunks: batch.map((p) => p.job) };
     let completed = 0;
     let rows: Value[][] = [];
-    const events = dir
-      .client(address)
-      .query(
-        {
-          queryId: o.queryId,
-          database,
-          ...spec,
-          ...(o.snapshotSeq === undefined ? {} : { snapshotSeq: o.snapshotSeq }),
-        },
-        { signal, timeoutMs: o.attemptTimeoutMs * batch.length },
-      );
+    const events = dir.client(address).query(
+      {
+        queryId: o.queryId,
+        database,
+        ...spec,
+        ...(o.snapshotSeq === undefined ? {} : { snapshotSeq: o.snapshotSeq }),
+      },
+      { signal, timeoutMs: o.attemptTimeoutMs * batch.length },
+    );
     for await (const ev of events) {
       onEvent();
       if (ev.kind === "rows") for (const r of ev.rows) rows.push(r);
