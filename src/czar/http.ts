@@ -13,11 +13,12 @@ import type { Logger } from "pino";
 import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
 import type { Czar } from "./czar.js";
 import { JsonAnswer } from "./jsonAnswer.js";
-import { handleTap } from "./tap/routes.js";
+import { handleTap, type TapService } from "./tap/routes.js";
 import { writeWithin } from "./writeWithin.js";
 
 export interface HttpRoutes {
   czar: Czar;
+  tap: TapService;
   ingest(body: Record<string, unknown>, signal: AbortSignal, onProgress?: (p: unknown) => void): Promise<unknown>;
   status(): Promise<unknown>;
   /** One replica repair pass; what it copied, adopted and dropped. */
@@ -199,7 +200,7 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           return r.gc();
         default:
           if (/^\/tap(\/|$)/.test(req.url ?? "")) {
-            await handleTap(r.czar, req, res, abort.signal, (e) => errorBody(e).status);
+            await handleTap(r.tap, req, res, abort.signal, (e) => errorBody(e).status, timeoutMs);
             return STREAMED;
           }
           throw new QservError(

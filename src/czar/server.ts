@@ -23,6 +23,7 @@ import type { LoginThrottleOptions } from "./mysql/loginThrottle.js";
 import { startMysqlServer } from "./mysql/server.js";
 import { reconcile, reconciled, removeIngestScratch } from "./reconcile.js";
 import { Replicator } from "./replication.js";
+import { TapService } from "./tap/routes.js";
 
 export interface CzarServerOptions {
   dataDir: string;
@@ -204,9 +205,12 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     replicas,
     log,
   });
+  // Async TAP jobs of an earlier run: kept, those it was running set to ERROR.
+  const tap = new TapService(czar, join(o.dataDir, "tap"), log);
   const server: http.Server = await startHttp(
     {
       czar,
+      tap,
       // An ingest changes chunk contents: repair passes wait for it, and listings before it are stale.
       ingest: (body, signal, onProgress) =>
         gate.run("shared", async () => {
@@ -250,7 +254,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
         })),
       }),
       replicate: () => replicator.pass(),
-      gc: () => collector.pass(),
+      gc: async () => ({ ...(await collector.pass()), tapJobsDestroyed: tap.sweep() }),
     },
     o.httpPort,
     o.host ?? "127.0.0.1",
@@ -283,6 +287,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     async close() {
       replicator.stop();
       collector.stop();
+      tap.close();
       for (const p of czar.processes()) p.cancel("czar shutting down");
       await mysql?.close();
       // Requests under way get up to 5 s to end; idle keep-alive connections would hold close for ever.

@@ -1,6 +1,7 @@
 /** VOSI documents: /tap/tables (VODataService tableset), /tap/capabilities (TAPRegExt), /tap/availability. */
 import type { CzarCatalog } from "../catalog.js";
 import { tapTables } from "./tapSchema.js";
+import { DEFAULT_DESTRUCTION_S, DEFAULT_EXECUTION_S, MAX_EXECUTION_S } from "./uwsJobs.js";
 import { attrs, element } from "./xml.js";
 
 const XML = '<?xml version="1.0" encoding="UTF-8"?>\n';
@@ -65,6 +66,8 @@ export function capabilitiesDocument(base: string): string {
 <languageFeatures type="ivo://ivoa.net/std/TAPRegExt#features-adqlgeo">${geo}</languageFeatures>
 </language>
 ${formats}
+<retentionPeriod>${element("default", DEFAULT_DESTRUCTION_S)}</retentionPeriod>
+<executionDuration>${element("default", DEFAULT_EXECUTION_S)}${element("hard", MAX_EXECUTION_S)}</executionDuration>
 <outputLimit>${element("default", DEFAULT_MAXREC, { unit: "row" })}${element("hard", HARD_MAXREC, { unit: "row" })}</outputLimit>
 </capability>`;
   return `${XML}<vosi:capabilities xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" xmlns:tr="http://www.ivoa.net/xml/TAPRegExt/v1.0">
