@@ -99,6 +99,7 @@ export async function runTapQuery(
   signal: AbortSignal,
   user = "tap",
 ): Promise<TapRun> {
+  if (signal.aborted) throw new QservError("CANCELLED", "the query was cancelled before it started");
   const w = new ResultWriter(t.format, out);
   const infos = { QUERY: t.adql };
   let overflow = false;

@@ -56,8 +56,14 @@ export class JobRunner {
   private async execute(job: Job): Promise<void> {
     const controller = new AbortController();
     const state: { ending: { phase: "ABORTED" | "ERROR"; why: string } | null } = { ending: null };
+    // The job ends in its phase at once; its query is cancelled on the workers meanwhile.
     const stop = (phase: "ABORTED" | "ERROR", why: string) => {
-      state.ending ??= { phase, why };
+      if (state.ending !== null) return;
+      state.ending = { phase, why };
+      if (this.store.list().includes(job)) {
+        this.store.update(job, { phase, endTime: new Date().toISOString(), error: phase === "ERROR" ? why : null });
+      }
+      this.log?.info({ job: job.id, phase, why }, "TAP job stopped");
       controller.abort();
     };
     this.running.set(job.id, stop);
@@ -91,20 +97,18 @@ export class JobRunner {
       } finally {
         await fh.close();
       }
-      if (state.ending !== null) throw new Error("stopped");
       const file = `result.${EXTENSION[t.format]}`;
       await rename(part, this.store.path(job.id, file));
+      if (state.ending !== null) throw new Error("stopped");
       const result = { file, contentType: CONTENT_TYPE[t.format], rows: run.rows, bytes: run.bytes };
       this.store.update(job, { phase: "COMPLETED", endTime: new Date().toISOString(), result });
       this.log?.info({ job: job.id, rows: run.rows, bytes: run.bytes }, "TAP job completed");
     } catch (e) {
       await rm(part, { force: true });
-      if (this.store.list().includes(job)) {
-        const { ending } = state;
-        const why = ending?.why ?? (isQservError(e) || e instanceof Error ? e.message : String(e));
-        const phase = ending?.phase ?? "ERROR";
-        this.store.update(job, { phase, endTime: new Date().toISOString(), error: phase === "ERROR" ? why : null });
-        this.log?.info({ job: job.id, phase, why }, "TAP job ended");
+      if (state.ending === null && this.store.list().includes(job)) {
+        const why = isQservError(e) || e instanceof Error ? e.message : String(e);
+        this.store.update(job, { phase: "ERROR", endTime: new Date().toISOString(), error: why });
+        this.log?.info({ job: job.id, why }, "TAP job failed");
       }
     } finally {
       if (timer !== null) clearTimeout(timer);
