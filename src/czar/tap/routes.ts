@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { isQservError, QservError } from "../../common/errors.js";
 import type { Czar } from "../czar.js";
+import { examplesDocument } from "./examples.js";
 import { readParams } from "./params.js";
 import { syncQuery } from "./sync.js";
 import { JobStore } from "./uwsJobs.js";
@@ -79,10 +80,12 @@ export async function handleTap(
         return reply(res, 200, XML_TYPE, capabilitiesDocument(base));
       case "/tap/availability":
         return reply(res, 200, XML_TYPE, availabilityDocument());
+      case "/tap/examples":
+        return reply(res, 200, "application/xhtml+xml; charset=utf-8", examplesDocument(tap.czar.catalog));
       default:
         throw new QservError(
           "NOT_FOUND",
-          `no route GET ${path} (/tap/sync, /tap/async, /tap/tables, /tap/capabilities, /tap/availability)`,
+          `no route GET ${path} (/tap/sync, /tap/async, /tap/tables, /tap/capabilities, /tap/availability, /tap/examples)`,
         );
     }
   } catch (e) {

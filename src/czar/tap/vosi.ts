@@ -70,10 +70,11 @@ ${formats}
 <executionDuration>${element("default", DEFAULT_EXECUTION_S)}${element("hard", MAX_EXECUTION_S)}</executionDuration>
 <outputLimit>${element("default", DEFAULT_MAXREC, { unit: "row" })}${element("hard", HARD_MAXREC, { unit: "row" })}</outputLimit>
 </capability>`;
-  return `${XML}<vosi:capabilities xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" xmlns:tr="http://www.ivoa.net/xml/TAPRegExt/v1.0">
+  return `${XML}<vosi:capabilities xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" xmlns:vr="http://www.ivoa.net/xml/VOResource/v1.0" xmlns:tr="http://www.ivoa.net/xml/TAPRegExt/v1.0">
 ${tap}
 ${vosi("capabilities")}
 ${vosi("availability")}
 ${vosi("tables")}
+<capability standardID="ivo://ivoa.net/std/DALI#examples"><interface xsi:type="vr:WebBrowser">${element("accessURL", `${base}/examples`, { use: "full" })}</interface></capability>
 </vosi:capabilities>\n`;
 }
