@@ -12,6 +12,7 @@ import { printMysql } from "../sql/printer.js";
 import { describeResult, fieldOfResult, type VoField } from "./fields.js";
 import type { Params } from "./params.js";
 import { queryTapSchema, readsTapSchema } from "./tapSchema.js";
+import { queryUploads, readsUploads, type UploadedTable, uploadedTables } from "./upload.js";
 import { DEFAULT_MAXREC, HARD_MAXREC } from "./vosi.js";
 import { type Output, ResultWriter, type Serialization } from "./votable.js";
 
@@ -44,6 +45,8 @@ export interface TapQuery {
   limit: number;
   /** The query, asking one row more than `limit` (that row tells of an overflow). */
   query: Query;
+  /** Tables of UPLOAD, as TAP_UPLOAD.name. */
+  uploads: UploadedTable[];
 }
 
 /** The query `params` ask for; a bad parameter or query throws (BAD_ARGUMENT, SYNTAX_ERROR, UNSUPPORTED). */
@@ -55,7 +58,8 @@ export function tapQuery(params: Params): TapQuery {
   if (!/^ADQL(-2\.[01])?$/i.test(lang)) throw bad(`LANG=${lang} is not supported (ADQL is)`);
   const adql = params.get("QUERY");
   if (adql === undefined || adql.trim() === "") throw bad("QUERY is required");
-  if (params.has("UPLOAD")) throw new QservError("UNSUPPORTED", "not supported: UPLOAD");
+  const upload = params.get("UPLOAD");
+  const uploads = upload === undefined ? [] : uploadedTables(upload, params.files);
   const fmtText = params.get("RESPONSEFORMAT") ?? params.get("FORMAT") ?? "votable";
   const format = FORMATS[fmtText.toLowerCase().replace(/\s+/g, "")];
   if (format === undefined)
@@ -68,7 +72,7 @@ export function tapQuery(params: Params): TapQuery {
   if (stmt.kind !== "select" && stmt.kind !== "union") {
     throw new QservError("UNSUPPORTED", "not supported: statements other than SELECT in ADQL");
   }
-  return { adql, format, limit, query: capped(stmt, limit + 1) };
+  return { adql, format, limit, query: capped(stmt, limit + 1), uploads };
 }
 
 /** `q` returning at most `n` rows. */
@@ -114,7 +118,10 @@ export async function runTapQuery(
     for (let i = 0; i < rows.length; i += BATCH) await take(rows.slice(i, i + BATCH));
   };
   const q = t.query;
-  if (q.kind === "select" && readsTapSchema(q)) {
+  if (readsUploads(q)) {
+    const a = queryUploads(q, t.uploads);
+    await whole(a.fields, a.rows);
+  } else if (q.kind === "select" && readsTapSchema(q)) {
     const a = queryTapSchema(czar.catalog, q);
     await whole(a.fields, a.rows);
   } else {

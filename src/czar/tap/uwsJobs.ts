@@ -128,6 +128,20 @@ export class JobStore {
     return job;
   }
 
+  /** Keeps a new job's uploaded files (multipart parts, by name) in its directory. */
+  saveFiles(id: string, files: ReadonlyMap<string, Buffer>): void {
+    for (const [name, data] of files) writeFileSync(this.path(id, `upload.${encodeURIComponent(name)}`), data);
+  }
+
+  /** A job's uploaded files, by part name. */
+  files(id: string): Map<string, Buffer> {
+    const out = new Map<string, Buffer>();
+    for (const f of readdirSync(this.path(id))) {
+      if (f.startsWith("upload.")) out.set(decodeURIComponent(f.slice(7)), readFileSync(this.path(id, f)));
+    }
+    return out;
+  }
+
   /** The job, or NOT_FOUND (also once its destruction time has passed). */
   get(id: string): Job {
     const job = this.jobs.get(id);

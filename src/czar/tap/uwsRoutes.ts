@@ -80,6 +80,7 @@ function create(r: JobRunner, a: AsyncRequest): void {
   const parameters: Record<string, string> = {};
   for (const [k, v] of a.params.entries()) if (!CONTROL.has(k)) parameters[k] = v;
   const job = r.store.create(parameters, null, a.params.get("RUNID") ?? null);
+  r.store.saveFiles(job.id, a.params.files);
   setTiming(r, job, a.params);
   const phase = a.params.get("PHASE");
   if (phase !== undefined && phase !== "RUN") throw bad(`PHASE=${phase} on creation: only RUN is accepted`);

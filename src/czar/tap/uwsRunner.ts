@@ -79,6 +79,7 @@ export class JobRunner {
     try {
       const params = new Params();
       for (const [k, v] of Object.entries(job.parameters)) params.add(k, v);
+      for (const [k, v] of this.store.files(job.id)) params.files.set(k, v);
       const t = tapQuery(params);
       this.store.update(job, { phase: "EXECUTING", startTime: new Date().toISOString() });
       const fh = await open(part, "w");

@@ -122,9 +122,9 @@ export class ResultWriter {
           unit: f.unit,
           ucd: f.ucd,
         });
-        return f.description
-          ? `<FIELD${a}><DESCRIPTION>${xmlEscape(f.description)}</DESCRIPTION></FIELD>`
-          : `<FIELD${a}/>`;
+        const desc = f.description ? `<DESCRIPTION>${xmlEscape(f.description)}</DESCRIPTION>` : "";
+        const values = f.nullValue === undefined ? "" : element("VALUES", "", { null: f.nullValue });
+        return desc + values === "" ? `<FIELD${a}/>` : `<FIELD${a}>${desc}${values}</FIELD>`;
       })
       .join("\n");
     const info = Object.entries(infos)
@@ -230,12 +230,12 @@ function binary2Bytes(fields: VoField[], rows: readonly Value[][]): Buffer {
   return o.buf.subarray(0, o.at);
 }
 
-/** A number at `at`; NULL: NaN for reals, 0 for integers (the null mask says it is NULL). */
+/** A number at `at`; NULL: NaN for reals, 0 or the declared null value for integers (the null mask says it is NULL). */
 function writeNumber(b: Buffer, at: number, f: VoField, v: Value): void {
   if (f.datatype === "double") b.writeDoubleBE(v === null ? Number.NaN : Number(v), at);
   else if (f.datatype === "float") b.writeFloatBE(v === null ? Number.NaN : Number(v), at);
   else {
-    const x = v === null ? 0n : typeof v === "bigint" ? v : BigInt(Math.trunc(Number(v)));
+    const x = v === null ? BigInt(f.nullValue ?? 0) : typeof v === "bigint" ? v : BigInt(Math.trunc(Number(v)));
     if (f.datatype === "long") b.writeBigInt64BE(x, at);
     else if (f.datatype === "int") b.writeInt32BE(Number(x), at);
     else b.writeInt16BE(Number(x), at);
