@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
 import type { Czar } from "./czar.js";
 import { JsonAnswer } from "./jsonAnswer.js";
+import { readBody } from "./requestBody.js";
 import { handleTap, type TapService } from "./tap/routes.js";
 import { writeWithin } from "./writeWithin.js";
 
@@ -48,22 +49,14 @@ const STATUS_OF: Record<ErrorCode, number> = {
   UNAVAILABLE: 503,
 };
 
-const MAX_BODY = 16 << 20;
-
 /** What a handler returns once it has written its answer itself. */
 const STREAMED = Symbol("streamed");
 
 async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new QservError("TOO_LARGE", `request body over ${MAX_BODY} bytes`);
-    parts.push(chunk as Buffer);
-  }
+  const body = await readBody(req);
   let v: unknown;
   try {
-    v = JSON.parse(Buffer.concat(parts).toString("utf8"));
+    v = JSON.parse(body.toString("utf8"));
   } catch (e) {
     throw new QservError("BAD_ARGUMENT", `request body is not JSON: ${(e as Error).message}`);
   }

@@ -4,11 +4,8 @@
  * (DALI): kept upper-cased; a name may repeat (UWS PHASE filters).
  */
 import type http from "node:http";
-import { QservError } from "../../common/errors.js";
+import { readBody } from "../requestBody.js";
 import { parseMultipart } from "./multipart.js";
-
-/** Bytes of a request body (form or multipart, uploads included). */
-export const MAX_BODY = 16 << 20;
 
 export class Params {
   private readonly values = new Map<string, string[]>();
@@ -34,17 +31,6 @@ export class Params {
   entries(): Array<[string, string]> {
     return [...this.values].map(([k, v]) => [k, v.at(-1)!]);
   }
-}
-
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new QservError("TOO_LARGE", `request body over ${MAX_BODY} bytes`);
-    parts.push(chunk as Buffer);
-  }
-  return Buffer.concat(parts);
 }
 
 export async function readParams(req: http.IncomingMessage, url: URL): Promise<Params> {
