@@ -16,7 +16,8 @@ import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
 import { authorize, type HttpAuth, roleFor } from "./auth/httpAuth.js";
 import type { Czar, Session } from "./czar.js";
 import { JsonAnswer } from "./jsonAnswer.js";
-import { handleTap } from "./tap/routes.js";
+import { readBody } from "./requestBody.js";
+import { handleTap, type TapService } from "./tap/routes.js";
 import { writeWithin } from "./writeWithin.js";
 
 /** Who is asking: their name, and whether they see only their own queries (not an admin). */
@@ -26,6 +27,7 @@ export interface HttpRoutes {
   czar: Czar;
   /** Users and the login throttle every request is checked against (src/czar/auth/httpAuth.ts). */
   auth: HttpAuth;
+  tap: TapService;
   ingest(body: Record<string, unknown>, signal: AbortSignal, onProgress?: (p: unknown) => void): Promise<unknown>;
   /** The cluster's state; the running queries are those `caller` may see. */
   status(caller: Caller): Promise<unknown>;
@@ -62,22 +64,14 @@ const STATUS_OF: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
 };
 
-const MAX_BODY = 16 << 20;
-
 /** What a handler returns once it has written its answer itself. */
 const STREAMED = Symbol("streamed");
 
 async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new QservError("TOO_LARGE", `request body over ${MAX_BODY} bytes`);
-    parts.push(chunk as Buffer);
-  }
+  const body = await readBody(req);
   let v: unknown;
   try {
-    v = JSON.parse(Buffer.concat(parts).toString("utf8"));
+    v = JSON.parse(body.toString("utf8"));
   } catch (e) {
     throw new QservError("BAD_ARGUMENT", `request body is not JSON: ${(e as Error).message}`);
   }
@@ -237,7 +231,7 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           return r.unload(decodeURIComponent(path.slice("/ingest/".length)), abort.signal);
         default:
           if (/^\/tap(\/|$)/.test(req.url ?? "")) {
-            await handleTap(r.czar, req, res, abort.signal, (e) => errorBody(e).status);
+            await handleTap(r.tap, req, res, abort.signal, (e) => errorBody(e).status, timeoutMs);
             return STREAMED;
           }
           throw new QservError(

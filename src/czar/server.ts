@@ -25,6 +25,7 @@ import { LoginThrottle, type LoginThrottleOptions } from "./mysql/loginThrottle.
 import { startMysqlServer } from "./mysql/server.js";
 import { reconcile, reconciled, removeIngestScratch } from "./reconcile.js";
 import { Replicator } from "./replication.js";
+import { TapService } from "./tap/routes.js";
 
 export interface CzarServerOptions {
   dataDir: string;
@@ -253,9 +254,12 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const throttle = new LoginThrottle(o.mysqlLogin);
   const host = o.host ?? "127.0.0.1";
   if (!users.configured) log.warn({ host }, "no users configured: HTTP answers anyone, and only on a loopback bind");
+  // Async TAP jobs of an earlier run: kept, those it was running set to ERROR.
+  const tap = new TapService(czar, join(o.dataDir, "tap"), log);
   const server: http.Server = await startHttp(
     {
       czar,
+      tap,
       auth: { users, throttle, host, log },
       // An ingest changes chunk contents: repair passes wait for it, and listings before it are stale.
       ingest: (body, signal, onProgress) =>
@@ -301,7 +305,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
         })),
       }),
       replicate: () => replicator.pass(),
-      gc: () => collector.pass(),
+      gc: async () => ({ ...(await collector.pass()), tapJobsDestroyed: tap.sweep() }),
       loads: (database, table) => ({ loads: meta.loads(database, table) }),
       unload: (loadId, signal) => admin(() => unload(adminCtx, loadId, { signal })),
     },
@@ -337,6 +341,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     async close() {
       replicator.stop();
       collector.stop();
+      tap.close();
       for (const p of czar.processes()) p.cancel("czar shutting down");
       await mysql?.close();
       // Requests under way get up to 5 s to end; idle keep-alive connections would hold close for ever.

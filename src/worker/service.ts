@@ -3,7 +3,7 @@ import os from "node:os";
 import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
-import { haltPoint } from "../common/haltPoint.js";
+import { haltPoint, haltsAt } from "../common/haltPoint.js";
 import type { Dialect } from "../partitioner/dialect.js";
 import { type Catalog, removeDataFile, type TableMeta } from "./catalog.js";
 import { toGrpcError } from "./grpc.js";
@@ -155,6 +155,8 @@ export class WorkerService {
       }
     };
     this.running.set(callId, info);
+    // Test hook: the call is held, listed as running, until the czar cancels it.
+    if (haltsAt("worker:query")) return void call.on("cancelled", () => this.running.delete(callId));
     const total = { rows: 0, bytes: 0, queuedMs: 0, execMs: 0 };
     let headerSent = false;
     let next = 0;

@@ -20,6 +20,8 @@ export interface VoField {
   unit?: string;
   ucd?: string;
   description?: string;
+  /** An integer column's declared null value (VOTable VALUES null), written for NULL. */
+  nullValue?: string;
 }
 
 /** The VOTable type of a MySQL column type as written in a config, e.g. "bigint(20) NOT NULL". */

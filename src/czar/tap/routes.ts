@@ -1,38 +1,41 @@
 /**
- * The IVOA TAP service under `/tap` on the czar's HTTP port: sync queries, VOSI tables,
- * capabilities and availability. Errors are VOTable error documents with a 4xx/5xx status.
+ * The IVOA TAP service under `/tap` on the czar's HTTP port: sync queries, async UWS jobs, VOSI
+ * tables, capabilities and availability, DALI examples. Errors are VOTable error documents with
+ * a 4xx/5xx status.
  */
 import type http from "node:http";
+import { join } from "node:path";
+import type { Logger } from "pino";
 import { isQservError, QservError } from "../../common/errors.js";
 import type { Czar } from "../czar.js";
+import { examplesDocument } from "./examples.js";
+import { readParams } from "./params.js";
 import { syncQuery } from "./sync.js";
+import { JobStore } from "./uwsJobs.js";
+import { handleAsync } from "./uwsRoutes.js";
+import { JobRunner } from "./uwsRunner.js";
 import { availabilityDocument, capabilitiesDocument, tablesDocument } from "./vosi.js";
 import { errorDocument } from "./votable.js";
 
-const MAX_FORM = 1 << 20;
 const XML_TYPE = "text/xml; charset=utf-8";
 
-/** GET query parameters and a POSTed urlencoded form, names upper-cased. */
-async function readParams(req: http.IncomingMessage, url: URL): Promise<Map<string, string>> {
-  const params = new Map<string, string>();
-  const add = (p: URLSearchParams) => {
-    for (const [k, v] of p) params.set(k.toUpperCase(), v);
-  };
-  add(url.searchParams);
-  if (req.method === "POST") {
-    const type = req.headers["content-type"] ?? "";
-    if (/multipart\/form-data/i.test(type))
-      throw new QservError("UNSUPPORTED", "multipart/form-data (UPLOAD) is not supported");
-    const parts: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_FORM) throw new QservError("TOO_LARGE", `form over ${MAX_FORM} bytes`);
-      parts.push(chunk as Buffer);
-    }
-    add(new URLSearchParams(Buffer.concat(parts).toString("utf8")));
+/** The TAP service of a czar: its query engine and its async jobs (kept under `dataDir`). */
+export class TapService {
+  readonly jobs: JobRunner;
+  constructor(
+    readonly czar: Czar,
+    dataDir: string,
+    log?: Logger,
+  ) {
+    this.jobs = new JobRunner(czar, new JobStore(join(dataDir, "jobs"), log), log);
   }
-  return params;
+  /** Removes the jobs past their destruction time (the gc pass); their ids. */
+  sweep(): string[] {
+    return this.jobs.sweep();
+  }
+  close(): void {
+    this.jobs.store.close();
+  }
 }
 
 function reply(res: http.ServerResponse, status: number, contentType: string, body: string): void {
@@ -45,15 +48,16 @@ function reply(res: http.ServerResponse, status: number, contentType: string, bo
 }
 
 /**
- * Answers a request whose path starts with /tap; `status` maps an error to its HTTP status.
- * Resolves once the answer is written.
+ * Answers a request whose path starts with /tap; `status` maps an error to its HTTP status,
+ * `timeoutMs` is how long a write may wait for the client. Resolves once the answer is written.
  */
 export async function handleTap(
-  czar: Czar,
+  tap: TapService,
   req: http.IncomingMessage,
   res: http.ServerResponse,
   signal: AbortSignal,
   status: (e: unknown) => number,
+  timeoutMs: number,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
   const path = url.pathname.replace(/\/+$/, "");
@@ -61,21 +65,27 @@ export async function handleTap(
   try {
     const get = req.method === "GET" || req.method === "HEAD";
     if (path === "/tap/sync" && (get || req.method === "POST")) {
-      const a = await syncQuery(czar, await readParams(req, url), signal);
-      return reply(res, 200, a.contentType, a.body);
+      return await syncQuery(tap.czar, await readParams(req, url), res, signal, timeoutMs);
+    }
+    if (path === "/tap/async" || path.startsWith("/tap/async/")) {
+      const params = await readParams(req, url);
+      const rest = path.slice("/tap/async".length);
+      return await handleAsync(tap.jobs, { req, res, rest, base: `${base}/async`, params, signal, timeoutMs });
     }
     if (!get) throw new QservError("NOT_FOUND", `no route ${req.method} ${path}`);
     switch (path) {
       case "/tap/tables":
-        return reply(res, 200, XML_TYPE, tablesDocument(czar.catalog));
+        return reply(res, 200, XML_TYPE, tablesDocument(tap.czar.catalog));
       case "/tap/capabilities":
         return reply(res, 200, XML_TYPE, capabilitiesDocument(base));
       case "/tap/availability":
         return reply(res, 200, XML_TYPE, availabilityDocument());
+      case "/tap/examples":
+        return reply(res, 200, "application/xhtml+xml; charset=utf-8", examplesDocument(tap.czar.catalog));
       default:
         throw new QservError(
           "NOT_FOUND",
-          `no route GET ${path} (/tap/sync, /tap/tables, /tap/capabilities, /tap/availability)`,
+          `no route GET ${path} (/tap/sync, /tap/async, /tap/tables, /tap/capabilities, /tap/availability, /tap/examples)`,
         );
     }
   } catch (e) {

@@ -4,14 +4,13 @@
  * ADQL like any table, from an in-memory SQLite database on the czar.
  */
 import type Database from "better-sqlite3";
-import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { CzarCatalog, TableMeta } from "../catalog.js";
-import { scratchDb, selectRows } from "../exec/scratch.js";
+import { scratchDb } from "../exec/scratch.js";
 import type { Select } from "../sql/ast.js";
-import { printSqlite } from "../sql/sqlitePrinter.js";
 import { tableRefs } from "../sql/walk.js";
 import { fieldOfConfig, type VoField } from "./fields.js";
+import { queryLocal } from "./localQuery.js";
 
 export const TAP_SCHEMA = "TAP_SCHEMA";
 
@@ -219,27 +218,7 @@ export function readsTapSchema(s: Select): boolean {
 export function queryTapSchema(catalog: CzarCatalog, s: Select): { fields: VoField[]; rows: Value[][] } {
   const db = tapSchemaDb(catalog);
   try {
-    let stmt: Database.Statement;
-    try {
-      stmt = db.prepare(printSqlite(s));
-    } catch (e) {
-      if (e instanceof QservError) throw e;
-      throw new QservError(
-        "BAD_QUERY",
-        `TAP_SCHEMA: ${(e as Error).message} (line ${s.pos.line}, column ${s.pos.column})`,
-      );
-    }
-    const rows = selectRows(db, printSqlite(s));
-    // Declared columns keep their type; computed ones (COUNT(*), ...) take their values'.
-    const fields = stmt.columns().map((c, i): VoField => {
-      const t = (c.type ?? "").toUpperCase();
-      const v = rows.find((r) => r[i] !== null)?.[i];
-      if (t === "INTEGER") return { name: c.name, datatype: "int" };
-      if (t === "" && typeof v === "bigint") return { name: c.name, datatype: "long" };
-      if (t === "" && typeof v === "number") return { name: c.name, datatype: "double" };
-      return { name: c.name, datatype: "char", arraysize: "*" };
-    });
-    return { fields, rows };
+    return queryLocal(db, s, TAP_SCHEMA);
   } finally {
     db.close();
   }

@@ -1,6 +1,8 @@
 /** VOSI documents: /tap/tables (VODataService tableset), /tap/capabilities (TAPRegExt), /tap/availability. */
 import type { CzarCatalog } from "../catalog.js";
+import { MAX_BODY } from "../requestBody.js";
 import { tapTables } from "./tapSchema.js";
+import { DEFAULT_DESTRUCTION_S, DEFAULT_EXECUTION_S, MAX_EXECUTION_S } from "./uwsJobs.js";
 import { attrs, element } from "./xml.js";
 
 const XML = '<?xml version="1.0" encoding="UTF-8"?>\n';
@@ -65,12 +67,17 @@ export function capabilitiesDocument(base: string): string {
 <languageFeatures type="ivo://ivoa.net/std/TAPRegExt#features-adqlgeo">${geo}</languageFeatures>
 </language>
 ${formats}
+<uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-inline"/>
+<retentionPeriod>${element("default", DEFAULT_DESTRUCTION_S)}</retentionPeriod>
+<executionDuration>${element("default", DEFAULT_EXECUTION_S)}${element("hard", MAX_EXECUTION_S)}</executionDuration>
 <outputLimit>${element("default", DEFAULT_MAXREC, { unit: "row" })}${element("hard", HARD_MAXREC, { unit: "row" })}</outputLimit>
+<uploadLimit>${element("hard", MAX_BODY, { unit: "byte" })}</uploadLimit>
 </capability>`;
-  return `${XML}<vosi:capabilities xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" xmlns:tr="http://www.ivoa.net/xml/TAPRegExt/v1.0">
+  return `${XML}<vosi:capabilities xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" xmlns:vr="http://www.ivoa.net/xml/VOResource/v1.0" xmlns:tr="http://www.ivoa.net/xml/TAPRegExt/v1.0">
 ${tap}
 ${vosi("capabilities")}
 ${vosi("availability")}
 ${vosi("tables")}
+<capability standardID="ivo://ivoa.net/std/DALI#examples"><interface xsi:type="vr:WebBrowser">${element("accessURL", `${base}/examples`, { use: "full" })}</interface></capability>
 </vosi:capabilities>\n`;
 }

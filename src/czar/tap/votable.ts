@@ -1,22 +1,13 @@
 /**
- * Result documents: VOTable 1.4 (BINARY2 or TABLEDATA), CSV, TSV, JSON, and the VOTable error
- * document (QUERY_STATUS=ERROR). NULLs: an empty TD, the BINARY2 null mask, an empty CSV or TSV
- * field, JSON null.
+ * Result documents, written as the rows come: VOTable 1.4 (BINARY2 or TABLEDATA), CSV, TSV, JSON,
+ * and the VOTable error document (QUERY_STATUS=ERROR). NULLs: an empty TD, the BINARY2 null mask,
+ * an empty CSV or TSV field, JSON null.
  */
 import type { Value } from "../../common/rowCodec.js";
 import type { VoField } from "./fields.js";
 import { attrs, element, xmlEscape } from "./xml.js";
 
 export type Serialization = "binary2" | "tabledata" | "csv" | "tsv" | "json";
-
-export interface ResultTable {
-  fields: VoField[];
-  rows: Value[][];
-  /** The rows were cut at MAXREC: add the DALI overflow INFO. */
-  overflow: boolean;
-  /** INFOs (name → value) written before the table, e.g. the query. */
-  infos: Record<string, string>;
-}
 
 const HEAD = `<?xml version="1.0" encoding="UTF-8"?>\n<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n`;
 
@@ -33,34 +24,143 @@ export function errorDocument(message: string): string {
   return `${HEAD}<RESOURCE type="results">\n${element("INFO", message, { name: "QUERY_STATUS", value: "ERROR" })}\n</RESOURCE>\n</VOTABLE>\n`;
 }
 
-/** The result in the format asked for. */
-export function writeResult(t: ResultTable, format: Serialization): string {
-  if (format === "csv") return csv(t);
-  if (format === "tsv") return tsv(t);
-  if (format === "json") return json(t);
-  const fields = t.fields
-    .map((f) => {
-      const a = attrs({
-        name: f.name,
-        datatype: f.datatype,
-        arraysize: f.arraysize,
-        xtype: f.xtype,
-        unit: f.unit,
-        ucd: f.ucd,
-      });
-      return f.description
-        ? `<FIELD${a}><DESCRIPTION>${xmlEscape(f.description)}</DESCRIPTION></FIELD>`
-        : `<FIELD${a}/>`;
-    })
-    .join("\n");
-  const data =
-    format === "tabledata" ? tabledata(t) : `<BINARY2><STREAM encoding="base64">\n${binary2(t)}\n</STREAM></BINARY2>`;
-  const infos = Object.entries(t.infos)
-    .map(([name, value]) => element("INFO", "", { name, value }))
-    .join("\n");
-  const overflow = t.overflow ? `\n${element("INFO", "", { name: "QUERY_STATUS", value: "OVERFLOW" })}` : "";
-  return `${HEAD}<RESOURCE type="results">\n${element("INFO", "", { name: "QUERY_STATUS", value: "OK" })}\n${infos}\n<TABLE>\n${fields}\n<DATA>${data}</DATA>\n</TABLE>${overflow}\n</RESOURCE>\n</VOTABLE>\n`;
+/** Where a document goes: each call may wait (for a client to read, for a file write). */
+export type Output = (data: Buffer) => Promise<void>;
+
+/** Text gathered before it is handed to the output. */
+const FLUSH_BYTES = 64 << 10;
+/** BINARY2 bytes per base64 line (76 characters). */
+const LINE_BYTES = 57;
+
+/**
+ * One result document in `format`: `start` (fields and INFOs known), `rows` any number of times,
+ * `end` (with whether MAXREC cut the rows: the DALI overflow INFO). Nothing reaches the output
+ * before FLUSH_BYTES are gathered or the document ends.
+ */
+export class ResultWriter {
+  private fields: VoField[] = [];
+  private pending: Array<string | Buffer> = [];
+  private pendingBytes = 0;
+  /** BINARY2 bytes not yet a whole base64 line. */
+  private carry = Buffer.alloc(0);
+  private count = 0;
+  /** Bytes handed to the output. */
+  bytes = 0;
+
+  constructor(
+    private readonly format: Serialization,
+    private readonly out: Output,
+  ) {}
+
+  get rowCount(): number {
+    return this.count;
+  }
+
+  async start(fields: VoField[], infos: Record<string, string>): Promise<void> {
+    this.fields = fields;
+    this.put(this.head(infos));
+  }
+
+  async rows(rows: readonly Value[][]): Promise<void> {
+    const f = this.fields;
+    switch (this.format) {
+      case "csv":
+        for (const r of rows)
+          this.put(`${r.map((v, i) => (v === null ? "" : csvField(text(f[i]!, v)))).join(",")}\r\n`);
+        break;
+      case "tsv":
+        for (const r of rows) this.put(`${r.map((v, i) => (v === null ? "" : tsvField(text(f[i]!, v)))).join("\t")}\n`);
+        break;
+      case "json":
+        for (const [i, r] of rows.entries()) this.put(`${this.count + i === 0 ? "" : ",\n"}${jsonRow(f, r)}`);
+        break;
+      case "tabledata":
+        for (const r of rows)
+          this.put(
+            `<TR>${r.map((v, i) => (v === null ? "<TD/>" : `<TD>${xmlEscape(text(f[i]!, v))}</TD>`)).join("")}</TR>\n`,
+          );
+        break;
+      default:
+        this.binary2(rows);
+    }
+    this.count += rows.length;
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+  }
+
+  /** The document's tail; all of it handed to the output. */
+  async end(overflow: boolean): Promise<void> {
+    const over = overflow ? `\n${element("INFO", "", { name: "QUERY_STATUS", value: "OVERFLOW" })}` : "";
+    const tail = `</TABLE>${over}\n</RESOURCE>\n</VOTABLE>\n`;
+    switch (this.format) {
+      case "json":
+        this.put(`],"overflow":${overflow}}\n`);
+        break;
+      case "tabledata":
+        this.put(`</TABLEDATA></DATA>\n${tail}`);
+        break;
+      case "binary2":
+        if (this.carry.length > 0) this.put(`${this.carry.toString("base64")}\n`);
+        this.carry = Buffer.alloc(0);
+        this.put(`</STREAM></BINARY2></DATA>\n${tail}`);
+        break;
+      default:
+    }
+    await this.flush();
+  }
+
+  private head(infos: Record<string, string>): string {
+    if (this.format === "csv") return `${this.fields.map((x) => csvField(x.name)).join(",")}\r\n`;
+    if (this.format === "tsv") return `${this.fields.map((x) => tsvField(x.name)).join("\t")}\n`;
+    if (this.format === "json") return `{"metadata":${JSON.stringify(this.fields)},"data":[`;
+    const fields = this.fields
+      .map((f) => {
+        const a = attrs({
+          name: f.name,
+          datatype: f.datatype,
+          arraysize: f.arraysize,
+          xtype: f.xtype,
+          unit: f.unit,
+          ucd: f.ucd,
+        });
+        const desc = f.description ? `<DESCRIPTION>${xmlEscape(f.description)}</DESCRIPTION>` : "";
+        const values = f.nullValue === undefined ? "" : element("VALUES", "", { null: f.nullValue });
+        return desc + values === "" ? `<FIELD${a}/>` : `<FIELD${a}>${desc}${values}</FIELD>`;
+      })
+      .join("\n");
+    const info = Object.entries(infos)
+      .map(([name, value]) => element("INFO", "", { name, value }))
+      .join("\n");
+    const data = this.format === "tabledata" ? "<TABLEDATA>\n" : `<BINARY2><STREAM encoding="base64">\n`;
+    return `${HEAD}<RESOURCE type="results">\n${element("INFO", "", { name: "QUERY_STATUS", value: "OK" })}\n${info}\n<TABLE>\n${fields}\n<DATA>${data}`;
+  }
+
+  private put(s: string | Buffer): void {
+    this.pending.push(s);
+    this.pendingBytes += s.length;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const data = Buffer.concat(this.pending.map(asBuffer));
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.bytes += data.length;
+    await this.out(data);
+  }
+
+  /** Rows as BINARY2 bytes, base64 in 76-character lines; bytes short of a line wait for the next rows. */
+  private binary2(rows: readonly Value[][]): void {
+    const b = binary2Bytes(this.fields, rows);
+    const all = this.carry.length === 0 ? b : Buffer.concat([this.carry, b]);
+    const whole = all.length - (all.length % LINE_BYTES);
+    const lines: string[] = [];
+    for (let at = 0; at < whole; at += LINE_BYTES) lines.push(all.subarray(at, at + LINE_BYTES).toString("base64"));
+    if (lines.length > 0) this.put(`${lines.join("\n")}\n`);
+    this.carry = Buffer.from(all.subarray(whole));
+  }
 }
+
+const asBuffer = (s: string | Buffer) => (typeof s === "string" ? Buffer.from(s, "utf8") : s);
 
 const isInteger = (f: VoField) => f.datatype === "long" || f.datatype === "int" || f.datatype === "short";
 
@@ -74,14 +174,6 @@ function text(f: VoField, v: Exclude<Value, null>): string {
     return Number.isNaN(x) ? "NaN" : x === Infinity ? "+Inf" : x === -Infinity ? "-Inf" : String(x);
   }
   return String(v);
-}
-
-function tabledata(t: ResultTable): string {
-  const rows = t.rows.map(
-    (r) =>
-      `<TR>${r.map((v, i) => (v === null ? "<TD/>" : `<TD>${xmlEscape(text(t.fields[i]!, v))}</TD>`)).join("")}</TR>`,
-  );
-  return `<TABLEDATA>\n${rows.join("\n")}\n</TABLEDATA>`;
 }
 
 const SIZE: Record<string, number> = { long: 8, int: 4, short: 2, double: 8, float: 4 };
@@ -99,17 +191,17 @@ class Out {
 }
 
 /** BINARY2: per row a null mask (one bit per field, high bit first), then each field big-endian. */
-function binary2(t: ResultTable): string {
+function binary2Bytes(fields: VoField[], rows: readonly Value[][]): Buffer {
   const o = new Out();
-  const n = t.fields.length;
+  const n = fields.length;
   const maskBytes = Math.ceil(n / 8);
-  for (const row of t.rows) {
+  for (const row of rows) {
     o.room(maskBytes);
     const mask = o.at;
     o.buf.fill(0, mask, mask + maskBytes);
     o.at += maskBytes;
     for (let i = 0; i < n; i++) {
-      const f = t.fields[i]!;
+      const f = fields[i]!;
       const v = row[i] ?? null;
       if (v === null) o.buf[mask + (i >> 3)]! |= 0x80 >> (i & 7);
       const size = SIZE[f.datatype];
@@ -135,18 +227,15 @@ function binary2(t: ResultTable): string {
       }
     }
   }
-  const b64 = o.buf.subarray(0, o.at).toString("base64");
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
-  return lines.join("\n");
+  return o.buf.subarray(0, o.at);
 }
 
-/** A number at `at`; NULL: NaN for reals, 0 for integers (the null mask says it is NULL). */
+/** A number at `at`; NULL: NaN for reals, 0 or the declared null value for integers (the null mask says it is NULL). */
 function writeNumber(b: Buffer, at: number, f: VoField, v: Value): void {
   if (f.datatype === "double") b.writeDoubleBE(v === null ? Number.NaN : Number(v), at);
   else if (f.datatype === "float") b.writeFloatBE(v === null ? Number.NaN : Number(v), at);
   else {
-    const x = v === null ? 0n : typeof v === "bigint" ? v : BigInt(Math.trunc(Number(v)));
+    const x = v === null ? BigInt(f.nullValue ?? 0) : typeof v === "bigint" ? v : BigInt(Math.trunc(Number(v)));
     if (f.datatype === "long") b.writeBigInt64BE(x, at);
     else if (f.datatype === "int") b.writeInt32BE(Number(x), at);
     else b.writeInt16BE(Number(x), at);
@@ -157,23 +246,13 @@ function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-function csv(t: ResultTable): string {
-  const lines = [t.fields.map((f) => csvField(f.name)).join(",")];
-  for (const r of t.rows) lines.push(r.map((v, i) => (v === null ? "" : csvField(text(t.fields[i]!, v)))).join(","));
-  return `${lines.join("\r\n")}\r\n`;
-}
-
 /** TSV: tabs, newlines and backslashes in values escaped as \t, \n, \r, \\. */
-function tsv(t: ResultTable): string {
-  const esc = (s: string) =>
-    s.replace(/[\\\t\n\r]/g, (c) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" })[c]!);
-  const lines = [t.fields.map((f) => esc(f.name)).join("\t")];
-  for (const r of t.rows) lines.push(r.map((v, i) => (v === null ? "" : esc(text(t.fields[i]!, v)))).join("\t"));
-  return `${lines.join("\n")}\n`;
+function tsvField(s: string): string {
+  return s.replace(/[\\\t\n\r]/g, (c) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" })[c]!);
 }
 
-/** JSON: {"metadata": [field, ...], "data": [[...], ...], "overflow"}; 64-bit integers as exact number text. */
-function json(t: ResultTable): string {
+/** A JSON row; 64-bit integers as exact number text. */
+function jsonRow(fields: VoField[], r: readonly Value[]): string {
   const value = (f: VoField, v: Value): string => {
     if (v === null) return "null";
     if (isInteger(f)) return text(f, v);
@@ -181,6 +260,5 @@ function json(t: ResultTable): string {
       return Number.isFinite(Number(v)) ? String(Number(v)) : "null";
     return JSON.stringify(text(f, v));
   };
-  const data = t.rows.map((r) => `[${r.map((v, i) => value(t.fields[i]!, v)).join(",")}]`);
-  return `{"metadata":${JSON.stringify(t.fields)},"data":[${data.join(",\n")}],"overflow":${t.overflow}}\n`;
+  return `[${r.map((v, i) => value(fields[i]!, v)).join(",")}]`;
 }
