@@ -249,6 +249,7 @@ export class Czar {
         }
       },
       maxResultBytes: this.maxResultBytes,
+      scratch: this.spoolBudget,
     });
     return {
       columns: typesOf(a.columns, a.rows, a.types),
@@ -410,6 +411,7 @@ export class Czar {
         attemptTimeoutMs: this.o.attemptTimeoutMs ?? 600_000,
         maxAttempts: this.o.maxAttempts ?? 3,
         maxResultBytes: this.maxResultBytes,
+        scratch: this.spoolBudget,
         signal: controller.signal,
         ...(spool === null ? {} : { stream: async (rows: Value[][]) => spool.push(rows) }),
         onProgress: (done) => {

@@ -14,6 +14,7 @@ import { printSqlite } from "../sql/sqlitePrinter.js";
 import { distinctAsGroupBy } from "../sql/valueKinds.js";
 import { andAll, between, binary, column, conjuncts, decimal, integer, selectExprs, visit } from "../sql/walk.js";
 import { chunkerOf, chunkSet } from "./chunks.js";
+import { keyListsByChunk, withChunkKeys } from "./keyLists.js";
 import { type ChunkQuery, isAggregateCall, isAggregating, resolveAliases, type Split, splitSelect } from "./split.js";
 
 /** One unit of work: a query against one chunk (-1: the replicated tables) of a worker. */
@@ -166,10 +167,13 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
 
   // Region restrictors narrowed to each chunk's sub-chunks and declination band, which the
   // (subChunkId, latitude, longitude) index of a director table answers without a scan.
+  // Long director-key IN lists cut to each chunk's keys.
+  const keyLists = shape.kind === "chunk" ? keyListsByChunk(cat, db, restr.keys) : new Map();
   const narrowed = (q: Select, chunkId: number): Select => {
     if (shape.kind !== "chunk") return q;
+    const keyed = withChunkKeys(q, keyLists, chunkId);
     const extra = spatialTerms(restr.regions, chunker, chunkId, chunks.length <= MAX_NARROWED_CHUNKS);
-    return extra.length === 0 ? q : { ...q, where: andAll([...extra, ...conjuncts(q.where)]) };
+    return extra.length === 0 ? keyed : { ...keyed, where: andAll([...extra, ...conjuncts(keyed.where)]) };
   };
 
   // One plain chunk: it runs the whole query.
