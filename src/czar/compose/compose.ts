@@ -6,7 +6,7 @@
  */
 import { QservError } from "../../common/errors.js";
 import { SizeGuard } from "../exec/resultLimit.js";
-import { Scratch, scratchFull, selectRows } from "../exec/scratch.js";
+import { readRows, Scratch, scratchFull } from "../exec/scratch.js";
 import type {
   ColumnRef,
   ExprItem,
@@ -73,7 +73,7 @@ async function runOverDerived(s: Select, parts: Parts): Promise<Answer> {
     // One table: its rows are in the order they came, which a group's first row follows.
     const rowOrder = from.length === 1 && from[0]!.kind === "table" ? column(null, "rowid") : undefined;
     const sql = printSqlite(query, { isText, ...(rowOrder === undefined ? {} : { rowOrder }) });
-    const rows = selectRows(db, sql, [], new SizeGuard(parts.maxResultBytes));
+    const rows = await readRows(db, sql, new SizeGuard(parts.maxResultBytes));
     const exprs = items as ExprItem[];
     return { columns: exprs.map(itemName), types: exprs.map((it) => mysqlType(it.expr, columnType)), rows };
   } catch (e) {
@@ -122,7 +122,7 @@ async function runUnion(u: Union, parts: Parts): Promise<Answer> {
     }
     if (u.limit !== null) sql += ` LIMIT ${u.limit.count} OFFSET ${u.limit.offset ?? 0}`;
     const types = left.types.map((t, i) => t ?? right.types[i] ?? null);
-    return { columns: left.columns, types, rows: selectRows(db, sql, [], new SizeGuard(parts.maxResultBytes)) };
+    return { columns: left.columns, types, rows: await readRows(db, sql, new SizeGuard(parts.maxResultBytes)) };
   } catch (e) {
     throw scratchFull(e);
   } finally {

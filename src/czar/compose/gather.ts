@@ -4,7 +4,7 @@
  * and the whole query runs on the czar over those rows.
  */
 import { SizeGuard } from "../exec/resultLimit.js";
-import { Scratch, scratchFull, selectRows } from "../exec/scratch.js";
+import { readRows, Scratch, scratchFull } from "../exec/scratch.js";
 import type { ColumnRef, Expr, ExprItem, Select, TableRef } from "../sql/ast.js";
 import { itemName } from "../sql/ast.js";
 import { printExpr } from "../sql/printer.js";
@@ -97,10 +97,9 @@ export async function runGathered(s: Select, parts: Parts): Promise<Answer> {
     return {
       columns: items.map((it) => it.alias!),
       types: items.map((it) => mysqlType(it.expr, columnType)),
-      rows: selectRows(
+      rows: await readRows(
         db,
         outer.rollup ? rollupSql(outer, print, isText) : print(outer),
-        [],
         new SizeGuard(parts.maxResultBytes),
       ),
     };

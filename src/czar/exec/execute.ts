@@ -4,7 +4,7 @@ import type { MergeStep, Plan } from "../plan/planner.js";
 import { MERGE_TABLE } from "../plan/split.js";
 import { type DispatchOptions, type DispatchStats, dispatch, type WorkerDirectory } from "./dispatch.js";
 import { SizeGuard } from "./resultLimit.js";
-import { asSqlError, createScratchTable, rowInserter, Scratch, selectRows } from "./scratch.js";
+import { asSqlError, createScratchTable, readRows, rowInserter, Scratch } from "./scratch.js";
 import type { SpoolBudget } from "./spool.js";
 
 export interface ExecuteOptions extends DispatchOptions {
@@ -82,7 +82,7 @@ async function merge(
       insert(rows);
       return true;
     });
-    return { rows: selectRows(db, step.sql, [], new SizeGuard(o.maxResultBytes)), stats, streamed: false };
+    return { rows: await readRows(db, step.sql, new SizeGuard(o.maxResultBytes)), stats, streamed: false };
   } catch (e) {
     throw asSqlError(e);
   } finally {
@@ -111,7 +111,7 @@ async function gather(
       stats.jobs += s.jobs;
       stats.retries += s.retries;
     }
-    return { rows: selectRows(db, step.sql, [], new SizeGuard(o.maxResultBytes)), stats, streamed: false };
+    return { rows: await readRows(db, step.sql, new SizeGuard(o.maxResultBytes)), stats, streamed: false };
   } catch (e) {
     throw asSqlError(e);
   } finally {

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
@@ -135,6 +136,25 @@ export function selectRows(db: Database.Database, sql: string, params: unknown[]
   for (const r of stmt.iterate(...params) as IterableIterator<Value[]>) {
     guard.addRow(r);
     out.push(r);
+  }
+  return out;
+}
+
+/** Rows read from a scratch database between turns of the event loop. */
+const ROWS_PER_TURN = 5000;
+
+/**
+ * selectRows for a query's scratch database, counted against the result limit, giving the event
+ * loop a turn every few thousand rows: other clients are answered while a large answer is read.
+ */
+export async function readRows(db: Database.Database, sql: string, guard: SizeGuard): Promise<Value[][]> {
+  const stmt = db.prepare(sql).raw(true).safeIntegers(true);
+  const out: Value[][] = [];
+  let n = 0;
+  for (const r of stmt.iterate() as IterableIterator<Value[]>) {
+    guard.addRow(r);
+    out.push(r);
+    if (++n % ROWS_PER_TURN === 0) await yieldToLoop();
   }
   return out;
 }
