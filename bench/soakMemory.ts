@@ -10,7 +10,7 @@
  * after, and the SELECT 1 latencies meanwhile (p50, p99, max).
  * `npm run soak:memory -- --objects 40000 --runs in,join,cross --max-result-mb 1024`
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,6 +18,7 @@ import mysql from "mysql2";
 import { postJson } from "../src/cli/httpClient.js";
 import { DEMO_DATABASE, loadDemo } from "../src/cluster/demo.js";
 import { up } from "../src/cluster/up.js";
+import { procStatus, resetPeak } from "../test/support/procStatus.js";
 
 const { values } = parseArgs({
   options: {
@@ -37,10 +38,6 @@ rmSync(join(dir, "data"), { recursive: true, force: true });
 rmSync(join(dir, "cluster.log"), { force: true });
 mkdirSync(dir, { recursive: true });
 
-const kb = (pid: number, field: string): number => {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m === null ? 0 : Number(m[1]) * 1024;
-};
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
 const cluster = await up({
@@ -136,15 +133,15 @@ const pct = (xs: number[], p: number) => {
 const report: string[] = [];
 async function measure(name: string, body: () => Promise<string>): Promise<void> {
   const ps = pids();
-  for (const pid of ps.values()) writeFileSync(`/proc/${pid}/clear_refs`, "5");
+  for (const pid of ps.values()) resetPeak(pid);
   const alive = (pid: number) => {
     try {
-      return kb(pid, "VmRSS");
+      return procStatus(pid, "VmRSS");
     } catch {
       return 0; // the process died
     }
   };
-  const before = new Map([...ps].map(([n, pid]) => [n, kb(pid, "VmRSS")]));
+  const before = new Map([...ps].map(([n, pid]) => [n, procStatus(pid, "VmRSS")]));
   const ping = pinger();
   const t0 = performance.now();
   let outcome: string;
@@ -159,7 +156,7 @@ async function measure(name: string, body: () => Promise<string>): Promise<void>
     .map(([n, pid]) =>
       alive(pid) === 0
         ? `${n} DIED`
-        : `${n} ${mib(before.get(n)!)}→peak ${mib(kb(pid, "VmHWM"))}, after ${mib(kb(pid, "VmRSS"))}`,
+        : `${n} ${mib(before.get(n)!)}→peak ${mib(procStatus(pid, "VmHWM"))}, after ${mib(procStatus(pid, "VmRSS"))}`,
     )
     .join("; ");
   const line = `${name}: ${outcome} in ${secs.toFixed(1)} s | ${mem} | SELECT 1 ×${lat.length} p50 ${pct(lat, 50).toFixed(0)} ms p99 ${pct(lat, 99).toFixed(0)} ms max ${pct(lat, 100).toFixed(0)} ms, ${errors} errors`;

@@ -7,7 +7,7 @@
  * is far), removed when the query ends, and by the czar's restart when a dead czar left one.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type Database from "better-sqlite3";
@@ -17,18 +17,13 @@ import { type UpCluster, up } from "../../src/cluster/up.js";
 import { isQservError } from "../../src/common/errors.js";
 import { demoReference, expectedRows } from "../support/demo.js";
 import { makeTempDir } from "../support/fs.js";
+import { procStatus, resetPeak } from "../support/procStatus.js";
 import { rowSet } from "../support/rows.js";
 
 const OBJECTS = 5_000;
 /** Distinct IN queries, and the growth of each worker's peak RSS they may cause. */
 const IN_QUERIES = 4;
-const KEYS_BOUND = 64 * 2 ** 20;
-
-const vm = (pid: number, field: string): number => {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  assert.ok(m !== null, field);
-  return Number(m[1]) * 1024;
-};
+const KEYS_BOUND = 128 * 2 ** 20;
 
 describe("memory: long key IN lists on the workers, gathered rows on disk", () => {
   const dir = makeTempDir();
@@ -65,8 +60,8 @@ describe("memory: long key IN lists on the workers, gathered rows on disk", () =
     const pids = cluster.workers.map((w) => cluster.node(w.id).proc.pid as number);
     // Every chunk's connection opened first: what is measured is the lists' own memory.
     assert.deepEqual((await query("SELECT COUNT(*) FROM Object WHERE objectId > 0")).rows, [[OBJECTS]]);
-    for (const pid of pids) writeFileSync(`/proc/${pid}/clear_refs`, "5");
-    const before = pids.map((pid) => vm(pid, "VmRSS"));
+    for (const pid of pids) resetPeak(pid);
+    const before = pids.map((pid) => procStatus(pid, "VmRSS"));
     for (let q = 0; q < IN_QUERIES; q++) {
       // Every object in a different order each time (distinct statements), and keys no row has.
       const keys = ids.map((_, i) => ids[(i * (2 * q + 3)) % ids.length]!);
@@ -76,7 +71,7 @@ describe("memory: long key IN lists on the workers, gathered rows on disk", () =
       assert.deepEqual(rowSet(got, false, 9), expectedRows(ref, sql), `IN query ${q}`);
     }
     pids.forEach((pid, i) => {
-      const growth = vm(pid, "VmHWM") - before[i]!;
+      const growth = procStatus(pid, "VmHWM") - before[i]!;
       t.diagnostic(`worker ${i + 1}: peak RSS +${(growth / 2 ** 20).toFixed(1)} MiB`);
       assert.ok(growth < KEYS_BOUND, `worker ${i + 1}: peak RSS grew ${(growth / 2 ** 20).toFixed(0)} MiB`);
     });
