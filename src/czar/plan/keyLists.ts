@@ -5,10 +5,36 @@
  * about n keys in all rather than n per chunk.
  */
 import type { KeyRestrictor } from "../analyze/restrictors.js";
-import type { CzarCatalog } from "../catalog.js";
+import type { CzarCatalog, Key } from "../catalog.js";
 import type { Expr, Select } from "../sql/ast.js";
 import { andAll, conjuncts } from "../sql/walk.js";
 import { directorOf } from "./chunks.js";
+
+/**
+ * `cat` with its director-index lookups kept per key list, so that a plan looks a list up once
+ * (for the chunks to visit, then for the keys of each chunk).
+ */
+export function lookingUpOnce(cat: CzarCatalog): CzarCatalog {
+  const seen = new WeakMap<ReadonlyArray<Key>, number[][]>();
+  const keyChunks = (db: string, table: string, keys: ReadonlyArray<Key>): number[][] => {
+    let found = seen.get(keys);
+    if (found === undefined) {
+      found = cat.keyChunks(db, table, keys);
+      seen.set(keys, found);
+    }
+    return found;
+  };
+  const lookupKeys = (db: string, table: string, keys: ReadonlyArray<Key>): number[] =>
+    [...new Set(keyChunks(db, table, keys).flat())].sort((a, b) => a - b);
+  return new Proxy(cat, {
+    get(target, prop) {
+      if (prop === "keyChunks") return keyChunks;
+      if (prop === "lookupKeys") return lookupKeys;
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
 
 /** Lists shorter than this go to every chunk as they are. */
 export const PER_CHUNK_KEYS = 64;
