@@ -26,6 +26,8 @@ export interface CzarCatalog {
   tableChunks(db: string, table: string): readonly number[];
   /** Director index: the chunks holding these keys of the director table. */
   lookupKeys(db: string, directorTable: string, keys: ReadonlyArray<Key>): number[];
+  /** Director index: the chunks holding each key, in the keys' order. */
+  keyChunks(db: string, directorTable: string, keys: ReadonlyArray<Key>): number[][];
   /** Director index: the chunks holding keys in a range (null bound: unbounded). */
   lookupRange(
     db: string,

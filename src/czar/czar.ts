@@ -315,6 +315,7 @@ export class Czar {
         }
       },
       maxResultBytes: this.maxResultBytes,
+      scratch: this.spoolBudget,
     });
     return {
       columns: typesOf(a.columns, a.rows, a.types),
@@ -485,6 +486,7 @@ export class Czar {
         maxAttempts: this.o.maxAttempts ?? 3,
         hedgeAfterMs: this.o.hedgeAfterMs ?? 1000,
         maxResultBytes: this.maxResultBytes,
+        scratch: this.spoolBudget,
         signal: controller.signal,
         ...(snapshotSeq === undefined ? {} : { snapshotSeq }),
         ...(spool === null ? {} : { stream: async (rows: Value[][]) => spool.push(rows) }),

@@ -769,15 +769,19 @@ export class Metadata implements CzarCatalog {
 
   /** director index: chunks holding the given director keys (integers as bigint/number, or strings) */
   lookupKeys(db: string, directorTable: string, keys: ReadonlyArray<bigint | number | string>): number[] {
+    const chunks = new Set<number>();
+    for (const ids of this.keyChunks(db, directorTable, keys)) for (const c of ids) chunks.add(c);
+    return [...chunks].sort((a, b) => a - b);
+  }
+
+  /** director index: the chunks holding each key, in the keys' order (none for a key not held) */
+  keyChunks(db: string, directorTable: string, keys: ReadonlyArray<bigint | number | string>): number[][] {
     const d = this.director(db, directorTable);
     const stmt = this.prepare("SELECT DISTINCT chunk_id FROM director_index WHERE table_id = ? AND key = ?").pluck();
-    const chunks = new Set<number>();
-    for (const k of keys) {
+    return keys.map((k) => {
       const v = lookupValue(k, d.integer);
-      if (v === null) continue;
-      for (const c of stmt.all(d.id, v) as number[]) chunks.add(c);
-    }
-    return [...chunks].sort((a, b) => a - b);
+      return v === null ? [] : (stmt.all(d.id, v) as number[]);
+    });
   }
 
   /** director index: chunks holding keys in a range; null bound = unbounded */

@@ -1,5 +1,5 @@
 /** A czar: metadata (persisted in DATA_DIR/czar.sqlite), the query engine, the HTTP API. */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import type http from "node:http";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -158,6 +158,20 @@ function ingestRequest(body: Record<string, unknown>) {
   };
 }
 
+/** Removes what queries of a czar that died left under `spoolDir` (spill files, scratch databases). */
+function removeQueryLeftovers(spoolDir: string, log: Logger): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(spoolDir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    rmSync(join(spoolDir, n), { recursive: true, force: true });
+    log.info({ file: join(spoolDir, n) }, "removed the spill or scratch file of a query no longer running");
+  }
+}
+
 export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const log = o.log ?? createLogger("czar");
   mkdirSync(o.dataDir, { recursive: true });
@@ -169,9 +183,9 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const probeTimeoutMs = healthIntervalMs > 0 ? Math.min(2500, Math.max(200, healthIntervalMs / 2)) : 2500;
   const dir = new Directory(meta, log, o.clusterSecret, probeTimeoutMs);
   const locks = new DatabaseLocks(o.lockWaitTimeoutMs);
-  // Spill files of queries a previous run did not finish.
+  // Spill files and scratch databases of queries a previous run did not finish.
   const spoolDir = join(o.dataDir, "spool");
-  rmSync(spoolDir, { recursive: true, force: true });
+  removeQueryLeftovers(spoolDir, log);
   /** Ingests under way, for status. */
   const ingests = new Map<number, { table: string; phase: string; startedAt: number }>();
   let nextIngest = 1;

@@ -154,6 +154,15 @@ export class Catalog {
     this.prune(database, db);
   }
 
+  /** Whether the file of `chunkId` holds nothing but pending stages of `table` matching `stage` ("*": any). */
+  onlyStages(database: string, chunkId: number, table: string, stage: string): boolean {
+    const db = this.dbs.get(database);
+    if (db === undefined || (db.files.get(chunkId)?.size ?? 0) > 0) return false;
+    const mine = (s: StagedHeld) => s.table === table && (stage === "*" || s.stage === stage);
+    const inFile = (m: Map<string, StagedHeld>) => [...m.values()].filter((s) => s.chunkId === chunkId);
+    return inFile(db.published).length === 0 && inFile(db.staged).every(mine);
+  }
+
   hasDatabase(database: string): boolean {
     return this.dbs.has(database);
   }

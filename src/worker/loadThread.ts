@@ -170,8 +170,15 @@ function failed(id: number, e: unknown): void {
   } catch {
     // the error below is what the caller needs to hear
   }
-  const code = isQservError(e) ? e.code : "SQL_ERROR";
-  post({ t: "failed", id, code, message: e instanceof Error ? e.message : String(e) });
+  const message = e instanceof Error ? e.message : String(e);
+  if (diskFull(e))
+    post({ t: "failed", id, code: "IO", message: `no space left on the worker's disk (ENOSPC): ${message}` });
+  else post({ t: "failed", id, code: isQservError(e) ? e.code : "SQL_ERROR", message });
+}
+
+/** Whether `e` says the disk is full (SQLite says "database or disk is full"). */
+function diskFull(e: unknown): boolean {
+  return e instanceof Error && "code" in e && (e.code === "SQLITE_FULL" || e.code === "ENOSPC");
 }
 
 function tableExists(db: Database.Database, name: string): boolean {

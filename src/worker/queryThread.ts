@@ -76,12 +76,11 @@ class Sink {
 let sink: Sink | null = null;
 
 interface Conn {
+  file: string;
   db: Database.Database;
   attached: string | null;
   /** snapshotBoundsSql per schema, prepared once (absent while the file predates snapshots). */
   bounds: Map<string, Database.Statement>;
-  /** Prepared statements by SQL text (a repeated query skips parsing and planning), LRU. */
-  statements: Map<string, Prepared>;
 }
 
 /** A statement, its columns, and its rows wrapped for _mq_rows. */
@@ -89,8 +88,40 @@ interface Prepared {
   columns: Array<{ name: string; declType: string }>;
   wrapped: Database.Statement;
 }
-const MAX_STATEMENTS = 32;
+
+/**
+ * Prepared statements are kept (a repeated query skips parsing and planning) up to this many
+ * bytes of SQL text over all of a thread's connections, least recently used dropped first: a
+ * compiled statement's memory grows with its text (a long IN list compiles to code per value).
+ */
+const STATEMENT_CACHE_BYTES = 4 << 20;
+/**
+ * A statement with more text than this (a long literal list) is not kept, and its connection is
+ * closed after the job: better-sqlite3 frees a statement only when the garbage collector takes
+ * its object, which it may not do for long (it does not see the native memory), or when its
+ * database is closed.
+ */
+const MAX_KEPT_STATEMENT = 64 << 10;
+
+/** Kept statements by file and text, in LRU order. */
+const statements = new Map<string, { file: string; prepared: Prepared; bytes: number }>();
+let statementBytes = 0;
+
+function dropStatement(key: string): void {
+  const s = statements.get(key);
+  if (s === undefined) return;
+  statements.delete(key);
+  statementBytes -= s.bytes;
+}
+
 const conns = new Map<string, Conn>();
+
+/** Closes a connection, with the statements kept for it. */
+function closeConn(c: Conn): void {
+  for (const [key, s] of statements) if (s.file === c.file) dropStatement(key);
+  c.db.close();
+  conns.delete(c.file);
+}
 
 function connection(file: string): Conn {
   const held = conns.get(file);
@@ -114,23 +145,14 @@ function connection(file: string): Conn {
       return n + 1;
     },
   });
-  const conn: Conn = { db, attached: null, bounds: new Map(), statements: new Map() };
+  const conn: Conn = { file, db, attached: null, bounds: new Map() };
   conns.set(file, conn);
-  if (conns.size > MAX_CONNECTIONS) {
-    const [oldest, c] = conns.entries().next().value as [string, Conn];
-    c.db.close();
-    conns.delete(oldest);
-  }
+  if (conns.size > MAX_CONNECTIONS) closeConn(conns.values().next().value as Conn);
   return conn;
 }
 
 function closeFile(file: string): void {
-  for (const [f, c] of conns) {
-    if (f === file || c.attached === file) {
-      c.db.close();
-      conns.delete(f);
-    }
-  }
+  for (const c of [...conns.values()]) if (c.file === file || c.attached === file) closeConn(c);
 }
 
 /** Empty stand-ins for tables this chunk lacks, and sub-chunk views; returns their drops. */
@@ -211,8 +233,9 @@ function dropAll(db: Database.Database, drops: string[]): void {
     try {
       db.exec(d);
     } catch {
-      // the connection is unusable; it is dropped from the cache below
-      closeFile([...conns].find(([, c]) => c.db === db)?.[0] ?? "");
+      // the connection is unusable: closed, so that the next job opens a fresh one
+      const c = [...conns.values()].find((x) => x.db === db);
+      if (c !== undefined) closeConn(c);
       return;
     }
   }
@@ -224,13 +247,14 @@ function wrapped(sql: string, ncols: number): string {
   return `WITH _mq_q(${cols}) AS (${sql}\n) SELECT _mq_rows(${cols}) FROM _mq_q`;
 }
 
-/** The statement of `text`, from the connection's cache (and kept there when `keep`). */
+/** The statement of `text`, from the thread's cache (and kept there when `keep` and short enough). */
 function prepare(conn: Conn, text: string, keep: boolean): Prepared {
-  const held = conn.statements.get(text);
+  const key = `${conn.file}\0${text}`;
+  const held = statements.get(key);
   if (held !== undefined) {
-    conn.statements.delete(text); // re-inserted below: Map order is the LRU order
-    conn.statements.set(text, held);
-    return held;
+    statements.delete(key); // re-inserted below: Map order is the LRU order
+    statements.set(key, held);
+    return held.prepared;
   }
   const stmt = conn.db.prepare(text);
   if (!stmt.reader) throw new Error("only SELECT statements run on a worker");
@@ -239,9 +263,10 @@ function prepare(conn: Conn, text: string, keep: boolean): Prepared {
     columns: cols.map((c) => ({ name: c.name, declType: c.type ?? "" })),
     wrapped: conn.db.prepare(wrapped(text, cols.length)),
   };
-  if (!keep) return p;
-  conn.statements.set(text, p);
-  if (conn.statements.size > MAX_STATEMENTS) conn.statements.delete(conn.statements.keys().next().value as string);
+  if (!keep || text.length > MAX_KEPT_STATEMENT) return p;
+  statements.set(key, { file: conn.file, prepared: p, bytes: key.length });
+  statementBytes += key.length;
+  while (statementBytes > STATEMENT_CACHE_BYTES) dropStatement(statements.keys().next().value as string);
   return p;
 }
 
@@ -298,6 +323,11 @@ function run(job: QueryJob): void {
     );
     sink = current;
     execute(job, conn, current, snapshotViews === 0);
+    // Its statements too long to keep are freed with it (see MAX_KEPT_STATEMENT).
+    if (job.sql.length > MAX_KEPT_STATEMENT) {
+      closeConn(conn); // temp objects and the read transaction go with it
+      db = null;
+    }
     post({ t: "done", job: job.job, rows: current.rows, bytes: current.bytes, execMs: performance.now() - t0 });
   } catch (e) {
     if (e instanceof Cancelled) post({ t: "error", job: job.job, code: "CANCELLED", message: "query cancelled" });
@@ -309,7 +339,8 @@ function run(job: QueryJob): void {
       try {
         if (db.open && db.inTransaction) db.exec("COMMIT");
       } catch {
-        closeFile([...conns].find(([, c]) => c.db === db)?.[0] ?? "");
+        const c = [...conns.values()].find((x) => x.db === db);
+        if (c !== undefined) closeConn(c);
       }
     }
   }

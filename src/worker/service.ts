@@ -472,7 +472,16 @@ export class WorkerService {
     // A load cancelled by its client may still be committing: its stage is dropped too.
     await Promise.all(this.loading.get(`${req.database}\t${req.table}`) ?? []);
     const chunks = this.catalog.stagedChunks(req.database, req.table, req.stage);
-    await this.eachChunkFile(req.database, chunks, async (chunkId, file) => {
+    // Files holding nothing but the stage go whole, first: no SQLite write, which a full disk
+    // would refuse (a transaction needs room for its journal), and their room is there for the rest.
+    const whole = (c: number) => this.catalog.onlyStages(req.database, c, req.table, req.stage);
+    const ordered = [...chunks.filter(whole), ...chunks.filter((c) => !whole(c))];
+    await this.eachChunkFile(req.database, ordered, async (chunkId, file) => {
+      if (whole(chunkId)) {
+        this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
+        this.removeFile(file);
+        return;
+      }
       const empty = await this.loader.dropStage({ file, table: req.table, chunkId, stage: req.stage });
       this.catalog.forgetStages(req.database, chunkId, req.table, req.stage);
       if (empty) this.removeFile(file);

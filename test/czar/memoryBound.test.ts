@@ -8,7 +8,7 @@
  * composed on the czar — and the czar keeps answering.
  */
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -19,6 +19,7 @@ import { DEMO_DATABASE, loadDemo } from "../../src/cluster/demo.js";
 import { type UpCluster, up } from "../../src/cluster/up.js";
 import { demoReference, expectedRows } from "../support/demo.js";
 import { makeTempDir } from "../support/fs.js";
+import { procStatus, resetPeak } from "../support/procStatus.js";
 import { rowSet } from "../support/rows.js";
 
 const OBJECTS = 5_000;
@@ -66,12 +67,6 @@ function post(url: string, query: string, keep = true): Promise<Raw> {
   });
 }
 
-const status = (pid: number, field: string): number => {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  assert.ok(m !== null, field);
-  return Number(m[1]) * 1024;
-};
-
 describe("czar memory bounds", () => {
   const dir = makeTempDir();
   let cluster: UpCluster;
@@ -114,13 +109,13 @@ describe("czar memory bounds", () => {
       delete process.env.NODE_OPTIONS;
     }
     const pid = cluster.node("czar").proc.pid as number;
-    writeFileSync(`/proc/${pid}/clear_refs`, "5");
-    const before = status(pid, "VmRSS");
+    resetPeak(pid);
+    const before = procStatus(pid, "VmRSS");
     const big = await post(cluster.url, `SELECT sourceId, REPEAT('x', ${PAD}) AS pad FROM Source`, false);
     assert.equal(big.status, 200);
     assert.ok(big.complete);
     assert.ok(big.bytes > a.rows.length * PAD, `${big.bytes} bytes`);
-    const growth = status(pid, "VmHWM") - before;
+    const growth = procStatus(pid, "VmHWM") - before;
     const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
     t.diagnostic(`answer ${mb(big.bytes)}; czar RSS ${mb(before)} before, peak growth ${mb(growth)}`);
     assert.ok(big.bytes > 2 * BOUND, `${mb(big.bytes)}: several times the bound`);

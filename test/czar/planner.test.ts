@@ -107,6 +107,8 @@ const catalog: CzarCatalog = {
     const want = new Set(keys.map((k) => String(k)));
     return [...new Set(ROWS.filter((r) => want.has(String(r.objectId))).map((r) => r.chunkId))];
   },
+  keyChunks: (_db, _t, keys: ReadonlyArray<Key>) =>
+    keys.map((k) => [...new Set(ROWS.filter((r) => String(r.objectId) === String(k)).map((r) => r.chunkId))]),
   lookupRange: (_db, _t, lo, loInc, hi, hiInc) => {
     const ok = (k: bigint) =>
       (lo === null || (loInc ? k >= BigInt(lo) : k > BigInt(lo))) &&
@@ -194,6 +196,26 @@ describe("planner: chunk sets", () => {
     assert.equal(none.jobs.length, 0);
     const both = plan(`SELECT * FROM Object WHERE objectId = ${r.objectId} AND qserv_areaspec_box(0, -89, 1, -88)`);
     assert.equal(both.jobs.length, 0, "key and region restrictors intersect");
+  });
+
+  test("a long key IN list reaches each chunk with that chunk's keys only, answers unchanged", async () => {
+    // Every third row's key, and keys no row has, in one list.
+    const picked = ROWS.filter((_, i) => i % 3 === 0);
+    const list = [...picked.map((r) => String(r.objectId)), "-1", "999999999999"].join(",");
+    const p = plan(`SELECT objectId, mag FROM Object WHERE objectId IN (${list}) AND mag > 0`);
+    const keysOf = (sql: string) => new Set([...sql.matchAll(/\b\d{4,}\b/g)].map((m) => m[0]));
+    let total = 0;
+    for (const j of p.jobs) {
+      const inChunk = picked.filter((r) => r.chunkId === j.chunkId).map((r) => String(r.objectId));
+      const sent = [...keysOf(j.sql)].filter((k) => picked.some((r) => String(r.objectId) === k));
+      assert.deepEqual(sent.sort(), inChunk.sort(), `chunk ${j.chunkId}`);
+      total += sent.length;
+    }
+    assert.equal(total, picked.length, "each key goes to its own chunk once");
+    await check(`SELECT objectId, mag FROM Object WHERE objectId IN (${list}) AND mag > 0`);
+    await check(`SELECT COUNT(*), SUM(mag) FROM Object WHERE objectId IN (${list})`);
+    await check(`SELECT objectId FROM Object WHERE objectId IN (${list}) OR mag < 0`);
+    await check(`SELECT objectId FROM Object WHERE objectId NOT IN (${list})`);
   });
 
   test("no restrictor: every chunk; errors name the construct and position", () => {

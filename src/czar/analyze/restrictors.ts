@@ -32,6 +32,8 @@ export type KeyPredicate =
 export interface KeyRestrictor {
   binding: Binding;
   alternatives: KeyPredicate[];
+  /** The WHERE term itself. */
+  term: Expr;
 }
 
 export interface Restrictors {
@@ -190,7 +192,7 @@ function keyRestrictor(e: Expr, bindings: readonly Binding[], db: string): KeyRe
   const parts = disjuncts(e).map((d) => keyPredicate(d, bindings, db));
   const first = parts[0];
   if (first === null || first === undefined || parts.some((p) => p === null || p.b !== first.b)) return null;
-  return { binding: first.b, alternatives: parts.map((p) => p!.p) };
+  return { binding: first.b, alternatives: parts.map((p) => p!.p), term: e };
 }
 
 /** Finds the restrictors of a WHERE clause and replaces qserv_areaspec_* by scisql filters. */

@@ -4,10 +4,9 @@
  * over the chunks, or on the czar without FROM); their answers are combined on the czar in a
  * scratch SQLite database with MySQL's semantics (the same SQLite printer as chunk queries).
  */
-import type Database from "better-sqlite3";
 import { QservError } from "../../common/errors.js";
 import { SizeGuard } from "../exec/resultLimit.js";
-import { scratchDb, selectRows } from "../exec/scratch.js";
+import { readRows, Scratch, scratchFull } from "../exec/scratch.js";
 import type {
   ColumnRef,
   ExprItem,
@@ -52,7 +51,8 @@ export async function runQuery(q: Query, parts: Parts): Promise<Answer> {
  * its alias's name, and the SELECT runs over them on the czar.
  */
 async function runOverDerived(s: Select, parts: Parts): Promise<Answer> {
-  const db = scratchDb();
+  const scratch = new Scratch(parts.scratch);
+  const { db } = scratch;
   try {
     const tables = new Map<string, Materialized>();
     const replace = async (f: FromItem): Promise<FromItem> => {
@@ -60,7 +60,7 @@ async function runOverDerived(s: Select, parts: Parts): Promise<Answer> {
       if (f.kind === "join") return { ...f, left: await replace(f.left), right: await replace(f.right) };
       const key = f.alias.toLowerCase();
       if (tables.has(key)) throw new QservError("BAD_QUERY", `Not unique table/alias: '${f.alias}'`);
-      tables.set(key, materialize(db, f.alias, await runQuery(f.select, parts)));
+      tables.set(key, materialize(scratch, f.alias, await runQuery(f.select, parts)));
       const ref: TableRef = { kind: "table", db: null, name: f.alias, alias: null, pos: f.pos };
       return ref;
     };
@@ -73,11 +73,13 @@ async function runOverDerived(s: Select, parts: Parts): Promise<Answer> {
     // One table: its rows are in the order they came, which a group's first row follows.
     const rowOrder = from.length === 1 && from[0]!.kind === "table" ? column(null, "rowid") : undefined;
     const sql = printSqlite(query, { isText, ...(rowOrder === undefined ? {} : { rowOrder }) });
-    const rows = selectRows(db, sql, [], new SizeGuard(parts.maxResultBytes));
+    const rows = await readRows(db, sql, new SizeGuard(parts.maxResultBytes));
     const exprs = items as ExprItem[];
     return { columns: exprs.map(itemName), types: exprs.map((it) => mysqlType(it.expr, columnType)), rows };
+  } catch (e) {
+    throw scratchFull(e);
   } finally {
-    db.close();
+    scratch.close();
   }
 }
 
@@ -100,11 +102,12 @@ async function runUnion(u: Union, parts: Parts): Promise<Answer> {
   if (left.columns.length !== right.columns.length) {
     throw new QservError("BAD_QUERY", "The used SELECT statements have a different number of columns", { ...u.pos });
   }
-  const db = scratchDb();
+  const scratch = new Scratch(parts.scratch);
+  const { db } = scratch;
   try {
     const cols = left.columns.map((_, i) => `c${i}`);
-    const l = materialize(db, "_mq_left", { columns: cols, types: left.types, rows: left.rows });
-    const r = materialize(db, "_mq_right", { columns: cols, types: right.types, rows: right.rows });
+    const l = materialize(scratch, "_mq_left", { columns: cols, types: left.types, rows: left.rows });
+    const r = materialize(scratch, "_mq_right", { columns: cols, types: right.types, rows: right.rows });
     // Text compares as utf8mb4_general_ci (by its key); a group of equal rows shows its first row.
     const key = (c: string) => (l.text.has(c) || r.text.has(c) ? `mysql_ci(${c})` : c);
     const both = [l, r]
@@ -119,9 +122,11 @@ async function runUnion(u: Union, parts: Parts): Promise<Answer> {
     }
     if (u.limit !== null) sql += ` LIMIT ${u.limit.count} OFFSET ${u.limit.offset ?? 0}`;
     const types = left.types.map((t, i) => t ?? right.types[i] ?? null);
-    return { columns: left.columns, types, rows: selectRows(db, sql, [], new SizeGuard(parts.maxResultBytes)) };
+    return { columns: left.columns, types, rows: await readRows(db, sql, new SizeGuard(parts.maxResultBytes)) };
+  } catch (e) {
+    throw scratchFull(e);
   } finally {
-    db.close();
+    scratch.close();
   }
 }
 

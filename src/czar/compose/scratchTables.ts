@@ -1,7 +1,6 @@
 /** Answers stored in the czar's scratch SQLite database, and how queries over them see their columns. */
-import type Database from "better-sqlite3";
 import { QservError } from "../../common/errors.js";
-import { createScratchTable, insertRows } from "../exec/scratch.js";
+import { createScratchTable, insertRows, type Scratch } from "../exec/scratch.js";
 import type { ColumnRef } from "../sql/ast.js";
 import type { MysqlType } from "../sql/resultTypes.js";
 import type { Answer } from "./types.js";
@@ -23,14 +22,15 @@ function textColumns(a: Answer): Set<string> {
 }
 
 /** Stores an answer as table `name` (its columns must be distinct, as MySQL requires). */
-export function materialize(db: Database.Database, name: string, a: Answer): Materialized {
+export function materialize(scratch: Scratch, name: string, a: Answer): Materialized {
   const seen = new Set<string>();
   for (const c of a.columns) {
     if (seen.has(c.toLowerCase())) throw new QservError("BAD_QUERY", `Duplicate column name '${c}'`);
     seen.add(c.toLowerCase());
   }
-  createScratchTable(db, name, a.columns);
-  insertRows(db, name, a.columns.length, a.rows);
+  scratch.hold(a.rows);
+  createScratchTable(scratch.db, name, a.columns);
+  insertRows(scratch.db, name, a.columns.length, a.rows);
   return { name, columns: a.columns, types: a.types, text: textColumns(a) };
 }
 

@@ -1,5 +1,6 @@
 /** What the composition of queries passes around. */
 import type { Value } from "../../common/rowCodec.js";
+import type { SpoolBudget } from "../exec/spool.js";
 import type { ColumnRef, Select } from "../sql/ast.js";
 import type { MysqlType } from "../sql/resultTypes.js";
 
@@ -18,4 +19,6 @@ export interface Parts {
   scanOrder(s: Select): ColumnRef | null;
   /** Bytes of rows an answer combined on the czar may have (`--max-result-mb`): past it, TOO_LARGE. */
   maxResultBytes: number;
+  /** Disk for the answers combined on the czar (without it, they are held in memory). */
+  scratch?: SpoolBudget;
 }

@@ -1,15 +1,17 @@
 /** Runs a plan: dispatches its jobs and turns their rows into the answer (concatenated or merged). */
-import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { MergeStep, Plan } from "../plan/planner.js";
 import { MERGE_TABLE } from "../plan/split.js";
 import { type DispatchOptions, type DispatchStats, dispatch, type WorkerDirectory } from "./dispatch.js";
 import { SizeGuard } from "./resultLimit.js";
-import { createScratchTable, rowInserter, scratchDb, selectRows } from "./scratch.js";
+import { asSqlError, createScratchTable, readRows, rowInserter, Scratch } from "./scratch.js";
+import type { SpoolBudget } from "./spool.js";
 
 export interface ExecuteOptions extends DispatchOptions {
   /** Bytes of rows the czar may hold for one query. */
   maxResultBytes: number;
+  /** Disk for the rows merged or gathered on the czar (without it, they are held in memory). */
+  scratch?: SpoolBudget;
   /**
    * When given, a plan whose rows need no merge hands them on here as its chunks complete
    * (calls never overlap; dispatch waits for each), instead of holding them: the answer's rows
@@ -66,25 +68,25 @@ async function merge(
   dir: WorkerDirectory,
   o: ExecuteOptions,
 ): Promise<Execution> {
-  const db = scratchDb();
+  const scratch = new Scratch(o.scratch);
+  const { db } = scratch;
   try {
     createScratchTable(
       db,
       MERGE_TABLE,
       Array.from({ length: step.ncols }, (_, i) => `c${i}`),
     );
-    const guard = new SizeGuard(o.maxResultBytes);
     const insert = rowInserter(db, MERGE_TABLE, step.ncols);
     const stats = await dispatch(plan.database, plan.jobs, dir, o, (rows) => {
-      guard.add(rows);
+      scratch.hold(rows);
       insert(rows);
       return true;
     });
-    return { rows: selectRows(db, step.sql, [], guard), stats, streamed: false };
+    return { rows: await readRows(db, step.sql, new SizeGuard(o.maxResultBytes)), stats, streamed: false };
   } catch (e) {
     throw asSqlError(e);
   } finally {
-    db.close();
+    scratch.close();
   }
 }
 
@@ -94,15 +96,15 @@ async function gather(
   dir: WorkerDirectory,
   o: ExecuteOptions,
 ): Promise<Execution> {
-  const db = scratchDb();
+  const scratch = new Scratch(o.scratch);
+  const { db } = scratch;
   const stats: DispatchStats = { jobs: 0, retries: 0, hedges: 0 };
   try {
-    const guard = new SizeGuard(o.maxResultBytes);
     for (const t of step.tables) {
       createScratchTable(db, t.name, t.columns);
       const insert = rowInserter(db, t.name, t.columns.length);
       const s = await dispatch(plan.database, t.jobs, dir, o, (rows) => {
-        guard.add(rows);
+        scratch.hold(rows);
         insert(rows);
         return true;
       });
@@ -110,20 +112,12 @@ async function gather(
       stats.retries += s.retries;
       stats.hedges += s.hedges;
     }
-    return { rows: selectRows(db, step.sql, [], guard), stats, streamed: false };
+    return { rows: await readRows(db, step.sql, new SizeGuard(o.maxResultBytes)), stats, streamed: false };
   } catch (e) {
     throw asSqlError(e);
   } finally {
-    db.close();
+    scratch.close();
   }
-}
-
-/** SQLite's own errors (from the czar's scratch database) as SQL_ERROR. */
-function asSqlError(e: unknown): unknown {
-  if (e instanceof Error && !(e instanceof QservError) && "code" in e) {
-    return new QservError("SQL_ERROR", `merge query failed: ${e.message}`);
-  }
-  return e;
 }
 
 export function executePlan(plan: Plan, dir: WorkerDirectory, o: ExecuteOptions): Promise<Execution> {

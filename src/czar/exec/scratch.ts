@@ -1,17 +1,98 @@
-/** An in-memory SQLite database on the czar for merging and for small local answers. */
+/**
+ * The czar's scratch SQLite databases: for merging, gathering and composing a query's rows (a
+ * file under the spool directory, its disk counted in the spool budget, removed when the query
+ * ends), and in memory for small local answers.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import Database from "better-sqlite3";
+import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
 import { insertStatement, rowsPerInsert } from "../../sqlite/multiRowInsert.js";
 import { registerMysqlCompat } from "../../sqlite/mysqlCompat.js";
 import { registerScisql } from "../../sqlite/scisql.js";
 import { quoteIdent } from "../../sqlite/types.js";
-import type { SizeGuard } from "./resultLimit.js";
+import { rowBytes, type SizeGuard } from "./resultLimit.js";
+import type { SpoolBudget } from "./spool.js";
 
+/** An in-memory database for small answers (SHOW filters, local SELECTs). */
 export function scratchDb(): Database.Database {
-  const db = new Database(":memory:");
+  return withFunctions(new Database(":memory:"));
+}
+
+function withFunctions(db: Database.Database): Database.Database {
   registerScisql(db);
   registerMysqlCompat(db);
   return db;
+}
+
+/** Pages of a scratch file kept in memory (the rest stays on disk): 8 MiB. */
+const SCRATCH_CACHE_KIB = 8192;
+let nextScratch = 0;
+
+/**
+ * A scratch database for one query's rows: a file `scratch-<pid>-<n>.sqlite` in the budget's
+ * directory (so the czar's memory stays bounded however many rows are gathered), or in memory
+ * without a budget. Rows stored are counted against the budget (TOO_LARGE past it); close()
+ * removes the file and gives its disk back. Files a dead czar left are removed at its restart.
+ */
+export class Scratch {
+  readonly db: Database.Database;
+  private readonly file: string | null;
+  private held = 0;
+
+  constructor(private readonly budget?: SpoolBudget) {
+    if (budget === undefined) {
+      this.file = null;
+      this.db = scratchDb();
+      return;
+    }
+    mkdirSync(budget.dir, { recursive: true });
+    this.file = join(budget.dir, `scratch-${process.pid}-${nextScratch++}.sqlite`);
+    this.db = withFunctions(new Database(this.file));
+    this.db.pragma("journal_mode = OFF");
+    this.db.pragma("synchronous = OFF");
+    this.db.pragma("locking_mode = EXCLUSIVE");
+    this.db.pragma(`cache_size = -${SCRATCH_CACHE_KIB}`);
+    // A hard stop for the file itself, should the rows' estimate fall short of it.
+    const pageSize = this.db.pragma("page_size", { simple: true }) as number;
+    this.db.pragma(`max_page_count = ${Math.max(16, Math.floor(budget.maxBytes / pageSize))}`);
+  }
+
+  /** Counts rows about to be stored against the disk budget. */
+  hold(rows: readonly Value[][]): void {
+    if (this.budget === undefined) return;
+    let n = 0;
+    for (const r of rows) n += rowBytes(r);
+    this.budget.reserve(n, "the rows gathered on the czar");
+    this.held += n;
+  }
+
+  close(): void {
+    this.db.close();
+    if (this.file !== null) rmSync(this.file, { force: true });
+    this.budget?.release(this.held);
+    this.held = 0;
+  }
+}
+
+/** A full scratch database (its disk, or its share of the spool limit) as TOO_LARGE. */
+export function scratchFull(e: unknown): unknown {
+  if (e instanceof Error && !(e instanceof QservError) && "code" in e && e.code === "SQLITE_FULL") {
+    return new QservError("TOO_LARGE", `the rows gathered on the czar do not fit its scratch disk: ${e.message}`);
+  }
+  return e;
+}
+
+/** SQLite's own errors (from a scratch database) as SQL_ERROR, a full scratch disk as TOO_LARGE. */
+export function asSqlError(e: unknown): unknown {
+  const full = scratchFull(e);
+  if (full !== e) return full;
+  if (e instanceof Error && !(e instanceof QservError) && "code" in e) {
+    return new QservError("SQL_ERROR", `merge query failed: ${e.message}`);
+  }
+  return e;
 }
 
 /** Creates `table` with untyped columns (values keep their storage class). */
@@ -55,6 +136,25 @@ export function selectRows(db: Database.Database, sql: string, params: unknown[]
   for (const r of stmt.iterate(...params) as IterableIterator<Value[]>) {
     guard.addRow(r);
     out.push(r);
+  }
+  return out;
+}
+
+/** Rows read from a scratch database between turns of the event loop. */
+const ROWS_PER_TURN = 5000;
+
+/**
+ * selectRows for a query's scratch database, counted against the result limit, giving the event
+ * loop a turn every few thousand rows: other clients are answered while a large answer is read.
+ */
+export async function readRows(db: Database.Database, sql: string, guard: SizeGuard): Promise<Value[][]> {
+  const stmt = db.prepare(sql).raw(true).safeIntegers(true);
+  const out: Value[][] = [];
+  let n = 0;
+  for (const r of stmt.iterate() as IterableIterator<Value[]>) {
+    guard.addRow(r);
+    out.push(r);
+    if (++n % ROWS_PER_TURN === 0) await yieldToLoop();
   }
   return out;
 }

@@ -24,13 +24,28 @@ function heapBytes(r: readonly Value[]): number {
   return n;
 }
 
-/** Disk shared by every spool of a czar. */
+/** Disk shared by every spool and scratch database of a czar (files under `dir`). */
 export class SpoolBudget {
   used = 0;
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
   ) {}
+
+  /** Takes `bytes` of the disk for `what` (plural); past the limit, TOO_LARGE. */
+  reserve(bytes: number, what: string): void {
+    if (this.used + bytes > this.maxBytes) {
+      throw new QservError(
+        "TOO_LARGE",
+        `${what} exceed the czar's spool limit of ${Math.round(this.maxBytes / 2 ** 20)} MiB`,
+      );
+    }
+    this.used += bytes;
+  }
+
+  release(bytes: number): void {
+    this.used -= bytes;
+  }
 }
 
 type Entry = { rows: Value[][]; bytes: number } | { at: number; length: number; count: number; ncols: number };
@@ -113,7 +128,7 @@ export class Spool {
     if (this.fd !== null) {
       closeSync(this.fd);
       rmSync(this.file, { force: true });
-      this.budget.used -= this.fileBytes;
+      this.budget.release(this.fileBytes);
       this.fd = null;
       this.fileBytes = 0;
     }
@@ -129,12 +144,7 @@ export class Spool {
     const enc = new RowEncoder();
     for (const r of rows) enc.append(r);
     const data = enc.take();
-    if (this.budget.used + data.length > this.budget.maxBytes) {
-      throw new QservError(
-        "TOO_LARGE",
-        `the rows a slow client has not read yet exceed the czar's spool limit of ${Math.round(this.budget.maxBytes / 2 ** 20)} MiB`,
-      );
-    }
+    this.budget.reserve(data.length, "the rows a slow client has not read yet");
     if (this.fd === null) {
       mkdirSync(this.budget.dir, { recursive: true });
       this.file = join(this.budget.dir, `${this.name}-${process.pid}-${nextFile++}.rows`);
@@ -143,7 +153,6 @@ export class Spool {
     const at = this.fileBytes;
     writeSync(this.fd, data, 0, data.length, at);
     this.fileBytes += data.length;
-    this.budget.used += data.length;
     return { at, length: data.length, count: rows.length, ncols: rows[0]?.length ?? 0 };
   }
 

@@ -14,6 +14,7 @@ import { printSqlite } from "../sql/sqlitePrinter.js";
 import { distinctAsGroupBy } from "../sql/valueKinds.js";
 import { andAll, between, binary, column, conjuncts, decimal, integer, selectExprs, visit } from "../sql/walk.js";
 import { chunkerOf, chunkSet } from "./chunks.js";
+import { keyListsByChunk, lookingUpOnce, withChunkKeys } from "./keyLists.js";
 import { type ChunkQuery, isAggregateCall, isAggregating, resolveAliases, type Split, splitSelect } from "./split.js";
 
 /** One unit of work: a query against one chunk (-1: the replicated tables) of a worker. */
@@ -137,7 +138,8 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
 
   const partitioned = bindings.filter((b) => b.meta.kind !== "replicated");
   const restricted = shape.kind === "nearNeighbor" ? [shape.home] : partitioned;
-  const chunks = chunkSet(cat, db, partitioned, restricted, restr.regions, restr.keys);
+  const looked = lookingUpOnce(cat);
+  const chunks = chunkSet(looked, db, partitioned, restricted, restr.regions, restr.keys);
   const chunker = chunkerOf(cat, db);
   // A near-neighbour job pairs the home sub-chunk with the other side's rows from the same
   // sub-chunk (`overlap` false) or from its overlap (true): two jobs per chunk, whose partial
@@ -166,10 +168,13 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
 
   // Region restrictors narrowed to each chunk's sub-chunks and declination band, which the
   // (subChunkId, latitude, longitude) index of a director table answers without a scan.
+  // Long director-key IN lists cut to each chunk's keys.
+  const keyLists = shape.kind === "chunk" ? keyListsByChunk(looked, db, restr.keys) : new Map();
   const narrowed = (q: Select, chunkId: number): Select => {
     if (shape.kind !== "chunk") return q;
+    const keyed = withChunkKeys(q, keyLists, chunkId);
     const extra = spatialTerms(restr.regions, chunker, chunkId, chunks.length <= MAX_NARROWED_CHUNKS);
-    return extra.length === 0 ? q : { ...q, where: andAll([...extra, ...conjuncts(q.where)]) };
+    return extra.length === 0 ? keyed : { ...keyed, where: andAll([...extra, ...conjuncts(keyed.where)]) };
   };
 
   // One plain chunk: it runs the whole query.
