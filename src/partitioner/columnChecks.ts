@@ -1,0 +1,90 @@
+import type { ColumnConfig } from "../common/ingestConfig.js";
+
+/** A plain decimal number, as LOAD DATA takes one (no spaces, no hex). */
+export const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Checks one field's value (null: the NULL token) against its declared MySQL type: the reason it
+ * would be refused, or null when it loads. An empty numeric field loads as NULL.
+ */
+export type ColumnCheck = (v: string | null) => string | null;
+
+const INT_BITS: Record<string, number> = { TINYINT: 8, BOOL: 8, BOOLEAN: 8, SMALLINT: 16, MEDIUMINT: 24, INT: 32 };
+INT_BITS.INTEGER = 32;
+INT_BITS.BIGINT = 64;
+INT_BITS.SERIAL = 64;
+
+/** FLT_MAX: the largest value a MySQL FLOAT holds. */
+const FLOAT_MAX = 3.402823466e38;
+
+/** The check of a column of an ingest config, from its type ("bigint(20) unsigned NOT NULL", ...). */
+export function columnCheck(c: ColumnConfig): ColumnCheck {
+  const t = c.type.trim().toUpperCase();
+  const notNull = /\bNOT\s+NULL\b/.test(t) || /^SERIAL\b/.test(t);
+  const unsigned = /\bUNSIGNED\b/.test(t) || /^SERIAL\b/.test(t);
+  const base = /^[A-Z]+/.exec(t)?.[0] ?? "";
+  const range = numericRange(base, t, unsigned);
+  const name = c.name;
+  const missing = `column ${name} cannot be NULL (declared NOT NULL)`;
+  if (range === null) return notNull ? (v) => (v === null ? missing : null) : () => null;
+  const typeName = `${base.toLowerCase()}${unsigned ? " unsigned" : ""}`;
+  return (v) => {
+    if (v === null || v === "") return notNull ? missing : null;
+    if (!NUMBER.test(v)) return `${name} ${JSON.stringify(v)} is not a number`;
+    return range(v) ? null : `column ${name}: ${v} is out of range for ${typeName}`;
+  };
+}
+
+/** Whether the column holds numbers (checked as such). */
+export function isNumericColumn(c: ColumnConfig): boolean {
+  const t = c.type.trim().toUpperCase();
+  return numericRange(/^[A-Z]+/.exec(t)?.[0] ?? "", t, false) !== null;
+}
+
+/** Whether a number's text is within the type's range; null for a type that is not checked as a number. */
+function numericRange(base: string, t: string, unsigned: boolean): ((v: string) => boolean) | null {
+  const bits = INT_BITS[base];
+  if (bits !== undefined) {
+    const lo = unsigned ? 0n : -(1n << BigInt(bits - 1));
+    const hi = unsigned ? (1n << BigInt(bits)) - 1n : (1n << BigInt(bits - 1)) - 1n;
+    return (v) => {
+      const n = integerOf(v);
+      return n !== null && n >= lo && n <= hi;
+    };
+  }
+  if (base === "FLOAT" || base === "DOUBLE" || base === "REAL") {
+    const max = base === "FLOAT" ? FLOAT_MAX : Number.MAX_VALUE;
+    return (v) => {
+      const n = Number(v);
+      return Math.abs(n) <= max && !(unsigned && n < 0);
+    };
+  }
+  if (base === "DECIMAL" || base === "DEC" || base === "NUMERIC" || base === "FIXED") {
+    const m = /^[A-Z]+\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)/.exec(t);
+    const p = m === null ? 10 : Number(m[1]);
+    const s = m?.[2] === undefined ? 0 : Number(m[2]);
+    // Extra fraction digits are rounded away (as MySQL does); the integer part must fit in p - s digits.
+    const limit = 10 ** (p - s);
+    return (v) => {
+      const n = Number(v);
+      return Math.abs(Number(n.toFixed(Math.min(s, 100)))) < limit && !(unsigned && n < 0);
+    };
+  }
+  return null;
+}
+
+/** The exact integer a number's text denotes ("12", "-3", "1.0", "2e3"), or null when it has a fraction. */
+function integerOf(v: string): bigint | null {
+  if (/^[+-]?\d+$/.test(v)) return BigInt(v);
+  const n = Number(v);
+  if (!Number.isInteger(n)) return null;
+  // Exponents and trailing ".0": exact when the digits say so.
+  const m = /^([+-]?)(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?$/.exec(v);
+  if (m === null) return null;
+  const digits = `${m[2]}${m[3]}`.replace(/^0+/, "") || "0";
+  const exp = Number(m[4] ?? 0) - (m[3] as string).length;
+  if (exp >= 0) return exp > 40 ? null : BigInt(`${m[1]}${digits}${"0".repeat(exp)}`);
+  const cut = digits.length + exp;
+  if (!/^0*$/.test(digits.slice(Math.max(cut, 0)))) return null;
+  return cut <= 0 ? 0n : BigInt(`${m[1]}${digits.slice(0, cut)}`);
+}
