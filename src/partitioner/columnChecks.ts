@@ -31,7 +31,8 @@ export function columnCheck(c: ColumnConfig): ColumnCheck {
   return (v) => {
     if (v === null || v === "") return notNull ? missing : null;
     if (!NUMBER.test(v)) return `${name} ${JSON.stringify(v)} is not a number`;
-    return range(v) ? null : `column ${name}: ${v} is out of range for ${typeName}`;
+    const why = range(v);
+    return why === null ? null : `column ${name}: ${v} ${why.replace("TYPE", typeName)}`;
   };
 }
 
@@ -41,22 +42,31 @@ export function isNumericColumn(c: ColumnConfig): boolean {
   return numericRange(/^[A-Z]+/.exec(t)?.[0] ?? "", t, false) !== null;
 }
 
-/** Whether a number's text is within the type's range; null for a type that is not checked as a number. */
-function numericRange(base: string, t: string, unsigned: boolean): ((v: string) => boolean) | null {
+const OUT_OF_RANGE = "is out of range for TYPE";
+/** SQLite stores integers in 64 signed bits: a BIGINT UNSIGNED above that cannot be held exactly. */
+const INT64_MAX = (1n << 63n) - 1n;
+
+/**
+ * Why a number's text does not fit the type (TYPE standing for the type's name), or null when it
+ * does; the function is null for a type that is not checked as a number.
+ */
+function numericRange(base: string, t: string, unsigned: boolean): ((v: string) => string | null) | null {
   const bits = INT_BITS[base];
   if (bits !== undefined) {
     const lo = unsigned ? 0n : -(1n << BigInt(bits - 1));
     const hi = unsigned ? (1n << BigInt(bits)) - 1n : (1n << BigInt(bits - 1)) - 1n;
     return (v) => {
       const n = integerOf(v);
-      return n !== null && n >= lo && n <= hi;
+      if (n === null) return "is not an integer (TYPE)";
+      if (n < lo || n > hi) return OUT_OF_RANGE;
+      return n > INT64_MAX ? `is not supported: TYPE values above ${INT64_MAX} (stored in 64 signed bits)` : null;
     };
   }
   if (base === "FLOAT" || base === "DOUBLE" || base === "REAL") {
     const max = base === "FLOAT" ? FLOAT_MAX : Number.MAX_VALUE;
     return (v) => {
       const n = Number(v);
-      return Math.abs(n) <= max && !(unsigned && n < 0);
+      return Math.abs(n) <= max && !(unsigned && n < 0) ? null : OUT_OF_RANGE;
     };
   }
   if (base === "DECIMAL" || base === "DEC" || base === "NUMERIC" || base === "FIXED") {
@@ -67,7 +77,7 @@ function numericRange(base: string, t: string, unsigned: boolean): ((v: string) 
     const limit = 10 ** (p - s);
     return (v) => {
       const n = Number(v);
-      return Math.abs(Number(n.toFixed(Math.min(s, 100)))) < limit && !(unsigned && n < 0);
+      return Math.abs(Number(n.toFixed(Math.min(s, 100)))) < limit && !(unsigned && n < 0) ? null : OUT_OF_RANGE;
     };
   }
   return null;
