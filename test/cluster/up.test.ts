@@ -6,7 +6,6 @@
  * chunks gone the query fails naming them.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
@@ -19,8 +18,8 @@ import { type UpCluster, up } from "../../src/cluster/up.js";
 import { WorkerClient } from "../../src/worker/client.js";
 import { demoReference, expectedRows, referenceSql } from "../support/demo.js";
 import { makeTempDir, tempDir } from "../support/fs.js";
-import { CLI } from "../support/paths.js";
 import { rowSet } from "../support/rows.js";
+import { startUp } from "../support/upProcess.js";
 import { waitFor as waitForState } from "../support/waitFor.js";
 
 const QUERIES = [
@@ -34,30 +33,6 @@ async function answer(url: string, sql: string): Promise<{ rows: string[]; chunk
   const r = await postJson(`${url}/query`, { query: sql, database: "demo" });
   const stats = r.stats as { chunks: number; retries: number };
   return { rows: rowSet(r.rows as unknown[][], false, 9), chunks: stats.chunks, retries: stats.retries };
-}
-
-/** Runs `mini-qserv up ARGS` and resolves once it says it is ready, with the czar URL. */
-async function startUp(args: string[]): Promise<{ proc: ChildProcess; url: string; out: string[] }> {
-  const proc = spawn(process.execPath, [CLI, "up", ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  const out: string[] = [];
-  let url = "";
-  let pending = "";
-  await new Promise<void>((resolve, reject) => {
-    proc.stdout!.setEncoding("utf8");
-    proc.stdout!.on("data", (s: string) => {
-      pending += s;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) {
-        out.push(line);
-        const m = /czar (http:\/\/\S+) \(HTTP\)/.exec(line);
-        if (m !== null) url = m[1] as string;
-        if (line.startsWith("up: ready")) resolve();
-      }
-    });
-    proc.once("exit", (code) => reject(new Error(`up exited with ${code}: ${out.join("\n")}`)));
-  });
-  return { proc, url, out };
 }
 
 function refused(address: string): Promise<boolean> {

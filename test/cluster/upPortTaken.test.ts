@@ -3,7 +3,7 @@
  * worker moves to a free port (said in the log, recorded in cluster.json) and keeps its data.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -11,34 +11,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { postJson } from "../../src/cli/httpClient.js";
 import { tempDir } from "../support/fs.js";
-import { CLI } from "../support/paths.js";
 import { SYN_DATABASE_JSON, SYN_TABLE_JSON, writeObjects } from "../support/synthetic.js";
-
-/** `mini-qserv up ARGS`, resolved once ready with the czar URL and what it printed. */
-async function startUp(args: string[]): Promise<{ proc: ChildProcess; url: string; out: string[]; err: string[] }> {
-  const proc = spawn(process.execPath, [CLI, "up", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  const out: string[] = [];
-  const err: string[] = [];
-  proc.stderr!.on("data", (d: Buffer) => err.push(d.toString()));
-  let url = "";
-  let pending = "";
-  await new Promise<void>((resolve, reject) => {
-    proc.stdout!.setEncoding("utf8");
-    proc.stdout!.on("data", (s: string) => {
-      pending += s;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) {
-        out.push(line);
-        const m = /czar (http:\/\/\S+) \(HTTP\)/.exec(line);
-        if (m !== null) url = m[1] as string;
-        if (line.startsWith("up: ready")) resolve();
-      }
-    });
-    proc.once("exit", (code) => reject(new Error(`up exited with ${code}: ${out.join("\n")}\n${err.join("")}`)));
-  });
-  return { proc, url, out, err };
-}
+import { startUp } from "../support/upProcess.js";
 
 async function stop(proc: ChildProcess): Promise<void> {
   proc.kill("SIGINT");

@@ -13,17 +13,14 @@ import { type CzarProcess, startCzarProcess } from "../../src/cluster/czarProces
 import { startWorkerProcess, type WorkerProcess } from "../../src/cluster/workerProcess.js";
 import { runCli } from "../support/cli.js";
 import { tempDir } from "../support/fs.js";
+import { SYN_TABLE_JSON } from "../support/synthetic.js";
 
 const DB = { database: "qmine", num_stripes: 85, num_sub_stripes: 12, overlap: 0.01667 };
 
 /** A director table Obj(objectId, ra, decl, mjd NOT NULL, flags tinyint unsigned, mag decimal(5,2)). */
 const OBJ = {
+  ...SYN_TABLE_JSON,
   database: "qmine",
-  table: "Obj",
-  is_partitioned: 1,
-  director_key: "objectId",
-  longitude_key: "ra",
-  latitude_key: "decl",
   schema: [
     { name: "objectId", type: "bigint(20) unsigned NOT NULL" },
     { name: "ra", type: "double NOT NULL" },

@@ -43,7 +43,11 @@ describe("the mariadb client's status, SHOW PROCESSLIST, the czar's log", { skip
     const r = mariadb("qsyn", "-e", "status");
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, "");
-    for (const line of [/Current database:\s+qsyn/, /Server characterset:\s+utf8mb4/, /Conn\.\s+characterset:\s+utf8mb4/]) {
+    for (const line of [
+      /Current database:\s+qsyn/,
+      /Server characterset:\s+utf8mb4/,
+      /Conn\.\s+characterset:\s+utf8mb4/,
+    ]) {
       assert.match(r.stdout, line);
     }
     assert.match(r.stdout, /Threads: 1 {2}Questions: \d+/);
@@ -54,7 +58,10 @@ describe("the mariadb client's status, SHOW PROCESSLIST, the czar's log", { skip
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
     assert.equal(lines[0], "Id\tUser\tHost\tdb\tCommand\tTime\tState\tInfo\tProgress");
-    assert.match(lines[1] as string, /^\d+\tqsmaster\t127\.0\.0\.1:\d+\tqsyn\tQuery\t0\tstarting\tSHOW FULL PROCESSLIST\t0$/);
+    assert.match(
+      lines[1] as string,
+      /^\d+\tqsmaster\t127\.0\.0\.1:\d+\tqsyn\tQuery\t0\tstarting\tSHOW FULL PROCESSLIST\t0$/,
+    );
     assert.equal(lines.length, 2 + 1 + 1234, "the processlist, then the objects' header and rows");
     const done = await waitFor("the query's log line", async () =>
       czar.logs.find((l) => l.msg === "query done" && l.rows === 1234),
