@@ -43,6 +43,7 @@ export function isNumericColumn(c: ColumnConfig): boolean {
 }
 
 const OUT_OF_RANGE = "is out of range for TYPE";
+const SHORT_INT = /^[+-]?\d{1,15}$/;
 /** SQLite stores integers in 64 signed bits: a BIGINT UNSIGNED above that cannot be held exactly. */
 const INT64_MAX = (1n << 63n) - 1n;
 
@@ -55,7 +56,13 @@ function numericRange(base: string, t: string, unsigned: boolean): ((v: string) 
   if (bits !== undefined) {
     const lo = unsigned ? 0n : -(1n << BigInt(bits - 1));
     const hi = unsigned ? (1n << BigInt(bits)) - 1n : (1n << BigInt(bits - 1)) - 1n;
+    const [loN, hiN] = [Number(lo), Number(hi)];
     return (v) => {
+      // Up to 15 digits a double is exact: no BigInt needed (the common case, row after row).
+      if (SHORT_INT.test(v)) {
+        const x = Number(v);
+        return x < loN || x > hiN ? OUT_OF_RANGE : null;
+      }
       const n = integerOf(v);
       if (n === null) return "is not an integer (TYPE)";
       if (n < lo || n > hi) return OUT_OF_RANGE;
