@@ -16,7 +16,12 @@ const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Age
  * One request with node:http on a keep-alive connection, the whole body read: a fraction of a
  * millisecond where fetch takes half of one (it counts in every point lookup).
  */
-function exchange(url: string, method: string, body?: string): Promise<{ status: number; ok: boolean; text: string }> {
+function exchange(
+  url: string,
+  method: string,
+  body?: string,
+  attempt = 0,
+): Promise<{ status: number; ok: boolean; text: string }> {
   const secure = url.startsWith("https:");
   const headers: Record<string, string> = { accept: "application/json", ...credentials() };
   if (body !== undefined) headers["content-type"] = "application/json";
@@ -34,9 +39,15 @@ function exchange(url: string, method: string, body?: string): Promise<{ status:
         });
       },
     );
-    req.on("error", (e) =>
-      reject(new QservError("UNAVAILABLE", `cannot reach the czar at ${url}: ${(e as Error).message}`)),
-    );
+    req.on("error", (e: Error & { code?: string }) => {
+      // A kept-alive connection the czar closed as this request went out (the socket "hung up"
+      // before any answer): the request never reached it, so it is sent again on a new one.
+      if (req.reusedSocket && e.code === "ECONNRESET" && attempt === 0) {
+        resolve(exchange(url, method, body, 1));
+        return;
+      }
+      reject(new QservError("UNAVAILABLE", `cannot reach the czar at ${url}: ${e.message}`));
+    });
     req.end(body);
   });
 }

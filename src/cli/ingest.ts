@@ -4,7 +4,13 @@ import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
 import { postNdjson } from "./httpClient.js";
 import { ingestBar } from "./ingestProgress.js";
-import { czarUrl } from "./options.js";
+import { czarUrl, dialectFlags, type InputOptions, printNotices, withInputOptions } from "./options.js";
+
+const EXAMPLE = `
+Example (Qserv's case01 catalog, against \`mini-qserv up\`; a CSV file with a header line would add --header):
+  D=../shared/qserv-itest/case01/data
+  mini-qserv ingest --database $D/ingest/database.json --table $D/ingest/Object.json $D/Object.tsv.gz
+`;
 
 function json(path: string): unknown {
   try {
@@ -15,25 +21,37 @@ function json(path: string): unknown {
 }
 
 export function registerIngest(program: Command): void {
-  program
-    .command("ingest")
-    .description("Load catalog files into a table through the czar (creates the database and table if new)")
-    .requiredOption("--database <file>", "Qserv database.json")
-    .requiredOption("--table <file>", "Qserv table config (JSON)")
-    .option("--czar <url>", "czar HTTP API (default $MINI_QSERV_CZAR or http://127.0.0.1:8080)")
+  withInputOptions(
+    program
+      .command("ingest")
+      .description("Load catalog files into a table through the czar (creates the database and table if new)")
+      .requiredOption("--database <file>", "Qserv database.json")
+      .requiredOption("--table <file>", "Qserv table config (JSON)")
+      .option("--czar <url>", "czar HTTP API (default $MINI_QSERV_CZAR or http://127.0.0.1:8080)"),
+  )
     .argument("<files...>", "CSV/TSV files (plain or .gz), readable by the czar")
-    .action(async (files: string[], o: { database: string; table: string; czar?: string }) => {
+    .addHelpText("after", EXAMPLE)
+    .action(async (files: string[], o: InputOptions & { database: string; table: string; czar?: string }) => {
       const table = json(o.table) as Record<string, unknown>;
       const bar = ingestBar(String(table.table ?? ""));
       // Ctrl-C closes the request: the czar rolls back everything the load wrote.
       const interrupt = new AbortController();
       const onSigint = () => interrupt.abort();
       process.once("SIGINT", onSigint);
+      const dialect = Object.fromEntries(Object.entries(dialectFlags(o)).filter(([, v]) => v !== undefined));
       let r: Record<string, unknown>;
       try {
         r = await postNdjson(
           `${czarUrl(o.czar)}/ingest`,
-          { database: json(o.database), table, files: files.map((f) => resolve(f)) },
+          {
+            database: json(o.database),
+            table,
+            files: files.map((f) => resolve(f)),
+            ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
+            ...(o.header ? { header: true } : {}),
+            ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
+            ...(o.rejects ? { rejects: resolve(o.rejects) } : {}),
+          },
           (p) => bar.update(p),
           interrupt.signal,
         );
@@ -46,11 +64,13 @@ export function registerIngest(program: Command): void {
         bar.stop();
         process.off("SIGINT", onSigint);
       }
+      printNotices((r.notices as string[] | undefined) ?? []);
       const s = ((r.elapsedMs as number) / 1000).toFixed(1);
       process.stdout.write(
         r.duplicate === true
           ? `${r.table}: already loaded from this input (${r.rows} rows); nothing done\n`
           : `${r.table}: ${r.rows} rows loaded, ${r.tableRows} in the table, ${r.chunks} chunks (${s} s)\n`,
       );
+      if ((r.rejected as number) > 0) process.stdout.write(`${r.rejected} rows rejected, see ${o.rejects}\n`);
     });
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { isQservError } from "../common/errors.js";
 import { registerCzar } from "./czar.js";
@@ -39,6 +40,28 @@ registerReplicate(program);
 registerGc(program);
 registerLoads(program);
 registerUser(program);
+
+/** The package's version, for --version on the command and every sub-command. */
+const version = (
+  JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+program.version(version);
+/** A working example under each sub-command's --help (partition and ingest have their own). */
+const EXAMPLES: Record<string, string> = {
+  up: "mini-qserv up --demo            # a czar and 2 workers on loopback, the demo catalog loaded",
+  worker: "mini-qserv worker --port 7001 --data-dir data/w1",
+  czar: "mini-qserv czar --data-dir data/czar --worker w1=127.0.0.1:7001 --worker w2=127.0.0.1:7002",
+  query: 'mini-qserv query --database demo "SELECT COUNT(*) FROM Object WHERE qserv_areaspec_box(0, -5, 10, 5)"',
+  status: "mini-qserv status --json",
+  replicate: "mini-qserv replicate",
+  gc: "mini-qserv gc",
+  demo: "mini-qserv demo --objects 10000",
+};
+for (const c of program.commands) {
+  c.version(version);
+  const example = EXAMPLES[c.name()];
+  if (example !== undefined) c.addHelpText("after", `\nExample:\n  ${example}\n`);
+}
 
 try {
   await program.parseAsync(process.argv);

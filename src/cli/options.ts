@@ -1,5 +1,7 @@
+import type { Command } from "commander";
 import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
+import type { DialectOverrides } from "../partitioner/dialect.js";
 
 /** A whole-number option value (undefined when absent). */
 export function int(what: string, v: string | undefined): number | undefined {
@@ -38,4 +40,40 @@ export function exitOnSignals(log: Logger, close: () => Promise<void>): void {
 /** The czar URL: --czar, else $MINI_QSERV_CZAR, else the local default. */
 export function czarUrl(v: string | undefined): string {
   return (v ?? process.env.MINI_QSERV_CZAR ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
+}
+
+/** The options that say how input files are read, shared by `partition` and `ingest`. */
+export function withInputOptions(cmd: Command): Command {
+  return cmd
+    .option("--rejects <file>", "write bad rows here with their reasons and carry on, instead of stopping at the first")
+    .option(
+      "--delimiter <char>",
+      "field delimiter (default: the config's fields_terminated_by, else tab for .tsv, comma otherwise)",
+    )
+    .option("--quote <char>", "character enclosing fields (default: the config's fields_enclosed_by, else none)")
+    .option("--escape <char>", 'escape character, "" for none (default: the config\'s fields_escaped_by, else \\)')
+    .option("--null <token>", "text that stands for NULL (default: \\N)")
+    .option("--header", "each file's first line is a header: skip it")
+    .option("--columns-from-header", "each file's first line names its columns: map them to the table's by name");
+}
+
+/** What the input options say, as read by commander. */
+export interface InputOptions {
+  rejects?: string;
+  delimiter?: string;
+  quote?: string;
+  escape?: string;
+  null?: string;
+  header?: boolean;
+  columnsFromHeader?: boolean;
+}
+
+/** The dialect flags given on the command line (they win over the table config's fields_* settings). */
+export function dialectFlags(o: InputOptions): DialectOverrides {
+  return { delimiter: o.delimiter, quote: o.quote, escape: o.escape, nullToken: o.null };
+}
+
+/** Notices (columns added, reserved words, ...) on stderr, one a line. */
+export function printNotices(notices: readonly string[]): void {
+  for (const n of notices) process.stderr.write(`mini-qserv: notice: ${n}\n`);
 }

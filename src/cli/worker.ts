@@ -30,6 +30,13 @@ export function registerWorker(program: Command): void {
         ...(threads === undefined ? {} : { threads }),
         ...(secret === undefined ? {} : { secret }),
       });
-      exitOnSignals(log, () => worker.close());
+      exitOnSignals(log, async () => {
+        const stuck = await worker.close();
+        if (stuck === 0) return;
+        // Node's exit waits for every thread, and one inside a SQLite step (an endless scan that
+        // yields no row) never returns: the process ends itself instead of hanging.
+        log.warn({ threads: stuck }, "threads inside a SQLite step cannot be stopped: ending the process (SIGKILL)");
+        process.kill(process.pid, "SIGKILL");
+      });
     });
 }

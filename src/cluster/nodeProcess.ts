@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import { QservError } from "../common/errors.js";
 
 /** bin/mini-qserv.js, from dist/src/cluster/. */
 const CLI = fileURLToPath(new URL("../../../bin/mini-qserv.js", import.meta.url));
@@ -66,7 +67,10 @@ export async function startNodeProcess(
         nl = pending.indexOf("\n");
       }
     });
-    proc.once("exit", (code) => reject(new Error(`mini-qserv ${args[0]} exited with ${code} before "${readyMsg}"`)));
+    // Its own error went to stderr already: this one says which node failed to start.
+    proc.once("exit", (code) =>
+      reject(new QservError("UNAVAILABLE", `mini-qserv ${args[0]} exited with ${code} before "${readyMsg}"`)),
+    );
   });
   // Once ready, the child no longer keeps this process alive.
   proc.unref();

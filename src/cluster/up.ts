@@ -4,6 +4,7 @@
  * readable stream, stopped together.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { ensureSecretFile, loadClusterSecret } from "../common/clusterSecret.js";
 import { QservError } from "../common/errors.js";
@@ -59,6 +60,15 @@ interface ClusterFile {
 const CLUSTER_FILE = "cluster.json";
 /** The cluster secret, made at the first start (mode 0600); each node is given its path. */
 const SECRET_FILE = "cluster.secret";
+
+/** Whether nothing listens on host:port (a listen there succeeds). */
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
 
 function readClusterFile(dataDir: string): ClusterFile | null {
   const f = join(dataDir, CLUSTER_FILE);
@@ -178,6 +188,16 @@ export async function up(o: UpOptions): Promise<UpCluster> {
     ],
   };
   try {
+    // A recorded port another process took meanwhile: that worker moves to a free one (the czar
+    // goes by worker id, so its chunks stay its own).
+    for (const w of workers) {
+      const port = ports.get(w.name);
+      if (port === undefined || port === 0 || (await portFree(host, port))) continue;
+      ports.delete(w.name);
+      o.write(
+        `up: ${w.name}'s port ${port} (recorded in ${join(o.dataDir, CLUSTER_FILE)}) is taken by another process; ${w.name} starts on a free port, recorded there instead\n`,
+      );
+    }
     await Promise.all(workers.map(start));
     for (const w of workers) ports.set(w.name, w.ready.port as number);
     const file: ClusterFile = {

@@ -123,7 +123,15 @@ export function parseDatabaseConfig(o: Record<string, unknown>, path = "database
   return cfg;
 }
 
-export function parseTableConfig(o: Record<string, unknown>, path = "table config"): TableConfig {
+/**
+ * A table config from its JSON. A partitioned table's schema gets the `chunkId` and
+ * `subChunkId` columns Qserv's ingest requires when it leaves them out, with a line in `notices`.
+ */
+export function parseTableConfig(
+  o: Record<string, unknown>,
+  path = "table config",
+  notices: string[] = [],
+): TableConfig {
   const partitioned = o.is_partitioned;
   const isPartitioned = partitioned === 1 || partitioned === true || partitioned === "1";
   const rawSchema = o.schema;
@@ -145,6 +153,15 @@ export function parseTableConfig(o: Record<string, unknown>, path = "table confi
     }
     return { name: col.name.trim(), type: col.type.trim(), ...extra };
   });
+  if (isPartitioned) {
+    const absent = [CHUNK_COLUMN, SUB_CHUNK_COLUMN].filter((n) => !schema.some((c) => c.name === n));
+    for (const name of absent) schema.push({ name, type: "int(11) NOT NULL" });
+    if (absent.length > 0) {
+      notices.push(
+        `${path}: the schema has no ${absent.join(" or ")} column: added as int(11) NOT NULL (Qserv's ingest requires them; the partitioner fills them)`,
+      );
+    }
+  }
   const t: TableConfig = {
     database: str(path, o, "database"),
     table: str(path, o, "table"),
@@ -223,6 +240,6 @@ export function loadDatabaseConfig(path: string): DatabaseConfig {
   return parseDatabaseConfig(readJson(path), path);
 }
 
-export function loadTableConfig(path: string): TableConfig {
-  return parseTableConfig(readJson(path), path);
+export function loadTableConfig(path: string, notices?: string[]): TableConfig {
+  return parseTableConfig(readJson(path), path, notices);
 }

@@ -69,6 +69,10 @@ export interface Session {
   timeoutMs?: number;
   /** `SET net_write_timeout`: seconds a client may take nothing before it is let go. */
   netWriteTimeoutS?: number;
+  /** The client's address ("127.0.0.1:54321"), as SHOW PROCESSLIST's Host shows it. */
+  host?: string;
+  /** When the connection last started a command (ms since the epoch): Time of a Sleep row. */
+  activeAt?: number;
 }
 
 export interface CzarOptions {
@@ -130,6 +134,12 @@ const SYSVARS: Record<string, Value> = {
   sql_mode: "",
   character_set_client: "utf8mb4",
   character_set_results: "utf8mb4",
+  character_set_connection: "utf8mb4",
+  character_set_server: "utf8mb4",
+  character_set_database: "utf8mb4",
+  character_set_system: "utf8mb3",
+  collation_server: "utf8mb4_general_ci",
+  collation_database: "utf8mb4_general_ci",
   collation_connection: "utf8mb4_general_ci",
   lower_case_table_names: 0n,
   tx_isolation: "REPEATABLE-READ",
@@ -164,6 +174,7 @@ export class Czar {
   private readonly running = new Map<number, ProcessInfo>();
   /** MySQL connections by id, for KILL CONNECTION. */
   private readonly connections = new Map<number, () => void>();
+  private readonly sessions = new Map<number, Session>();
 
   private readonly spoolBudget: SpoolBudget;
 
@@ -186,6 +197,20 @@ export class Czar {
   /** An id for a new connection, from the same sequence as query ids (so they never clash). */
   newSessionId(): number {
     return this.nextId++;
+  }
+
+  /** A MySQL connection logged in: SHOW PROCESSLIST lists it until `closeSession`. */
+  openSession(session: Session): void {
+    if (session.id !== undefined) this.sessions.set(session.id, session);
+  }
+
+  closeSession(session: Session): void {
+    if (session.id !== undefined) this.sessions.delete(session.id);
+  }
+
+  /** Connections open (MySQL clients), for COM_STATISTICS's Threads. */
+  sessionCount(): number {
+    return this.sessions.size;
   }
 
   /** How long a write to this session's client may wait for it to read (ms). */
@@ -252,7 +277,7 @@ export class Czar {
       case "describe":
         return listing(showColumns(this.o.catalog, stmt, session.database));
       case "showProcesslist":
-        return listing(this.processlist(stmt.full, session));
+        return listing(this.processlist(stmt.full, sql, session));
       case "kill":
         if (!this.kill(stmt.id, session, stmt.query))
           throw new QservError("NOT_FOUND", `Unknown thread id: ${stmt.id}`);
@@ -324,21 +349,45 @@ export class Czar {
     };
   }
 
-  private processlist(full: boolean, session: Session): Listing {
+  /**
+   * As MySQL lists them: every connection (idle ones as Sleep, the asking one running this
+   * statement) and every running query (HTTP ones included), by id.
+   */
+  private processlist(full: boolean, sql: string, asking: Session): Listing {
     const now = Date.now();
     const columns = ["Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"];
-    const rows: Value[][] = this.processes(session).map((p) => [
-      BigInt(p.id),
-      p.user,
-      "",
-      p.database,
-      "Query",
-      BigInt(Math.floor((now - p.startedAt) / 1000)),
-      `${p.chunksDone}/${p.chunksTotal} chunks`,
-      full ? p.query : p.query.slice(0, 100),
-      p.chunksTotal === 0 ? 0 : p.chunksDone / p.chunksTotal,
-    ]);
-    return { columns, rows };
+    const info = (q: string) => (full ? q : q.slice(0, 100));
+    const secs = (since: number) => BigInt(Math.max(0, Math.floor((now - since) / 1000)));
+    const rows = new Map<number, Value[]>();
+    for (const [id, s] of this.sessions) {
+      const self = s === asking;
+      if (asking.ownQueriesOnly === true && s.user !== asking.user) continue;
+      rows.set(id, [
+        BigInt(id),
+        s.user ?? "qsmaster",
+        s.host ?? "",
+        s.database,
+        self ? "Query" : "Sleep",
+        self ? 0n : secs(s.activeAt ?? now),
+        self ? "starting" : "",
+        self ? info(sql) : null,
+        0,
+      ]);
+    }
+    for (const p of this.processes(asking)) {
+      rows.set(p.id, [
+        BigInt(p.id),
+        p.user,
+        this.sessions.get(p.id)?.host ?? "",
+        p.database,
+        "Query",
+        secs(p.startedAt),
+        `${p.chunksDone}/${p.chunksTotal} chunks`,
+        info(p.query),
+        p.chunksTotal === 0 ? 0 : p.chunksDone / p.chunksTotal,
+      ]);
+    }
+    return { columns, rows: [...rows.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r) };
   }
 
   /** A SELECT without FROM, evaluated on the czar (system variables and DATABASE() answered here). */
@@ -471,6 +520,7 @@ export class Czar {
       cancel,
     };
     this.running.set(id, proc);
+    let streamedRows = 0;
     const onAbort = () => cancel("query cancelled by the client");
     signal?.addEventListener("abort", onAbort, { once: true });
     const timeoutMs = session.timeoutMs ?? this.o.queryTimeoutMs ?? 0;
@@ -489,7 +539,14 @@ export class Czar {
         scratch: this.spoolBudget,
         signal: controller.signal,
         ...(snapshotSeq === undefined ? {} : { snapshotSeq }),
-        ...(spool === null ? {} : { stream: async (rows: Value[][]) => spool.push(rows) }),
+        ...(spool === null
+          ? {}
+          : {
+              stream: async (rows: Value[][]) => {
+                streamedRows += rows.length;
+                return spool.push(rows);
+              },
+            }),
         onProgress: (done) => {
           proc.chunksDone = done;
         },
@@ -498,7 +555,9 @@ export class Czar {
       spool?.end();
       await delivered;
       const elapsedMs = performance.now() - t0;
-      this.o.log?.info({ id, chunks: plan.jobs.length, rows: rows.length, ms: Math.round(elapsedMs) }, "query done");
+      // Streamed rows went to the client, not into `rows`: they are counted as they passed.
+      const n = streamed ? streamedRows : rows.length;
+      this.o.log?.info({ id, chunks: plan.jobs.length, rows: n, ms: Math.round(elapsedMs) }, "query done");
       const columns = header ?? typesOf(plan.columns, rows, plan.types);
       if (streamed && header === null) await sink?.header(columns);
       return { columns, rows, stats: { chunks: stats.jobs, retries: stats.retries, elapsedMs }, streamed };

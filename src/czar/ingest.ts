@@ -6,6 +6,7 @@ import { QservError } from "../common/errors.js";
 import { haltPoint, haltsAt } from "../common/haltPoint.js";
 import { type DatabaseConfig, type TableConfig, tableDialect, tableDialectOverrides } from "../common/ingestConfig.js";
 import type { Dialect, DialectOverrides } from "../partitioner/dialect.js";
+import { copyInputRows, Rejects } from "../partitioner/inputRows.js";
 import { type ChunkInfo, partition } from "../partitioner/partition.js";
 import type { WorkerClient } from "../worker/client.js";
 import { NO_CHUNK } from "../worker/layout.js";
@@ -14,6 +15,7 @@ import type { DatabaseLocks } from "./databaseLocks.js";
 import { exportDirectorIndex, readDirectorIndex } from "./directorIndexFiles.js";
 import { clearTable, context, dropStages, liveWorkers, onWorkers, publishStage } from "./ingestWorkers.js";
 import { type Metadata, REPLICATED_CHUNK, type TableRegistration, tableKind } from "./metadata.js";
+import { RESERVED } from "./sql/lexer.js";
 
 export interface IngestContext {
   meta: Metadata;
@@ -37,6 +39,13 @@ export interface IngestRequest {
   files: string[];
   /** Overrides the dialect the table config and file names imply. */
   dialect?: DialectOverrides;
+  /** Each file starts with a header line: skipped, or (`columnsFromHeader`) mapping fields by name. */
+  header?: boolean;
+  columnsFromHeader?: boolean;
+  /** Bad rows go to this file (on the czar's host) with their reasons, and the load goes on. */
+  rejectsFile?: string;
+  /** Notices about the request already made (e.g. by parsing its config), returned with the result. */
+  notices?: string[];
 }
 
 /** Where an ingest is: partitioning (input bytes read), uploading (chunk loads done), publishing. */
@@ -61,6 +70,10 @@ export interface IngestResult {
   chunks: number;
   /** True when this input had been loaded before: nothing was applied. */
   duplicate: boolean;
+  /** Rows refused and written to the rejects file. */
+  rejected: number;
+  /** Things the user should know (columns added to the schema, reserved words as names). */
+  notices: string[];
   elapsedMs: number;
 }
 
@@ -101,6 +114,8 @@ interface Staged {
   rows: number;
   /** The workers each chunk (REPLICATED_CHUNK: the replicated table) was loaded into. */
   targets: Map<number, string[]>;
+  /** Rows refused (written to the rejects file). */
+  rejected: number;
   /** What metadata records besides the targets. */
   registration: Omit<TableRegistration, "config" | "loadId" | "rows" | "placement" | "replicatedOn">;
 }
@@ -134,10 +149,15 @@ export async function ingestTable(
   if (!Number.isInteger(ctx.replicas) || ctx.replicas < 1) {
     throw new QservError("BAD_ARGUMENT", `replicas must be a positive integer, got ${ctx.replicas}`);
   }
-  const loadId = loadIdOf(dbCfg, table, req.files, req.dialect);
+  const loadId = loadIdOf(dbCfg, table, req.files, {
+    ...req.dialect,
+    ...(req.header ? { header: true } : {}),
+    ...(req.columnsFromHeader ? { columnsFromHeader: true } : {}),
+  });
+  const notices = [...(req.notices ?? []), ...reservedNotices(table)];
   if (ctx.meta.database(db) !== null) ctx.meta.createDatabase(dbCfg); // CONFLICT on other partitioning
   const recorded = ctx.meta.loadRows(db, table.table, loadId);
-  if (recorded !== null) return result(ctx, table, recorded, true, t0);
+  if (recorded !== null) return result(ctx, table, recorded, true, t0, 0, notices);
   ctx.meta.checkConfig(table);
 
   const release = claimTable(ctx.meta, db, table.table, "ingested");
@@ -156,10 +176,10 @@ export async function ingestTable(
     if (ctx.meta.table(db, table.table) === null) await clearTable(ctx, live, db, table.table);
     const staged =
       tableKind(table) === "replicated"
-        ? await stageReplicated(ctx, req, live, loadId, stage, o)
+        ? await stageReplicated(ctx, req, live, loadId, stage, tmp, o)
         : await stagePartitioned(ctx, req, live, loadId, stage, tmp, reserved, o);
     await publish(ctx, req, loadId, stage, staged, o);
-    const r = result(ctx, table, staged.rows, false, t0);
+    const r = result(ctx, table, staged.rows, false, t0, staged.rejected, notices);
     ctx.log?.info({ database: db, ...r }, "table load published");
     return r;
   } catch (e) {
@@ -176,15 +196,34 @@ export async function ingestTable(
   }
 }
 
-function result(ctx: IngestContext, t: TableConfig, rows: number, duplicate: boolean, t0: number): IngestResult {
+function result(
+  ctx: IngestContext,
+  t: TableConfig,
+  rows: number,
+  duplicate: boolean,
+  t0: number,
+  rejected: number,
+  notices: string[],
+): IngestResult {
   return {
     table: t.table,
     rows,
     tableRows: ctx.meta.table(t.database, t.table)?.rows ?? 0,
     chunks: ctx.meta.tableChunks(t.database, t.table).length,
     duplicate,
+    rejected,
+    notices,
     elapsedMs: performance.now() - t0,
   };
+}
+
+/** Columns named by a word MySQL reserves: queries must backquote them. */
+function reservedNotices(t: TableConfig): string[] {
+  const names = t.schema.map((c) => c.name).filter((n) => RESERVED.has(n.toUpperCase()));
+  if (names.length === 0) return [];
+  return [
+    `${t.table}: ${names.map((n) => `\`${n}\``).join(", ")} ${names.length > 1 ? "are words" : "is a word"} MySQL reserves: queries must quote ${names.length > 1 ? "them" : "it"} in backquotes, e.g. SELECT \`${names[0]}\` FROM ${t.table}`,
+  ];
 }
 
 /** The stage a load goes to on the workers: named for its load id ("db.table.hash"). */
@@ -197,8 +236,8 @@ export function loadIdOfStage(db: string, table: string, stage: string): string 
   return `${db}.${table}.${stage.slice(1)}`;
 }
 
-/** Same config, same files (path, size, mtime) and dialect: same load id. */
-function loadIdOf(db: DatabaseConfig, table: TableConfig, files: string[], dialect?: DialectOverrides): string {
+/** Same config, same files (path, size, mtime) and reading options: same load id. */
+function loadIdOf(db: DatabaseConfig, table: TableConfig, files: string[], reading: object): string {
   const inputs = files.map((f) => {
     try {
       const st = statSync(f);
@@ -207,7 +246,7 @@ function loadIdOf(db: DatabaseConfig, table: TableConfig, files: string[], diale
       throw new QservError("IO", `${f}: cannot read: ${(e as Error).message}`);
     }
   });
-  const h = createHash("sha256").update(JSON.stringify([db, table, inputs, dialect ?? {}]));
+  const h = createHash("sha256").update(JSON.stringify([db, table, inputs, reading]));
   return `${db.database}.${table.table}.${h.digest("hex").slice(0, 16)}`;
 }
 
@@ -342,14 +381,26 @@ async function stageReplicated(
   live: string[],
   loadId: string,
   stage: string,
+  tmp: string,
   o: IngestOptions,
 ): Promise<Staged> {
-  const { table, files } = req;
-  const dialect = tableDialect(table, files[0] as string, req.dialect);
-  for (const f of files) {
+  const { table } = req;
+  const dialect = tableDialect(table, req.files[0] as string, req.dialect);
+  for (const f of req.files) {
     if (!sameDialect(tableDialect(table, f, req.dialect), dialect)) {
-      throw new QservError("BAD_ARGUMENT", `${f}: its format differs from ${files[0]}'s: load one format per ingest`);
+      throw new QservError(
+        "BAD_ARGUMENT",
+        `${f}: its format differs from ${req.files[0]}'s: load one format per ingest`,
+      );
     }
+  }
+  // The rows checked (with the user's file and line) and in the schema's order, in one file.
+  const rejects = new Rejects(req.rejectsFile);
+  const files = [join(tmp, "rows.txt")];
+  try {
+    await copyInputRows(req.files, table.schema, dialect, req, files[0] as string, rejects.reject);
+  } finally {
+    rejects.close();
   }
   const held =
     ctx.meta.table(table.database, table.table) === null ? null : ctx.meta.replicas(table.database, NO_CHUNK);
@@ -382,7 +433,7 @@ async function stageReplicated(
       rows: loaded.map((r) => r.rows),
     });
   }
-  return { rows, targets: new Map([[REPLICATED_CHUNK, ids]]), registration: {} };
+  return { rows, rejected: rejects.count, targets: new Map([[REPLICATED_CHUNK, ids]]), registration: {} };
 }
 
 /**
@@ -426,6 +477,9 @@ async function stagePartitioned(
     files: req.files,
     outDir: out,
     dialect: tableDialectOverrides(table, req.dialect),
+    ...(req.header ? { header: true } : {}),
+    ...(req.columnsFromHeader ? { columnsFromHeader: true } : {}),
+    ...(req.rejectsFile === undefined ? {} : { rejectsFile: req.rejectsFile }),
     ...(table.directorTable !== "" ? { directorDir: dirs[0] as string } : {}),
     ...(table.directorTable2 ? { director2Dir: dirs[1] as string } : {}),
     progress: {
@@ -482,6 +536,7 @@ async function stagePartitioned(
   ctx.log?.info({ table: name, partitionMs, uploadMs: Math.round(performance.now() - t0) - partitionMs }, "staged");
   return {
     rows: info.totals.rows,
+    rejected: info.totals.rejected,
     targets,
     registration: {
       chunks: info.chunks.map((c) => ({ id: c.id, rows: c.nrec[0], overlapRows: c.nrec[1] })),

@@ -150,11 +150,24 @@ function ingestRequest(body: Record<string, unknown>) {
   if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== "string")) {
     throw new QservError("BAD_ARGUMENT", `"files" must be a non-empty list of paths the czar can read`);
   }
+  const flag = (k: string): boolean => {
+    const v = body[k];
+    if (v !== undefined && typeof v !== "boolean") throw new QservError("BAD_ARGUMENT", `"${k}" must be true or false`);
+    return v === true;
+  };
+  if (body.rejects !== undefined && typeof body.rejects !== "string") {
+    throw new QservError("BAD_ARGUMENT", `"rejects" must be the path of a file the czar can write`);
+  }
+  const notices: string[] = [];
   return {
     database: parseDatabaseConfig(obj("database"), "database config"),
-    table: parseTableConfig(obj("table"), "table config"),
+    table: parseTableConfig(obj("table"), "table config", notices),
     files: files as string[],
     ...(body.dialect === undefined ? {} : { dialect: body.dialect as DialectOverrides }),
+    header: flag("header"),
+    columnsFromHeader: flag("columnsFromHeader"),
+    ...(body.rejects === undefined ? {} : { rejectsFile: body.rejects as string }),
+    notices,
   };
 }
 

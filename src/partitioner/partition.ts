@@ -15,9 +15,10 @@ import { QservError } from "../common/errors.js";
 import { type DatabaseConfig, inputColumns, isDirector, type TableConfig } from "../common/ingestConfig.js";
 import { Chunker, type ChunkLocation, normalizeRa } from "../sphere/index.js";
 import { BufferedFiles } from "./bufferedFiles.js";
-import { type Dialect, type DialectOverrides, dialectFor, fieldValue } from "./dialect.js";
+import { type Dialect, type DialectOverrides, dialectFor } from "./dialect.js";
 import { bucketFile, bucketOf, DEFAULT_BUCKETS, INDEX_DIR, loadIndexBucket, readLines } from "./directorIndex.js";
-import { readRows, totalBytes } from "./inputFiles.js";
+import { totalBytes } from "./inputFiles.js";
+import { type HeaderOptions, Rejects, readInputRows } from "./inputRows.js";
 import { type Progress, silentProgress } from "./progress.js";
 import { RowScanner } from "./rowScanner.js";
 
@@ -25,7 +26,7 @@ export const CHUNK_INFO = "chunk_info.json";
 export const chunkFile = (chunkId: number): string => `chunk_${chunkId}.txt`;
 export const overlapFile = (chunkId: number): string => `chunk_${chunkId}_overlap.txt`;
 
-export interface PartitionOptions {
+export interface PartitionOptions extends HeaderOptions {
   readonly database: DatabaseConfig;
   readonly table: TableConfig;
   readonly files: ReadonlyArray<string>;
@@ -97,7 +98,8 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
     numSubStripesPerStripe: db.numSubStripes,
     overlap: director ? db.overlap : 0,
   });
-  const columns = inputColumns(table).map((c) => c.name);
+  const inputCols = inputColumns(table);
+  const columns = inputCols.map((c) => c.name);
   const col = (name: string): number => (name === "" ? -1 : columns.indexOf(name));
   const lonIdx = col(table.longitudeKey);
   const latIdx = col(table.latitudeKey);
@@ -140,13 +142,8 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
     Math.max(1 << 20, (opts.maxBuffered ?? 64 << 20) / 4),
   );
   const progress = opts.progress ?? silentProgress;
-  const rejects = opts.rejectsFile === undefined ? null : openSync(opts.rejectsFile, "w");
-  let rejected = 0;
-  const rejectRow = (o: Origin, reason: string, raw: string): void => {
-    if (rejects === null) throw new QservError("BAD_INPUT", `${o.file}:${o.line}: ${reason}`, { ...o, reason });
-    rejected++;
-    writeSync(rejects, `${o.file}:${o.line}: ${reason}\t${raw}\n`, null, "latin1");
-  };
+  const rejects = new Rejects(opts.rejectsFile);
+  const rejectRow = rejects.reject;
 
   try {
     const fileNames = opts.files;
@@ -157,25 +154,24 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
     for (let fi = 0; fi < fileNames.length; fi++) {
       const file = fileNames[fi] as string;
       const name = basename(file);
-      await readRows(
+      await readInputRows(
         file,
+        inputCols,
         dialect,
-        (sc, buf, start, line) => {
+        opts,
+        (row) => {
           rows++;
-          const end = sc.rowEnd();
+          const { buf, start, end, line } = row;
           const reject = (reason: string) =>
             rejectRow({ file: name, line }, reason, buf.toString("latin1", start, end));
-          if (sc.fieldCount !== columns.length) {
-            return reject(`expected ${columns.length} fields, found ${sc.fieldCount}`);
-          }
-          const key = keyIdx < 0 ? null : fieldValue(sc.field(buf, keyIdx), dialect);
-          const lonText = lonIdx < 0 ? null : fieldValue(sc.field(buf, lonIdx), dialect);
-          const latText = latIdx < 0 ? null : fieldValue(sc.field(buf, latIdx), dialect);
+          const key = keyIdx < 0 ? null : row.value(keyIdx);
+          const lonText = lonIdx < 0 ? null : row.value(lonIdx);
+          const latText = latIdx < 0 ? null : row.value(latIdx);
           if (director && key === null) return reject(`director key ${table.directorKey} is NULL`);
           if (lonText === null || latText === null) {
             if (director) return reject(`position ${table.longitudeKey}/${table.latitudeKey} is NULL`);
             const raw = () => JSON.stringify(buf.toString("latin1", start, end));
-            const key2 = key === null && key2Idx >= 0 ? fieldValue(sc.field(buf, key2Idx), dialect) : null;
+            const key2 = key === null && key2Idx >= 0 ? row.value(key2Idx) : null;
             if (key2 !== null) {
               if (lookup2 === null)
                 return reject(`row has no position and no index of ${table.directorTable2} was given`);
@@ -210,6 +206,10 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
               `${key}\t${home.chunkId}\t${home.subChunkId}\t${fi}\t${line}\t${homeOrd}\t${overlaps}\n`,
             );
           }
+        },
+        (where, reason, raw) => {
+          rows++;
+          rejectRow(where, reason, raw);
         },
         (b) => progress.update(rows, bytesDone + b),
       );
@@ -272,7 +272,7 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
             continue;
           }
           const reason = `duplicate director key ${table.directorKey}=${key} (first at ${first.file}:${first.line})`;
-          if (rejects === null) throw new QservError("BAD_INPUT", `${o.file}:${o.line}: ${reason}`, { ...o, reason });
+          if (!rejects.kept) rejectRow(o, reason, "");
           remove(chunkFile(Number(chunkId)), Number(homeOrd), { origin: o, reason });
           for (const ov of (overlaps as string) === "" ? [] : (overlaps as string).split(",")) {
             const [c, ord] = ov.split(":");
@@ -285,10 +285,7 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
       }
     }
     for (const [file, ords] of removals) {
-      removeRows(join(stage, file), dialect, ords, (o, reason, raw) => {
-        rejected++;
-        if (rejects !== null) writeSync(rejects, `${o.file}:${o.line}: ${reason}\t${raw}\n`, null, "latin1");
-      });
+      removeRows(join(stage, file), dialect, ords, rejectRow);
     }
     rmSync(join(stage, TMP), { recursive: true, force: true });
 
@@ -301,7 +298,7 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
       columns,
       director ? { dir: INDEX_DIR, buckets, keyColumn: table.directorKey, unique } : null,
     );
-    info.totals.rejected = rejected;
+    info.totals.rejected = rejects.count;
     writeLatin1(join(stage, CHUNK_INFO), `${JSON.stringify(info, null, 1)}\n`);
     rmSync(outDir, { recursive: true, force: true });
     renameSync(stage, outDir);
@@ -311,7 +308,7 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
     throw e;
   } finally {
     progress.stop();
-    if (rejects !== null) closeSync(rejects);
+    rejects.close();
   }
 }
 

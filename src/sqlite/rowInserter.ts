@@ -1,11 +1,11 @@
 import type Database from "better-sqlite3";
 import { QservError } from "../common/errors.js";
+import { NUMBER } from "../partitioner/columnChecks.js";
 import { type Dialect, fieldValue } from "../partitioner/dialect.js";
 import { RowScanner } from "../partitioner/rowScanner.js";
 import { insertStatement, rowsPerInsert } from "./multiRowInsert.js";
 import { type SqliteType, sqliteType } from "./types.js";
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NON_ASCII = /[\x80-\xff]/;
 const BIT = /^BIT\b/i;
 

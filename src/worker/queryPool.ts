@@ -63,6 +63,8 @@ export function connectionsPerThread(threads: number): number {
 /** N executor threads; jobs beyond N wait in arrival order. */
 export class QueryPool {
   private readonly slots: Slot[] = [];
+  /** Every executor thread not yet exited, those replaced while inside a SQLite step included. */
+  private readonly alive = new Set<Worker>();
   private readonly queue: Queued[] = [];
   private nextId = 1;
   private closed = false;
@@ -96,12 +98,14 @@ export class QueryPool {
     for (const s of this.slots) s.thread.postMessage({ t: "close", file } satisfies ToQueryThread);
   }
 
-  async close(): Promise<void> {
+  /** Stops every thread; resolves to the number still inside a SQLite step (they end with the process). */
+  async close(): Promise<number> {
     this.closed = true;
     for (const q of this.queue.splice(0)) q.sink.error(new QservError("CANCELLED", "worker is shutting down"));
     // A thread inside a long SQLite step only stops when the step returns: do not wait for it.
-    const stopped = Promise.all(this.slots.map((s) => s.thread.terminate()));
+    const stopped = Promise.all([...this.alive].map((t) => t.terminate()));
     await Promise.race([stopped, new Promise((r) => setTimeout(r, 500).unref())]);
+    return this.alive.size;
   }
 
   /** Gives the slot a new thread (and control array) wired to this pool. */
@@ -114,6 +118,8 @@ export class QueryPool {
     thread.on("error", (e) => this.onThreadLost(slot, `executor thread failed: ${e.message}`));
     thread.on("exit", () => this.onThreadLost(slot, "executor thread exited"));
     thread.unref();
+    this.alive.add(thread);
+    thread.once("exit", () => this.alive.delete(thread));
     slot.thread = thread;
   }
 

@@ -24,8 +24,11 @@ export interface WorkerOptions {
 export interface RunningWorker {
   port: number;
   service: WorkerService;
-  /** Stops taking calls, lets running ones finish for up to `graceMs`, then cancels the rest. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Stops taking calls, lets running ones finish for up to `graceMs`, then cancels the rest;
+   * resolves to the number of executor threads still inside a SQLite step (which nothing stops).
+   */
+  close(graceMs?: number): Promise<number>;
 }
 
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
@@ -76,8 +79,9 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
           resolve();
         });
       });
-      await Promise.all([pool.close(), loader.close()]);
-      o.log.info("worker stopped");
+      const [stuck] = await Promise.all([pool.close(), loader.close()]);
+      o.log.info({ stuckThreads: stuck }, "worker stopped");
+      return stuck;
     },
   };
 }

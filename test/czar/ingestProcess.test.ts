@@ -16,6 +16,7 @@ import { WorkerClient } from "../../src/worker/client.js";
 import { tempDir } from "../support/fs.js";
 import { CLI } from "../support/paths.js";
 import { SYN_DATABASE_JSON, SYN_TABLE_JSON, writeObjects } from "../support/synthetic.js";
+import { waitFor } from "../support/waitFor.js";
 
 describe("ingest through a czar process", () => {
   const dir = tempDir();
@@ -40,11 +41,10 @@ describe("ingest through a czar process", () => {
   };
   /** Waits for the czar to finish every ingest; then no worker may hold a stage of qsyn. */
   const rolledBack = async () => {
-    for (const t0 = Date.now(); ; await sleep(50)) {
+    await waitFor("the ingest to end", async () => {
       const s = (await (await fetch(`${czar.url}/status`)).json()) as { ingests: unknown[] };
-      if (s.ingests.length === 0) break;
-      assert.ok(Date.now() - t0 < 10_000, "the ingest never ended");
-    }
+      return s.ingests.length === 0 ? true : undefined;
+    });
     assert.equal(await stagedAnywhere(), false, "stages are left on the workers");
   };
   /** A plain JSON ingest, retried while the czar still finishes an earlier one of the table. */
@@ -134,9 +134,10 @@ describe("ingest through a czar process", () => {
       stderr += d.toString();
     });
     const exited = once(cli, "exit");
-    for (let t0 = Date.now(); !(await stagedAnywhere()); await sleep(10)) {
-      assert.ok(Date.now() - t0 < 20_000 && cli.exitCode === null, `the load never staged: ${stderr}`);
-    }
+    await waitFor("the load to stage", async () => {
+      assert.equal(cli.exitCode, null, `the CLI ended before its load staged: ${stderr}`);
+      return (await stagedAnywhere()) ? true : undefined;
+    });
     cli.kill("SIGINT");
     const [code] = (await exited) as [number | null];
     assert.notEqual(code, 0);

@@ -173,8 +173,14 @@ describe("MySQL clients against the czar's MySQL front end", { skip: skip ?? fal
         assert.equal(e.errno, 1317);
         return true;
       });
+      // As MySQL: every connection, a idle (Sleep), b running this very statement; no query left.
       const [rows] = (await b.query("SHOW PROCESSLIST")) as unknown as [unknown[][]];
-      assert.equal(rows.length, 0);
+      const byId = new Map(rows.map((r) => [Number(r[0]), r]));
+      assert.deepEqual(
+        [byId.get(a.threadId)?.[4], byId.get(b.threadId)?.slice(4, 8)],
+        ["Sleep", ["Query", 0, "starting", "SHOW PROCESSLIST"]],
+      );
+      assert.match(String(byId.get(b.threadId)?.[2]), /^127\.0\.0\.1:\d+$/);
       const [one] = (await a.query("SELECT 1")) as unknown as [unknown[][]];
       assert.deepEqual(one, [[1]]);
     } finally {
@@ -214,7 +220,7 @@ t = threading.Thread(target=slow); t.start()
 kc = killer.cursor()
 while True:
     kc.execute("SHOW PROCESSLIST")
-    if any(r[0] == c.thread_id() and not str(r[6]).startswith("0/") for r in kc.fetchall()): break
+    if any(r[0] == c.thread_id() and str(r[6]).endswith("chunks") and not str(r[6]).startswith("0/") for r in kc.fetchall()): break
     time.sleep(0.02)
 kc.execute("KILL QUERY %d" % c.thread_id())
 t.join()
@@ -313,7 +319,11 @@ print(json.dumps(out))
       await once(p, "exit");
       assert.match(stdout + stderr, /ERROR 1317 \(70100\)/);
       const [rows] = (await watcher.query("SHOW PROCESSLIST")) as unknown as [unknown[][]];
-      assert.equal(rows.length, 0);
+      assert.deepEqual(
+        rows.filter((r) => /chunks$/.test(String(r[6]))),
+        [],
+        "no query left running",
+      );
     } finally {
       await watcher.end();
     }

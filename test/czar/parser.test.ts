@@ -692,6 +692,10 @@ describe("errors point at the offending token", () => {
     ["SELECT CASE WHEN a THEN b", 1, 26, "", /expected END/],
     ["KILL abc", 1, 6, "abc", /expected a process id/],
     ["SHOW COLUMNS Object", 1, 14, "Object", /expected FROM/],
+    ["SELECT objectId, dec FROM t", 1, 18, "dec", /near 'dec': reserved word, quote it as `dec`$/],
+    ["SELECT a FROM t\nWHERE index > 3", 2, 7, "index", /reserved word, quote it as `index`$/],
+    ["SELECT a FROM t ORDER BY order", 1, 26, "order", /reserved word, quote it as `order`$/],
+    ["SELECT FROM t", 1, 8, "FROM", /expected an expression$/],
   ];
   for (const [text, line, column, token, message] of cases) {
     test(JSON.stringify(text), () => {

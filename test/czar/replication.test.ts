@@ -22,6 +22,7 @@ import { tempDir } from "../support/fs.js";
 import { ITEST, SKIP_ITEST } from "../support/paths.js";
 import { loadReference, referenceDb } from "../support/referenceDb.js";
 import { rowSet } from "../support/rows.js";
+import { waitFor } from "../support/waitFor.js";
 
 const DATA = join(ITEST, "case01", "data");
 type Status = Awaited<ReturnType<typeof clusterStatus>>;
@@ -206,14 +207,9 @@ describe("replica repair over worker processes (case01, 2 replicas)", { skip: SK
     try {
       const chunkId = (await w1.list("qcase01")).databases[0]!.chunks[0]!.chunkId;
       await w1.drop({ database: "qcase01", chunkId, table: "" });
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const s = await status();
-        const copied = s.repair.lastPass?.copied ?? [];
-        if (copied.some((c) => c.chunkId === chunkId)) break;
-        assert.ok(Date.now() < deadline, `not repaired: ${JSON.stringify(s.repair)}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await waitFor("the lost chunk copied back", async () =>
+        (await status()).repair.lastPass?.copied?.some((c) => c.chunkId === chunkId) ? true : undefined,
+      );
       allOnTwo(await status());
     } finally {
       w1.close();
@@ -224,25 +220,25 @@ describe("replica repair over worker processes (case01, 2 replicas)", { skip: SK
     const before = (await status()).repair.totals.copies;
     const p = port(workers[2]!);
     await workers[2]!.stop("SIGKILL");
-    // Several automatic passes (1 s apart) while w3 is down, within the default grace of 60 s.
-    const deadline = Date.now() + 15_000;
-    for (;;) {
+    // Several automatic passes (1 s apart) while w3 is down, within the default grace of 60 s:
+    // counted from the first pass that saw it down.
+    const seenDown = await waitFor("w3 seen down", async () => {
       const s = await status();
-      if (s.workers.find((w) => w.id === "w3")?.up === false && s.repair.totals.passes >= 3) break;
-      assert.ok(Date.now() < deadline, "w3 never seen down");
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    await new Promise((r) => setTimeout(r, 2500));
+      return s.workers.find((w) => w.id === "w3")?.up === false ? s.repair.totals.passes : undefined;
+    });
+    await waitFor("three passes with w3 down", async () =>
+      (await status()).repair.totals.passes >= seenDown + 3 ? true : undefined,
+    );
     const down = await status();
     assert.equal(down.repair.totals.copies, before, "no copies while w3 may come back");
     assert.ok(down.databases[0]!.replicas.underReplicated.length > 0);
     workers[2] = await startWorker(2, p);
-    for (;;) {
+    await waitFor("w3 rejoined", async () => {
       const s = await status();
-      if (s.workers.every((w) => w.up === true) && s.databases[0]!.replicas.underReplicated.length === 0) break;
-      assert.ok(Date.now() < deadline + 15_000, "w3 did not rejoin");
-      await new Promise((r) => setTimeout(r, 200));
-    }
+      return s.workers.every((w) => w.up === true) && s.databases[0]!.replicas.underReplicated.length === 0
+        ? true
+        : undefined;
+    });
     allOnTwo(await status());
     assert.equal((await status()).repair.totals.copies, before);
     await answersAsReference();

@@ -3,7 +3,6 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { startWorkerProcess, type WorkerProcess } from "../../src/cluster/workerProcess.js";
 import { isQservError } from "../../src/common/errors.js";
 import { WorkerClient } from "../../src/worker/client.js";
@@ -11,27 +10,28 @@ import type { StatusResponse } from "../../src/worker/messages.js";
 import { tempDir } from "../support/fs.js";
 import { idXHeader } from "../support/loads.js";
 import { ROOT } from "../support/paths.js";
+import { waitFor } from "../support/waitFor.js";
 
 const DB = "exec";
 const CHUNK = 100;
 /**
  * Rows without end, and a long scan that yields no row until it is done (finite: a thread inside
- * a SQLite step cannot be interrupted, only abandoned until the step ends).
+ * a SQLite step cannot be interrupted, only abandoned until the step ends), and one that never
+ * ends (for a worker that is stopping: its threads go with the process).
  */
 const ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x, x * 0.5 FROM c";
 const SILENT =
   "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) SELECT count(*) FROM c";
+const SILENT_ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
 
 const header = (loadId: string, chunkId: number) => idXHeader(loadId, DB, "T", chunkId);
 
-/** Polls status until `ok` holds (status keeps answering throughout). */
-async function until(client: WorkerClient, ok: (s: StatusResponse) => boolean, what: string): Promise<StatusResponse> {
-  for (let i = 0; i < 200; i++) {
+/** Asks status until `ok` holds (status keeps answering throughout). */
+function until(client: WorkerClient, ok: (s: StatusResponse) => boolean, what: string): Promise<StatusResponse> {
+  return waitFor(what, async () => {
     const s = await client.status();
-    if (ok(s)) return s;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for: ${what}`);
+    return ok(s) ? s : undefined;
+  });
 }
 
 describe("worker execution control", () => {
@@ -80,9 +80,15 @@ describe("worker execution control", () => {
     const it = client.query({ database: DB, chunkId: CHUNK, sql: ENDLESS, maxBatchRows: 100, queryId: "slow" });
     await it.next(); // header
     await it.next(); // first batch
-    await sleep(1000); // the reader stalls; an unthrottled scan makes millions of rows in this time
-    const stalled = await client.status();
-    const sent = stalled.running.find((r) => r.queryId === "slow")?.rowsSent ?? -1;
+    // The reader stalls: the scan must come to a stop (an unthrottled one never does), well short of 100k rows.
+    const sentNow = async () => (await client.status()).running.find((r) => r.queryId === "slow")?.rowsSent ?? -1;
+    let last = -1;
+    const sent = await waitFor("the scan to stop while its reader stalls", async () => {
+      const now = await sentNow();
+      const same = now > 0 && now === last;
+      last = now;
+      return same && (await sentNow()) === now ? now : undefined;
+    });
     assert.ok(sent > 0 && sent < 100_000, `rows sent while the reader stalled: ${sent}`);
     for (let i = 0; i < 300; i++) await it.next();
     const resumed = await client.status();
@@ -112,7 +118,6 @@ describe("worker execution control", () => {
     );
     await once(child.stdout!, "data");
     await until(client, (st) => st.loadsRunning === 2, "both loads under way");
-    await sleep(200);
     child.kill("SIGKILL");
     await until(client, (st) => st.loadsRunning === 0, "the loads to be rolled back");
     const held = (await client.list(DB)).databases[0]!;
@@ -125,11 +130,39 @@ describe("worker execution control", () => {
     await assert.rejects(client.queryAll({ database: DB, chunkId: 200, sql: "SELECT 1" }), /holds no chunk 200/);
   });
 
-  test("SIGTERM while a scan runs: the scan is cancelled and the worker exits cleanly", async () => {
-    const q = client.queryAll({ database: DB, chunkId: CHUNK, sql: SILENT }).catch((e: unknown) => e);
+  /** The suite's worker stopped (threads abandoned by earlier tests may still be in a SQLite step), a fresh one on its data. */
+  const freshWorker = async (): Promise<WorkerProcess> => {
+    await w.stop("SIGTERM");
+    w = await startWorkerProcess(join(dir, "data"), ["--threads", "1"]);
+    client.close();
+    client = new WorkerClient(w.address);
+    return w;
+  };
+
+  test("SIGTERM while an endless scan streams: the scan is cancelled and the worker exits 0", async () => {
+    const fresh = await freshWorker();
+    const it = client.query({ database: DB, chunkId: CHUNK, sql: ENDLESS, maxBatchRows: 100 });
+    await it.next(); // header: the scan runs; it never ends by itself
     await until(client, (st) => st.queriesRunning === 1, "the scan to run");
-    assert.equal(await w.stop("SIGTERM"), 0);
+    const drained = (async () => {
+      try {
+        for (;;) if ((await it.next()).done) return "ended";
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.equal(await fresh.stop("SIGTERM"), 0);
+    assert.ok(isQservError(await drained));
+    assert.ok(fresh.logs.some((l) => l.msg === "worker stopped" && l.stuckThreads === 0));
+  });
+
+  test("SIGTERM while an endless scan that yields nothing runs: the worker ends instead of hanging", async () => {
+    const fresh = await freshWorker();
+    const q = client.queryAll({ database: DB, chunkId: CHUNK, sql: SILENT_ENDLESS }).catch((e: unknown) => e);
+    await until(client, (st) => st.queriesRunning === 1, "the scan to run");
+    assert.equal(await fresh.stop("SIGTERM"), null);
+    assert.equal(fresh.proc.signalCode, "SIGKILL", "a thread inside a SQLite step: the process ends itself");
     assert.ok(isQservError(await q));
-    assert.ok(w.logs.some((l) => l.msg === "worker stopped"));
+    assert.ok(fresh.logs.some((l) => l.msg === "worker stopped" && (l.stuckThreads as number) >= 1));
   });
 });

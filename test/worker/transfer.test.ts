@@ -20,6 +20,7 @@ import { readChunkInfo, uploadPartition, uploadReplicated } from "../../src/work
 import { tempDir } from "../support/fs.js";
 import { ITEST, SKIP_ITEST } from "../support/paths.js";
 import { rowSet } from "../support/rows.js";
+import { waitFor } from "../support/waitFor.js";
 
 const DATA = join(ITEST, "case01", "data");
 const DB = "qcase01";
@@ -140,7 +141,7 @@ describe("chunk transfer between worker processes (case01)", { skip: SKIP_ITEST 
     void slow.then(() => {
       slowDone = true;
     });
-    while ((await c2.status()).queriesRunning === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitFor("the slow query to run", async () => ((await c2.status()).queriesRunning > 0 ? true : undefined));
     const r = await copyChunk(t1, t2, DB, chunkId);
     assert.equal(r.replaced, true);
     assert.deepEqual(r.tables.map((t) => t.table).sort(), ["Object", "Source"]);

@@ -101,6 +101,8 @@ class Connection {
   private pendingBytes = 0;
   /** Cancels the running statement when the client goes away. */
   private readonly gone = new AbortController();
+  /** Statements this connection sent (COM_STATISTICS's Questions). */
+  private questions = 0;
 
   constructor(
     private readonly socket: net.Socket,
@@ -228,6 +230,10 @@ class Connection {
       await this.o.czar.execute(useStatement(db), this.session);
     }
     this.phase = "command";
+    this.session.host = `${this.socket.remoteAddress ?? ""}:${this.socket.remotePort ?? ""}`;
+    this.session.activeAt = Date.now();
+    this.o.czar.openSession(this.session);
+    this.socket.once("close", () => this.o.czar.closeSession(this.session));
     this.o.log?.debug({ connection: this.session.id, user: this.user }, "mysql client connected");
     await this.send(okPayload());
   }
@@ -250,6 +256,8 @@ class Connection {
       case COM.INIT_DB:
         return this.query(useStatement(body.toString("utf8")));
       case COM.QUERY:
+        this.questions++;
+        this.session.activeAt = Date.now();
         return this.query(body.toString("utf8"));
       case COM.FIELD_LIST:
         // Clients ask this for name completion only: no fields is a valid answer.
@@ -257,7 +265,7 @@ class Connection {
       case COM.STATISTICS:
         return this.send(
           Buffer.from(
-            `Uptime: ${Math.floor((Date.now() - started) / 1000)}  Threads: ${this.o.czar.processes().length}`,
+            `Uptime: ${Math.floor((Date.now() - started) / 1000)}  Threads: ${this.o.czar.sessionCount()}  Questions: ${this.questions}  Slow queries: 0  Opens: 0  Open tables: 0  Queries per second avg: ${(this.questions / Math.max(1, (Date.now() - started) / 1000)).toFixed(3)}`,
             "utf8",
           ),
         );

@@ -76,6 +76,11 @@ const AGGREGATES = words(
 );
 
 /** Reserved words that are also function names when followed by `(`. */
+/** Reserved words that shape a statement: where one is misplaced, it is not taken for a column's name. */
+const STRUCTURE = words(
+  "SELECT FROM WHERE HAVING LIMIT UNION JOIN INNER LEFT RIGHT CROSS NATURAL STRAIGHT_JOIN ON USING AS AND OR XOR NOT IS IN LIKE BETWEEN CASE WHEN THEN ELSE NULL TRUE FALSE DISTINCT DISTINCTROW ALL WITH BY ASC DESC INTO EXISTS DIV MOD REGEXP RLIKE INTERVAL OVER WINDOW PARTITION ROWS RANGE FOR LOCK EXCEPT INTERSECT SET SHOW DESCRIBE EXPLAIN KILL USE VALUES INSERT UPDATE DELETE DROP CREATE ALTER",
+);
+
 const RESERVED_FUNCTIONS = words(
   "ROW_NUMBER RANK DENSE_RANK PERCENT_RANK CUME_DIST NTILE LAG LEAD FIRST_VALUE LAST_VALUE NTH_VALUE IF LEFT RIGHT MOD REPLACE INSERT REPEAT CHAR DATABASE SCHEMA CURRENT_USER CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP LOCALTIME LOCALTIMESTAMP UTC_DATE UTC_TIME UTC_TIMESTAMP",
 );
@@ -184,7 +189,23 @@ class Parser {
   }
 
   private fail(expected: string, t: Token = this.peek()): never {
+    if (/expression|name|identifier/.test(expected) && t === this.peek() && this.reservedName()) {
+      throw sqlError("syntax error", t.pos, t.text, `reserved word, quote it as \`${t.text}\``);
+    }
     throw sqlError("syntax error", t.pos, t.text, `expected ${expected}`);
+  }
+
+  /**
+   * Whether the current token is a reserved word standing where a name would (a column called
+   * `dec`, `index`, `order`): not one of the words that shape a statement (FROM, WHERE, ORDER BY, ...).
+   */
+  private reservedName(): boolean {
+    const t = this.peek();
+    if (t.type !== "ident" || !this.reserved(t.value.toUpperCase())) return false;
+    const word = t.value.toUpperCase();
+    if (STRUCTURE.has(word)) return false;
+    const next = this.peek(1);
+    return !((word === "ORDER" || word === "GROUP") && next.type === "ident" && next.value.toUpperCase() === "BY");
   }
 
   /** "<what> is|are not supported"; the verb is guessed from a plural `what` unless given. */
