@@ -134,8 +134,11 @@ const stream = (onFirst: (c: mysql.Connection) => void, sql = SCAN): Promise<{ i
     q.on("error", (e) => finish(e));
   });
 
+/** Running queries (idle connections, listed as Sleep, left out). */
 const processlist = async (): Promise<unknown[][]> =>
-  (await postJson(`${cluster.url}/query`, { query: "SHOW PROCESSLIST" })).rows as unknown[][];
+  ((await postJson(`${cluster.url}/query`, { query: "SHOW PROCESSLIST" })).rows as unknown[][]).filter(
+    (r) => r[4] === "Query",
+  );
 
 const actions: Array<[number, string, (rand: () => number) => Promise<void>]> = [
   [
