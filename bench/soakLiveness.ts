@@ -323,7 +323,15 @@ try {
     spoolFilesAtEnd: spoolFiles.length,
     countLatencyMs: latency(stats.countMs),
     countLatencyDuringAppendMs: latency(stats.countMsDuringAppend),
-    czarRssMb: { start: rssStart, end: rss(), max: Math.max(...rssSamples) },
+    czarRssMb: {
+      start: rssStart,
+      end: rss(),
+      max: Math.max(...rssSamples),
+      // Highest per quarter of the run: flat when the last quarters are no higher than the first.
+      byQuarter: [0, 1, 2, 3].map((q) =>
+        Math.max(...rssSamples.slice((q * rssSamples.length) >> 2, ((q + 1) * rssSamples.length) >> 2), 0),
+      ),
+    },
   };
   writeFileSync(join(dir, "cluster.log"), logs.join(""));
   console.log(JSON.stringify(report, null, 2));
