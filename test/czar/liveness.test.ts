@@ -355,4 +355,38 @@ describe("one stuck client never freezes a database", () => {
       `${latencies.length} other queries while the HTTP reader stalled, p99 ${p99(latencies).toFixed(0)} ms`,
     );
   });
+  test("a TAP client that stops reading is let go after the write timeout; other clients keep answering", async (t: TestContext) => {
+    const tapQueries = async (): Promise<number> => {
+      const [rows] = (await watcher.query("SHOW PROCESSLIST")) as unknown as [unknown[][]];
+      return rows.filter((r) => r[1] === "tap" && /chunks$/.test(String(r[6]))).length;
+    };
+    const adql = encodeURIComponent("SELECT objectId, ra, decl, flux FROM qsyn.Obj");
+    const { port } = new URL(cluster.url);
+    const sock = net.connect(Number(port), "127.0.0.1");
+    sock.on("error", () => {});
+    const closed = new Promise<void>((resolve) => sock.once("close", () => resolve()));
+    let head = "";
+    let got = 0;
+    let tail = "";
+    sock.on("data", (d: Buffer) => {
+      if (got === 0) {
+        head = d.subarray(0, 512).toString("latin1");
+        sock.pause();
+      }
+      got += d.length;
+      tail = (tail + d.subarray(-16).toString("latin1")).slice(-16);
+    });
+    sock.write(
+      `GET /tap/sync?REQUEST=doQuery&LANG=ADQL&RESPONSEFORMAT=tabledata&QUERY=${adql} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`,
+    );
+    await until("the TAP query runs", async () => ((await tapQueries()) > 0 ? true : undefined));
+    const letGo = until("the czar lets the TAP client go", async () => ((await tapQueries()) === 0 ? true : undefined));
+    const latencies = await others(letGo);
+    await letGo;
+    sock.resume();
+    await closed;
+    assert.match(head, /^HTTP\/1\.1 200/);
+    assert.ok(!tail.endsWith("\r\n0\r\n\r\n"), `${got} bytes delivered, the answer cut short`);
+    t.diagnostic(`${latencies.length} other queries while the TAP client stalled, p99 ${p99(latencies).toFixed(0)} ms`);
+  });
 });
