@@ -82,6 +82,7 @@ export function registerCzar(program: Command): void {
       "10240",
     )
     .option("--max-result-mb <n>", "largest result the czar holds for one query", "1024")
+    .option("--max-query-mb <n>", "largest query text accepted (longer ones are refused)", "16")
     .option(
       "--repair-interval <seconds>",
       "seconds between automatic replica repair passes (0: only `replicate`)",
@@ -113,6 +114,7 @@ export function registerCzar(program: Command): void {
         spoolMaxMb: string;
         spoolMemoryMb: string;
         maxResultMb: string;
+        maxQueryMb: string;
         repairInterval: string;
         repairGrace: string;
         healthInterval: string;
@@ -140,6 +142,7 @@ export function registerCzar(program: Command): void {
           spoolMemoryBytes: (int("--spool-memory-mb", o.spoolMemoryMb) ?? 8) * 2 ** 20,
           spoolMaxBytes: (int("--spool-max-mb", o.spoolMaxMb) ?? 10240) * 2 ** 20,
           maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,
+          maxQueryBytes: (int("--max-query-mb", o.maxQueryMb) ?? 16) * 2 ** 20,
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
           repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
           healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,

@@ -48,6 +48,8 @@ export interface CzarServerOptions {
   /** Bytes of such rows one query keeps in memory before spilling (default 8 MiB). */
   spoolMemoryBytes?: number;
   maxResultBytes?: number;
+  /** Largest query text in bytes (default 16 MiB). */
+  maxQueryBytes?: number;
   /** Milliseconds between automatic repair passes (0: only on demand, POST /replicate). */
   repairIntervalMs?: number;
   /** Automatic repair leaves a worker down for less than this alone (default 60 s). */
@@ -165,6 +167,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     ...(o.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: o.queryTimeoutMs }),
     ...(o.netWriteTimeoutS === undefined ? {} : { netWriteTimeoutS: o.netWriteTimeoutS }),
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
+    ...(o.maxQueryBytes === undefined ? {} : { maxQueryBytes: o.maxQueryBytes }),
   });
   const replicas = Math.max(1, Math.min(o.replicas ?? (meta.workers().length >= 2 ? 2 : 1), meta.workers().length));
   const gate = new Gate();

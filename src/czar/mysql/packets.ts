@@ -3,6 +3,8 @@
  * payload), length-encoded integers and strings, and the generic OK / ERR / EOF packets.
  */
 
+import { QservError } from "../../common/errors.js";
+
 /** Largest payload of one packet; longer ones continue in the next packet. */
 const MAX_PAYLOAD = 0xffffff;
 
@@ -11,27 +13,74 @@ export interface Packet {
   payload: Buffer;
 }
 
-/** Splits a byte stream into packets (joining a payload split over several packets). */
+/** MySQL's default max_allowed_packet (64 MiB): the largest payload a client may send. */
+export const DEFAULT_MAX_PACKET = 64 << 20;
+
+/**
+ * Splits a byte stream into packets (joining a payload split over several packets). Bytes are
+ * joined once a packet is whole (linear in its size); a payload over `maxPacket` bytes throws
+ * TOO_LARGE as soon as its length says so (MySQL's ER_NET_PACKET_TOO_LARGE).
+ */
 export class PacketParser {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private held = 0;
   private partial: Buffer[] = [];
+  private partialBytes = 0;
+
+  constructor(private readonly maxPacket: number = DEFAULT_MAX_PACKET) {}
 
   /** Feeds bytes; returns the packets they complete. */
   push(data: Buffer): Packet[] {
-    this.buf = this.buf.length === 0 ? data : Buffer.concat([this.buf, data]);
+    this.chunks.push(data);
+    this.held += data.length;
     const out: Packet[] = [];
-    while (this.buf.length >= 4) {
-      const len = this.buf.readUIntLE(0, 3);
-      if (this.buf.length < 4 + len) break;
-      const seq = this.buf[3] as number;
-      const payload = this.buf.subarray(4, 4 + len);
-      this.buf = this.buf.subarray(4 + len);
+    for (;;) {
+      if (this.held < 4) break;
+      const head = this.peekHead();
+      const len = head.readUIntLE(0, 3);
+      if (this.partialBytes + len > this.maxPacket) {
+        throw new QservError("TOO_LARGE", "Got a packet bigger than 'max_allowed_packet' bytes", {
+          limit: this.maxPacket,
+        });
+      }
+      if (this.held < 4 + len) break;
+      const whole = this.take(4 + len);
+      const seq = whole[3] as number;
+      const payload = whole.subarray(4);
       this.partial.push(payload);
+      this.partialBytes += len;
       if (len === MAX_PAYLOAD) continue;
       out.push({ seq, payload: this.partial.length === 1 ? payload : Buffer.concat(this.partial) });
       this.partial = [];
+      this.partialBytes = 0;
     }
     return out;
+  }
+
+  /** The first 4 held bytes (joining the first chunks only when the first is shorter). */
+  private peekHead(): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first;
+    const joined = Buffer.concat(this.chunks);
+    this.chunks = [joined];
+    return joined;
+  }
+
+  /** Removes and returns the first `n` held bytes. */
+  private take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    let whole: Buffer;
+    if (first.length >= n) {
+      whole = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+    } else {
+      const all = Buffer.concat(this.chunks);
+      whole = all.subarray(0, n);
+      this.chunks = all.length > n ? [all.subarray(n)] : [];
+    }
+    this.held -= n;
+    return whole;
   }
 }
 

@@ -8,6 +8,7 @@ import { once } from "node:events";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
+import { isQservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { Czar, ResultColumnInfo, ResultSink, Session } from "../czar.js";
 import { writeWithin } from "../writeWithin.js";
@@ -111,8 +112,13 @@ class Connection {
       let packets: Packet[];
       try {
         packets = this.parser.push(data);
-      } catch {
-        this.socket.destroy();
+      } catch (e) {
+        // A packet over max_allowed_packet: MySQL answers ER_NET_PACKET_TOO_LARGE and hangs up.
+        const m = isQservError(e) && e.code === "TOO_LARGE" ? e.message : "malformed packet";
+        this.socket.removeAllListeners("data");
+        void this.send(errPayload(1153, "08S01", m))
+          .catch(() => {})
+          .finally(() => this.socket.destroy());
         return;
       }
       for (const p of packets) this.chain = this.chain.then(() => this.onPacket(p));
