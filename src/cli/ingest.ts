@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
-import { postNdjson } from "./httpClient.js";
+import { postNdjson, postUpload } from "./httpClient.js";
 import { ingestBar } from "./ingestProgress.js";
 import { czarUrl } from "./options.js";
 
@@ -21,8 +21,9 @@ export function registerIngest(program: Command): void {
     .requiredOption("--database <file>", "Qserv database.json")
     .requiredOption("--table <file>", "Qserv table config (JSON)")
     .option("--czar <url>", "czar HTTP API (default $MINI_QSERV_CZAR or http://127.0.0.1:8080)")
-    .argument("<files...>", "CSV/TSV files (plain or .gz), readable by the czar")
-    .action(async (files: string[], o: { database: string; table: string; czar?: string }) => {
+    .option("--by-path", "send the files' paths, not their bytes (the czar must have them under an --ingest-root)")
+    .argument("<files...>", "CSV/TSV files (plain or .gz); their bytes are uploaded to the czar")
+    .action(async (files: string[], o: { database: string; table: string; czar?: string; byPath?: boolean }) => {
       const table = json(o.table) as Record<string, unknown>;
       const bar = ingestBar(String(table.table ?? ""));
       // Ctrl-C closes the request: the czar rolls back everything the load wrote.
@@ -31,12 +32,17 @@ export function registerIngest(program: Command): void {
       process.once("SIGINT", onSigint);
       let r: Record<string, unknown>;
       try {
-        r = await postNdjson(
-          `${czarUrl(o.czar)}/ingest`,
-          { database: json(o.database), table, files: files.map((f) => resolve(f)) },
-          (p) => bar.update(p),
-          interrupt.signal,
-        );
+        const url = `${czarUrl(o.czar)}/ingest`;
+        const request = { database: json(o.database), table };
+        r =
+          o.byPath === true
+            ? await postNdjson(
+                url,
+                { ...request, files: files.map((f) => resolve(f)) },
+                (p) => bar.update(p),
+                interrupt.signal,
+              )
+            : await postUpload(url, request, files, (p) => bar.update(p), interrupt.signal);
       } catch (e) {
         if (interrupt.signal.aborted) {
           throw new QservError("CANCELLED", "interrupted: the czar rolls back everything this load wrote");

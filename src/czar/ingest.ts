@@ -35,6 +35,8 @@ export interface IngestRequest {
   files: string[];
   /** Overrides the dialect the table config and file names imply. */
   dialect?: DialectOverrides;
+  /** What the input is, when not its files' paths, sizes and mtimes (an upload: a hash of its bytes). */
+  identity?: string;
 }
 
 /** Where an ingest is: partitioning (input bytes read), uploading (chunk loads done), publishing. */
@@ -112,7 +114,7 @@ export async function ingestTable(
   if (!Number.isInteger(ctx.replicas) || ctx.replicas < 1) {
     throw new QservError("BAD_ARGUMENT", `replicas must be a positive integer, got ${ctx.replicas}`);
   }
-  const loadId = loadIdOf(dbCfg, table, req.files, req.dialect);
+  const loadId = loadIdOf(dbCfg, table, req.identity ?? req.files, req.dialect);
   if (ctx.meta.database(db) !== null) ctx.meta.createDatabase(dbCfg); // CONFLICT on other partitioning
   const recorded = ctx.meta.loadRows(db, table.table, loadId);
   if (recorded !== null) return result(ctx, table, recorded, true, t0);
@@ -178,16 +180,24 @@ export function loadIdOfStage(db: string, table: string, stage: string): string 
   return `${db}.${table}.${stage.slice(1)}`;
 }
 
-/** Same config, same files (path, size, mtime) and dialect: same load id. */
-function loadIdOf(db: DatabaseConfig, table: TableConfig, files: string[], dialect?: DialectOverrides): string {
-  const inputs = files.map((f) => {
-    try {
-      const st = statSync(f);
-      return [resolve(f), st.size, st.mtimeMs];
-    } catch (e) {
-      throw new QservError("IO", `${f}: cannot read: ${(e as Error).message}`);
-    }
-  });
+/** Same config, same files (path, size, mtime; or the same identity) and dialect: same load id. */
+function loadIdOf(
+  db: DatabaseConfig,
+  table: TableConfig,
+  files: string[] | string,
+  dialect?: DialectOverrides,
+): string {
+  const inputs =
+    typeof files === "string"
+      ? files
+      : files.map((f) => {
+          try {
+            const st = statSync(f);
+            return [resolve(f), st.size, st.mtimeMs];
+          } catch (e) {
+            throw new QservError("IO", `${f}: cannot read: ${(e as Error).message}`);
+          }
+        });
   const h = createHash("sha256").update(JSON.stringify([db, table, inputs, dialect ?? {}]));
   return `${db.database}.${table.table}.${h.digest("hex").slice(0, 16)}`;
 }
