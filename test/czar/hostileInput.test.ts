@@ -99,7 +99,10 @@ describe("hostile input on a real cluster", { skip: SKIP_ITEST }, () => {
     await answered(`SELECT objectId FROM Object WHERE ${rep("(", depth)}objectId > 0${rep(")", depth)}`);
     await answered(`SELECT objectId FROM Object WHERE ${rep("NOT ", 2 * Math.floor(depth / 2))}ra_PS > 1`);
     await answered(`SELECT ${rep("ABS(", depth)}ra_PS${rep(")", depth)} FROM Object`);
-    const ids = (c.ref.prepare("SELECT objectId FROM Object").pluck().safeIntegers(true).all() as bigint[]).slice(0, 30);
+    const ids = (c.ref.prepare("SELECT objectId FROM Object").pluck().safeIntegers(true).all() as bigint[]).slice(
+      0,
+      30,
+    );
     await answered(
       `SELECT objectId FROM Object WHERE objectId = 0${ids.map((id) => ` OR objectId = ${id}`).join("")}${rep(" OR objectId = 1", terms - ids.length)}`,
     );
@@ -117,7 +120,10 @@ describe("hostile input on a real cluster", { skip: SKIP_ITEST }, () => {
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.deepEqual(r.body.rows, []);
     }
-    await answered(`${all} ORDER BY objectId LIMIT 3, 18446744073709551615`, `${all} ORDER BY objectId LIMIT -1 OFFSET 3`);
+    await answered(
+      `${all} ORDER BY objectId LIMIT 3, 18446744073709551615`,
+      `${all} ORDER BY objectId LIMIT -1 OFFSET 3`,
+    );
     await refused(`${all} LIMIT 18446744073709551616`, 400, "SYNTAX_ERROR", /at most 18446744073709551615/);
   });
 
@@ -176,7 +182,12 @@ describe("hostile input on a real cluster", { skip: SKIP_ITEST }, () => {
     const { database, table } = configs();
     const file = [join(root, "Filter.tsv.gz")];
     for (const name of ["../x", "a/b", "x y", "", "`x`", "a".repeat(65)]) {
-      await bad({ database, table: { ...table, table: name }, files: file }, 400, "BAD_CONFIG", /is not a valid identifier/);
+      await bad(
+        { database, table: { ...table, table: name }, files: file },
+        400,
+        "BAD_CONFIG",
+        /is not a valid identifier/,
+      );
     }
     await bad({ database: { ...database, database: "../db" }, table, files: file }, 400, "BAD_CONFIG", /identifier/);
     await bad({ database: { ...database, num_stripes: 1e9 }, table, files: file }, 400, "BAD_CONFIG", /num_stripes/);
@@ -202,7 +213,10 @@ describe("hostile input on a real cluster", { skip: SKIP_ITEST }, () => {
       assert.equal(r.body.error?.code, "BAD_ARGUMENT");
       assert.match(r.body.error?.message ?? "", message);
     };
-    await refusedUpload(upload(good, bytes.subarray(0, 10)), /upload ended inside Filter\.tsv\.gz: 10 of \d+ bytes came/);
+    await refusedUpload(
+      upload(good, bytes.subarray(0, 10)),
+      /upload ended inside Filter\.tsv\.gz: 10 of \d+ bytes came/,
+    );
     await refusedUpload(upload(good, Buffer.concat([bytes, Buffer.from("x")])), /bytes past the files/);
     await refusedUpload(upload("{oops", bytes), /first line is not JSON/);
     await refusedUpload(upload({ ...good, uploads: [{ name: "../x.tsv", bytes: 1 }] }, bytes), /plain file name/);
