@@ -41,7 +41,13 @@ export async function readRows(
     scanner.feed(Buffer.alloc(0), true, emit);
   } catch (e) {
     if (e instanceof QservError) throw e;
-    throw new QservError("IO", `${file}: ${(e as Error).message}`);
+    // zlib's errors (Z_DATA_ERROR, a cut file) are the input's fault: BAD_INPUT; the rest is I/O.
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    const bad = gz && (code.startsWith("Z_") || /unexpected end of file/i.test((e as Error).message));
+    throw new QservError(
+      bad ? "BAD_INPUT" : "IO",
+      `${file}: ${bad ? "not a valid gzip file: " : ""}${(e as Error).message}`,
+    );
   } finally {
     raw.destroy();
   }

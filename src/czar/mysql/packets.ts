@@ -164,6 +164,7 @@ export class PayloadWriter {
 }
 
 /** Reads a payload field by field. */
+/** Reads a payload's fields; reading past its end throws BAD_ARGUMENT "malformed packet" (never a RangeError). */
 export class PayloadReader {
   off = 0;
   constructor(readonly b: Buffer) {}
@@ -171,20 +172,27 @@ export class PayloadReader {
   get left(): number {
     return this.b.length - this.off;
   }
+  private need(n: number): void {
+    if (n > this.b.length - this.off) throw new QservError("BAD_ARGUMENT", "malformed packet");
+  }
   int1(): number {
+    this.need(1);
     return this.b[this.off++] as number;
   }
   int2(): number {
+    this.need(2);
     const v = this.b.readUInt16LE(this.off);
     this.off += 2;
     return v;
   }
   int4(): number {
+    this.need(4);
     const v = this.b.readUInt32LE(this.off);
     this.off += 4;
     return v;
   }
   bytes(n: number): Buffer {
+    this.need(n);
     const v = this.b.subarray(this.off, this.off + n);
     this.off += n;
     return v;
@@ -194,10 +202,12 @@ export class PayloadReader {
     if (first < 251) return first;
     if (first === 0xfc) return this.int2();
     if (first === 0xfd) {
+      this.need(3);
       const v = this.b.readUIntLE(this.off, 3);
       this.off += 3;
       return v;
     }
+    this.need(8);
     const v = Number(this.b.readBigUInt64LE(this.off));
     this.off += 8;
     return v;

@@ -180,7 +180,12 @@ class Connection {
   private async authenticate(payload: Buffer): Promise<void> {
     let token: Buffer;
     if (this.phase === "handshake") {
-      const r = parseHandshakeResponse(payload);
+      let r: ReturnType<typeof parseHandshakeResponse>;
+      try {
+        r = parseHandshakeResponse(payload);
+      } catch {
+        return this.refuse(1043, "08S01", "Bad handshake"); // MySQL's ER_HANDSHAKE_ERROR
+      }
       this.user = r.user;
       this.session.user = r.user;
       if (r.plugin !== NATIVE_PASSWORD) {
