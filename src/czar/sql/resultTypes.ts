@@ -215,8 +215,23 @@ const DOUBLE_FUNCTIONS = new Set([
   "RADIANS",
 ]);
 
-/** The MySQL type of `e`; `column` gives a column's (null: unknown). */
+const typeMemo = new WeakMap<(c: ColumnRef) => MysqlType | null, WeakMap<Expr, MysqlType | null>>();
+
+/**
+ * The MySQL type of `e`; `column` gives a column's (null: unknown). Remembered per node and
+ * resolver: the printer asks at every level of a tree, which would be quadratic in its height.
+ */
 export function mysqlType(e: Expr, column: (c: ColumnRef) => MysqlType | null): MysqlType | null {
+  let memo = typeMemo.get(column);
+  if (memo === undefined) typeMemo.set(column, (memo = new WeakMap()));
+  const known = memo.get(e);
+  if (known !== undefined) return known;
+  const t = typeOf(e, column);
+  memo.set(e, t);
+  return t;
+}
+
+function typeOf(e: Expr, column: (c: ColumnRef) => MysqlType | null): MysqlType | null {
   const ty = (x: Expr) => mysqlType(x, column);
   switch (e.kind) {
     case "integer":
