@@ -179,13 +179,13 @@ function tokens(sql: string): string[] {
 
 const rep = (s: string, n: number) => s.repeat(n);
 
-/** One SQL text; `big` allows the multi-megabyte shapes (the full run), else they stay small. */
+/** One SQL text; `big` allows the issue's sizes (1 in 20 of the nested and long shapes), else they stay small. */
 export function sqlInput(r: Rand, big: boolean): string {
   const base = pick(r, CORPUS);
-  const scale = (n: number) => (big ? n : Math.min(n, 3000));
+  const size = (n: number) => 1 + int(r, big && r() < 0.05 ? n : Math.min(n, 1500));
   switch (int(r, 12)) {
     case 0: {
-      const d = 1 + int(r, scale(12_000));
+      const d = size(12_000);
       const [open, close] = pick(r, [
         ["(", ")"],
         ["ABS(", ")"],
@@ -195,23 +195,23 @@ export function sqlInput(r: Rand, big: boolean): string {
       return `SELECT ${rep(open, d)}ra_PS${rep(close, d)} FROM Object`;
     }
     case 1: {
-      const n = 1 + int(r, scale(110_000));
+      const n = size(110_000);
       return `SELECT objectId FROM Object WHERE ${rep(pick(r, ["NOT ", "- ", "+", "~", "!", "BINARY "]), n)}ra_PS > 1`;
     }
     case 2: {
-      const n = 1 + int(r, scale(60_000));
+      const n = size(60_000);
       const op = pick(r, [" AND ra_PS > 0", " OR objectId = 1", " + 1", " * 1", " || 'x'", " XOR 1", " = 1"]);
       return `SELECT objectId FROM Object WHERE objectId > 0${rep(op, n)}`;
     }
     case 3: {
-      const n = 1 + int(r, big && r() < 0.05 ? 100_000 : 2000);
+      const n = size(100_000);
       const ids = Array.from({ length: n }, () =>
         r() < 0.01 ? "386942193651348" : String(int(r, 2 ** 52) * (r() < 0.5 ? 1 : -1)),
       );
       return `SELECT COUNT(*) FROM Object WHERE objectId ${r() < 0.2 ? "NOT " : ""}IN (${ids.join(",")})`;
     }
     case 4: {
-      const n = 1 + int(r, scale(10_000));
+      const n = size(10_000);
       const whens = Array.from({ length: n }, (_, i) => `WHEN objectId = ${i} THEN ${i}`).join(" ");
       return `SELECT CASE ${whens} ELSE -1 END FROM Object LIMIT 2`;
     }
