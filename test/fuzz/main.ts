@@ -1,7 +1,8 @@
 /**
- * `npm run fuzz [-- --seed N --sql N --packets N --http N --grpc N --ingests N --hang-ms N]`:
- * the full fuzz run (test/fuzz/run.ts) on a fresh small cluster; prints the report as JSON and
- * exits non-zero when anything crashed, hung or answered INTERNAL.
+ * `npm run fuzz [-- --seed N --sql N --packets N --http N --grpc N --ingests N --hang-ms N --minutes M]`:
+ * the full fuzz run (test/fuzz/run.ts) on a fresh small cluster, bounded to M minutes (default
+ * 10; inputs not sent by then are not counted); prints the report as JSON and exits non-zero
+ * when anything crashed, hung or answered INTERNAL.
  */
 import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     ingests: { type: "string", default: "100" },
     concurrency: { type: "string", default: "4" },
     "hang-ms": { type: "string", default: "30000" },
+    minutes: { type: "string", default: "10" },
   },
 });
 const dir = makeTempDir("mq-fuzz-");
@@ -33,6 +35,7 @@ try {
     concurrency: Number(values.concurrency),
     big: true,
     hangMs: Number(values["hang-ms"]),
+    budgetMs: Number(values.minutes) * 60_000,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

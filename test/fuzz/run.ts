@@ -17,7 +17,7 @@ import type { NodeProcess } from "../../src/cluster/nodeProcess.js";
 import { UPLOAD_CONTENT_TYPE } from "../../src/czar/ingestInput.js";
 import { workerService } from "../../src/worker/grpc.js";
 import { CASE01, type SmallCluster, startSmallCluster } from "../support/smallCluster.js";
-import { bytes, httpRequest, ingestInput, int, mysqlSession, pick, type Rand, sqlInput } from "./inputs.js";
+import { bytes, httpRequest, ingestInput, int, mysqlSession, type Rand, sqlInput } from "./inputs.js";
 
 export interface FuzzOptions {
   dir: string;
@@ -34,6 +34,8 @@ export interface FuzzOptions {
   hangMs: number;
   /** Clients per transport at a time. */
   concurrency: number;
+  /** Wall time for all doors (each gets its share; inputs not sent by then are not counted). */
+  budgetMs?: number;
   log?: (line: string) => void;
 }
 
@@ -97,15 +99,25 @@ function rssMb(pid: number | undefined): number {
 
 const alive = (p: NodeProcess) => p.proc.exitCode === null && p.proc.signalCode === null;
 
-/** Runs `n` tasks, `concurrency` at a time. */
-async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+/** Runs up to `n` tasks, `concurrency` at a time, starting none after `end` (ms since the epoch). */
+async function pool(n: number, concurrency: number, end: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < n) await task(next++);
+      while (next < n && Date.now() < end) await task(next++);
     }),
   );
 }
+
+/** Each door's share of the time budget. */
+const SHARE: Record<string, number> = {
+  "sql/http": 0.3,
+  "sql/mysql": 0.3,
+  "mysql/packets": 0.07,
+  "http/raw": 0.07,
+  "grpc/worker": 0.08,
+  ingest: 0.18,
+};
 
 function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return 0;
@@ -177,68 +189,98 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       await ping();
       const ms = performance.now() - t;
       pings.push(ms);
-      (phasePings[phase] ??= []).push(ms);
+      const mine = phasePings[phase] ?? [];
+      phasePings[phase] = mine;
+      mine.push(ms);
     }
   })();
 
   const rand = (k: number): Rand => prng(o.seed * 1000 + k);
-  try {
-    // SQL over HTTP.
-    {
-      const kind = "sql/http";
-      counts[kind] = zero();
-      phase = kind;
-      const r = rand(1);
-      const inputs = Array.from({ length: o.sql }, () => sqlInput(r, o.big));
-      await pool(inputs.length, o.concurrency, async (i) => {
-        const sql = inputs[i]!;
-        counts[kind]!.inputs++;
-        const res = await within(
-          fetch(`${c.czar.url}/query`, { method: "POST", body: JSON.stringify({ query: sql, database: "qcase01" }) })
-            .then(async (x) => ({ status: x.status, text: await x.text() }))
-            .catch((e: Error) => ({ status: 0, text: String(e.cause ?? e.message) })),
-          o.hangMs,
-        );
-        if (res === "hang") {
-          counts[kind]!.hangs++;
-          note(kind, "hang", sql);
-        } else if (res.status === 0) {
-          counts[kind]!.dropped++;
-          note(kind, "dropped", sql);
-        } else if (res.status >= 500 || /"code":"INTERNAL"/.test(res.text)) {
-          const code = /"code":"(\w+)"/.exec(res.text)?.[1] ?? String(res.status);
-          if (code === "INTERNAL") counts[kind]!.internal++;
-          else counts[kind]!.serverErrors[code] = (counts[kind]!.serverErrors[code] ?? 0) + 1;
-          note(kind, code, `${sql} → ${res.text.slice(0, 200)}`);
-        }
-        if (i % 200 === 0) {
-          checkCrash(kind, sql);
-          log(`${kind}: ${i}/${inputs.length}`);
-        }
-      });
-      checkCrash(kind, "(end)");
+  /**
+   * One door: `n` inputs made by `make` from its own seeded stream, each sent by `send`, which
+   * classifies the answer; crashes checked as it goes.
+   */
+  const door = async <T>(
+    kind: string,
+    stream: number,
+    n: number,
+    make: (r: Rand) => T,
+    send: (input: T, count: FuzzCounts) => Promise<string>,
+    concurrency = o.concurrency,
+  ): Promise<void> => {
+    const count = zero();
+    counts[kind] = count;
+    phase = kind;
+    const r = rand(stream);
+    const inputs = Array.from({ length: n }, () => make(r));
+    const end = Date.now() + (o.budgetMs ?? Number.POSITIVE_INFINITY) * (SHARE[kind] ?? 0.1);
+    await pool(n, concurrency, end, async (i) => {
+      count.inputs++;
+      const what = await send(inputs[i]!, count);
+      if (i % 100 === 0) {
+        checkCrash(kind, what);
+        log(`${kind}: ${i}/${n}`);
+      }
+    });
+    checkCrash(kind, "(end)");
+  };
+  /** Counts an HTTP answer (status 0: no answer, the connection dropped): 5xx and INTERNAL are faults. */
+  const httpVerdict = (
+    kind: string,
+    count: FuzzCounts,
+    res: { status: number; text: string } | "hang",
+    what: string,
+  ) => {
+    if (res === "hang") {
+      count.hangs++;
+      note(kind, "hang", what);
+    } else if (res.status === 0) {
+      count.dropped++;
+      note(kind, "dropped", what);
+    } else if (res.status >= 500 || /"code":"INTERNAL"/.test(res.text)) {
+      const code = /"code":"(\w+)"/.exec(res.text)?.[1] ?? String(res.status);
+      if (code === "INTERNAL") count.internal++;
+      else count.serverErrors[code] = (count.serverErrors[code] ?? 0) + 1;
+      note(kind, code, `${what} → ${res.text.slice(0, 300)}`);
     }
+  };
+  const post = (path: string, body: string | Buffer, headers: Record<string, string>, ms: number) =>
+    within(
+      fetch(`${c.czar.url}${path}`, { method: "POST", body, headers })
+        .then(async (x) => ({ status: x.status, text: await x.text() }))
+        .catch((e: Error) => ({ status: 0, text: String(e.cause ?? e.message) })),
+      ms,
+    );
+  try {
+    await door(
+      "sql/http",
+      1,
+      o.sql,
+      (r) => sqlInput(r, o.big),
+      async (sql, count) => {
+        const body = JSON.stringify({ query: sql, database: "qcase01" });
+        httpVerdict("sql/http", count, await post("/query", body, {}, o.hangMs), sql);
+        return sql;
+      },
+    );
 
     // SQL over the MySQL port (mysql2), one connection per client, reopened when dropped.
-    {
-      const kind = "sql/mysql";
-      counts[kind] = zero();
-      phase = kind;
-      const r = rand(2);
-      const inputs = Array.from({ length: o.sql }, () => sqlInput(r, o.big));
-      const connect = () =>
-        mysql.createConnection({
-          host: "127.0.0.1",
-          port: c.czar.mysqlPort,
-          database: "qcase01",
-          maxPreparedStatements: 1,
-        });
-      const conns = await Promise.all(Array.from({ length: o.concurrency }, connect));
-      let slot = 0;
-      await pool(inputs.length, o.concurrency, async (i) => {
-        const sql = inputs[i]!;
+    const connect = () =>
+      mysql.createConnection({
+        host: "127.0.0.1",
+        port: c.czar.mysqlPort,
+        database: "qcase01",
+        maxPreparedStatements: 1,
+      });
+    const conns = await Promise.all(Array.from({ length: o.concurrency }, connect));
+    let slot = 0;
+    await door(
+      "sql/mysql",
+      2,
+      o.sql,
+      (r) => sqlInput(r, o.big),
+      async (sql, count) => {
         const me = slot++ % conns.length;
-        counts[kind]!.inputs++;
         const res = await within(
           conns[me]!.query({ sql, rowsAsArray: true }).then(
             () => "ok",
@@ -248,212 +290,109 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
           o.hangMs,
         );
         if (res === "hang" || res.startsWith("fatal")) {
-          if (res === "hang") counts[kind]!.hangs++;
-          else counts[kind]!.dropped++;
-          note(kind, res === "hang" ? "hang" : "dropped", `${sql} → ${res}`);
+          if (res === "hang") count.hangs++;
+          else count.dropped++;
+          note("sql/mysql", res === "hang" ? "hang" : "dropped", `${sql} → ${res}`);
           conns[me]!.destroy();
           conns[me] = await connect();
         } else if (res.startsWith("INTERNAL")) {
-          counts[kind]!.internal++;
-          note(kind, "INTERNAL", `${sql} → ${res}`);
+          count.internal++;
+          note("sql/mysql", "INTERNAL", `${sql} → ${res}`);
         }
-        if (i % 200 === 0) {
-          checkCrash(kind, sql);
-          log(`${kind}: ${i}/${inputs.length}`);
-        }
-      });
-      for (const x of conns) x.destroy();
-      checkCrash(kind, "(end)");
-    }
+        return sql;
+      },
+    );
+    for (const x of conns) x.destroy();
 
-    // Raw MySQL packets: after the greeting, the session's bytes, then our side closes; the
-    // server must answer or close (never hold the connection).
-    {
-      const kind = "mysql/packets";
-      counts[kind] = zero();
-      phase = kind;
-      const r = rand(3);
-      const inputs = Array.from({ length: o.packets }, () => mysqlSession(r));
-      await pool(inputs.length, o.concurrency, async (i) => {
-        const payload = inputs[i]!;
-        counts[kind]!.inputs++;
-        const res = await within(rawExchange(c.czar.mysqlPort, payload, true), o.hangMs);
-        if (res === "hang") {
-          counts[kind]!.hangs++;
-          note(kind, "hang", payload.toString("latin1"));
-        } else if (/INTERNAL/.test(res)) {
-          counts[kind]!.internal++;
-          note(kind, "INTERNAL", res);
-        }
-        if (i % 100 === 0) checkCrash(kind, payload.toString("hex"));
-      });
-      checkCrash(kind, "(end)");
-    }
-
-    // Raw HTTP requests.
-    {
-      const kind = "http/raw";
-      counts[kind] = zero();
-      phase = kind;
-      const r = rand(4);
-      const inputs = Array.from({ length: o.http }, () => httpRequest(r));
-      await pool(inputs.length, o.concurrency, async (i) => {
-        const req = inputs[i]!;
-        counts[kind]!.inputs++;
-        const res = await within(rawExchange(port, req, false), o.hangMs);
-        const text = req.toString("latin1");
-        if (res === "hang") {
-          counts[kind]!.hangs++;
-          note(kind, "hang", text);
-        } else {
-          const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(res)?.[1] ?? 0);
-          if (/"code":"INTERNAL"/.test(res)) {
-            counts[kind]!.internal++;
-            note(kind, "INTERNAL", `${text} → ${res.slice(0, 300)}`);
-          } else if (status >= 500) {
-            const code = /"code":"(\w+)"/.exec(res)?.[1] ?? String(status);
-            counts[kind]!.serverErrors[code] = (counts[kind]!.serverErrors[code] ?? 0) + 1;
-            note(kind, code, `${text} → ${res.slice(0, 300)}`);
-          }
-        }
-        if (i % 100 === 0) checkCrash(kind, text);
-      });
-      checkCrash(kind, "(end)");
-    }
+    // Raw MySQL sessions and raw HTTP requests: after the bytes our side closes; the server must
+    // answer or close, never hold the connection.
+    const raw = (kind: string, port: number, greeting: boolean) => async (bytes: Buffer, count: FuzzCounts) => {
+      const res = await within(rawExchange(port, bytes, greeting), o.hangMs);
+      const text = bytes.toString("latin1");
+      if (res === "hang") {
+        count.hangs++;
+        note(kind, "hang", text);
+      } else if (/INTERNAL/.test(res)) {
+        count.internal++;
+        note(kind, "INTERNAL", `${text} → ${res.slice(0, 300)}`);
+      } else if (!greeting && Number(/^HTTP\/1\.[01] (\d{3})/.exec(res)?.[1] ?? 0) >= 500) {
+        const code = /"code":"(\w+)"/.exec(res)?.[1] ?? "5xx";
+        count.serverErrors[code] = (count.serverErrors[code] ?? 0) + 1;
+        note(kind, code, `${text} → ${res.slice(0, 300)}`);
+      }
+      return text;
+    };
+    await door("mysql/packets", 3, o.packets, mysqlSession, raw("mysql/packets", c.czar.mysqlPort, true));
+    await door("http/raw", 4, o.http, httpRequest, raw("http/raw", port, false));
 
     // gRPC straight to a worker: garbage bytes to every method, and well-formed calls with hostile fields.
-    {
-      const kind = "grpc/worker";
-      counts[kind] = zero();
-      phase = kind;
-      const r = rand(5);
-      const address = c.workers[0]!.address;
-      const raw = new grpc.Client(address, grpc.credentials.createInsecure());
-      const Typed = workerService();
-      const typed = new Typed(address, grpc.credentials.createInsecure()) as unknown as Record<
-        string,
-        (...a: unknown[]) => unknown
-      >;
-      const methods = ["Query", "Load", "List", "Drop", "Publish", "Unpublish", "DropStage", "Status"];
-      await pool(o.grpc, o.concurrency, async (i) => {
-        counts[kind]!.inputs++;
+    const address = c.workers[0]!.address;
+    const rawClient = new grpc.Client(address, grpc.credentials.createInsecure());
+    const Typed = workerService();
+    const typed = new Typed(address, grpc.credentials.createInsecure()) as unknown as Record<
+      string,
+      (...a: unknown[]) => unknown
+    >;
+    let grpcCalls = 0;
+    await door(
+      "grpc/worker",
+      5,
+      o.grpc,
+      (r) => ({ r: r(), body: bytes(r, int(r, 300)), sql: sqlInput(r, false), k: [r(), r(), r(), r(), r(), r()] }),
+      async (x, count) => {
         const deadline = Date.now() + o.hangMs;
-        let call: Promise<string>;
-        let what: string;
-        if (i % 2 === 0) {
-          const m = pick(r, methods);
-          const body = bytes(r, int(r, 300));
-          what = `${m} raw ${body.toString("hex").slice(0, 80)}`;
-          call = new Promise((resolve) => {
-            const path = `/miniqserv.worker.v1.Worker/${m}`;
-            const id = (b: Buffer) => b;
-            if (m === "Query") {
-              const s = raw.makeServerStreamRequest(path, id, id, body, { deadline });
-              s.on("data", () => {});
-              s.on("error", (e: grpc.ServiceError) => resolve(`${e.code} ${e.details}`));
-              s.on("end", () => resolve("end"));
-            } else if (m === "Load") {
-              const s = raw.makeClientStreamRequest(path, id, id, { deadline }, (e) =>
-                resolve(e ? `${e.code} ${e.details}` : "ok"),
-              );
-              s.write(body);
-              s.end();
-            } else {
-              raw.makeUnaryRequest(path, id, id, body, { deadline }, (e) =>
-                resolve(e ? `${e.code} ${e.details}` : "ok"),
-              );
-            }
-          });
-        } else {
-          const name = pick(r, ["../x", "", "a/b", "x".repeat(500), "fz_none", "qcase01/../..", "\u0000", "."]);
-          const req = {
-            queryId: String(i),
-            database: name,
-            chunkId: pick(r, [-1, 0, 2 ** 31 - 1, -(2 ** 31), 6630, 1234567]),
-            subChunkIds: [int(r, 100), -5],
-            sql: sqlInput(r, false),
-            maxBatchRows: pick(r, [0, 1, 2 ** 32 - 1]),
-            maxBatchBytes: pick(r, [0, 1, 2 ** 32 - 1]),
-            table: name,
-            stage: name,
-            chunkIds: [int(r, 10000), -1],
-          };
-          const m = pick(r, ["query", "list", "drop", "dropStage", "publish", "unpublish", "status"]);
-          what = `${m} ${JSON.stringify(req).slice(0, 120)}`;
-          call = new Promise((resolve) => {
-            if (m === "query") {
-              const s = typed.query!(req, { deadline }) as grpc.ClientReadableStream<unknown>;
-              s.on("data", () => {});
-              s.on("error", (e: grpc.ServiceError) => resolve(`${e.code} ${e.details}`));
-              s.on("end", () => resolve("end"));
-            } else {
-              typed[m]!(req, { deadline }, (e: grpc.ServiceError | null) =>
-                resolve(e ? `${e.code} ${e.details}` : "ok"),
-              );
-            }
-          });
-        }
+        const id = (b: Buffer) => b;
+        const [call, what] = grpcCall(rawClient, typed, x, grpcCalls++, deadline, id);
         const res = await within(call, o.hangMs + 1000);
         // DEADLINE_EXCEEDED (4): the worker held the call past the bound.
         if (res === "hang" || res.startsWith("4 ")) {
-          counts[kind]!.hangs++;
-          note(kind, "hang", what);
+          count.hangs++;
+          note("grpc/worker", "hang", what);
         } else if (res.startsWith("13 ") && !/deserializ|parse/i.test(res)) {
-          counts[kind]!.internal++;
-          note(kind, "INTERNAL", `${what} → ${res}`);
+          count.internal++;
+          note("grpc/worker", "INTERNAL", `${what} → ${res}`);
         }
-        if (i % 100 === 0) checkCrash(kind, what);
-      });
-      raw.close();
-      (typed as unknown as grpc.Client).close();
-      checkCrash(kind, "(end)");
-    }
+        return what;
+      },
+    );
+    rawClient.close();
+    (typed as unknown as grpc.Client).close();
 
     // Ingests of mutated configs and catalog files, uploaded, into databases of their own.
-    {
-      const kind = "ingest";
-      counts[kind] = zero();
-      phase = kind;
-      const r = rand(6);
-      const base = {
-        database: JSON.parse(readFileSync(join(CASE01, "ingest", "database.json"), "utf8")) as Record<string, unknown>,
-        table: JSON.parse(readFileSync(join(CASE01, "ingest", "Filter.json"), "utf8")) as Record<string, unknown>,
-        file: readFileSync(join(CASE01, "Filter.tsv.gz")),
-        name: "Filter.tsv.gz",
-      };
-      const objectBase = {
-        ...base,
-        table: JSON.parse(readFileSync(join(CASE01, "ingest", "Object.json"), "utf8")) as Record<string, unknown>,
-        file: readFileSync(join(CASE01, "Object.tsv.gz")),
-        name: "Object.tsv.gz",
-      };
-      for (let i = 0; i < o.ingests; i++) {
-        counts[kind]!.inputs++;
-        const x = ingestInput(r, `fz${i % 5}`, r() < 0.5 ? base : objectBase);
+    const config = (f: string) =>
+      JSON.parse(readFileSync(join(CASE01, "ingest", f), "utf8")) as Record<string, unknown>;
+    const filter = {
+      database: config("database.json"),
+      table: config("Filter.json"),
+      file: readFileSync(join(CASE01, "Filter.tsv.gz")),
+      name: "Filter.tsv.gz",
+    };
+    const object = {
+      ...filter,
+      table: config("Object.json"),
+      file: readFileSync(join(CASE01, "Object.tsv.gz")),
+      name: "Object.tsv.gz",
+    };
+    // One load at a time: a table being loaded refuses another (CONFLICT).
+    await door(
+      "ingest",
+      6,
+      o.ingests,
+      (r) => ingestInput(r, `fz${int(r, 5)}`, r() < 0.5 ? filter : object),
+      async (x, count) => {
         const head = { ...x.head, uploads: [{ name: x.name, bytes: x.file.length }] };
         const body = Buffer.concat([Buffer.from(`${JSON.stringify(head)}\n`), x.file]);
-        const res = await within(
-          fetch(`${c.czar.url}/ingest`, { method: "POST", headers: { "content-type": UPLOAD_CONTENT_TYPE }, body })
-            .then(async (y) => ({ status: y.status, text: await y.text() }))
-            .catch((e: Error) => ({ status: 0, text: String(e.cause ?? e.message) })),
-          o.hangMs * 2,
+        const what = JSON.stringify(head);
+        httpVerdict(
+          "ingest",
+          count,
+          await post("/ingest", body, { "content-type": UPLOAD_CONTENT_TYPE }, o.hangMs * 2),
+          what,
         );
-        const what = JSON.stringify(head).slice(0, 300);
-        if (res === "hang") {
-          counts[kind]!.hangs++;
-          note(kind, "hang", what);
-        } else if (res.status === 0) {
-          counts[kind]!.dropped++;
-          note(kind, "dropped", what);
-        } else if (res.status >= 500) {
-          const code = /"code":"(\w+)"/.exec(res.text)?.[1] ?? String(res.status);
-          if (code === "INTERNAL") counts[kind]!.internal++;
-          else counts[kind]!.serverErrors[code] = (counts[kind]!.serverErrors[code] ?? 0) + 1;
-          note(kind, code, `${what} → ${res.text.slice(0, 300)}`);
-        }
-        checkCrash(kind, what);
-      }
-    }
+        return what;
+      },
+      1,
+    );
   } finally {
     stopPing = true;
     await pinger;
@@ -498,4 +437,68 @@ function rawExchange(port: number, payload: Buffer, greeting: boolean): Promise<
     s.on("error", () => {});
     s.on("close", () => resolve(Buffer.concat(got).toString("latin1")));
   });
+}
+
+/** One gRPC call to a worker from a drawn input: garbage bytes (even calls) or hostile fields; its outcome and a description. */
+function grpcCall(
+  raw: grpc.Client,
+  typed: Record<string, (...a: unknown[]) => unknown>,
+  x: { r: number; body: Buffer; sql: string; k: number[] },
+  i: number,
+  deadline: number,
+  id: (b: Buffer) => Buffer,
+): [Promise<string>, string] {
+  const at = <T>(xs: readonly T[], u: number) => xs[Math.floor(u * xs.length)] as T;
+  const errText = (e: grpc.ServiceError | null) => (e ? `${e.code} ${e.details}` : "ok");
+  if (i % 2 === 0) {
+    const m = at(["Query", "Load", "List", "Drop", "Publish", "Unpublish", "DropStage", "Status"], x.r);
+    const path = `/miniqserv.worker.v1.Worker/${m}`;
+    const what = `${m} raw ${x.body.toString("hex").slice(0, 80)}`;
+    return [
+      new Promise((resolve) => {
+        if (m === "Query") {
+          const s = raw.makeServerStreamRequest(path, id, id, x.body, { deadline });
+          s.on("data", () => {});
+          s.on("error", (e: grpc.ServiceError) => resolve(errText(e)));
+          s.on("end", () => resolve("end"));
+        } else if (m === "Load") {
+          const s = raw.makeClientStreamRequest(path, id, id, { deadline }, (e) => resolve(errText(e)));
+          s.write(x.body);
+          s.end();
+        } else {
+          raw.makeUnaryRequest(path, id, id, x.body, { deadline }, (e) => resolve(errText(e)));
+        }
+      }),
+      what,
+    ];
+  }
+  const [a, b, c2, d, e2, f] = x.k as [number, number, number, number, number, number];
+  const name = at(["../x", "", "a/b", "x".repeat(500), "fz_none", "qcase01/../..", "\u0000", "."], a);
+  const req = {
+    queryId: String(i),
+    database: name,
+    chunkId: at([-1, 0, 2 ** 31 - 1, -(2 ** 31), 6630, 1234567], b),
+    subChunkIds: [Math.floor(c2 * 100), -5],
+    sql: x.sql,
+    maxBatchRows: at([0, 1, 2 ** 32 - 1], d),
+    maxBatchBytes: at([0, 1, 2 ** 32 - 1], e2),
+    table: name,
+    stage: name,
+    chunkIds: [Math.floor(c2 * 10000), -1],
+  };
+  const m = at(["query", "list", "drop", "dropStage", "publish", "unpublish", "status"], f);
+  const what = `${m} ${JSON.stringify(req).slice(0, 120)}`;
+  return [
+    new Promise((resolve) => {
+      if (m === "query") {
+        const s = typed.query!(req, { deadline }) as grpc.ClientReadableStream<unknown>;
+        s.on("data", () => {});
+        s.on("error", (e: grpc.ServiceError) => resolve(errText(e)));
+        s.on("end", () => resolve("end"));
+      } else {
+        typed[m]!(req, { deadline }, (e: grpc.ServiceError | null) => resolve(errText(e)));
+      }
+    }),
+    what,
+  ];
 }

@@ -5,6 +5,7 @@
  * null where it cannot be told; the result column is then typed by its values' storage class.
  */
 import type { ColumnRef, Expr } from "./ast.js";
+import { memoPerNode } from "./walk.js";
 
 /** MySQL's column type codes (include/mysql_com.h, enum_field_types). */
 export const T = {
@@ -215,21 +216,8 @@ const DOUBLE_FUNCTIONS = new Set([
   "RADIANS",
 ]);
 
-const typeMemo = new WeakMap<(c: ColumnRef) => MysqlType | null, WeakMap<Expr, MysqlType | null>>();
-
-/**
- * The MySQL type of `e`; `column` gives a column's (null: unknown). Remembered per node and
- * resolver: the printer asks at every level of a tree, which would be quadratic in its height.
- */
-export function mysqlType(e: Expr, column: (c: ColumnRef) => MysqlType | null): MysqlType | null {
-  let memo = typeMemo.get(column);
-  if (memo === undefined) typeMemo.set(column, (memo = new WeakMap()));
-  const known = memo.get(e);
-  if (known !== undefined) return known;
-  const t = typeOf(e, column);
-  memo.set(e, t);
-  return t;
-}
+/** The MySQL type of `e`; `column` gives a column's (null: unknown). Remembered per node. */
+export const mysqlType: (e: Expr, column: (c: ColumnRef) => MysqlType | null) => MysqlType | null = memoPerNode(typeOf);
 
 function typeOf(e: Expr, column: (c: ColumnRef) => MysqlType | null): MysqlType | null {
   const ty = (x: Expr) => mysqlType(x, column);

@@ -5,20 +5,10 @@
 import type { ColumnRef, Expr, Select } from "./ast.js";
 import { printExpr } from "./printer.js";
 import { functionSpec, type ValueKind } from "./sqliteFunctions.js";
-import { children } from "./walk.js";
+import { children, memoPerNode } from "./walk.js";
 
-const kindMemo = new WeakMap<(c: ColumnRef) => boolean, WeakMap<Expr, ValueKind>>();
-
-/** The kind of `e`'s value; a column is text when `isText` says so, else unknown (remembered per node and resolver). */
-export function valueKind(e: Expr, isText: (c: ColumnRef) => boolean): ValueKind {
-  let memo = kindMemo.get(isText);
-  if (memo === undefined) kindMemo.set(isText, (memo = new WeakMap()));
-  const known = memo.get(e);
-  if (known !== undefined) return known;
-  const k = kindOf(e, isText);
-  memo.set(e, k);
-  return k;
-}
+/** The kind of `e`'s value; a column is text when `isText` says so, else unknown. Remembered per node. */
+export const valueKind: (e: Expr, isText: (c: ColumnRef) => boolean) => ValueKind = memoPerNode(kindOf);
 
 function kindOf(e: Expr, isText: (c: ColumnRef) => boolean): ValueKind {
   const common = (es: Expr[]): ValueKind => {
