@@ -17,6 +17,16 @@ export function totalBytes(files: ReadonlyArray<string>): number {
   return n;
 }
 
+/** The error for a failed read of an input file: a bad gzip stream (zlib's Z_* codes) is BAD_INPUT, the rest IO. */
+export function readError(file: string, e: unknown): QservError {
+  if (e instanceof QservError) return e;
+  const code = (e as NodeJS.ErrnoException).code ?? "";
+  if (/\.gz$/i.test(file) && code.startsWith("Z_")) {
+    return new QservError("BAD_INPUT", `${file}: not a valid gzip file: ${(e as Error).message}`);
+  }
+  return new QservError("IO", `${file}: ${(e as Error).message}`);
+}
+
 /**
  * Stream the rows of one CSV/TSV file (gzip when named *.gz) as bytes. `onRow` sees the scanner
  * describing the row; `onBytes` the number of file bytes consumed so far.
@@ -40,14 +50,7 @@ export async function readRows(
     }
     scanner.feed(Buffer.alloc(0), true, emit);
   } catch (e) {
-    if (e instanceof QservError) throw e;
-    // zlib's errors (Z_DATA_ERROR, a cut file) are the input's fault: BAD_INPUT; the rest is I/O.
-    const code = (e as NodeJS.ErrnoException).code ?? "";
-    const bad = gz && (code.startsWith("Z_") || /unexpected end of file/i.test((e as Error).message));
-    throw new QservError(
-      bad ? "BAD_INPUT" : "IO",
-      `${file}: ${bad ? "not a valid gzip file: " : ""}${(e as Error).message}`,
-    );
+    throw readError(file, e);
   } finally {
     raw.destroy();
   }

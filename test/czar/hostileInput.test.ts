@@ -223,6 +223,12 @@ describe("hostile input on a real cluster", { skip: SKIP_ITEST }, () => {
     await refusedUpload(upload({ ...good, uploads: [{ name: "x.tsv", bytes: -1 }] }, bytes), /non-negative integer/);
     await refusedUpload(upload({ ...good, files: ["/etc/passwd"] }, bytes), /names no "files"/);
     await refusedUpload(Buffer.from("no newline"), /ended before its JSON line/);
+    // A cut gzip file: the input's fault (BAD_INPUT), for a replicated table (sent as it is) too.
+    const cut = bytes.subarray(0, 40);
+    const r0 = await send(upload({ ...good, uploads: [{ name: "Filter.tsv.gz", bytes: cut.length }] }, cut));
+    assert.equal(r0.status, 400, JSON.stringify(r0.body));
+    assert.equal(r0.body.error?.code, "BAD_INPUT");
+    assert.match(r0.body.error?.message ?? "", /not a valid gzip file/);
     const first = await send(upload(good, bytes));
     assert.equal(first.status, 200, JSON.stringify(first.body));
     assert.equal(first.body.rows, 9);

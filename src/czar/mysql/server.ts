@@ -22,7 +22,7 @@ import {
   parseHandshakeResponse,
 } from "./handshake.js";
 import { LoginThrottle, type LoginThrottleOptions } from "./loginThrottle.js";
-import { eofPayload, errPayload, frame, okPayload, type Packet, PacketParser } from "./packets.js";
+import { eofPayload, errPayload, frame, okPayload, type Packet, PacketParser, PayloadReader } from "./packets.js";
 import { columnCountPayload, columnPayload, rowPayload } from "./resultSet.js";
 
 export interface MysqlServerOptions {
@@ -254,7 +254,7 @@ class Connection {
           ),
         );
       case COM.PROCESS_KILL:
-        return this.query(`KILL ${body.readUInt32LE(0)}`);
+        return this.query(`KILL ${new PayloadReader(body).int4()}`);
       default:
         return this.send(errPayload(1047, "08S01", `Unknown command ${payload[0]}`));
     }
