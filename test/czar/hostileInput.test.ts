@@ -127,6 +127,15 @@ describe("hostile input on a real cluster", { skip: SKIP_ITEST }, () => {
     await refused(`${all} LIMIT 18446744073709551616`, 400, "SYNTAX_ERROR", /at most 18446744073709551615/);
   });
 
+  test("found by the fuzz run: a subquery in SHOW ... WHERE is refused, not INTERNAL", async () => {
+    await refused(
+      "SHOW COLUMNS FROM Object WHERE objectId IN (SELECT objectId FROM Source)",
+      400,
+      "UNSUPPORTED",
+      /^subqueries in SHOW \.\.\. WHERE are not supported at line 1, column 41$/,
+    );
+  });
+
   test("a query text over --max-query-mb is refused with TOO_LARGE", async () => {
     const list = Array.from({ length: 200_000 }, (_, i) => i).join(",");
     assert.ok(list.length > 1 << 20);

@@ -5,6 +5,7 @@
  * unary - + ~ ! < primaries.
  */
 
+import { QservError } from "../../common/errors.js";
 import { adqlCall, adqlILike } from "./adql.js";
 import type {
   BinaryOp,
@@ -27,6 +28,7 @@ import type {
 } from "./ast.js";
 import { ADQL_RESERVED, type Dialect, RESERVED, sqlError, type Token, tokenize } from "./lexer.js";
 import { checkQueryText, checkTree, DEFAULT_MAX_QUERY_BYTES, MAX_NESTING, tooDeep } from "./limits.js";
+import { visit } from "./walk.js";
 
 /**
  * Parses one statement (an optional trailing `;` allowed). Throws QservError on bad input, and
@@ -327,7 +329,20 @@ class Parser {
       if (t.type !== "string") this.fail("a pattern string");
       return { kind: "like", pattern: this.stringValue() };
     }
-    if (this.acceptKw("WHERE")) return { kind: "where", expr: this.expr() };
+    if (this.acceptKw("WHERE")) {
+      const expr = this.expr();
+      visit(expr, (x) => {
+        if (x.kind === "subquery") {
+          const { line, column } = x.pos;
+          throw new QservError(
+            "UNSUPPORTED",
+            `subqueries in SHOW ... WHERE are not supported at line ${line}, column ${column}`,
+            { line, column },
+          );
+        }
+      });
+      return { kind: "where", expr };
+    }
     return null;
   }
 
