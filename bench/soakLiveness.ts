@@ -47,7 +47,7 @@ const cluster = await up({
   httpPort: 0,
   mysqlPort: 0,
   write: (s) => logs.push(s),
-  czarArgs: ["--net-write-timeout", String(writeTimeoutS), "--spool-memory-mb", "2"],
+  czarArgs: ["--net-write-timeout", String(writeTimeoutS), "--spool-memory-mb", "2", "--ingest-root", dir],
 });
 const rss = () => {
   const pid = cluster.node("czar").proc.pid;

@@ -1,7 +1,7 @@
 /** mini-qserv under test: a supervised cluster (`up()`), the catalog ingested through POST /ingest. */
 import { readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
-import { postJson } from "../../src/cli/httpClient.js";
+import { postJson, postUpload } from "../../src/cli/httpClient.js";
 import { up } from "../../src/cluster/up.js";
 import { QservError } from "../../src/common/errors.js";
 import type { GeneratedCatalog } from "../generate.js";
@@ -60,11 +60,8 @@ export async function startQserv(
     ] as const) {
       if (json === null || csv === null) continue;
       say(`mini-qserv ${configLabel(c)}: ingesting ${table}`);
-      const r = await postJson(`${cluster.url}/ingest`, {
-        database,
-        table: JSON.parse(readFileSync(json, "utf8")) as unknown,
-        files: [resolve(csv)],
-      });
+      const config = JSON.parse(readFileSync(json, "utf8")) as unknown;
+      const r = await postUpload(`${cluster.url}/ingest`, { database, table: config }, [csv], () => {});
       chunks.push(`${table} in ${r.chunks} chunks`);
     }
     const ingestSeconds = (performance.now() - t0) / 1000;

@@ -81,6 +81,12 @@ export function registerCzar(program: Command): void {
     )
     .option("--max-result-mb <n>", "largest result the czar holds for one query", "1024")
     .option(
+      "--ingest-root <dir>",
+      "a directory whose files POST /ingest may name by path (repeatable; default none: uploads only)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option("--max-query-mb <n>", "largest query text accepted (longer ones are refused)", "16")
+    .option(
       "--repair-interval <seconds>",
       "seconds between automatic replica repair passes (0: only `replicate`)",
       "60",
@@ -120,6 +126,8 @@ export function registerCzar(program: Command): void {
         spoolMaxMb: string;
         spoolMemoryMb: string;
         maxResultMb: string;
+        maxQueryMb: string;
+        ingestRoot?: string[];
         repairInterval: string;
         repairGrace: string;
         healthInterval: string;
@@ -151,6 +159,8 @@ export function registerCzar(program: Command): void {
           spoolMemoryBytes: (int("--spool-memory-mb", o.spoolMemoryMb) ?? 8) * 2 ** 20,
           spoolMaxBytes: (int("--spool-max-mb", o.spoolMaxMb) ?? 10240) * 2 ** 20,
           maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,
+          maxQueryBytes: (int("--max-query-mb", o.maxQueryMb) ?? 16) * 2 ** 20,
+          ingestRoots: o.ingestRoot ?? [],
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
           repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
           healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,

@@ -1,5 +1,8 @@
+import { createReadStream, statSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
+import { basename } from "node:path";
+import { Readable } from "node:stream";
 import { QservError } from "../common/errors.js";
 
 /** HTTP Basic credentials of $MINI_QSERV_USER / $MINI_QSERV_PASSWORD (set by --user/--password-file), if any. */
@@ -69,7 +72,7 @@ function cutShort(text: string): QservError {
   return new QservError("UNAVAILABLE", "the czar's answer was cut short (connection closed mid-answer)");
 }
 
-async function request(url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
+async function fetchCzar(url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
   try {
     return await fetch(url, { ...init, ...(signal === undefined ? {} : { signal }) });
   } catch (e) {
@@ -82,7 +85,7 @@ async function request(url: string, init: RequestInit, signal?: AbortSignal): Pr
 }
 
 const post = (url: string, body: unknown, accept: string, signal?: AbortSignal) =>
-  request(
+  fetchCzar(
     url,
     {
       method: "POST",
@@ -144,7 +147,51 @@ export async function postNdjson(
   onProgress: (p: Record<string, unknown>) => void,
   signal?: AbortSignal,
 ): Promise<Record<string, unknown>> {
-  const res = await post(url, body, "application/x-ndjson", signal);
+  return ndjsonAnswer(url, await post(url, body, "application/x-ndjson", signal), onProgress, signal);
+}
+
+/**
+ * POSTs an ingest with its files' bytes streamed from disk (the upload format of
+ * src/czar/ingestInput.ts: one JSON line, then the bytes); the NDJSON answer as postNdjson's.
+ */
+export async function postUpload(
+  url: string,
+  request: Record<string, unknown>,
+  files: readonly string[],
+  onProgress: (p: Record<string, unknown>) => void,
+  signal?: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const uploads = files.map((f) => {
+    try {
+      return {
+        name: basename(f)
+          .replace(/[^A-Za-z0-9_.-]/g, "_")
+          .replace(/^[.-]/, "_"),
+        bytes: statSync(f).size,
+      };
+    } catch (e) {
+      throw new QservError("IO", `${f}: cannot read: ${(e as Error).message}`);
+    }
+  });
+  async function* body(): AsyncGenerator<Buffer> {
+    yield Buffer.from(`${JSON.stringify({ ...request, uploads })}\n`, "utf8");
+    for (const f of files) yield* createReadStream(f) as AsyncIterable<Buffer>;
+  }
+  const init = {
+    method: "POST",
+    headers: { "content-type": "application/vnd.mini-qserv.upload", accept: "application/x-ndjson" },
+    body: Readable.toWeb(Readable.from(body())) as ReadableStream,
+    duplex: "half",
+  } as RequestInit;
+  return ndjsonAnswer(url, await fetchCzar(url, init, signal), onProgress, signal);
+}
+
+async function ndjsonAnswer(
+  url: string,
+  res: Response,
+  onProgress: (p: Record<string, unknown>) => void,
+  signal?: AbortSignal,
+): Promise<Record<string, unknown>> {
   if (res.body === null) throw new QservError("INTERNAL", `${url}: HTTP ${res.status}, empty answer`);
   const decoder = new TextDecoder();
   let pending = "";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
-import { postNdjson } from "./httpClient.js";
+import { postNdjson, postUpload } from "./httpClient.js";
 import { ingestBar } from "./ingestProgress.js";
 import { czarUrl, dialectFlags, type InputOptions, printNotices, withInputOptions } from "./options.js";
 
@@ -27,50 +27,60 @@ export function registerIngest(program: Command): void {
       .description("Load catalog files into a table through the czar (creates the database and table if new)")
       .requiredOption("--database <file>", "Qserv database.json")
       .requiredOption("--table <file>", "Qserv table config (JSON)")
-      .option("--czar <url>", "czar HTTP API (default $MINI_QSERV_CZAR or http://127.0.0.1:8080)"),
+      .option("--czar <url>", "czar HTTP API (default $MINI_QSERV_CZAR or http://127.0.0.1:8080)")
+      .option("--by-path", "send the files' paths, not their bytes (the czar must have them under an --ingest-root)"),
   )
-    .argument("<files...>", "CSV/TSV files (plain or .gz), readable by the czar")
+    .argument("<files...>", "CSV/TSV files (plain or .gz); their bytes are uploaded to the czar")
     .addHelpText("after", EXAMPLE)
-    .action(async (files: string[], o: InputOptions & { database: string; table: string; czar?: string }) => {
-      const table = json(o.table) as Record<string, unknown>;
-      const bar = ingestBar(String(table.table ?? ""));
-      // Ctrl-C closes the request: the czar rolls back everything the load wrote.
-      const interrupt = new AbortController();
-      const onSigint = () => interrupt.abort();
-      process.once("SIGINT", onSigint);
-      const dialect = Object.fromEntries(Object.entries(dialectFlags(o)).filter(([, v]) => v !== undefined));
-      let r: Record<string, unknown>;
-      try {
-        r = await postNdjson(
-          `${czarUrl(o.czar)}/ingest`,
-          {
+    .action(
+      async (
+        files: string[],
+        o: InputOptions & { database: string; table: string; czar?: string; byPath?: boolean },
+      ) => {
+        const table = json(o.table) as Record<string, unknown>;
+        const bar = ingestBar(String(table.table ?? ""));
+        // Ctrl-C closes the request: the czar rolls back everything the load wrote.
+        const interrupt = new AbortController();
+        const onSigint = () => interrupt.abort();
+        process.once("SIGINT", onSigint);
+        const dialect = Object.fromEntries(Object.entries(dialectFlags(o)).filter(([, v]) => v !== undefined));
+        let r: Record<string, unknown>;
+        try {
+          const url = `${czarUrl(o.czar)}/ingest`;
+          const request = {
             database: json(o.database),
             table,
-            files: files.map((f) => resolve(f)),
             ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
             ...(o.header ? { header: true } : {}),
             ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
             ...(o.rejects ? { rejects: resolve(o.rejects) } : {}),
-          },
-          (p) => bar.update(p),
-          interrupt.signal,
-        );
-      } catch (e) {
-        if (interrupt.signal.aborted) {
-          throw new QservError("CANCELLED", "interrupted: the czar rolls back everything this load wrote");
+          };
+          r =
+            o.byPath === true
+              ? await postNdjson(
+                  url,
+                  { ...request, files: files.map((f) => resolve(f)) },
+                  (p) => bar.update(p),
+                  interrupt.signal,
+                )
+              : await postUpload(url, request, files, (p) => bar.update(p), interrupt.signal);
+        } catch (e) {
+          if (interrupt.signal.aborted) {
+            throw new QservError("CANCELLED", "interrupted: the czar rolls back everything this load wrote");
+          }
+          throw e;
+        } finally {
+          bar.stop();
+          process.off("SIGINT", onSigint);
         }
-        throw e;
-      } finally {
-        bar.stop();
-        process.off("SIGINT", onSigint);
-      }
-      printNotices((r.notices as string[] | undefined) ?? []);
-      const s = ((r.elapsedMs as number) / 1000).toFixed(1);
-      process.stdout.write(
-        r.duplicate === true
-          ? `${r.table}: already loaded from this input (${r.rows} rows); nothing done\n`
-          : `${r.table}: ${r.rows} rows loaded, ${r.tableRows} in the table, ${r.chunks} chunks (${s} s)\n`,
-      );
-      if ((r.rejected as number) > 0) process.stdout.write(`${r.rejected} rows rejected, see ${o.rejects}\n`);
-    });
+        printNotices((r.notices as string[] | undefined) ?? []);
+        const s = ((r.elapsedMs as number) / 1000).toFixed(1);
+        process.stdout.write(
+          r.duplicate === true
+            ? `${r.table}: already loaded from this input (${r.rows} rows); nothing done\n`
+            : `${r.table}: ${r.rows} rows loaded, ${r.tableRows} in the table, ${r.chunks} chunks (${s} s)\n`,
+        );
+        if ((r.rejected as number) > 0) process.stdout.write(`${r.rejected} rows rejected, see ${o.rejects}\n`);
+      },
+    );
 }

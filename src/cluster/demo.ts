@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type GeneratedCatalog, generateCatalog } from "../../bench/generate.js";
-import { postJson } from "../cli/httpClient.js";
+import { postJson, postUpload } from "../cli/httpClient.js";
 
 export const DEMO_DATABASE = "demo";
 
@@ -71,11 +71,9 @@ export async function loadDemo(o: DemoOptions): Promise<DemoResult> {
   for (const [name, json, csv] of tables) {
     if (csv === null || held.includes(name)) continue;
     say(`ingesting ${DEMO_DATABASE}.${name}`);
-    const r = await postJson(`${o.czarUrl}/ingest`, {
-      database,
-      table: JSON.parse(readFileSync(json, "utf8")) as unknown,
-      files: [resolve(csv)],
-    });
+    // Uploaded: the czar reads no path of ours (it has no --ingest-root by default).
+    const table = JSON.parse(readFileSync(json, "utf8")) as unknown;
+    const r = await postUpload(`${o.czarUrl}/ingest`, { database, table }, [csv], () => {});
     const row = {
       table: name,
       rows: r.rows as number,

@@ -9,7 +9,7 @@ export type ErrorCode =
   | "SQL_ERROR" // SQLite rejected or failed a statement
   | "BAD_QUERY" // SQL that parses but names unknown databases, tables or columns, or is ill-formed
   | "UNSUPPORTED" // SQL the distributed planner cannot run correctly (never answered wrongly instead)
-  | "TOO_LARGE" // a result exceeds the configured limit
+  | "TOO_LARGE" // a query (text, nesting, size) or its result exceeds a limit
   | "NOT_FOUND" // a database, table or chunk is not held
   | "CONFLICT" // a request contradicts what is held (e.g. another schema for a table)
   | "CANCELLED" // the caller or a KILL stopped the work

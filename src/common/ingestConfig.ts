@@ -110,6 +110,16 @@ function num(path: string, o: Record<string, unknown>, key: string): number {
   return n;
 }
 
+/** Database and table names become file names: plain identifiers only (no `/`, `..`, quotes). */
+function identifier(path: string, what: string, name: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) {
+    throw new QservError(
+      "BAD_CONFIG",
+      `${path}: ${what} ${JSON.stringify(name.slice(0, 80))} is not a valid identifier (letters, digits, _; at most 64)`,
+    );
+  }
+}
+
 export function parseDatabaseConfig(o: Record<string, unknown>, path = "database config"): DatabaseConfig {
   const cfg: DatabaseConfig = {
     database: str(path, o, "database"),
@@ -117,8 +127,16 @@ export function parseDatabaseConfig(o: Record<string, unknown>, path = "database
     numSubStripes: num(path, o, "num_sub_stripes"),
     overlap: num(path, o, "overlap"),
   };
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(cfg.database)) {
-    throw new QservError("BAD_CONFIG", `${path}: database name "${cfg.database}" is not a valid identifier`);
+  identifier(path, "database name", cfg.database);
+  // Bounds that keep the chunker's tables small: Qserv's own catalogs use at most a few hundred stripes.
+  if (!Number.isInteger(cfg.numStripes) || cfg.numStripes < 1 || cfg.numStripes > 2000) {
+    throw new QservError("BAD_CONFIG", `${path}: "num_stripes" must be an integer from 1 to 2000`);
+  }
+  if (!Number.isInteger(cfg.numSubStripes) || cfg.numSubStripes < 1 || cfg.numSubStripes > 100) {
+    throw new QservError("BAD_CONFIG", `${path}: "num_sub_stripes" must be an integer from 1 to 100`);
+  }
+  if (!(cfg.overlap >= 0 && cfg.overlap <= 10)) {
+    throw new QservError("BAD_CONFIG", `${path}: "overlap" must be from 0 to 10 degrees`);
   }
   return cfg;
 }
@@ -180,8 +198,15 @@ export function parseTableConfig(
     fieldsEscapedBy: optStr(path, o, "fields_escaped_by"),
     linesTerminatedBy: optStr(path, o, "lines_terminated_by"),
   };
+  identifier(path, "database name", t.database);
+  identifier(path, "table name", t.table);
+  if (t.directorTable !== "") identifier(path, "director_table", t.directorTable);
+  if (t.directorTable2 !== "") identifier(path, "director_table2", t.directorTable2 ?? "");
   const names = new Set<string>();
   for (const c of schema) {
+    if (c.name === "" || c.name.length > 64 || c.name.includes("\0")) {
+      throw new QservError("BAD_CONFIG", `${path}: column name ${JSON.stringify(c.name.slice(0, 80))} is not valid`);
+    }
     const lower = c.name.toLowerCase();
     if (names.has(lower)) throw new QservError("BAD_CONFIG", `${path}: column "${c.name}" is listed twice`);
     names.add(lower);

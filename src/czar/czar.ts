@@ -85,6 +85,8 @@ export interface CzarOptions {
   /** A chunk call silent this long (ms) is hedged on another replica (default 1000; 0: never). */
   hedgeAfterMs?: number;
   maxResultBytes?: number;
+  /** Largest query text in bytes (default 16 MiB): longer ones are refused with TOO_LARGE. */
+  maxQueryBytes?: number;
   /** A query's time limit (0: none). */
   queryTimeoutMs?: number;
   /** Seconds a client may read nothing of a result before it is let go (default 60, as MySQL's net_write_timeout). */
@@ -255,7 +257,7 @@ export class Czar {
   /** Runs one statement. `signal` cancels it (the client went away); `sink` may take the rows as they come. */
   async execute(sql: string, session: Session, signal?: AbortSignal, sink?: ResultSink): Promise<QueryAnswer> {
     const t0 = performance.now();
-    const stmt = parseStatement(sql);
+    const stmt = parseStatement(sql, "mysql", this.o.maxQueryBytes);
     const listing = (l: Listing & { types?: Array<MysqlType | null> }): QueryAnswer => ({
       columns: typesOf(l.columns, l.rows, l.types),
       rows: l.rows,

@@ -15,6 +15,7 @@ import type { Logger } from "pino";
 import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
 import { authorize, type HttpAuth, roleFor } from "./auth/httpAuth.js";
 import type { Czar, Session } from "./czar.js";
+import { isUpload, type ReceivedUpload } from "./ingestInput.js";
 import { JsonAnswer } from "./jsonAnswer.js";
 import { readBody } from "./requestBody.js";
 import { handleTap, type TapService } from "./tap/routes.js";
@@ -28,7 +29,14 @@ export interface HttpRoutes {
   /** Users and the login throttle every request is checked against (src/czar/auth/httpAuth.ts). */
   auth: HttpAuth;
   tap: TapService;
-  ingest(body: Record<string, unknown>, signal: AbortSignal, onProgress?: (p: unknown) => void): Promise<unknown>;
+  ingest(
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+    onProgress?: (p: unknown) => void,
+    upload?: ReceivedUpload,
+  ): Promise<unknown>;
+  /** Receives an upload's files (src/czar/ingestInput.ts) for `ingest`. */
+  receiveUpload(req: http.IncomingMessage): Promise<ReceivedUpload>;
   /** The cluster's state; the running queries are those `caller` may see. */
   status(caller: Caller): Promise<unknown>;
   /** One replica repair pass; what it copied, adopted and dropped. */
@@ -160,6 +168,7 @@ async function streamIngest(
   res: http.ServerResponse,
   signal: AbortSignal,
   log: Logger,
+  upload?: ReceivedUpload,
 ): Promise<void> {
   res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8" });
   const line = (v: unknown) => res.write(`${JSON.stringify(v)}\n`);
@@ -175,7 +184,7 @@ async function streamIngest(
     line({ progress: p });
   };
   try {
-    line({ result: await r.ingest(body, signal, onProgress) });
+    line({ result: await r.ingest(body, signal, onProgress, upload) });
   } catch (e) {
     const { status, body: err } = errorBody(e);
     if (status >= 500) log.error({ err: e, route: "POST /ingest" }, "request failed");
@@ -209,12 +218,17 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           await query(r, caller, await readJson(req), res, abort.signal, timeoutMs, log);
           return STREAMED;
         case "POST /ingest": {
-          const body = await readJson(req);
-          if (body.progress === true || /application\/x-ndjson/.test(req.headers.accept ?? "")) {
-            await streamIngest(r, body, res, abort.signal, log);
-            return STREAMED;
+          const upload = isUpload(req) ? await r.receiveUpload(req) : undefined;
+          try {
+            const body = upload?.body ?? (await readJson(req));
+            if (body.progress === true || /application\/x-ndjson/.test(req.headers.accept ?? "")) {
+              await streamIngest(r, body, res, abort.signal, log, upload);
+              return STREAMED;
+            }
+            return await r.ingest(body, abort.signal, undefined, upload);
+          } finally {
+            upload?.discard();
           }
-          return r.ingest(body, abort.signal);
         }
         case "GET /status":
           return r.status(caller);

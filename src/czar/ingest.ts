@@ -46,6 +46,8 @@ export interface IngestRequest {
   rejectsFile?: string;
   /** Notices about the request already made (e.g. by parsing its config), returned with the result. */
   notices?: string[];
+  /** What the input is, when not its files' paths, sizes and mtimes (an upload: a hash of its bytes). */
+  identity?: string;
 }
 
 /** Where an ingest is: partitioning (input bytes read), uploading (chunk loads done), publishing. */
@@ -149,7 +151,7 @@ export async function ingestTable(
   if (!Number.isInteger(ctx.replicas) || ctx.replicas < 1) {
     throw new QservError("BAD_ARGUMENT", `replicas must be a positive integer, got ${ctx.replicas}`);
   }
-  const loadId = loadIdOf(dbCfg, table, req.files, {
+  const loadId = loadIdOf(dbCfg, table, req.identity ?? req.files, {
     ...req.dialect,
     ...(req.header ? { header: true } : {}),
     ...(req.columnsFromHeader ? { columnsFromHeader: true } : {}),
@@ -236,16 +238,19 @@ export function loadIdOfStage(db: string, table: string, stage: string): string 
   return `${db}.${table}.${stage.slice(1)}`;
 }
 
-/** Same config, same files (path, size, mtime) and reading options: same load id. */
-function loadIdOf(db: DatabaseConfig, table: TableConfig, files: string[], reading: object): string {
-  const inputs = files.map((f) => {
-    try {
-      const st = statSync(f);
-      return [resolve(f), st.size, st.mtimeMs];
-    } catch (e) {
-      throw new QservError("IO", `${f}: cannot read: ${(e as Error).message}`);
-    }
-  });
+/** Same config, same files (path, size, mtime; or the same identity) and reading options: same load id. */
+function loadIdOf(db: DatabaseConfig, table: TableConfig, files: string[] | string, reading: object): string {
+  const inputs =
+    typeof files === "string"
+      ? files
+      : files.map((f) => {
+          try {
+            const st = statSync(f);
+            return [resolve(f), st.size, st.mtimeMs];
+          } catch (e) {
+            throw new QservError("IO", `${f}: cannot read: ${(e as Error).message}`);
+          }
+        });
   const h = createHash("sha256").update(JSON.stringify([db, table, inputs, reading]));
   return `${db.database}.${table.table}.${h.digest("hex").slice(0, 16)}`;
 }

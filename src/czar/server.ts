@@ -20,6 +20,7 @@ import { Collector } from "./gc.js";
 import { HealthMonitor } from "./health.js";
 import { portOf, startHttp } from "./http.js";
 import { ingestTable } from "./ingest.js";
+import { checkInputPaths, ingestRoots, type ReceivedUpload, receiveUpload } from "./ingestInput.js";
 import { Metadata, type WorkerInfo } from "./metadata.js";
 import { LoginThrottle, type LoginThrottleOptions } from "./mysql/loginThrottle.js";
 import { startMysqlServer } from "./mysql/server.js";
@@ -56,6 +57,10 @@ export interface CzarServerOptions {
   /** Bytes of such rows one query keeps in memory before spilling (default 8 MiB). */
   spoolMemoryBytes?: number;
   maxResultBytes?: number;
+  /** Directories whose files `POST /ingest` may name by path (default none: uploads only). */
+  ingestRoots?: string[];
+  /** Largest query text in bytes (default 16 MiB). */
+  maxQueryBytes?: number;
   /** Milliseconds between automatic repair passes (0: only on demand, POST /replicate). */
   repairIntervalMs?: number;
   /** Automatic repair leaves a worker down for less than this alone (default 60 s). */
@@ -138,7 +143,8 @@ class Directory implements WorkerDirectory {
   }
 }
 
-function ingestRequest(body: Record<string, unknown>) {
+/** An ingest request from its JSON body: input paths checked against the roots, or the files uploaded. */
+function ingestRequest(body: Record<string, unknown>, roots: readonly string[], upload?: ReceivedUpload) {
   const obj = (k: string): Record<string, unknown> => {
     const v = body[k];
     if (typeof v !== "object" || v === null || Array.isArray(v)) {
@@ -147,7 +153,10 @@ function ingestRequest(body: Record<string, unknown>) {
     return v as Record<string, unknown>;
   };
   const files = body.files;
-  if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== "string")) {
+  if (
+    upload === undefined &&
+    (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== "string"))
+  ) {
     throw new QservError("BAD_ARGUMENT", `"files" must be a non-empty list of paths the czar can read`);
   }
   const flag = (k: string): boolean => {
@@ -158,12 +167,19 @@ function ingestRequest(body: Record<string, unknown>) {
   if (body.rejects !== undefined && typeof body.rejects !== "string") {
     throw new QservError("BAD_ARGUMENT", `"rejects" must be the path of a file the czar can write`);
   }
+  const dialect = body.dialect;
+  if (dialect !== undefined && (typeof dialect !== "object" || dialect === null || Array.isArray(dialect))) {
+    throw new QservError("BAD_ARGUMENT", `"dialect" must be a JSON object`);
+  }
   const notices: string[] = [];
+  const database = parseDatabaseConfig(obj("database"), "database config");
+  const table = parseTableConfig(obj("table"), "table config", notices);
   return {
-    database: parseDatabaseConfig(obj("database"), "database config"),
-    table: parseTableConfig(obj("table"), "table config", notices),
-    files: files as string[],
-    ...(body.dialect === undefined ? {} : { dialect: body.dialect as DialectOverrides }),
+    database,
+    table,
+    files: upload?.files ?? checkInputPaths(files as string[], roots),
+    ...(upload === undefined ? {} : { identity: upload.identity }),
+    ...(dialect === undefined ? {} : { dialect: dialect as DialectOverrides }),
     header: flag("header"),
     columnsFromHeader: flag("columnsFromHeader"),
     ...(body.rejects === undefined ? {} : { rejectsFile: body.rejects as string }),
@@ -188,6 +204,7 @@ function removeQueryLeftovers(spoolDir: string, log: Logger): void {
 export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const log = o.log ?? createLogger("czar");
   mkdirSync(o.dataDir, { recursive: true });
+  const roots = ingestRoots(o.ingestRoots ?? []);
   const meta = Metadata.open(join(o.dataDir, "czar.sqlite"));
   for (const w of o.workers) meta.upsertWorker(w);
   if (o.clusterSecret === undefined) log.warn("no cluster secret configured: calls to the workers carry none");
@@ -233,6 +250,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     ...(o.hedgeAfterMs === undefined ? {} : { hedgeAfterMs: o.hedgeAfterMs }),
     ...(o.netWriteTimeoutS === undefined ? {} : { netWriteTimeoutS: o.netWriteTimeoutS }),
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
+    ...(o.maxQueryBytes === undefined ? {} : { maxQueryBytes: o.maxQueryBytes }),
   });
   const replicas = Math.max(1, Math.min(o.replicas ?? (meta.workers().length >= 2 ? 2 : 1), meta.workers().length));
   /** The live workers made to agree with metadata (no ingest may run: callers hold the gate). */
@@ -289,9 +307,10 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
       tap,
       auth: { users, throttle, host, log },
       // An ingest changes chunk contents: repair passes wait for it, and listings before it are stale.
-      ingest: (body, signal, onProgress) =>
+      receiveUpload: (req) => receiveUpload(req, join(o.dataDir, "scratch")),
+      ingest: (body, signal, onProgress, upload) =>
         gate.run("shared", async () => {
-          const req = ingestRequest(body);
+          const req = ingestRequest(body, roots, upload);
           const id = nextIngest++;
           const run = { table: `${req.database.database}.${req.table.table}`, phase: "start", startedAt: Date.now() };
           ingests.set(id, run);

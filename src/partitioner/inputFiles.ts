@@ -17,6 +17,16 @@ export function totalBytes(files: ReadonlyArray<string>): number {
   return n;
 }
 
+/** The error for a failed read of an input file: a bad gzip stream (zlib's Z_* codes) is BAD_INPUT, the rest IO. */
+export function readError(file: string, e: unknown): QservError {
+  if (e instanceof QservError) return e;
+  const code = (e as NodeJS.ErrnoException).code ?? "";
+  if (/\.gz$/i.test(file) && code.startsWith("Z_")) {
+    return new QservError("BAD_INPUT", `${file}: not a valid gzip file: ${(e as Error).message}`);
+  }
+  return new QservError("IO", `${file}: ${(e as Error).message}`);
+}
+
 /**
  * Stream the rows of one CSV/TSV file (gzip when named *.gz) as bytes. `onRow` sees the scanner
  * describing the row; `onBytes` the number of file bytes consumed so far.
@@ -40,8 +50,7 @@ export async function readRows(
     }
     scanner.feed(Buffer.alloc(0), true, emit);
   } catch (e) {
-    if (e instanceof QservError) throw e;
-    throw new QservError("IO", `${file}: ${(e as Error).message}`);
+    throw readError(file, e);
   } finally {
     raw.destroy();
   }

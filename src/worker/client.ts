@@ -4,6 +4,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { QservError } from "../common/errors.js";
 import { decodeRows, type Value } from "../common/rowCodec.js";
 import type { Dialect } from "../partitioner/dialect.js";
+import { readError } from "../partitioner/inputFiles.js";
 import { fromGrpcError, ServiceClient, workerService } from "./grpc.js";
 import type {
   ColumnDef,
@@ -248,8 +249,15 @@ export async function* filePieces(
     if (!fs.existsSync(f.file)) continue;
     const raw = fs.createReadStream(f.file, { highWaterMark: LOAD_PIECE_BYTES });
     const stream = f.file.endsWith(".gz") ? raw.pipe(zlib.createGunzip({ chunkSize: LOAD_PIECE_BYTES })) : raw;
-    for await (const data of stream) {
-      yield { part: f.part, data: data as Buffer };
+    raw.on("error", (e) => stream.destroy(e));
+    try {
+      for await (const data of stream) {
+        yield { part: f.part, data: data as Buffer };
+      }
+    } catch (e) {
+      throw readError(f.file, e);
+    } finally {
+      raw.destroy();
     }
   }
 }

@@ -70,6 +70,7 @@ describe("ingest through a czar process", () => {
     czar = await startCzarProcess(
       join(dir, "czar"),
       workers.map((w, i) => `w${i + 1}=${w.address}`),
+      ["--ingest-root", dir],
     );
   });
   after(async () => {

@@ -198,7 +198,7 @@ describe("one stuck client never freezes a database", () => {
       write: (text) => {
         logs += text;
       },
-      czarArgs: ["--net-write-timeout", String(WRITE_TIMEOUT_S), "--spool-memory-mb", "1"],
+      czarArgs: ["--net-write-timeout", String(WRITE_TIMEOUT_S), "--spool-memory-mb", "1", "--ingest-root", dir],
     });
     workers = cluster.workers.map((w) => new WorkerClient(w.address, cluster.secret));
     const first = newObjects(ROWS);

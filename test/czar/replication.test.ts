@@ -85,7 +85,7 @@ describe("replica repair over worker processes (case01, 2 replicas)", { skip: SK
     czar = await startCzarProcess(
       join(dir, "czar"),
       workers.map((w, i) => `w${i + 1}=${w.address}`),
-      ["--replicas", "2", "--repair-interval", "0", "--health-interval", "0"],
+      ["--replicas", "2", "--repair-interval", "0", "--health-interval", "0", "--ingest-root", DATA],
     );
     await ingest("Object");
     await Promise.all([ingest("Source"), ingest("Filter")]);
@@ -202,7 +202,11 @@ describe("replica repair over worker processes (case01, 2 replicas)", { skip: SK
 
   test("automatic repair: a czar with --repair-interval 1 copies a lost chunk back by itself", async () => {
     await czar.stop();
-    czar = await startCzarProcess(join(dir, "czar"), [], ["--replicas", "2", "--repair-interval", "1"]);
+    czar = await startCzarProcess(
+      join(dir, "czar"),
+      [],
+      ["--replicas", "2", "--repair-interval", "1", "--ingest-root", DATA],
+    );
     const w1 = new WorkerClient(workers[0]!.address);
     try {
       const chunkId = (await w1.list("qcase01")).databases[0]!.chunks[0]!.chunkId;

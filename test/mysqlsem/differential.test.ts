@@ -81,7 +81,15 @@ describe("differential: mini-qserv answers as MariaDB does", { skip: skip ?? fal
     const rows = catalogRows();
     const files = writeIngest(dir, rows);
     [cluster, maria] = await Promise.all([
-      up({ dataDir: join(dir, "cluster"), workers: 2, replicas: 1, httpPort: 0, mysqlPort: 0, write: () => {} }),
+      up({
+        dataDir: join(dir, "cluster"),
+        workers: 2,
+        replicas: 1,
+        httpPort: 0,
+        mysqlPort: 0,
+        write: () => {},
+        czarArgs: ["--ingest-root", dir],
+      }),
       startMariadb(join(dir, "mariadb")),
     ]);
     mc = await mysql.createConnection({ socketPath: maria.socketPath, user: "root", charset: "utf8mb4" });

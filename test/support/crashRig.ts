@@ -153,6 +153,8 @@ export class CrashRig {
       join(this.dir, "czar"),
       this.workers.map((w, i) => `w${i + 1}=${w.address}`),
       [
+        "--ingest-root",
+        this.dir,
         "--replicas",
         "2",
         "--repair-interval",

@@ -3,6 +3,8 @@
  * payload), length-encoded integers and strings, and the generic OK / ERR / EOF packets.
  */
 
+import { QservError } from "../../common/errors.js";
+
 /** Largest payload of one packet; longer ones continue in the next packet. */
 const MAX_PAYLOAD = 0xffffff;
 
@@ -11,27 +13,74 @@ export interface Packet {
   payload: Buffer;
 }
 
-/** Splits a byte stream into packets (joining a payload split over several packets). */
+/** MySQL's default max_allowed_packet (64 MiB): the largest payload a client may send. */
+export const DEFAULT_MAX_PACKET = 64 << 20;
+
+/**
+ * Splits a byte stream into packets (joining a payload split over several packets). Bytes are
+ * joined once a packet is whole (linear in its size); a payload over `maxPacket` bytes throws
+ * TOO_LARGE as soon as its length says so (MySQL's ER_NET_PACKET_TOO_LARGE).
+ */
 export class PacketParser {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private held = 0;
   private partial: Buffer[] = [];
+  private partialBytes = 0;
+
+  constructor(private readonly maxPacket: number = DEFAULT_MAX_PACKET) {}
 
   /** Feeds bytes; returns the packets they complete. */
   push(data: Buffer): Packet[] {
-    this.buf = this.buf.length === 0 ? data : Buffer.concat([this.buf, data]);
+    this.chunks.push(data);
+    this.held += data.length;
     const out: Packet[] = [];
-    while (this.buf.length >= 4) {
-      const len = this.buf.readUIntLE(0, 3);
-      if (this.buf.length < 4 + len) break;
-      const seq = this.buf[3] as number;
-      const payload = this.buf.subarray(4, 4 + len);
-      this.buf = this.buf.subarray(4 + len);
+    for (;;) {
+      if (this.held < 4) break;
+      const head = this.peekHead();
+      const len = head.readUIntLE(0, 3);
+      if (this.partialBytes + len > this.maxPacket) {
+        throw new QservError("TOO_LARGE", "Got a packet bigger than 'max_allowed_packet' bytes", {
+          limit: this.maxPacket,
+        });
+      }
+      if (this.held < 4 + len) break;
+      const whole = this.take(4 + len);
+      const seq = whole[3] as number;
+      const payload = whole.subarray(4);
       this.partial.push(payload);
+      this.partialBytes += len;
       if (len === MAX_PAYLOAD) continue;
       out.push({ seq, payload: this.partial.length === 1 ? payload : Buffer.concat(this.partial) });
       this.partial = [];
+      this.partialBytes = 0;
     }
     return out;
+  }
+
+  /** The first 4 held bytes (joining the first chunks only when the first is shorter). */
+  private peekHead(): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first;
+    const joined = Buffer.concat(this.chunks);
+    this.chunks = [joined];
+    return joined;
+  }
+
+  /** Removes and returns the first `n` held bytes. */
+  private take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    let whole: Buffer;
+    if (first.length >= n) {
+      whole = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+    } else {
+      const all = Buffer.concat(this.chunks);
+      whole = all.subarray(0, n);
+      this.chunks = all.length > n ? [all.subarray(n)] : [];
+    }
+    this.held -= n;
+    return whole;
   }
 }
 
@@ -115,6 +164,7 @@ export class PayloadWriter {
 }
 
 /** Reads a payload field by field. */
+/** Reads a payload's fields; reading past its end throws BAD_ARGUMENT "malformed packet" (never a RangeError). */
 export class PayloadReader {
   off = 0;
   constructor(readonly b: Buffer) {}
@@ -122,20 +172,27 @@ export class PayloadReader {
   get left(): number {
     return this.b.length - this.off;
   }
+  private need(n: number): void {
+    if (n > this.b.length - this.off) throw new QservError("BAD_ARGUMENT", "malformed packet");
+  }
   int1(): number {
+    this.need(1);
     return this.b[this.off++] as number;
   }
   int2(): number {
+    this.need(2);
     const v = this.b.readUInt16LE(this.off);
     this.off += 2;
     return v;
   }
   int4(): number {
+    this.need(4);
     const v = this.b.readUInt32LE(this.off);
     this.off += 4;
     return v;
   }
   bytes(n: number): Buffer {
+    this.need(n);
     const v = this.b.subarray(this.off, this.off + n);
     this.off += n;
     return v;
@@ -145,10 +202,12 @@ export class PayloadReader {
     if (first < 251) return first;
     if (first === 0xfc) return this.int2();
     if (first === 0xfd) {
+      this.need(3);
       const v = this.b.readUIntLE(this.off, 3);
       this.off += 3;
       return v;
     }
+    this.need(8);
     const v = Number(this.b.readBigUInt64LE(this.off));
     this.off += 8;
     return v;

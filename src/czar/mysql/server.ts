@@ -8,6 +8,7 @@ import { once } from "node:events";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
+import { isQservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { Principal, Users } from "../auth/users.js";
 import type { Czar, ResultColumnInfo, ResultSink, Session } from "../czar.js";
@@ -22,7 +23,7 @@ import {
   parseHandshakeResponse,
 } from "./handshake.js";
 import { LoginThrottle, type LoginThrottleOptions } from "./loginThrottle.js";
-import { eofPayload, errPayload, frame, okPayload, type Packet, PacketParser } from "./packets.js";
+import { eofPayload, errPayload, frame, okPayload, type Packet, PacketParser, PayloadReader } from "./packets.js";
 import { columnCountPayload, columnPayload, rowPayload } from "./resultSet.js";
 
 export interface MysqlServerOptions {
@@ -118,8 +119,13 @@ class Connection {
       let packets: Packet[];
       try {
         packets = this.parser.push(data);
-      } catch {
-        this.socket.destroy();
+      } catch (e) {
+        // A packet over max_allowed_packet: MySQL answers ER_NET_PACKET_TOO_LARGE and hangs up.
+        const m = isQservError(e) && e.code === "TOO_LARGE" ? e.message : "malformed packet";
+        this.socket.removeAllListeners("data");
+        void this.send(errPayload(1153, "08S01", m))
+          .catch(() => {})
+          .finally(() => this.socket.destroy());
         return;
       }
       for (const p of packets) this.chain = this.chain.then(() => this.onPacket(p));
@@ -186,7 +192,12 @@ class Connection {
   private async authenticate(payload: Buffer): Promise<void> {
     let token: Buffer;
     if (this.phase === "handshake") {
-      const r = parseHandshakeResponse(payload);
+      let r: ReturnType<typeof parseHandshakeResponse>;
+      try {
+        r = parseHandshakeResponse(payload);
+      } catch {
+        return this.refuse(1043, "08S01", "Bad handshake"); // MySQL's ER_HANDSHAKE_ERROR
+      }
       this.user = r.user;
       this.session.user = r.user;
       if (r.plugin !== NATIVE_PASSWORD) {
@@ -270,7 +281,7 @@ class Connection {
           ),
         );
       case COM.PROCESS_KILL:
-        return this.query(`KILL ${body.readUInt32LE(0)}`);
+        return this.query(`KILL ${new PayloadReader(body).int4()}`);
       default:
         return this.send(errPayload(1047, "08S01", `Unknown command ${payload[0]}`));
     }

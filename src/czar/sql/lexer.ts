@@ -1,4 +1,4 @@
-import { QservError } from "../../common/errors.js";
+import { type ErrorCode, QservError } from "../../common/errors.js";
 import type { Pos } from "./ast.js";
 
 /**
@@ -31,10 +31,16 @@ export interface Token {
 }
 
 /** The error for a problem at `pos`: `<what> at line L, column C near 'tok'[: detail]`. */
-export function sqlError(what: string, pos: Pos, token: string, detail?: string): QservError {
+export function sqlError(
+  what: string,
+  pos: Pos,
+  token: string,
+  detail?: string,
+  code: ErrorCode = "SYNTAX_ERROR",
+): QservError {
   const near = token === "" ? "at end of input" : `near '${token.length > 40 ? `${token.slice(0, 40)}...` : token}'`;
   const msg = `${what} at line ${pos.line}, column ${pos.column} ${near}${detail === undefined ? "" : `: ${detail}`}`;
-  return new QservError("SYNTAX_ERROR", msg, { line: pos.line, column: pos.column, token });
+  return new QservError(code, msg, { line: pos.line, column: pos.column, token });
 }
 
 // Longest first, so that `<=>` wins over `<=` and `<`.

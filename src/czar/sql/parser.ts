@@ -5,6 +5,7 @@
  * unary - + ~ ! < primaries.
  */
 
+import { QservError } from "../../common/errors.js";
 import { adqlCall, adqlILike } from "./adql.js";
 import type {
   BinaryOp,
@@ -26,15 +27,24 @@ import type {
   UnaryOp,
 } from "./ast.js";
 import { ADQL_RESERVED, type Dialect, RESERVED, sqlError, type Token, tokenize } from "./lexer.js";
+import { checkQueryText, checkTree, DEFAULT_MAX_QUERY_BYTES, MAX_NESTING, tooDeep } from "./limits.js";
+import { visit } from "./walk.js";
 
 /**
- * Parses one statement (an optional trailing `;` allowed). Throws QservError on bad input. ADQL
+ * Parses one statement (an optional trailing `;` allowed). Throws QservError on bad input, and
+ * TOO_LARGE past the limits of src/czar/sql/limits.ts (text over `maxBytes`, too deep, too big). ADQL
  * (`dialect` "adql") becomes the same AST: TOP and OFFSET a LIMIT, `||` CONCAT, geometry the scisql calls.
  */
-export function parseStatement(text: string, dialect: Dialect = "mysql"): Statement {
+export function parseStatement(
+  text: string,
+  dialect: Dialect = "mysql",
+  maxBytes: number = DEFAULT_MAX_QUERY_BYTES,
+): Statement {
+  checkQueryText(text, maxBytes);
   const p = new Parser(text, dialect);
   const stmt = p.statement();
   p.end();
+  checkTree(stmt);
   return stmt;
 }
 
@@ -43,6 +53,7 @@ export function parseExpression(text: string): Expr {
   const p = new Parser(text);
   const e = p.expr();
   p.end();
+  checkTree(e);
   return e;
 }
 
@@ -115,6 +126,9 @@ const WINDOW_ONLY = words(
 
 const UNARY_OPS: Record<string, UnaryOp> = { "-": "-", "+": "+", "~": "~", "!": "NOT" };
 
+/** The largest LIMIT MySQL takes (2^64 - 1). */
+const MAX_UNSIGNED_BIGINT = 2n ** 64n - 1n;
+
 const IS_WHAT = ["NULL", "TRUE", "FALSE", "UNKNOWN"] as const;
 
 /** `query` with its result columns named `columns` (a WITH query's column list). */
@@ -133,6 +147,8 @@ function renamed(query: Query, columns: readonly string[], at: Token): Query {
 class Parser {
   private readonly toks: Token[];
   private i = 0;
+  /** Levels of recursion under way (MAX_NESTING at most: deeper input is refused, not a stack overflow). */
+  private depth = 0;
   /** Common table expressions in scope, by lower-case name. */
   private ctes = new Map<string, Query>();
 
@@ -141,6 +157,19 @@ class Parser {
     private readonly dialect: Dialect = "mysql",
   ) {
     this.toks = tokenize(source, dialect);
+  }
+
+  /** Enters one more level of nesting at the current token; `leave()` when done. */
+  private enter(): void {
+    if (++this.depth > MAX_NESTING) {
+      const t = this.peek();
+      throw tooDeep(t.pos, t.text, MAX_NESTING);
+    }
+  }
+
+  private leave<T>(result: T): T {
+    this.depth--;
+    return result;
   }
 
   // --- token helpers --------------------------------------------------------------------------
@@ -347,7 +376,20 @@ class Parser {
       if (t.type !== "string") this.fail("a pattern string");
       return { kind: "like", pattern: this.stringValue() };
     }
-    if (this.acceptKw("WHERE")) return { kind: "where", expr: this.expr() };
+    if (this.acceptKw("WHERE")) {
+      const expr = this.expr();
+      visit(expr, (x) => {
+        if (x.kind === "subquery") {
+          const { line, column } = x.pos;
+          throw new QservError(
+            "UNSUPPORTED",
+            `subqueries in SHOW ... WHERE are not supported at line ${line}, column ${column}`,
+            { line, column },
+          );
+        }
+      });
+      return { kind: "where", expr };
+    }
     return null;
   }
 
@@ -482,6 +524,11 @@ class Parser {
    * names them, as derived tables.
    */
   query(): Query {
+    this.enter();
+    return this.leave(this.queryBody());
+  }
+
+  private queryBody(): Query {
     const outer = this.ctes;
     if (this.isKw("WITH")) this.withClause();
     try {
@@ -558,7 +605,10 @@ class Parser {
     const t = this.peek();
     if (t.type === "param" || t.type === "uservar") this.unsupported("LIMIT parameters");
     if (t.type !== "integer") this.fail("an integer");
-    return Number(this.next().value);
+    const n = BigInt(this.next().value);
+    if (n > MAX_UNSIGNED_BIGINT) this.fail("an integer of at most 18446744073709551615", t);
+    // No answer has 2^53 rows: a count or offset past that means "all" or "none", as in MySQL.
+    return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
   }
 
   private selectItem(): SelectItem {
@@ -645,7 +695,8 @@ class Parser {
         if (alias === null) throw sqlError("a derived table needs an alias", a.pos, a.text);
         return { kind: "derived", select, alias, pos: t.pos };
       }
-      const inner = this.joined();
+      this.enter();
+      const inner = this.leave(this.joined());
       this.expectOp(")");
       return inner;
     }
@@ -666,6 +717,11 @@ class Parser {
   // --- expressions ----------------------------------------------------------------------------
 
   expr(): Expr {
+    this.enter();
+    return this.leave(this.orExpr());
+  }
+
+  private orExpr(): Expr {
     let left = this.xor();
     for (;;) {
       const t = this.peek();
@@ -694,7 +750,10 @@ class Parser {
 
   private not(): Expr {
     const t = this.peek();
-    if (this.acceptKw("NOT")) return { kind: "unary", op: "NOT", operand: this.not(), pos: t.pos };
+    if (this.acceptKw("NOT")) {
+      this.enter();
+      return this.leave({ kind: "unary", op: "NOT", operand: this.not(), pos: t.pos });
+    }
     return this.boolPrimary();
   }
 
@@ -746,7 +805,8 @@ class Parser {
         this.next();
         const low = this.bitExpr(0);
         this.expectKw("AND");
-        return { kind: "between", not: negated, expr, low, high: this.predicate(), pos: t.pos };
+        this.enter();
+        return this.leave({ kind: "between", not: negated, expr, low, high: this.predicate(), pos: t.pos });
       }
       case "LIKE": {
         this.next();
@@ -814,12 +874,14 @@ class Parser {
     const t = this.peek();
     if (t.type === "op" && Object.hasOwn(UNARY_OPS, t.value)) {
       this.next();
-      return { kind: "unary", op: UNARY_OPS[t.value]!, operand: this.unary(), pos: t.pos };
+      this.enter();
+      return this.leave({ kind: "unary", op: UNARY_OPS[t.value]!, operand: this.unary(), pos: t.pos });
     }
     if (this.isKw("BINARY")) {
       // `BINARY x` is CAST(x AS BINARY): compared byte by byte.
       this.next();
-      return { kind: "cast", expr: this.unary(), type: { name: "BINARY", params: [] }, pos: t.pos };
+      this.enter();
+      return this.leave({ kind: "cast", expr: this.unary(), type: { name: "BINARY", params: [] }, pos: t.pos });
     }
     const e = this.primary();
     if (this.isKw("COLLATE")) this.unsupported("COLLATE");

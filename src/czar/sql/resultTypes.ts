@@ -5,6 +5,7 @@
  * null where it cannot be told; the result column is then typed by its values' storage class.
  */
 import type { ColumnRef, Expr } from "./ast.js";
+import { memoPerNode } from "./walk.js";
 
 /** MySQL's column type codes (include/mysql_com.h, enum_field_types). */
 export const T = {
@@ -215,8 +216,10 @@ const DOUBLE_FUNCTIONS = new Set([
   "RADIANS",
 ]);
 
-/** The MySQL type of `e`; `column` gives a column's (null: unknown). */
-export function mysqlType(e: Expr, column: (c: ColumnRef) => MysqlType | null): MysqlType | null {
+/** The MySQL type of `e`; `column` gives a column's (null: unknown). Remembered per node. */
+export const mysqlType: (e: Expr, column: (c: ColumnRef) => MysqlType | null) => MysqlType | null = memoPerNode(typeOf);
+
+function typeOf(e: Expr, column: (c: ColumnRef) => MysqlType | null): MysqlType | null {
   const ty = (x: Expr) => mysqlType(x, column);
   switch (e.kind) {
     case "integer":

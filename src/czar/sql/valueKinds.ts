@@ -5,10 +5,12 @@
 import type { ColumnRef, Expr, Select } from "./ast.js";
 import { printExpr } from "./printer.js";
 import { functionSpec, type ValueKind } from "./sqliteFunctions.js";
-import { children } from "./walk.js";
+import { children, memoPerNode } from "./walk.js";
 
-/** The kind of `e`'s value; a column is text when `isText` says so, else unknown. */
-export function valueKind(e: Expr, isText: (c: ColumnRef) => boolean): ValueKind {
+/** The kind of `e`'s value; a column is text when `isText` says so, else unknown. Remembered per node. */
+export const valueKind: (e: Expr, isText: (c: ColumnRef) => boolean) => ValueKind = memoPerNode(kindOf);
+
+function kindOf(e: Expr, isText: (c: ColumnRef) => boolean): ValueKind {
   const common = (es: Expr[]): ValueKind => {
     const kinds = es.filter((x) => x.kind !== "null").map((x) => valueKind(x, isText));
     const first = kinds[0];

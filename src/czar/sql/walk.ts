@@ -50,6 +50,28 @@ export function children(e: Expr): Expr[] {
   }
 }
 
+/**
+ * `f` remembered per node and resolver (`r`, e.g. a column's type): for analyses the printer asks
+ * at every level of a tree, which would otherwise be quadratic in its height. `f` recurses
+ * through the returned function.
+ */
+export function memoPerNode<R extends object, V>(f: (e: Expr, r: R) => V): (e: Expr, r: R) => V {
+  const memo = new WeakMap<R, WeakMap<Expr, { v: V }>>();
+  return (e, r) => {
+    let m = memo.get(r);
+    if (m === undefined) {
+      m = new WeakMap();
+      memo.set(r, m);
+    }
+    let hit = m.get(e);
+    if (hit === undefined) {
+      hit = { v: f(e, r) };
+      m.set(e, hit);
+    }
+    return hit.v;
+  };
+}
+
 /** Calls `fn` on `e` and every sub-expression, parents first; `fn` returning false skips a subtree. */
 export function visit(e: Expr, fn: (e: Expr) => unknown): void {
   if (fn(e) === false) return;
