@@ -1,6 +1,5 @@
 /** mini-qserv under test: a supervised cluster (`up()`), the catalog ingested through POST /ingest. */
 import { readFileSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
 import { postJson, postUpload } from "../../src/cli/httpClient.js";
 import { up } from "../../src/cluster/up.js";
 import { QservError } from "../../src/common/errors.js";

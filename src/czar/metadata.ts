@@ -897,13 +897,6 @@ function storedKey(text: string, integer: boolean): bigint | string {
 }
 
 /** A lookup key as it compares with the stored keys (numeric text as a number), or null when it can match none. */
-/** A number as JSON that SQLite reads back as the same value (an int64 as INTEGER, else REAL). */
-function jsonNumber(v: bigint | number): string {
-  if (typeof v === "bigint") return String(v);
-  const t = String(v);
-  return /^-?\d+$/.test(t) ? `${t}.0` : t.replace(/^(-?)\./, "$10.").replace("Infinity", "9e999");
-}
-
 function lookupValue(k: bigint | number | string, integer: boolean): bigint | number | string | null {
   if (!integer) return typeof k === "string" ? k : String(k);
   if (typeof k === "bigint") return k >= INT64_MIN && k <= INT64_MAX ? k : null;
