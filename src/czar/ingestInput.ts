@@ -135,7 +135,9 @@ export async function receiveUpload(req: IncomingMessage, scratchDir: string): P
     const files: string[] = [];
     let pending: Buffer = rest;
     for (const [i, d] of declared.entries()) {
-      const path = join(dir, `${i}-${d.name}`);
+      // Each in a directory of its own, under its own name: errors name the user's file.
+      mkdirSync(join(dir, String(i)));
+      const path = join(dir, String(i), d.name);
       files.push(path);
       hash.update(`${d.name}\0${d.bytes}\0`);
       const fh = await open(path, "wx");

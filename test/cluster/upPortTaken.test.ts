@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
-import { postJson } from "../../src/cli/httpClient.js";
+import { postJson, postUpload } from "../../src/cli/httpClient.js";
 import { tempDir } from "../support/fs.js";
 import { SYN_DATABASE_JSON, SYN_TABLE_JSON, writeObjects } from "../support/synthetic.js";
 import { startUp } from "../support/upProcess.js";
@@ -27,11 +27,12 @@ test("up on a data dir whose worker port is taken: a new port, said and recorded
   const file = join(dir, "objs.csv");
   writeObjects(file, 1, 500);
   try {
-    const r = await postJson(`${first.url}/ingest`, {
-      database: SYN_DATABASE_JSON,
-      table: SYN_TABLE_JSON,
-      files: [file],
-    });
+    const r = await postUpload(
+      `${first.url}/ingest`,
+      { database: SYN_DATABASE_JSON, table: SYN_TABLE_JSON },
+      [file],
+      () => {},
+    );
     assert.equal(r.rows, 500);
   } finally {
     await stop(first.proc);

@@ -73,6 +73,7 @@ describe("ingest checks rows as the schema declares them, errors name the user's
     czar = await startCzarProcess(
       join(dir, "czar"),
       workers.map((w, i) => `w${i + 1}=${w.address}`),
+      ["--ingest-root", dir],
     );
   });
   after(async () => {

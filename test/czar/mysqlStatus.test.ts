@@ -29,7 +29,7 @@ describe("the mariadb client's status, SHOW PROCESSLIST, the czar's log", { skip
 
   before(async () => {
     worker = await startWorkerProcess(join(dir, "w1"));
-    czar = await startCzarProcess(join(dir, "czar"), [`w1=${worker.address}`]);
+    czar = await startCzarProcess(join(dir, "czar"), [`w1=${worker.address}`], ["--ingest-root", dir]);
     const file = join(dir, "objs.csv");
     writeObjects(file, 1, 1234);
     await postJson(`${czar.url}/ingest`, { database: SYN_DATABASE_JSON, table: SYN_TABLE_JSON, files: [file] });

@@ -47,7 +47,7 @@ describe("TAP async: UWS jobs, durable across a czar kill, ABORT and execution d
       overlap: 0.01667,
     });
     worker = await startWorkerProcess(join(dir, "w1"), ["--threads", "1"]);
-    czar = await startCzarProcess(join(dir, "czar"), [workerArg()]);
+    czar = await startCzarProcess(join(dir, "czar"), [workerArg()], ["--ingest-root", dir]);
     const r = await fetch(`${czar.url}/ingest`, {
       method: "POST",
       body: JSON.stringify({
@@ -206,7 +206,7 @@ describe("TAP async: UWS jobs, durable across a czar kill, ABORT and execution d
     const cut = await post("/async", { LANG: "ADQL", QUERY: "SELECT COUNT(*) FROM demo.Object", PHASE: "RUN" });
     await executing(cut);
     await czar.stop("SIGKILL");
-    czar = await startCzarProcess(join(dir, "czar"), [workerArg()]);
+    czar = await startCzarProcess(join(dir, "czar"), [workerArg()], ["--ingest-root", dir]);
     await workerUp();
     const moved = (u: string) => `${tap()}/async/${u.split("/").at(-1)}`;
     assert.deepEqual(Buffer.from(await (await fetch(`${moved(done)}/results/result`)).arrayBuffer()), bytes);
