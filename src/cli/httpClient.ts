@@ -179,7 +179,7 @@ export async function postUpload(
   }
   const init = {
     method: "POST",
-    headers: { "content-type": "application/vnd.mini-qserv.upload", accept: "application/x-ndjson" },
+    headers: { "content-type": "application/vnd.mini-qserv.upload", accept: "application/x-ndjson", ...credentials() },
     body: Readable.toWeb(Readable.from(body())) as ReadableStream,
     duplex: "half",
   } as RequestInit;
