@@ -199,8 +199,9 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
     res.on("close", () => {
       if (!res.writableFinished) abort.abort();
     });
-    const url = new URL(req.url ?? "/", "http://czar");
-    const path = url.pathname;
+    // A request target URL cannot parse (e.g. "//") is answered 400 below, never thrown here.
+    const url = URL.canParse(req.url ?? "/", "http://czar") ? new URL(req.url ?? "/", "http://czar") : null;
+    const path = url?.pathname ?? "<malformed>";
     const route = `${req.method} ${path.startsWith("/ingest/") ? "/ingest/<loadId>" : path}`;
     const timeoutMs = r.czar.writeTimeoutMs({ database: null });
     const handle = async (): Promise<unknown> => {
@@ -238,7 +239,7 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           return r.gc();
         case "GET /ingest":
         case "GET /loads": {
-          const q = (k: string) => url.searchParams.get(k) ?? undefined;
+          const q = (k: string) => url?.searchParams.get(k) ?? undefined;
           return r.loads(q("database"), q("table"));
         }
         case "DELETE /ingest/<loadId>":

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import net from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import mysql from "mysql2/promise";
@@ -134,6 +135,25 @@ describe("hostile input on a real cluster", { skip: SKIP_ITEST }, () => {
       "UNSUPPORTED",
       /^subqueries in SHOW \.\.\. WHERE are not supported at line 1, column 41$/,
     );
+  });
+
+  test("found by the fuzz run: a request target that is no URL path ('//') is a 4xx; the czar lives", async () => {
+    const { port } = new URL(c.czar.url);
+    for (const target of ["//", "//a:b@[", "/ingest/%"]) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const sock = net.connect(Number(port), "127.0.0.1");
+        let got = "";
+        sock.on("data", (d: Buffer) => {
+          got += d.toString("latin1");
+        });
+        sock.on("error", reject);
+        sock.on("close", () => resolve(got));
+        sock.end(`GET ${target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
+      });
+      assert.match(answer, /^HTTP\/1\.1 4\d\d/, `${target}: ${answer.slice(0, 80)}`);
+    }
+    const r = await fetch(`${c.czar.url}/query`, { method: "POST", body: JSON.stringify({ query: "SELECT 1" }) });
+    assert.equal(r.status, 200);
   });
 
   test("a query text over --max-query-mb is refused with TOO_LARGE", async () => {
