@@ -26,6 +26,7 @@ import { LoginThrottle, type LoginThrottleOptions } from "./mysql/loginThrottle.
 import { startMysqlServer } from "./mysql/server.js";
 import { reconcile, reconciled, removeIngestScratch } from "./reconcile.js";
 import { Replicator } from "./replication.js";
+import { QservAsync } from "./tap/qservAsync.js";
 import { TapService } from "./tap/routes.js";
 
 export interface CzarServerOptions {
@@ -301,6 +302,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   if (!users.configured) log.warn({ host }, "no users configured: HTTP answers anyone, and only on a loopback bind");
   // Async TAP jobs of an earlier run: kept, those it was running set to ERROR.
   const tap = new TapService(czar, join(o.dataDir, "tap"), log);
+  czar.asyncQueries = new QservAsync(tap.jobs);
   const server: http.Server = await startHttp(
     {
       czar,

@@ -92,7 +92,7 @@ export class JobRunner {
             await fh.write(data);
           },
           controller.signal,
-          `tap:${job.id}`,
+          job.ownerId ?? `tap:${job.id}`,
         );
         await fh.sync();
       } finally {
