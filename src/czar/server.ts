@@ -28,6 +28,7 @@ import { reconcile, reconciled, removeIngestScratch } from "./reconcile.js";
 import { Replicator } from "./replication.js";
 import { QservAsync } from "./tap/qservAsync.js";
 import { TapService } from "./tap/routes.js";
+import { DEFAULT_UPLOAD_SOURCES } from "./tap/uploadUrl.js";
 
 export interface CzarServerOptions {
   dataDir: string;
@@ -301,7 +302,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const host = o.host ?? "127.0.0.1";
   if (!users.configured) log.warn({ host }, "no users configured: HTTP answers anyone, and only on a loopback bind");
   // Async TAP jobs of an earlier run: kept, those it was running set to ERROR.
-  const tap = new TapService(czar, join(o.dataDir, "tap"), log);
+  const tap = new TapService(czar, join(o.dataDir, "tap"), log, { ...DEFAULT_UPLOAD_SOURCES, roots });
   czar.asyncQueries = new QservAsync(tap.jobs);
   const server: http.Server = await startHttp(
     {
