@@ -114,8 +114,11 @@ export interface DropOps {
 export interface AsyncQueries {
   /** Starts `sql` as a job of `session`'s user in its database; the job's id. */
   submit(sql: string, session: Session): string;
-  /** A COMPLETED job's rows (to `sink` as they are read, if given); else an error saying its phase. */
-  result(id: string, session: Session, sink?: ResultSink): Promise<QueryAnswer>;
+  /**
+   * A COMPLETED job's rows (to `sink` as they are read, if given; else held, at most `maxBytes`);
+   * else an error saying its phase.
+   */
+  result(id: string, session: Session, maxBytes: number, sink?: ResultSink): Promise<QueryAnswer>;
   /** Stops a job not yet ended. */
   cancel(id: string, session: Session): void;
 }
@@ -302,7 +305,7 @@ export class Czar {
           rows: [[BigInt(this.async(stmt.pos).submit(printMysql(stmt.query), session))]],
         });
       case "qservResult":
-        return this.async(stmt.pos).result(stmt.id, session, sink);
+        return this.async(stmt.pos).result(stmt.id, session, this.maxResultBytes, sink);
       case "cancel":
         this.async(stmt.pos).cancel(stmt.id, session);
         return listing({ columns: [], rows: [] });

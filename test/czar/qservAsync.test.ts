@@ -98,6 +98,17 @@ describe("Qserv async queries: SUBMIT, qserv_result, CANCEL over the MySQL proto
     // Read again: the result stays until the job's destruction.
     assert.equal((await rowsOf(`SELECT * FROM qserv_result(${id})`)).length, want.length);
 
+    // Strings with the JSON result's own punctuation, NULL, 64-bit ids: read back as they were.
+    const [tricky] = await conn.query(
+      `SUBMIT SELECT objectId, CONCAT('a,"]\\\\[', objectId) AS s, NULL AS n FROM Object ORDER BY objectId LIMIT 3`,
+    );
+    const trickyRows = await result(String((tricky as unknown[][])[0]![0]));
+    const ids = refRows("SELECT objectId FROM Object ORDER BY objectId LIMIT 3").map((r) => String(r[0]));
+    assert.deepEqual(
+      trickyRows.map((r) => r.map((v) => (v === null ? null : String(v)))),
+      ids.map((i) => [i, `a,"]\\[${i}`, null]),
+    );
+
     // POST /query takes the same forms.
     const post = async (query: string) => {
       const r = await fetch(`${czar.url}/query`, { method: "POST", body: JSON.stringify({ query, database: "demo" }) });

@@ -11,6 +11,7 @@ import { QservError } from "../../common/errors.js";
 import type { ColumnType } from "../../common/jsonValue.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { AsyncQueries, QueryAnswer, ResultColumnInfo, ResultSink, Session } from "../czar.js";
+import { SizeGuard } from "../exec/resultLimit.js";
 import { T } from "../sql/resultTypes.js";
 import type { VoField } from "./fields.js";
 import type { Job } from "./uwsJobs.js";
@@ -38,7 +39,7 @@ export class QservAsync implements AsyncQueries {
     this.runner.abort(job);
   }
 
-  async result(id: string, session: Session, sink?: ResultSink): Promise<QueryAnswer> {
+  async result(id: string, session: Session, maxBytes: number, sink?: ResultSink): Promise<QueryAnswer> {
     const t0 = performance.now();
     const job = this.job(id, session);
     if (job.phase !== "COMPLETED" || job.result === null) {
@@ -53,27 +54,36 @@ export class QservAsync implements AsyncQueries {
     let columns: ResultColumnInfo[] = [];
     const rows: Value[][] = [];
     let batch: Value[][] = [];
-    const lines = createInterface({ input: createReadStream(this.runner.store.path(id, job.result.file)) });
-    for await (const line of lines) {
-      if (columns.length === 0 && line.startsWith('{"metadata":')) {
-        const head = /^\{"metadata":(.*),"data":\[/.exec(line);
-        if (head === null) throw new QservError("INTERNAL", `job ${id}: unreadable result`);
-        fields = JSON.parse(head[1]!) as VoField[];
-        columns = fields.map(columnOf);
-        if (sink !== undefined) await sink.header(columns);
-        const rest = line.slice(head[0].length);
-        if (rest.startsWith("[")) batch.push(decodeRow(rest, fields));
-        continue;
+    const guard = new SizeGuard(maxBytes);
+    const hold = (b: Value[][]) => {
+      guard.add(b);
+      rows.push(...b);
+    };
+    const input = createReadStream(this.runner.store.path(id, job.result.file));
+    try {
+      for await (const line of createInterface({ input })) {
+        if (columns.length === 0 && line.startsWith('{"metadata":')) {
+          const head = /^\{"metadata":(.*),"data":\[/.exec(line);
+          if (head === null) throw new QservError("INTERNAL", `job ${id}: unreadable result`);
+          fields = JSON.parse(head[1]!) as VoField[];
+          columns = fields.map(columnOf);
+          if (sink !== undefined) await sink.header(columns);
+          const rest = line.slice(head[0].length);
+          if (rest.startsWith("[")) batch.push(decodeRow(rest, fields));
+          continue;
+        }
+        if (line.startsWith("[")) batch.push(decodeRow(line, fields));
+        if (batch.length >= BATCH) {
+          if (sink !== undefined) await sink.rows(batch);
+          else hold(batch);
+          batch = [];
+        }
       }
-      if (line.startsWith("[")) batch.push(decodeRow(line, fields));
-      if (batch.length >= BATCH) {
-        if (sink !== undefined) await sink.rows(batch);
-        else rows.push(...batch);
-        batch = [];
-      }
+    } finally {
+      input.destroy(); // also when the client went away mid-way
     }
     if (sink !== undefined && batch.length > 0) await sink.rows(batch);
-    else rows.push(...batch);
+    else hold(batch);
     const stats = { chunks: 0, retries: 0, elapsedMs: performance.now() - t0 };
     return { columns, rows, stats, streamed: sink !== undefined };
   }
