@@ -63,7 +63,7 @@ describe("TAP: pyvo, astropy and taplint against a cluster", { skip: skip ?? fal
       replicas: 1,
       httpPort: 0,
       write: () => {},
-      czarArgs: ["--ingest-root", join(dir, "uploads")],
+      czarArgs: ["--ingest-root", join(dir, "uploads"), "--tap-upload-timeout", "10"],
     });
     await loadDemo({ czarUrl: cluster.url, dataDir: join(dir, "demo"), objects: 5_000 });
     ref = demoReference(join(dir, "demo"));
@@ -377,6 +377,8 @@ ${targets.map((r) => `<TR>${r.map((v) => `<TD>${String(v)}</TD>`).join("")}</TR>
     const server = http.createServer((req, res) => {
       if (req.url === "/targets.vot") res.end(votable);
       else if (req.url === "/big.vot") res.end(big);
+      else if (req.url === "/hang.vot")
+        return; // never answers: the czar's --tap-upload-timeout ends the wait
       else res.writeHead(404).end("no");
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -419,6 +421,7 @@ print(json.dumps({"sync": rows(sync), "async": rows(asy)}))`,
         ["targets,ftp://127.0.0.1/t.vot", 400, /not supported: UPLOAD from &apos;ftp:/],
         [`targets,${base}/missing.vot`, 400, /answered HTTP 404/],
         [`targets,${base}/big.vot`, 413, /holds more than 16777216 bytes/],
+        [`targets,${base}/hang.vot`, 400, /did not answer within 10 s/],
       ];
       for (const [upload, status, message] of refusals) {
         const r = await sync(upload);
@@ -426,6 +429,7 @@ print(json.dumps({"sync": rows(sync), "async": rows(asy)}))`,
         assert.match(r.body, message, upload);
       }
     } finally {
+      server.closeAllConnections();
       server.close();
     }
   });
