@@ -85,6 +85,11 @@ export function registerCzar(program: Command): void {
       "a directory whose files POST /ingest may name by path (repeatable; default none: uploads only)",
       (v: string, prev: string[] = []) => [...prev, v],
     )
+    .option(
+      "--tap-upload-timeout <seconds>",
+      "longest the czar waits for a TAP UPLOAD table it fetches by http URL",
+      "30",
+    )
     .option("--max-query-mb <n>", "largest query text accepted (longer ones are refused)", "16")
     .option(
       "--repair-interval <seconds>",
@@ -128,6 +133,7 @@ export function registerCzar(program: Command): void {
         maxResultMb: string;
         maxQueryMb: string;
         ingestRoot?: string[];
+        tapUploadTimeout: string;
         repairInterval: string;
         repairGrace: string;
         healthInterval: string;
@@ -161,6 +167,7 @@ export function registerCzar(program: Command): void {
           maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,
           maxQueryBytes: (int("--max-query-mb", o.maxQueryMb) ?? 16) * 2 ** 20,
           ingestRoots: o.ingestRoot ?? [],
+          tapUploadTimeoutMs: (seconds("--tap-upload-timeout", o.tapUploadTimeout) ?? 30) * 1000,
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
           repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
           healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,

@@ -110,6 +110,19 @@ export interface DropOps {
   dropDatabase(db: string, ifExists: boolean, signal?: AbortSignal): Promise<unknown>;
 }
 
+/** Qserv's async queries (SUBMIT, qserv_result, CANCEL): the TAP async job store runs them. */
+export interface AsyncQueries {
+  /** Starts `sql` as a job of `session`'s user in its database; the job's id. */
+  submit(sql: string, session: Session): string;
+  /**
+   * A COMPLETED job's rows (to `sink` as they are read, if given; else held, at most `maxBytes`);
+   * else an error saying its phase.
+   */
+  result(id: string, session: Session, maxBytes: number, sink?: ResultSink): Promise<QueryAnswer>;
+  /** Stops a job not yet ended. */
+  cancel(id: string, session: Session): void;
+}
+
 /** A running query, as SHOW PROCESSLIST shows it. */
 export interface ProcessInfo {
   id: number;
@@ -179,6 +192,8 @@ export class Czar {
   private readonly sessions = new Map<number, Session>();
 
   private readonly spoolBudget: SpoolBudget;
+  /** SUBMIT, qserv_result and CANCEL go here (set by the server once the TAP service is up). */
+  asyncQueries: AsyncQueries | null = null;
 
   constructor(private readonly o: CzarOptions) {
     this.spoolBudget = new SpoolBudget(
@@ -284,6 +299,16 @@ export class Czar {
         if (!this.kill(stmt.id, session, stmt.query))
           throw new QservError("NOT_FOUND", `Unknown thread id: ${stmt.id}`);
         return listing({ columns: [], rows: [] });
+      case "submit":
+        return listing({
+          columns: ["jobId"],
+          rows: [[BigInt(this.async(stmt.pos).submit(printMysql(stmt.query), session))]],
+        });
+      case "qservResult":
+        return this.async(stmt.pos).result(stmt.id, session, this.maxResultBytes, sink);
+      case "cancel":
+        this.async(stmt.pos).cancel(stmt.id, session);
+        return listing({ columns: [], rows: [] });
       case "use":
         if (this.o.catalog.database(stmt.db) === null)
           throw new QservError("BAD_QUERY", `Unknown database '${stmt.db}'`);
@@ -305,6 +330,13 @@ export class Czar {
       default:
         return unreachable(stmt);
     }
+  }
+
+  private async(pos: { line: number; column: number }): AsyncQueries {
+    if (this.asyncQueries === null) {
+      throw new QservError("UNSUPPORTED", "not supported: async queries on this czar (no job store)", { ...pos });
+    }
+    return this.asyncQueries;
   }
 
   private adminOps(pos: { line: number; column: number }, session: Session): DropOps {

@@ -26,7 +26,9 @@ import { LoginThrottle, type LoginThrottleOptions } from "./mysql/loginThrottle.
 import { startMysqlServer } from "./mysql/server.js";
 import { reconcile, reconciled, removeIngestScratch } from "./reconcile.js";
 import { Replicator } from "./replication.js";
+import { QservAsync } from "./tap/qservAsync.js";
 import { TapService } from "./tap/routes.js";
+import { DEFAULT_UPLOAD_SOURCES } from "./tap/uploadUrl.js";
 
 export interface CzarServerOptions {
   dataDir: string;
@@ -59,6 +61,8 @@ export interface CzarServerOptions {
   maxResultBytes?: number;
   /** Directories whose files `POST /ingest` may name by path (default none: uploads only). */
   ingestRoots?: string[];
+  /** Longest a TAP UPLOAD by http URL may take (ms, default 30 s). */
+  tapUploadTimeoutMs?: number;
   /** Largest query text in bytes (default 16 MiB). */
   maxQueryBytes?: number;
   /** Milliseconds between automatic repair passes (0: only on demand, POST /replicate). */
@@ -300,7 +304,12 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const host = o.host ?? "127.0.0.1";
   if (!users.configured) log.warn({ host }, "no users configured: HTTP answers anyone, and only on a loopback bind");
   // Async TAP jobs of an earlier run: kept, those it was running set to ERROR.
-  const tap = new TapService(czar, join(o.dataDir, "tap"), log);
+  const tap = new TapService(czar, join(o.dataDir, "tap"), log, {
+    ...DEFAULT_UPLOAD_SOURCES,
+    roots,
+    timeoutMs: o.tapUploadTimeoutMs ?? DEFAULT_UPLOAD_SOURCES.timeoutMs,
+  });
+  czar.asyncQueries = new QservAsync(tap.jobs);
   const server: http.Server = await startHttp(
     {
       czar,

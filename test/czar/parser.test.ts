@@ -594,6 +594,11 @@ describe("statements", () => {
     assert.deepEqual(ast("KILL QUERY 42"), { kind: "kill", query: true, id: 42 });
     assert.deepEqual(ast("KILL CONNECTION 7"), { kind: "kill", query: false, id: 7 });
     assert.deepEqual(ast("use `qcase01`"), { kind: "use", db: "qcase01" });
+    // Qserv's async forms.
+    assert.deepEqual(ast("SUBMIT SELECT a FROM t"), { kind: "submit", query: ast("SELECT a FROM t") });
+    assert.deepEqual(ast("select * from QSERV_RESULT ( 123 );"), { kind: "qservResult", id: "123" });
+    assert.deepEqual(ast("CANCEL 77"), { kind: "cancel", id: "77" });
+    assert.equal(printMysql(parseStatement("submit select a from t")), "SUBMIT SELECT a FROM t");
     assert.deepEqual(ast("SET NAMES utf8"), {
       kind: "set",
       items: [{ kind: "names", charset: "utf8", collate: null }],
@@ -691,6 +696,11 @@ describe("errors point at the offending token", () => {
     ["SELECT a FROM t WHERE a IN ()", 1, 29, ")", /expected an expression/],
     ["SELECT CASE WHEN a THEN b", 1, 26, "", /expected END/],
     ["KILL abc", 1, 6, "abc", /expected a process id/],
+    ["CANCEL abc", 1, 8, "abc", /expected a query id/],
+    ["SUBMIT SHOW TABLES", 1, 8, "SHOW", /expected SELECT after SUBMIT/],
+    ["SELECT * FROM qserv_result('x')", 1, 28, "'x'", /expected a query id/],
+    ["SELECT a FROM qserv_result(1)", 1, 15, "qserv_result", /qserv_result\(\.\.\.\) other than as SELECT \* FROM/],
+    ["SELECT * FROM t JOIN qserv_result(1)", 1, 22, "qserv_result", /not supported/],
     ["SHOW COLUMNS Object", 1, 14, "Object", /expected FROM/],
     ["SELECT objectId, dec FROM t", 1, 18, "dec", /near 'dec': reserved word, quote it as `dec`$/],
     ["SELECT a FROM t\nWHERE index > 3", 2, 7, "index", /reserved word, quote it as `index`$/],

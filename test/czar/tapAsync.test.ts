@@ -8,7 +8,7 @@
  * until the czar cancels), so no step depends on timing.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type Database from "better-sqlite3";
@@ -16,11 +16,10 @@ import { generateCatalog } from "../../bench/generate.js";
 import { type CzarProcess, startCzarProcess } from "../../src/cluster/czarProcess.js";
 import { startWorkerProcess, type WorkerProcess } from "../../src/cluster/workerProcess.js";
 import { HALT_ENV } from "../../src/common/haltPoint.js";
-import { loadDatabaseConfig, loadTableConfig, tableDialect } from "../../src/common/ingestConfig.js";
 import type { Value } from "../../src/common/rowCodec.js";
 import { WorkerClient } from "../../src/worker/client.js";
 import { makeTempDir } from "../support/fs.js";
-import { loadReference, referenceDb } from "../support/referenceDb.js";
+import { ingestObjects } from "../support/objectTable.js";
 import { ensureTapClients, python } from "../support/tapClients.js";
 import { waitFor } from "../support/waitFor.js";
 
@@ -48,18 +47,7 @@ describe("TAP async: UWS jobs, durable across a czar kill, ABORT and execution d
     });
     worker = await startWorkerProcess(join(dir, "w1"), ["--threads", "1"]);
     czar = await startCzarProcess(join(dir, "czar"), [workerArg()], ["--ingest-root", dir]);
-    const r = await fetch(`${czar.url}/ingest`, {
-      method: "POST",
-      body: JSON.stringify({
-        database: JSON.parse(readFileSync(cat.databaseJson, "utf8")),
-        table: JSON.parse(readFileSync(cat.objectJson, "utf8")),
-        files: [cat.objectCsv],
-      }),
-    });
-    assert.equal(r.status, 200, await r.text());
-    ref = referenceDb();
-    const cfg = loadTableConfig(cat.objectJson);
-    loadReference(ref, cat.objectCsv, cfg, tableDialect(cfg, cat.objectCsv), loadDatabaseConfig(cat.databaseJson));
+    ref = await ingestObjects(czar.url, cat);
     client = new WorkerClient(worker.address);
   });
   after(async () => {

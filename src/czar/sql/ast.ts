@@ -411,6 +411,27 @@ export interface Kill {
   pos: Pos;
 }
 
+/** Qserv's `SUBMIT SELECT ...`: the query runs as an async job; the answer is its id. */
+export interface Submit {
+  kind: "submit";
+  query: Query;
+  pos: Pos;
+}
+
+/** Qserv's `SELECT * FROM qserv_result(id)`: a finished async job's rows. */
+export interface QservResult {
+  kind: "qservResult";
+  id: string;
+  pos: Pos;
+}
+
+/** Qserv's `CANCEL id`: stops an async job. */
+export interface Cancel {
+  kind: "cancel";
+  id: string;
+  pos: Pos;
+}
+
 export interface Use {
   kind: "use";
   db: string;
@@ -454,6 +475,9 @@ export type Statement =
   | Describe
   | ShowProcesslist
   | Kill
+  | Submit
+  | QservResult
+  | Cancel
   | Use
   | SetStmt
   | DropTable

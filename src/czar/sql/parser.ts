@@ -287,8 +287,17 @@ class Parser {
     if (t.type !== "ident") return this.fail("a statement");
     switch (t.value.toUpperCase()) {
       case "SELECT":
+        return this.qservResult() ?? this.query();
       case "WITH":
         return this.query();
+      case "SUBMIT": {
+        this.next();
+        if (!this.isKw("SELECT") && !this.isKw("WITH") && !this.isOp("(")) return this.fail("SELECT after SUBMIT");
+        return { kind: "submit", query: this.query(), pos: t.pos };
+      }
+      case "CANCEL":
+        this.next();
+        return { kind: "cancel", id: this.jobId(), pos: t.pos };
       case "SHOW":
         return this.show();
       case "DESCRIBE":
@@ -314,6 +323,33 @@ class Parser {
       default:
         throw sqlError(`unsupported statement ${t.value.toUpperCase()}`, t.pos, t.text);
     }
+  }
+
+  /**
+   * Qserv's `SELECT * FROM qserv_result(id)`, else null (a plain SELECT); qserv_result used in
+   * any other way is refused.
+   */
+  private qservResult(): Statement | null {
+    const at = this.toks.findIndex(
+      (x, k) => k >= this.i && x.type === "ident" && x.value.toLowerCase() === "qserv_result",
+    );
+    if (at < 0 || this.toks[at + 1]?.text !== "(") return null;
+    const t = this.peek();
+    if (!(this.isOp("*", 1) && this.isKw("FROM", 2) && at === this.i + 3)) {
+      this.unsupported("qserv_result(...) other than as SELECT * FROM qserv_result(<id>)", this.toks[at]);
+    }
+    this.i = at + 2;
+    const id = this.jobId();
+    this.expectOp(")");
+    return { kind: "qservResult", id, pos: t.pos };
+  }
+
+  /** An async job's id: digits. */
+  private jobId(): string {
+    const n = this.peek();
+    if (n.type !== "integer") return this.fail("a query id");
+    this.next();
+    return n.value;
   }
 
   private show(): Statement {

@@ -267,6 +267,12 @@ export function printMysql(stmt: Statement): string {
       return `SHOW ${stmt.full ? "FULL " : ""}PROCESSLIST`;
     case "kill":
       return `KILL ${stmt.query ? "QUERY " : ""}${stmt.id}`;
+    case "submit":
+      return `SUBMIT ${printQuery(stmt.query)}`;
+    case "qservResult":
+      return `SELECT * FROM qserv_result(${stmt.id})`;
+    case "cancel":
+      return `CANCEL ${stmt.id}`;
     case "use":
       return `USE ${quoteIdent(stmt.db)}`;
     case "set":

@@ -47,6 +47,8 @@ export interface TapQuery {
   query: Query;
   /** Tables of UPLOAD, as TAP_UPLOAD.name. */
   uploads: UploadedTable[];
+  /** The default database (LANG=SQL jobs of SUBMIT: the submitting session's). */
+  database: string | null;
 }
 
 /** The query `params` ask for; a bad parameter or query throws (BAD_ARGUMENT, SYNTAX_ERROR, UNSUPPORTED). */
@@ -55,7 +57,9 @@ export function tapQuery(params: Params): TapQuery {
   if (request !== undefined && request !== "doQuery") throw bad(`REQUEST=${request} is not supported (doQuery is)`);
   const lang = params.get("LANG");
   if (lang === undefined) throw bad("LANG is required (LANG=ADQL)");
-  if (!/^ADQL(-2\.[01])?$/i.test(lang)) throw bad(`LANG=${lang} is not supported (ADQL is)`);
+  // SQL: Qserv's own (MySQL) dialect, the async jobs of SUBMIT; their rows are not limited.
+  const sql = /^SQL$/i.test(lang);
+  if (!sql && !/^ADQL(-2\.[01])?$/i.test(lang)) throw bad(`LANG=${lang} is not supported (ADQL is)`);
   const adql = params.get("QUERY");
   if (adql === undefined || adql.trim() === "") throw bad("QUERY is required");
   const upload = params.get("UPLOAD");
@@ -67,12 +71,13 @@ export function tapQuery(params: Params): TapQuery {
   const maxText = params.get("MAXREC");
   if (!/^\d+$/.test(maxText ?? "0")) throw bad(`MAXREC must be a non-negative integer, not '${maxText}'`);
   const maxrec = maxText === undefined ? DEFAULT_MAXREC : Number(maxText);
-  const limit = Math.min(maxrec, HARD_MAXREC);
-  const stmt = parseStatement(adql, "adql");
+  const limit = sql ? Number.MAX_SAFE_INTEGER : Math.min(maxrec, HARD_MAXREC);
+  const stmt = parseStatement(adql, sql ? "mysql" : "adql");
   if (stmt.kind !== "select" && stmt.kind !== "union") {
-    throw new QservError("UNSUPPORTED", "not supported: statements other than SELECT in ADQL");
+    throw new QservError("UNSUPPORTED", `not supported: statements other than SELECT in ${sql ? "SQL" : "ADQL"}`);
   }
-  return { adql, format, limit, query: capped(stmt, limit + 1), uploads };
+  const query = sql ? stmt : capped(stmt, limit + 1);
+  return { adql, format, limit, query, uploads, database: params.get("DATABASE") ?? null };
 }
 
 /** `q` returning at most `n` rows. */
@@ -129,7 +134,7 @@ export async function runTapQuery(
       const f = cols.map(fieldOfResult);
       return q.kind === "select" ? describeResult(f, q, czar.catalog) : f;
     };
-    const a = await czar.execute(printMysql(q), { database: null, user }, signal, {
+    const a = await czar.execute(printMysql(q), { database: t.database, user }, signal, {
       header: (cols) => w.start(fieldsOf(cols), infos),
       rows: take,
     });

@@ -11,6 +11,7 @@ import type { Czar } from "../czar.js";
 import { examplesDocument } from "./examples.js";
 import { readParams } from "./params.js";
 import { syncQuery } from "./sync.js";
+import { DEFAULT_UPLOAD_SOURCES, type UploadSources } from "./uploadUrl.js";
 import { JobStore } from "./uwsJobs.js";
 import { handleAsync } from "./uwsRoutes.js";
 import { JobRunner } from "./uwsRunner.js";
@@ -26,8 +27,10 @@ export class TapService {
     readonly czar: Czar,
     dataDir: string,
     log?: Logger,
+    /** Where UPLOAD by URL may read (file:// under the ingest roots, http). */
+    readonly uploads: UploadSources = DEFAULT_UPLOAD_SOURCES,
   ) {
-    this.jobs = new JobRunner(czar, new JobStore(join(dataDir, "jobs"), log), log);
+    this.jobs = new JobRunner(czar, new JobStore(join(dataDir, "jobs"), log), log, uploads);
   }
   /** Removes the jobs past their destruction time (the gc pass); their ids. */
   sweep(): string[] {
@@ -65,7 +68,7 @@ export async function handleTap(
   try {
     const get = req.method === "GET" || req.method === "HEAD";
     if (path === "/tap/sync" && (get || req.method === "POST")) {
-      return await syncQuery(tap.czar, await readParams(req, url), res, signal, timeoutMs);
+      return await syncQuery(tap.czar, await readParams(req, url), res, signal, timeoutMs, tap.uploads);
     }
     if (path === "/tap/async" || path.startsWith("/tap/async/")) {
       const params = await readParams(req, url);

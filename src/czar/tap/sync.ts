@@ -9,6 +9,7 @@ import type { Czar } from "../czar.js";
 import { writeWithin } from "../writeWithin.js";
 import type { Params } from "./params.js";
 import { runTapQuery, tapQuery } from "./query.js";
+import { fetchUploads, type UploadSources } from "./uploadUrl.js";
 import { CONTENT_TYPE } from "./votable.js";
 
 export async function syncQuery(
@@ -17,7 +18,9 @@ export async function syncQuery(
   res: http.ServerResponse,
   signal: AbortSignal,
   timeoutMs: number,
+  uploads: UploadSources,
 ): Promise<void> {
+  await fetchUploads(params, uploads);
   const t = tapQuery(params);
   try {
     await runTapQuery(

@@ -1,6 +1,6 @@
 /**
  * TAP UPLOAD: `UPLOAD=name,param:part[;...]`, each table an inline VOTable (TABLEDATA) sent as a
- * part of a multipart/form-data request — no URL is fetched. An uploaded table is queried as
+ * part of a multipart/form-data request (tables named by URL are read first: uploadUrl.ts). An uploaded table is queried as
  * `TAP_UPLOAD.name`, on the czar, in an SQLite database holding only the uploaded tables; a query
  * that also reads a catalog table is refused ("not supported"), never answered otherwise.
  */
@@ -34,7 +34,8 @@ export function uploadedTables(upload: string, files: ReadonlyMap<string, Buffer
       const m = /^\s*([A-Za-z][A-Za-z0-9_]*)\s*,\s*(\S+)\s*$/.exec(spec);
       if (m === null) throw bad(`UPLOAD must be "name,param:part", not '${spec}'`);
       const [, name, uri] = m as unknown as [string, string, string];
-      if (!uri.startsWith("param:")) throw unsupported(`UPLOAD from '${uri}' (only inline param: uploads)`);
+      if (!uri.startsWith("param:"))
+        throw unsupported(`UPLOAD from '${uri}' (param:, http(s):// and file:// under --ingest-root are)`);
       const file = files.get(uri.slice("param:".length));
       if (file === undefined) throw bad(`UPLOAD ${name}: the request has no part named '${uri.slice(6)}'`);
       return { name, ...parseVotable(file.toString("utf8"), name) };

@@ -6,7 +6,7 @@
  * destruction time has passed is gone: removed from disk by `sweep` (a timer, the gc pass) and
  * never served after it.
  */
-import { randomBytes } from "node:crypto";
+import { randomInt } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -106,7 +106,9 @@ export class JobStore {
 
   create(parameters: Record<string, string>, ownerId: string | null, runId: string | null): Job {
     const now = Date.now();
-    const id = randomBytes(8).toString("hex");
+    // Digits, as Qserv's query ids (SELECT * FROM qserv_result(id) takes the same id).
+    let id = String(randomInt(1, 2 ** 48));
+    while (this.jobs.has(id)) id = String(randomInt(1, 2 ** 48));
     const job: Job = {
       id,
       runId,

@@ -10,6 +10,7 @@ import { isQservError } from "../../common/errors.js";
 import type { Czar } from "../czar.js";
 import { Params } from "./params.js";
 import { runTapQuery, tapQuery } from "./query.js";
+import { DEFAULT_UPLOAD_SOURCES, fetchUploads, type UploadSources } from "./uploadUrl.js";
 import { ACTIVE, type Job, type JobStore } from "./uwsJobs.js";
 import { CONTENT_TYPE } from "./votable.js";
 
@@ -23,6 +24,7 @@ export class JobRunner {
     private readonly czar: Czar,
     readonly store: JobStore,
     private readonly log?: Logger,
+    private readonly uploads: UploadSources = DEFAULT_UPLOAD_SOURCES,
   ) {
     store.onTimer = () => this.sweep();
   }
@@ -80,6 +82,7 @@ export class JobRunner {
       const params = new Params();
       for (const [k, v] of Object.entries(job.parameters)) params.add(k, v);
       for (const [k, v] of this.store.files(job.id)) params.files.set(k, v);
+      await fetchUploads(params, this.uploads);
       const t = tapQuery(params);
       this.store.update(job, { phase: "EXECUTING", startTime: new Date().toISOString() });
       const fh = await open(part, "w");
@@ -92,7 +95,7 @@ export class JobRunner {
             await fh.write(data);
           },
           controller.signal,
-          `tap:${job.id}`,
+          job.ownerId ?? `tap:${job.id}`,
         );
         await fh.sync();
       } finally {

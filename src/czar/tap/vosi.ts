@@ -68,6 +68,8 @@ export function capabilitiesDocument(base: string): string {
 </language>
 ${formats}
 <uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-inline"/>
+<uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-http"/>
+<uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-https"/>
 <retentionPeriod>${element("default", DEFAULT_DESTRUCTION_S)}</retentionPeriod>
 <executionDuration>${element("default", DEFAULT_EXECUTION_S)}${element("hard", MAX_EXECUTION_S)}</executionDuration>
 <outputLimit>${element("default", DEFAULT_MAXREC, { unit: "row" })}${element("hard", HARD_MAXREC, { unit: "row" })}</outputLimit>
