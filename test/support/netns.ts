@@ -12,6 +12,34 @@ import { type NodeProcess, type NodeProcessOptions, startNodeProcess } from "../
 const ip = (...args: string[]): string =>
   execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
+/** Names of a run: `mq<pid>x<hex>` (pid and a random part; at most 14 characters, a link name's limit is 15). */
+const RUN_NAME = /^mq(\d+)x[0-9a-f]+/;
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/** Removes the namespaces and host veths of earlier runs whose process is gone (killed before it cleaned up). */
+function sweepStale(): void {
+  const stale = (name: string) => {
+    const m = RUN_NAME.exec(name.replace(/^mqh/, "mq"));
+    return m !== null && !alive(Number(m[1]));
+  };
+  for (const line of ip("netns", "list").split("\n")) {
+    const ns = line.split(" ")[0] ?? "";
+    if (stale(ns)) ip("netns", "del", ns);
+  }
+  for (const line of ip("-o", "link").split("\n")) {
+    const dev = (line.split(": ")[1] ?? "").split("@")[0] ?? "";
+    if (dev.startsWith("mqh") && stale(dev)) ip("link", "del", dev);
+  }
+}
+
 /** Why namespaces cannot be made here, or null when they can (makes and removes one). */
 export function netnsUnavailable(): string | null {
   if (process.platform !== "linux") return "network namespaces need Linux";
@@ -51,7 +79,8 @@ export class NetnsNet {
 
   /** Makes the switch, the host's veth and one namespace per name (addresses .10, .11, ...). */
   constructor(names: string[]) {
-    const id = randomBytes(3).toString("hex");
+    sweepStale();
+    const id = `${process.pid}x${randomBytes(2).toString("hex").slice(0, 3)}`;
     const used = ip("-4", "-o", "addr");
     let third = 0;
     for (let tries = 0; tries < 100 && third === 0; tries++) {
