@@ -5,7 +5,7 @@
  * holding the same rows: exact across the real interfaces; with a worker's link cut mid-query
  * (exact or UNAVAILABLE, then the worker serves again once its link is back); with a link cut
  * mid-ingest (all in or all out, no stage left after gc, a retry loads it once); over a slow,
- * lossy link (exact or UNAVAILABLE, nothing doubled). Skipped with the reason where namespaces
+ * lossy link (exact or UNAVAILABLE, nothing doubled; an append over it all in or all out). Skipped with the reason where namespaces
  * cannot be made. Prints the numbers as one `netns report` JSON line.
  */
 import assert from "node:assert/strict";
@@ -61,7 +61,7 @@ describe("a cluster across network namespaces (3 workers, R = 2)", { skip: SKIP 
   let url = "";
   let auth = "";
   let secret = "";
-  const files = [join(dir, "Obj.part0.csv"), join(dir, "Obj.part1.csv")];
+  const files = [0, 1, 2].map((i) => join(dir, `Obj.part${i}.csv`));
   /** refs[n]: the table once parts 0..n-1 are loaded. */
   const refs: Database.Database[] = [];
   let loaded = 1;
@@ -213,11 +213,23 @@ describe("a cluster across network namespaces (3 workers, R = 2)", { skip: SKIP 
     url = `http://${c.addr}:8080`;
     writeObjects(files[0]!, 1, 20_000);
     writeObjects(files[1]!, 100_001, 20_000);
-    writeFileSync(join(dir, "Obj.both.csv"), readFileSync(files[0]!, "utf8") + readFileSync(files[1]!, "utf8"));
+    writeObjects(files[2]!, 200_001, 5_000);
+    /** refs[n] holds parts 0..n-1: one file of them each. */
+    const upTo = (n: number): string => {
+      const f = join(dir, `Obj.upto${n}.csv`);
+      writeFileSync(
+        f,
+        files
+          .slice(0, n)
+          .map((p) => readFileSync(p, "utf8"))
+          .join(""),
+      );
+      return f;
+    };
     const d = synDatabase();
     const stripes = { numStripes: d.numStripes, numSubStripes: d.numSubStripes };
     refs.push(referenceDb());
-    for (const f of [files[0]!, join(dir, "Obj.both.csv")]) {
+    for (const f of [upTo(1), upTo(2), upTo(3)]) {
       const db = referenceDb();
       loadReference(db, f, synTable(), tableDialect(synTable(), f), stripes);
       refs.push(db);
@@ -261,25 +273,30 @@ describe("a cluster across network namespaces (3 workers, R = 2)", { skip: SKIP 
   test("a worker's link cut mid-query: exact or UNAVAILABLE; once back, the worker serves again", async () => {
     let done = 0;
     let stop = false;
+    let failed: unknown = null;
     const runner = (async () => {
       for (let i = 0; !stop; i++) {
         await check("link cut mid-query", QUERIES[i % QUERIES.length]!);
         done++;
       }
-    })();
-    await waitFor("queries before the cut", async () => (done >= 2 ? true : undefined));
+    })().catch((e: unknown) => {
+      failed = e;
+    });
+    /** Whether `n` queries are done (and none failed its check). */
+    const reached = async (n: number) => {
+      if (failed !== null) throw failed;
+      return done >= n ? true : undefined;
+    };
+    await waitFor("queries before the cut", () => reached(2));
     net.link("w1", "down");
     await waitWorker("w1", false);
     const cutAt = done;
-    await waitFor(
-      "queries with the link cut",
-      async () => (done >= cutAt + QUERIES.length ? true : undefined),
-      300_000,
-    );
+    await waitFor("queries with the link cut", () => reached(cutAt + QUERIES.length), 300_000);
     net.link("w1", "up");
     await waitWorker("w1", true);
     stop = true;
     await runner;
+    if (failed !== null) throw failed;
     // Chunks only w1 and w2 hold: with w2 cut off, w1 must serve them.
     const db = new Database(join(dir, "czar", "czar.sqlite"), { readonly: true });
     const shared = db
@@ -346,8 +363,27 @@ describe("a cluster across network namespaces (3 workers, R = 2)", { skip: SKIP 
       for (const sql of QUERIES) await check("slow lossy link", sql);
       assert.ok(round < 40, "the proxy never cut a connection");
     }
+    // An append over the lossy link: all in or all out, then a retry on a good link loads it once.
+    const r = await post("/ingest", ingestBody(files[2]!, false));
+    const err = r.body.error as { code: string; message: string } | undefined;
+    console.log(
+      `netns ingest over the lossy link: ${r.status === 200 ? "all in" : `all out (${JSON.stringify(err)})`}`,
+    );
+    if (r.status === 200) {
+      assert.equal(r.body.tableRows, 45_000);
+      loaded = 3;
+    } else assert.ok(err !== undefined && err.code !== "INTERNAL" && err.message.length > 0, JSON.stringify(r.body));
+    for (const sql of QUERIES) await check("slow lossy link", sql);
     proxy.chaos = false;
     await waitWorker("w3", true);
+    const gc = await post("/gc", {});
+    assert.equal(gc.status, 200, JSON.stringify(gc.body));
+    assert.equal(await stages(), 0, "stages left after gc");
+    const again = await post("/ingest", ingestBody(files[2]!, false));
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.tableRows, 45_000, "the retry loads it once");
+    assert.equal(again.body.duplicate, r.status === 200);
+    loaded = 3;
     for (const sql of QUERIES) assert.ok((await check("after the lossy link", sql)).ok);
   });
 });
