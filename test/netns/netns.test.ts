@@ -26,6 +26,10 @@ import { waitFor } from "../support/waitFor.js";
 
 const SKIP = netnsUnavailable() ?? false;
 const PORT = "7001";
+/** MINI_QSERV_SOAK=1 (`npm run soak:netns`): more link cuts and more rounds over the lossy link. */
+const SOAK = process.env.MINI_QSERV_SOAK === "1";
+const CUTS = SOAK ? 10 : 1;
+const LOSSY_ROUNDS = SOAK ? 60 : 8;
 
 /** Queries whose answers are checked; reals compared to 9 significant digits. */
 const QUERIES = [
@@ -287,13 +291,16 @@ describe("a cluster across network namespaces (3 workers, R = 2)", { skip: SKIP 
       if (failed !== null) throw failed;
       return done >= n ? true : undefined;
     };
-    await waitFor("queries before the cut", () => reached(2));
-    net.link("w1", "down");
-    await waitWorker("w1", false);
-    const cutAt = done;
-    await waitFor("queries with the link cut", () => reached(cutAt + QUERIES.length), 300_000);
-    net.link("w1", "up");
-    await waitWorker("w1", true);
+    for (let cut = 0; cut < CUTS; cut++) {
+      const from = done;
+      await waitFor("queries before the cut", () => reached(from + 2));
+      net.link("w1", "down");
+      await waitWorker("w1", false);
+      const cutAt = done;
+      await waitFor("queries with the link cut", () => reached(cutAt + QUERIES.length), 300_000);
+      net.link("w1", "up");
+      await waitWorker("w1", true);
+    }
     stop = true;
     await runner;
     if (failed !== null) throw failed;
@@ -359,9 +366,9 @@ describe("a cluster across network namespaces (3 workers, R = 2)", { skip: SKIP 
   test("a slow, lossy link to w3 (delays, dropped connections): exact or UNAVAILABLE, nothing doubled", async () => {
     proxy.chaos = true;
     const before = proxy.dropped;
-    for (let round = 0; round < 8 || proxy.dropped === before; round++) {
+    for (let round = 0; round < LOSSY_ROUNDS || proxy.dropped === before; round++) {
       for (const sql of QUERIES) await check("slow lossy link", sql);
-      assert.ok(round < 40, "the proxy never cut a connection");
+      assert.ok(round < LOSSY_ROUNDS + 40, "the proxy never cut a connection");
     }
     // An append over the lossy link: all in or all out, then a retry on a good link loads it once.
     const r = await post("/ingest", ingestBody(files[2]!, false));
