@@ -21,6 +21,8 @@ export interface NodeProcessOptions {
   keepLogs?: boolean;
   /** Added to this process's environment. */
   env?: Record<string, string>;
+  /** A command the node runs under, e.g. `["ip", "netns", "exec", NS]` (it must exec node in place). */
+  prefix?: string[];
 }
 
 /**
@@ -38,7 +40,8 @@ export async function startNodeProcess(
   readyMsg: string,
   o: NodeProcessOptions = {},
 ): Promise<NodeProcess & { ready: Record<string, unknown> }> {
-  const proc = spawn(process.execPath, [...profiling(), CLI, ...args], {
+  const [cmd, ...pre] = [...(o.prefix ?? []), process.execPath];
+  const proc = spawn(cmd as string, [...pre, ...profiling(), CLI, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ...o.env },
   });
