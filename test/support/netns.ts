@@ -5,9 +5,10 @@
  * (10.99.X.0/24, X not used on the host) that exists only on the interfaces made here; names are
  * unique per run, and everything is removed by `destroy` — also when this process exits.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { type NodeProcess, type NodeProcessOptions, startNodeProcess } from "../../src/cluster/nodeProcess.js";
+import { ensureDebianPackages } from "./debianPackages.js";
 
 const ip = (...args: string[]): string =>
   execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -43,6 +44,9 @@ function sweepStale(): void {
 /** Why namespaces cannot be made here, or null when they can (makes and removes one). */
 export function netnsUnavailable(): string | null {
   if (process.platform !== "linux") return "network namespaces need Linux";
+  // A fresh machine may lack iproute2: the test installs it (as it does its other clients).
+  const missing = ensureDebianPackages(["iproute2"], () => spawnSync("ip", ["-V"], { stdio: "ignore" }).status === 0);
+  if (missing !== null) return missing;
   const probe = `mqprobe-${randomBytes(3).toString("hex")}`;
   try {
     ip("netns", "add", probe);
