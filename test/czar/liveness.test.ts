@@ -317,15 +317,17 @@ describe("one stuck client never freezes a database", () => {
     );
   });
 
-  test("an HTTP reader that stops reading is let go after the write timeout; other clients keep answering", async (t: TestContext) => {
-    // A raw socket that reads the start of the answer and then nothing: the kernel's receive
-    // buffer stays small (it grows only as the reader reads), so the czar's writes block.
-    const body = JSON.stringify({ query: BIG, database: "qsyn" });
+  /**
+   * A raw socket sending `request` that reads the start of the answer and then nothing: the
+   * kernel's receive buffer stays small (it grows only as the reader reads), so the czar's
+   * writes block. `resume` reads on to the close: the answer's head, its last bytes, its size.
+   */
+  const rawReader = (request: string) => {
     const { port } = new URL(cluster.url);
     const sock = net.connect(Number(port), "127.0.0.1");
     sock.on("error", () => {});
-    let head = "";
     const closed = new Promise<void>((resolve) => sock.once("close", () => resolve()));
+    let head = "";
     let got = 0;
     let tail = "";
     sock.on("data", (d: Buffer) => {
@@ -336,7 +338,19 @@ describe("one stuck client never freezes a database", () => {
       got += d.length;
       tail = (tail + d.subarray(-16).toString("latin1")).slice(-16);
     });
-    sock.write(
+    sock.write(request);
+    return {
+      resume: async () => {
+        sock.resume();
+        await closed;
+        return { head, tail, got };
+      },
+    };
+  };
+
+  test("an HTTP reader that stops reading is let go after the write timeout; other clients keep answering", async (t: TestContext) => {
+    const body = JSON.stringify({ query: BIG, database: "qsyn" });
+    const r = rawReader(
       `POST /query HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n` +
         `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
@@ -345,8 +359,7 @@ describe("one stuck client never freezes a database", () => {
     );
     const latencies = await others(letGo);
     await letGo;
-    sock.resume();
-    await closed;
+    const { head, tail, got } = await r.resume();
     assert.match(head, /^HTTP\/1\.1 200/);
     // The answer is streamed (chunked): cut short, it lacks the final empty chunk.
     assert.match(head, /transfer-encoding: chunked/i);
@@ -361,30 +374,14 @@ describe("one stuck client never freezes a database", () => {
       return rows.filter((r) => r[1] === "tap" && /chunks$/.test(String(r[6]))).length;
     };
     const adql = encodeURIComponent("SELECT objectId, ra, decl, flux FROM qsyn.Obj");
-    const { port } = new URL(cluster.url);
-    const sock = net.connect(Number(port), "127.0.0.1");
-    sock.on("error", () => {});
-    const closed = new Promise<void>((resolve) => sock.once("close", () => resolve()));
-    let head = "";
-    let got = 0;
-    let tail = "";
-    sock.on("data", (d: Buffer) => {
-      if (got === 0) {
-        head = d.subarray(0, 512).toString("latin1");
-        sock.pause();
-      }
-      got += d.length;
-      tail = (tail + d.subarray(-16).toString("latin1")).slice(-16);
-    });
-    sock.write(
+    const r = rawReader(
       `GET /tap/sync?REQUEST=doQuery&LANG=ADQL&RESPONSEFORMAT=tabledata&QUERY=${adql} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`,
     );
     await until("the TAP query runs", async () => ((await tapQueries()) > 0 ? true : undefined));
     const letGo = until("the czar lets the TAP client go", async () => ((await tapQueries()) === 0 ? true : undefined));
     const latencies = await others(letGo);
     await letGo;
-    sock.resume();
-    await closed;
+    const { head, tail, got } = await r.resume();
     assert.match(head, /^HTTP\/1\.1 200/);
     assert.ok(!tail.endsWith("\r\n0\r\n\r\n"), `${got} bytes delivered, the answer cut short`);
     t.diagnostic(`${latencies.length} other queries while the TAP client stalled, p99 ${p99(latencies).toFixed(0)} ms`);
