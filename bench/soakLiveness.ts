@@ -11,7 +11,7 @@
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import mysql from "mysql2";
 import mysqlPromise from "mysql2/promise";
@@ -35,7 +35,7 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const clients = Number(values.clients);
 const writeTimeoutS = Number(values["write-timeout"]);
-const dir = values.dir as string;
+const dir = resolve(values.dir as string);
 rmSync(dir, { recursive: true, force: true });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
