@@ -3,8 +3,9 @@
  * 1..n, then --clients clients for --seconds mixing COUNT queries (MySQL and HTTP), full streamed
  * reads, slow readers (pause, then resume within the write timeout), stalled readers (let go by
  * net_write_timeout), disconnects mid-result and stalled HTTP readers, while one more client
- * appends --append-rows new ids every --append-every seconds. Every answer is checked: ids are
- * 1..n for a table version n that was published (appends add the next ids), so a COUNT is one of
+ * appends --append-rows new ids every --append-every seconds and unloads every third append
+ * again (DELETE /ingest/<loadId>). Every answer is checked: ids are 1..n for a table version n
+ * that was published (appends add the next ids, an unload takes them off), so a COUNT is one of
  * the versions and a full read is exactly 1..n of one. At the end: wrong answers, unexpected
  * errors, queries still listed / running on workers once the clients stopped, czar RSS start/end.
  * `npm run soak:liveness -- --seconds 180 --clients 32`
@@ -68,6 +69,22 @@ const append = async (n: number) => {
   versions.push(pending);
   pending = null;
   appendGeneration++;
+  return { file, first: nextId - n };
+};
+/** Takes the load of `file` out again (DELETE /ingest/<loadId>): the table is back at ids 1..first-1. */
+const unload = async (file: string, first: number) => {
+  const listed = (await (await fetch(`${cluster.url}/loads?database=qsyn&table=Obj`)).json()) as {
+    loads: Array<{ loadId: string; files: string[] }>;
+  };
+  const load = listed.loads.find((l) => l.files.includes(file));
+  if (load === undefined) throw new Error(`no load of ${file} listed`);
+  pending = first - 1;
+  const r = await fetch(`${cluster.url}/ingest/${encodeURIComponent(load.loadId)}`, { method: "DELETE" });
+  if (r.status !== 200) throw new Error(`unload: ${r.status} ${await r.text()}`);
+  versions.push(first - 1);
+  pending = null;
+  nextId = first;
+  appendGeneration++;
 };
 const isVersion = (n: number) => versions.includes(n) || n === pending;
 
@@ -76,6 +93,7 @@ const stats = {
   wrong: [] as string[],
   errors: [] as string[],
   appends: 0,
+  unloads: 0,
   countMs: [] as number[],
   /** COUNT latencies of queries that overlapped an append (which may wait for its publish). */
   countMsDuringAppend: [] as number[],
@@ -264,10 +282,16 @@ try {
       await sleep(Number(values["append-every"]) * 1000);
       if (Date.now() >= end) break;
       try {
-        await append(Number(values["append-rows"]));
+        const added = await append(Number(values["append-rows"]));
         stats.appends++;
+        // Every third append is taken out again (its ids are appended anew next time).
+        if (stats.appends % 3 === 0) {
+          await sleep(Number(values["append-every"]) * 500);
+          await unload(added.file, added.first);
+          stats.unloads++;
+        }
       } catch (e) {
-        unexpected("append", e);
+        unexpected("append/unload", e);
       }
     }
   })();
@@ -313,6 +337,7 @@ try {
     clients,
     ops: stats.ops,
     appends: stats.appends,
+    unloads: stats.unloads,
     finalRows: versions.at(-1),
     wrongAnswers: stats.wrong.length,
     wrong: stats.wrong.slice(0, 20),
