@@ -163,6 +163,9 @@ describe("worker execution control", () => {
     assert.equal(await fresh.stop("SIGTERM"), null);
     assert.equal(fresh.proc.signalCode, "SIGKILL", "a thread inside a SQLite step: the process ends itself");
     assert.ok(isQservError(await q));
-    assert.ok(fresh.logs.some((l) => l.msg === "worker stopped" && (l.stuckThreads as number) >= 1));
+    // Its last lines may still be in the pipe when 'exit' comes: wait for them, not for a time.
+    await waitFor("the worker's 'worker stopped' line naming the stuck thread", async () =>
+      fresh.logs.some((l) => l.msg === "worker stopped" && (l.stuckThreads as number) >= 1) ? true : undefined,
+    );
   });
 });
