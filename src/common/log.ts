@@ -8,3 +8,16 @@ export function createLogger(name: string, level = process.env.MINI_QSERV_LOG ??
   }
   return pino({ name, level });
 }
+
+/**
+ * Writes out what the logger still buffers (its JSON lines go out asynchronously): for a process
+ * about to end itself by a signal, which would lose them.
+ */
+export function flushLogSync(log: Logger): void {
+  const stream = (log as unknown as Record<symbol, { flushSync?: () => void }>)[pino.symbols.streamSym];
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // nothing more can be done for the lines
+  }
+}
