@@ -24,12 +24,12 @@ export function expectedContents(meta: Metadata, db: string): Map<number, TableR
 export type Holdings = Map<string, Map<number, Map<string, TableRows>>>;
 
 /**
- * `recorded` is false for a stage being published right now: its rows are left out (queries leave
+ * `publishing` is true for a stage being published right now: its rows are left out (queries leave
  * them out by their snapshot), so a worker mid-publish still holds what metadata records.
  */
 export function holdingsOf(
   list: ListResponse,
-  recorded: (db: string, table: string, stage: string) => boolean = () => true,
+  publishing: (db: string, table: string, stage: string) => boolean = () => false,
 ): { held: Holdings; chunks: number; bytes: number } {
   const held: Holdings = new Map();
   let chunks = 0;
@@ -49,7 +49,7 @@ export function holdingsOf(
       );
     }
     for (const p of d.published ?? []) {
-      if (recorded(d.name, p.table, p.stage)) continue;
+      if (!publishing(d.name, p.table, p.stage)) continue;
       const t = files.get(p.chunkId)?.get(p.table);
       if (t !== undefined) {
         files.get(p.chunkId)?.set(p.table, {

@@ -224,9 +224,8 @@ export class HealthMonitor {
       const status = await this.status(client);
       const list = await withTimeout(client.list(), this.timeoutMs, `${h.address} List`);
       // Rows of a publish under way are left out: queries do not see them yet (their snapshot).
-      const { held, chunks, bytes } = holdingsOf(
-        list,
-        (db, table, stage) => !this.inFlight.has(stageKey(db, table, stage)),
+      const { held, chunks, bytes } = holdingsOf(list, (db, table, stage) =>
+        this.inFlight.has(stageKey(db, table, stage)),
       );
       if (h.up !== true) this.log?.info({ worker: h.id, address: h.address, chunks }, "worker up");
       Object.assign(h, {

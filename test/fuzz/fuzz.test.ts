@@ -20,7 +20,8 @@ test("fuzz subset (seed 7): 0 crashes, 0 hangs, 0 INTERNAL", { skip: SKIP_ITEST 
     ingests: 6,
     concurrency: 4,
     big: false,
-    hangMs: 30_000,
+    // A hang is no answer at all: the bound is far past any answer, even on a loaded machine.
+    hangMs: 120_000,
   });
   const total = (k: "crashes" | "hangs" | "internal") => Object.values(report.counts).reduce((n, c) => n + c[k], 0);
   const detail = JSON.stringify(report, null, 1);

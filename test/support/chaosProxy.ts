@@ -74,7 +74,7 @@ export class ChaosProxy {
         const delay = this.random() * this.o.maxDelayMs;
         const drop = this.random() < this.o.dropRate;
         queue = queue.then(async () => {
-          await sleep(delay);
+          await sleep(delay); // the link's injected latency (the scenario), not a wait for a state
           if (cut) return;
           if (drop) {
             cut = true;
