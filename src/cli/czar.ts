@@ -4,8 +4,8 @@ import { QservError } from "../common/errors.js";
 import { firstLineOf } from "../common/firstLine.js";
 import { createLogger } from "../common/log.js";
 import { readUsersFile } from "../czar/auth/users.js";
-import { LOGIN_DEFAULTS } from "../czar/mysql/loginThrottle.js";
 import { startCzar } from "../czar/server.js";
+import { LOGIN_DEFAULTS } from "../frontends/mysql/loginThrottle.js";
 import { exitOnSignals, int, seconds } from "./options.js";
 
 /** `--worker ADDR` or `--worker ID=ADDR` (the id defaults to the address). */

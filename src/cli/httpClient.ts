@@ -57,7 +57,7 @@ function exchange(
 
 /**
  * A streamed answer the czar cut short (an error after its rows started, see
- * src/czar/jsonAnswer.ts): the error it wrote last, else a generic one.
+ * src/frontends/http/jsonAnswer.ts): the error it wrote last, else a generic one.
  */
 function cutShort(text: string): QservError {
   const m = /\],"error":(\{.*\})\}$/s.exec(text);

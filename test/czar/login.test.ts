@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import mysql from "mysql2/promise";
 import { type CzarProcess, startCzarProcess } from "../../src/cluster/czarProcess.js";
-import { LoginThrottle } from "../../src/czar/mysql/loginThrottle.js";
+import { LoginThrottle } from "../../src/frontends/mysql/loginThrottle.js";
 import { runCli } from "../support/cli.js";
 import { tempDir } from "../support/fs.js";
 import { CLI } from "../support/paths.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { sameSecret } from "../../src/common/clusterSecret.js";
 import { allows, readUsersFile, Users, userEntry } from "../../src/czar/auth/users.js";
-import { nativePasswordToken, newScramble } from "../../src/czar/mysql/handshake.js";
+import { nativePasswordToken, newScramble } from "../../src/frontends/mysql/handshake.js";
 import { tempDir } from "../support/fs.js";
 
 test("a user's password checks out over HTTP and the MySQL handshake; others do not", async () => {

@@ -10,7 +10,7 @@ import type http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { QservError } from "../../common/errors.js";
-import type { LoginThrottle } from "../mysql/loginThrottle.js";
+import type { LoginThrottle } from "../../frontends/mysql/loginThrottle.js";
 import { allows, type Principal, type Role, type Users } from "./users.js";
 
 export interface HttpAuth {

@@ -5,7 +5,7 @@
  * cone), and a TAP_SCHEMA query.
  */
 import type { TableConfig } from "../../common/ingestConfig.js";
-import type { CzarCatalog, TableMeta } from "../catalog.js";
+import type { CzarCatalog, TableMeta } from "../../czar/catalog.js";
 import { element, xmlEscape } from "./xml.js";
 
 export interface Example {

@@ -1,6 +1,6 @@
 /**
  * The czar's HTTP JSON API: `POST /query` {"query","database"} → {"columns","rows","stats"},
- * written as the rows come (src/czar/jsonAnswer.ts: an error after rows started cuts the body
+ * written as the rows come (src/frontends/http/jsonAnswer.ts: an error after rows started cuts the body
  * short), `POST /ingest` {"database","table","files"}, `GET /ingest` (or `/loads`; `?database=&table=`:
  * the recorded loads), `DELETE /ingest/<loadId>` (unload one), `GET /status` (workers, databases, queries and
  * ingests under way), `POST /replicate` (one repair pass), `POST /gc` (one garbage collection pass). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
@@ -12,14 +12,14 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { type ErrorCode, isQservError, QservError } from "../common/errors.js";
-import { authorize, type HttpAuth, roleFor } from "./auth/httpAuth.js";
-import type { Czar, Session } from "./czar.js";
-import { isUpload, type ReceivedUpload } from "./ingestInput.js";
+import { type ErrorCode, isQservError, QservError } from "../../common/errors.js";
+import { authorize, type HttpAuth, roleFor } from "../../czar/auth/httpAuth.js";
+import type { Czar, Session } from "../../czar/czar.js";
+import { isUpload, type ReceivedUpload } from "../../czar/ingestInput.js";
+import { writeWithin } from "../../czar/writeWithin.js";
+import { handleTap, type TapService } from "../tap/routes.js";
 import { JsonAnswer } from "./jsonAnswer.js";
 import { readBody } from "./requestBody.js";
-import { handleTap, type TapService } from "./tap/routes.js";
-import { writeWithin } from "./writeWithin.js";
 
 /** Who is asking: their name, and whether they see only their own queries (not an admin). */
 export type Caller = Pick<Session, "user" | "ownQueriesOnly" | "readOnly">;
@@ -118,7 +118,7 @@ export function errorBody(e: unknown): { status: number; body: unknown } {
 /** Rows of an answer the czar holds whole, handed to the JSON writer at a time. */
 const ROWS_PER_BATCH = 1000;
 
-/** `POST /query`: the answer written as its rows come (src/czar/jsonAnswer.ts). */
+/** `POST /query`: the answer written as its rows come (src/frontends/http/jsonAnswer.ts). */
 async function query(
   r: HttpRoutes,
   caller: Caller,

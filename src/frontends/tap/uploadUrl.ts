@@ -8,8 +8,8 @@
 import { open } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { QservError } from "../../common/errors.js";
-import { checkInputPaths } from "../ingestInput.js";
-import { MAX_BODY } from "../requestBody.js";
+import { checkInputPaths } from "../../czar/ingestInput.js";
+import { MAX_BODY } from "../http/requestBody.js";
 import type { Params } from "./params.js";
 
 export interface UploadSources {

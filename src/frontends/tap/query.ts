@@ -5,10 +5,10 @@
  */
 import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
-import type { Czar, ResultColumnInfo } from "../czar.js";
-import type { Query, Statement } from "../sql/ast.js";
-import { parseStatement } from "../sql/parser.js";
-import { printMysql } from "../sql/printer.js";
+import type { Czar, ResultColumnInfo } from "../../czar/czar.js";
+import type { Query, Statement } from "../../czar/sql/ast.js";
+import { parseStatement } from "../../czar/sql/parser.js";
+import { printMysql } from "../../czar/sql/printer.js";
 import { describeResult, fieldOfResult, type VoField } from "./fields.js";
 import type { Params } from "./params.js";
 import { queryTapSchema, readsTapSchema } from "./tapSchema.js";

@@ -3,11 +3,11 @@
  * from a result column's MySQL type (query results), so types come from the schema, not values.
  */
 import type { ColumnConfig } from "../../common/ingestConfig.js";
-import type { CzarCatalog } from "../catalog.js";
-import type { ResultColumnInfo } from "../czar.js";
-import type { Select } from "../sql/ast.js";
-import { T } from "../sql/resultTypes.js";
-import { tableRefs } from "../sql/walk.js";
+import type { CzarCatalog } from "../../czar/catalog.js";
+import type { ResultColumnInfo } from "../../czar/czar.js";
+import type { Select } from "../../czar/sql/ast.js";
+import { T } from "../../czar/sql/resultTypes.js";
+import { tableRefs } from "../../czar/sql/walk.js";
 
 export type VoDatatype = "long" | "int" | "short" | "double" | "float" | "char" | "unsignedByte";
 

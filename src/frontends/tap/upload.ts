@@ -6,9 +6,9 @@
  */
 import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
-import { createScratchTable, insertRows, scratchDb } from "../exec/scratch.js";
-import type { Query } from "../sql/ast.js";
-import { tableRefs } from "../sql/walk.js";
+import { createScratchTable, insertRows, scratchDb } from "../../czar/exec/scratch.js";
+import type { Query } from "../../czar/sql/ast.js";
+import { tableRefs } from "../../czar/sql/walk.js";
 import type { VoDatatype, VoField } from "./fields.js";
 import { queryLocal } from "./localQuery.js";
 

@@ -7,10 +7,10 @@
  * the final chunk, so a client sees an incomplete transfer.
  */
 import type http from "node:http";
-import { type ColumnType, toJsonValue, valueType } from "../common/jsonValue.js";
-import type { Value } from "../common/rowCodec.js";
-import type { ResultColumnInfo } from "./czar.js";
-import { writeWithin } from "./writeWithin.js";
+import { type ColumnType, toJsonValue, valueType } from "../../common/jsonValue.js";
+import type { Value } from "../../common/rowCodec.js";
+import type { ResultColumnInfo } from "../../czar/czar.js";
+import { writeWithin } from "../../czar/writeWithin.js";
 
 /** Bytes of JSON gathered before they are written (each write may wait for the client). */
 const FLUSH_BYTES = 256 << 10;

@@ -6,8 +6,8 @@
 import type { ColumnType } from "../../common/jsonValue.js";
 import { formatDecimal, formatDouble } from "../../common/mysqlFormat.js";
 import type { Value } from "../../common/rowCodec.js";
-import type { ResultColumnInfo } from "../czar.js";
-import { type MysqlType, T } from "../sql/resultTypes.js";
+import type { ResultColumnInfo } from "../../czar/czar.js";
+import { type MysqlType, T } from "../../czar/sql/resultTypes.js";
 import { UTF8_CHARSET } from "./handshake.js";
 import { PayloadWriter } from "./packets.js";
 

@@ -5,8 +5,8 @@
  * is let go (src/czar/writeWithin.ts).
  */
 import type http from "node:http";
-import type { Czar } from "../czar.js";
-import { writeWithin } from "../writeWithin.js";
+import type { Czar } from "../../czar/czar.js";
+import { writeWithin } from "../../czar/writeWithin.js";
 import type { Params } from "./params.js";
 import { runTapQuery, tapQuery } from "./query.js";
 import { fetchUploads, type UploadSources } from "./uploadUrl.js";

@@ -5,9 +5,9 @@
 import type Database from "better-sqlite3";
 import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
-import { selectRows } from "../exec/scratch.js";
-import type { Select } from "../sql/ast.js";
-import { printSqlite } from "../sql/sqlitePrinter.js";
+import { selectRows } from "../../czar/exec/scratch.js";
+import type { Select } from "../../czar/sql/ast.js";
+import { printSqlite } from "../../czar/sql/sqlitePrinter.js";
 import type { VoField } from "./fields.js";
 
 /**

@@ -7,7 +7,7 @@ import type http from "node:http";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { isQservError, QservError } from "../../common/errors.js";
-import type { Czar } from "../czar.js";
+import type { Czar } from "../../czar/czar.js";
 import { examplesDocument } from "./examples.js";
 import { readParams } from "./params.js";
 import { syncQuery } from "./sync.js";

@@ -1,6 +1,6 @@
 /** An HTTP request's body, read whole up to a size limit (past it: TOO_LARGE). */
 import type http from "node:http";
-import { QservError } from "../common/errors.js";
+import { QservError } from "../../common/errors.js";
 
 /** Bytes of a request body the czar reads (a JSON request, a TAP form or multipart upload). */
 export const MAX_BODY = 16 << 20;

@@ -4,7 +4,7 @@
  * (DALI): kept upper-cased; a name may repeat (UWS PHASE filters).
  */
 import type http from "node:http";
-import { readBody } from "../requestBody.js";
+import { readBody } from "../http/requestBody.js";
 import { parseMultipart } from "./multipart.js";
 
 export class Params {

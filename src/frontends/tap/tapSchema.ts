@@ -5,10 +5,10 @@
  */
 import type Database from "better-sqlite3";
 import type { Value } from "../../common/rowCodec.js";
-import type { CzarCatalog, TableMeta } from "../catalog.js";
-import { scratchDb } from "../exec/scratch.js";
-import type { Select } from "../sql/ast.js";
-import { tableRefs } from "../sql/walk.js";
+import type { CzarCatalog, TableMeta } from "../../czar/catalog.js";
+import { scratchDb } from "../../czar/exec/scratch.js";
+import type { Select } from "../../czar/sql/ast.js";
+import { tableRefs } from "../../czar/sql/walk.js";
 import { fieldOfConfig, type VoField } from "./fields.js";
 import { queryLocal } from "./localQuery.js";
 

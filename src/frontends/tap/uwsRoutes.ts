@@ -7,7 +7,7 @@
 import { createReadStream } from "node:fs";
 import type http from "node:http";
 import { QservError } from "../../common/errors.js";
-import { writeWithin } from "../writeWithin.js";
+import { writeWithin } from "../../czar/writeWithin.js";
 import type { Params } from "./params.js";
 import { jobDocument, jobListDocument, parametersDocument, resultsDocument } from "./uwsDocs.js";
 import { ACTIVE, type Job, MAX_EXECUTION_S, PHASES, type Phase } from "./uwsJobs.js";

@@ -10,9 +10,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { isQservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
-import type { Principal, Users } from "../auth/users.js";
-import type { Czar, ResultColumnInfo, ResultSink, Session } from "../czar.js";
-import { writeWithin } from "../writeWithin.js";
+import type { Principal, Users } from "../../czar/auth/users.js";
+import type { Czar, ResultColumnInfo, ResultSink, Session } from "../../czar/czar.js";
+import { writeWithin } from "../../czar/writeWithin.js";
 import { mysqlError } from "./errorCodes.js";
 import {
   authSwitchPayload,

@@ -7,7 +7,7 @@
 import { open, rename, rm } from "node:fs/promises";
 import type { Logger } from "pino";
 import { isQservError } from "../../common/errors.js";
-import type { Czar } from "../czar.js";
+import type { Czar } from "../../czar/czar.js";
 import { Params } from "./params.js";
 import { runTapQuery, tapQuery } from "./query.js";
 import { DEFAULT_UPLOAD_SOURCES, fetchUploads, type UploadSources } from "./uploadUrl.js";

@@ -8,8 +8,8 @@ import { after, before, describe, test } from "node:test";
 import mysql from "mysql2/promise";
 import { Czar } from "../../src/czar/czar.js";
 import { Metadata } from "../../src/czar/metadata.js";
-import { frame, PacketParser, PayloadReader, PayloadWriter } from "../../src/czar/mysql/packets.js";
-import { type MysqlServer, startMysqlServer } from "../../src/czar/mysql/server.js";
+import { frame, PacketParser, PayloadReader, PayloadWriter } from "../../src/frontends/mysql/packets.js";
+import { type MysqlServer, startMysqlServer } from "../../src/frontends/mysql/server.js";
 
 describe("MySQL packets", () => {
   test("framing round-trips, whatever the socket reads split", () => {

@@ -1,6 +1,6 @@
 /** VOSI documents: /tap/tables (VODataService tableset), /tap/capabilities (TAPRegExt), /tap/availability. */
-import type { CzarCatalog } from "../catalog.js";
-import { MAX_BODY } from "../requestBody.js";
+import type { CzarCatalog } from "../../czar/catalog.js";
+import { MAX_BODY } from "../http/requestBody.js";
 import { tapTables } from "./tapSchema.js";
 import { DEFAULT_DESTRUCTION_S, DEFAULT_EXECUTION_S, MAX_EXECUTION_S } from "./uwsJobs.js";
 import { attrs, element } from "./xml.js";
