@@ -153,6 +153,7 @@ export async function postNdjson(
 /**
  * POSTs an ingest with its files' bytes streamed from disk (the upload format of
  * src/czar/ingestInput.ts: one JSON line, then the bytes); the NDJSON answer as postNdjson's.
+ * The files go under their own names, or `names` (the names are part of the load's identity).
  */
 export async function postUpload(
   url: string,
@@ -160,11 +161,12 @@ export async function postUpload(
   files: readonly string[],
   onProgress: (p: Record<string, unknown>) => void,
   signal?: AbortSignal,
+  names?: readonly string[],
 ): Promise<Record<string, unknown>> {
-  const uploads = files.map((f) => {
+  const uploads = files.map((f, i) => {
     try {
       return {
-        name: basename(f)
+        name: basename(names?.[i] ?? f)
           .replace(/[^A-Za-z0-9_.-]/g, "_")
           .replace(/^[.-]/, "_"),
         bytes: statSync(f).size,

@@ -1,10 +1,15 @@
 import type { Command } from "commander";
 import type { clusterStatus } from "../czar/clusterStatus.js";
+import type { WatchRegistry } from "../watch/registry.js";
+import { FILE_STATES } from "../watch/snapshot.js";
 import { getJson } from "./httpClient.js";
 import { czarUrl } from "./options.js";
 import { formatReport } from "./replicate.js";
 
-type Status = Awaited<ReturnType<typeof clusterStatus>>;
+type Status = Awaited<ReturnType<typeof clusterStatus>> & {
+  /** Watched directories (absent from a czar before the watch mode). */
+  watch?: ReturnType<WatchRegistry["summary"]>;
+};
 
 /** Left-aligned columns, two spaces apart. */
 function columns(rows: string[][]): string[] {
@@ -67,13 +72,22 @@ export function formatStatus(s: Status): string {
       `  ${q.id}  ${(q.elapsedMs / 1000).toFixed(1)} s  ${q.chunksDone}/${q.chunksTotal} chunks  ${q.query.slice(0, 100)}`,
     );
   }
+  if (s.watch !== undefined && s.watch.length > 0) {
+    out.push(`Watched directories: ${s.watch.length} (mini-qserv ingest --watch; files: GET /watch)`);
+    for (const w of s.watch) {
+      const counts = FILE_STATES.filter((st) => w.counts[st] > 0).map((st) => `${w.counts[st]} ${st}`);
+      out.push(`  ${w.dir}: ${counts.join(", ") || "no files yet"} (reported ${w.updatedAt})`);
+    }
+  }
   return `${out.join("\n")}\n`;
 }
 
 export function registerStatus(program: Command): void {
   program
     .command("status")
-    .description("Show the cluster: workers up or down, chunks and their live replicas, repair, running queries")
+    .description(
+      "Show the cluster: workers up or down, chunks and their live replicas, repair, running queries, watched directories",
+    )
     .option("--czar <url>", "czar HTTP API (default $MINI_QSERV_CZAR or http://127.0.0.1:8080)")
     .option("--json", "print the czar's status as JSON")
     .action(async (o: { czar?: string; json?: boolean }) => {

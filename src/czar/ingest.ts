@@ -54,7 +54,7 @@ export interface IngestRequest {
 export type IngestProgress =
   | { phase: "partition"; rows: number; bytes: number; totalBytes: number }
   | { phase: "upload"; done: number; total: number }
-  | { phase: "publish" };
+  | { phase: "publish"; loadId: string };
 
 export interface IngestOptions {
   /** Aborting it before the load is published rolls everything back (CANCELLED). */
@@ -64,6 +64,8 @@ export interface IngestOptions {
 
 export interface IngestResult {
   table: string;
+  /** The load (see the load listing); an input loaded before answers its recorded load. */
+  loadId: string;
   /** Rows of this load. */
   rows: number;
   /** Rows of the table, every load included. */
@@ -159,7 +161,7 @@ export async function ingestTable(
   const notices = [...(req.notices ?? []), ...reservedNotices(table)];
   if (ctx.meta.database(db) !== null) ctx.meta.createDatabase(dbCfg); // CONFLICT on other partitioning
   const recorded = ctx.meta.loadRows(db, table.table, loadId);
-  if (recorded !== null) return result(ctx, table, recorded, true, t0, 0, notices);
+  if (recorded !== null) return result(ctx, table, loadId, recorded, true, t0, 0, notices);
   ctx.meta.checkConfig(table);
 
   const release = claimTable(ctx.meta, db, table.table, "ingested");
@@ -181,7 +183,7 @@ export async function ingestTable(
         ? await stageReplicated(ctx, req, live, loadId, stage, tmp, o)
         : await stagePartitioned(ctx, req, live, loadId, stage, tmp, reserved, o);
     await publish(ctx, req, loadId, stage, staged, o);
-    const r = result(ctx, table, staged.rows, false, t0, staged.rejected, notices);
+    const r = result(ctx, table, loadId, staged.rows, false, t0, staged.rejected, notices);
     ctx.log?.info({ database: db, ...r }, "table load published");
     return r;
   } catch (e) {
@@ -201,6 +203,7 @@ export async function ingestTable(
 function result(
   ctx: IngestContext,
   t: TableConfig,
+  loadId: string,
   rows: number,
   duplicate: boolean,
   t0: number,
@@ -209,6 +212,7 @@ function result(
 ): IngestResult {
   return {
     table: t.table,
+    loadId,
     rows,
     tableRows: ctx.meta.table(t.database, t.table)?.rows ?? 0,
     chunks: ctx.meta.tableChunks(t.database, t.table).length,
@@ -293,7 +297,7 @@ async function publish(
     const seq = ctx.meta.snapshotSeq(db) + 1;
     ctx.onPublishing?.(db, table.table, stage, true);
     publishing = true;
-    o.onProgress?.({ phase: "publish" });
+    o.onProgress?.({ phase: "publish", loadId });
     const chunksOf = new Map<string, number[]>();
     for (const [chunkId, ids] of staged.targets) {
       for (const id of ids) chunksOf.set(id, [...(chunksOf.get(id) ?? []), chunkId]);

@@ -6,13 +6,14 @@ import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
 import { parseDatabaseConfig, parseTableConfig } from "../common/ingestConfig.js";
 import { createLogger } from "../common/log.js";
-import { portOf, startHttp } from "../frontends/http/server.js";
+import { type HttpRoutes, portOf, startHttp } from "../frontends/http/server.js";
 import { LoginThrottle, type LoginThrottleOptions } from "../frontends/mysql/loginThrottle.js";
 import { startMysqlServer } from "../frontends/mysql/server.js";
 import { QservAsync } from "../frontends/tap/qservAsync.js";
 import { TapService } from "../frontends/tap/routes.js";
 import { DEFAULT_UPLOAD_SOURCES } from "../frontends/tap/uploadUrl.js";
 import type { DialectOverrides } from "../partitioner/dialect.js";
+import { WatchRegistry } from "../watch/registry.js";
 import { WorkerClient } from "../worker/client.js";
 import { TransferClient } from "../worker/transferClient.js";
 import { type UserEntry, Users, userEntry } from "./auth/users.js";
@@ -87,6 +88,10 @@ export interface CzarServer {
   czar: Czar;
   meta: Metadata;
   replicator: Replicator;
+  /** Ingests as `POST /ingest` does (a watcher inside the czar loads through it). */
+  ingest: HttpRoutes["ingest"];
+  /** The watchers of directories and what they report (`GET /watch`). */
+  watch: WatchRegistry;
   close(): Promise<void>;
 }
 
@@ -310,47 +315,50 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     timeoutMs: o.tapUploadTimeoutMs ?? DEFAULT_UPLOAD_SOURCES.timeoutMs,
   });
   czar.asyncQueries = new QservAsync(tap.jobs);
+  // An ingest changes chunk contents: repair passes wait for it, and listings before it are stale.
+  const ingest: HttpRoutes["ingest"] = (body, signal, onProgress, upload) =>
+    gate.run("shared", async () => {
+      const req = ingestRequest(body, roots, upload);
+      const id = nextIngest++;
+      const run = { table: `${req.database.database}.${req.table.table}`, phase: "start", startedAt: Date.now() };
+      ingests.set(id, run);
+      dir.monitor.changed();
+      try {
+        return await ingestTable(
+          {
+            meta,
+            clients: (w) => dir.client(w),
+            scratchDir: join(o.dataDir, "scratch"),
+            replicas,
+            locks,
+            // Queries after the publish must not go by a listing taken before it.
+            onPublished: () => dir.monitor.changed(),
+            onPublishing: (db, table, stage, on) => dir.monitor.publishing(db, table, stage, on),
+            log,
+          },
+          req,
+          {
+            signal,
+            onProgress: (p) => {
+              run.phase = p.phase;
+              onProgress?.(p);
+            },
+          },
+        );
+      } finally {
+        ingests.delete(id);
+        dir.monitor.changed();
+      }
+    });
+  const watch = new WatchRegistry();
   const server: http.Server = await startHttp(
     {
       czar,
       tap,
       auth: { users, throttle, host, log },
-      // An ingest changes chunk contents: repair passes wait for it, and listings before it are stale.
       receiveUpload: (req) => receiveUpload(req, join(o.dataDir, "scratch")),
-      ingest: (body, signal, onProgress, upload) =>
-        gate.run("shared", async () => {
-          const req = ingestRequest(body, roots, upload);
-          const id = nextIngest++;
-          const run = { table: `${req.database.database}.${req.table.table}`, phase: "start", startedAt: Date.now() };
-          ingests.set(id, run);
-          dir.monitor.changed();
-          try {
-            return await ingestTable(
-              {
-                meta,
-                clients: (w) => dir.client(w),
-                scratchDir: join(o.dataDir, "scratch"),
-                replicas,
-                locks,
-                // Queries after the publish must not go by a listing taken before it.
-                onPublished: () => dir.monitor.changed(),
-                onPublishing: (db, table, stage, on) => dir.monitor.publishing(db, table, stage, on),
-                log,
-              },
-              req,
-              {
-                signal,
-                onProgress: (p) => {
-                  run.phase = p.phase;
-                  onProgress?.(p);
-                },
-              },
-            );
-          } finally {
-            ingests.delete(id);
-            dir.monitor.changed();
-          }
-        }),
+      ingest,
+      watch,
       status: async (caller) => ({
         ...(await clusterStatus({ meta, monitor: dir.monitor, replicator, czar, replicas, caller })),
         ingests: [...ingests.values()].map((i) => ({
@@ -358,6 +366,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
           phase: i.phase,
           elapsedMs: Date.now() - i.startedAt,
         })),
+        watch: watch.summary(),
       }),
       replicate: () => replicator.pass(),
       gc: async () => ({ ...(await collector.pass()), tapJobsDestroyed: tap.sweep() }),
@@ -393,6 +402,8 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     czar,
     meta,
     replicator,
+    ingest,
+    watch,
     async close() {
       replicator.stop();
       collector.stop();

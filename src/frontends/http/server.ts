@@ -3,7 +3,7 @@
  * written as the rows come (src/frontends/http/jsonAnswer.ts: an error after rows started cuts the body
  * short), `POST /ingest` {"database","table","files"}, `GET /ingest` (or `/loads`; `?database=&table=`:
  * the recorded loads), `DELETE /ingest/<loadId>` (unload one), `GET /status` (workers, databases, queries and
- * ingests under way), `POST /replicate` (one repair pass), `POST /gc` (one garbage collection pass). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
+ * ingests under way), `GET /watch` / `POST /watch` (watched directories), `POST /replicate` (one repair pass), `POST /gc` (one garbage collection pass). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
  * status. An ingest asked for progress (`"progress":
  * true` or `Accept: application/x-ndjson`) answers 200 with NDJSON: {"progress": {...}} lines,
  * then one {"result": ...} or {"error": ...} line. A client that goes away cancels its request.
@@ -17,9 +17,11 @@ import { authorize, type HttpAuth, roleFor } from "../../czar/auth/httpAuth.js";
 import type { Czar, Session } from "../../czar/czar.js";
 import { isUpload, type ReceivedUpload } from "../../czar/ingestInput.js";
 import { writeWithin } from "../../czar/writeWithin.js";
+import type { WatchRegistry } from "../../watch/registry.js";
 import { handleTap, type TapService } from "../tap/routes.js";
 import { JsonAnswer } from "./jsonAnswer.js";
 import { readBody } from "./requestBody.js";
+import { watchRoute } from "./watchRoutes.js";
 
 /** Who is asking: their name, and whether they see only their own queries (not an admin). */
 export type Caller = Pick<Session, "user" | "ownQueriesOnly" | "readOnly">;
@@ -47,6 +49,8 @@ export interface HttpRoutes {
   loads(database?: string, table?: string): unknown;
   /** Takes one load out. */
   unload(loadId: string, signal: AbortSignal): Promise<unknown>;
+  /** What the watchers of directories report (src/watch/registry.ts). */
+  watch?: WatchRegistry;
 }
 
 /** Progress lines of a streamed ingest: at most one per this many ms within a phase. */
@@ -244,6 +248,9 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
         }
         case "DELETE /ingest/<loadId>":
           return r.unload(decodeURIComponent(path.slice("/ingest/".length)), abort.signal);
+        case "GET /watch":
+        case "POST /watch":
+          return watchRoute(r.watch, req.method as string, () => readJson(req));
         default:
           if (/^\/tap(\/|$)/.test(req.url ?? "")) {
             await handleTap(r.tap, req, res, abort.signal, (e) => errorBody(e).status, timeoutMs);
@@ -251,7 +258,7 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
           }
           throw new QservError(
             "NOT_FOUND",
-            `no route ${route} (POST /query, POST /ingest, GET /ingest, DELETE /ingest/<loadId>, GET /status, POST /replicate, POST /gc)`,
+            `no route ${route} (POST /query, POST /ingest, GET /ingest, DELETE /ingest/<loadId>, GET /status, GET /watch, POST /replicate, POST /gc)`,
           );
       }
     };
