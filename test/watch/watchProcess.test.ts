@@ -2,7 +2,8 @@
  * `mini-qserv ingest --watch` against a czar over two worker processes (one replica per chunk, so
  * a chunk of a worker that is down cannot be loaded): 20 files dropped in, one of them bad, while
  * the watcher is SIGKILLed twice mid-load (before it sent a file; after the czar published it but
- * before the watcher recorded that) and once idle, and a worker is killed and restarted. Every
+ * before the watcher recorded that) and once idle, a worker is killed and restarted, and the czar
+ * is stopped and restarted. Every
  * good row is in the table exactly once (checked against one SQLite database of the same files),
  * the bad file is in rejected/ with its reason, and the same content under another name (a copy,
  * a rename) is not loaded again. Every wait is on a state (the czar's answers, the watcher's log).
@@ -33,6 +34,8 @@ const rulesFile = join(dir, "rules.json");
 const workers: WorkerProcess[] = [];
 let czar: CzarProcess;
 let watcher: NodeProcess | null = null;
+/** Called with each log line of the watcher. */
+let onWatcherLog: (l: Record<string, unknown> | string) => void = () => {};
 
 const name = (k: number) => `obj_${k}.csv`;
 
@@ -85,6 +88,7 @@ async function startWatcher(haltAt?: string): Promise<() => Promise<void>> {
       onLog: (l) => {
         if (process.env.WATCH_TEST_LOG) console.log(l);
         halt.onLog(l);
+        onWatcherLog(l);
       },
     },
   );
@@ -100,6 +104,16 @@ async function killWatcher(): Promise<void> {
   watcher = null;
 }
 
+/** The czar over both workers, on `port` (0: any; the watcher keeps its URL across a restart). */
+async function startCzar(port: string): Promise<void> {
+  czar = await startCzarProcess(
+    join(dir, "czar"),
+    workers.map((w, i) => `w${i + 1}=${w.address}`),
+    ["--replicas", "1", "--repair-interval", "0", "--http-port", port],
+    { onLog: (l) => process.env.WATCH_TEST_LOG && console.log(l) },
+  );
+}
+
 async function startWorker(i: number, port = "0"): Promise<void> {
   workers[i] = await startWorkerProcess(join(dir, `w${i + 1}`), ["--threads", "1", "--port", port]);
 }
@@ -108,12 +122,7 @@ before(async () => {
   mkdirSync(inbox);
   await startWorker(0);
   await startWorker(1);
-  czar = await startCzarProcess(
-    join(dir, "czar"),
-    workers.map((w, i) => `w${i + 1}=${w.address}`),
-    ["--replicas", "1", "--repair-interval", "0"],
-    { onLog: (l) => process.env.WATCH_TEST_LOG && console.log(l) },
-  );
+  await startCzar("0");
   writeFileSync(join(dir, "database.json"), JSON.stringify(SYN_DATABASE_JSON));
   writeFileSync(join(dir, "Obj.json"), JSON.stringify(SYN_TABLE_JSON));
   writeFileSync(
@@ -129,7 +138,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("20 files, one bad, through watcher kills and a worker restart: every row once", async () => {
+test("20 files, one bad, through watcher kills, a worker and a czar restart: every row once", async () => {
   // Killed after recording the file as loading, before sending it: nothing reached the czar.
   let halted = await startWatcher("watch:loading");
   drop(1);
@@ -166,7 +175,27 @@ test("20 files, one bad, through watcher kills and a worker restart: every row o
   });
   assert.match(retried.error ?? "", /up|unavailable|reach/i, "why it is retried");
   await startWorker(1, workers[1]!.address.split(":")[1]);
-  for (let k = 15; k <= FILES; k++) drop(k);
+  for (let k = 15; k < FILES; k++) drop(k);
+  await waitFor("18 files loaded", async () => ((await watched())?.counts.loaded === FILES - 2 ? true : undefined));
+
+  // The czar down: the last file waits for it, retried; loaded once it is back (on the same port).
+  const port = new URL(czar.url).port;
+  await czar.stop();
+  const unreachable = new Promise<void>((resolve) => {
+    onWatcherLog = (l) => {
+      const line = l as Record<string, unknown>;
+      if (
+        line.msg === "load failed: retried later" &&
+        line.file === name(FILES) &&
+        /reach the czar/.test(String(line.err))
+      )
+        resolve();
+    };
+  });
+  drop(FILES);
+  const alive = setInterval(() => {}, 60_000); // the children are unref'd: keeps this event loop alive
+  await unreachable.finally(() => clearInterval(alive));
+  await startCzar(port);
   await waitFor("19 files loaded", async () => ((await watched())?.counts.loaded === FILES - 1 ? true : undefined));
 
   // The same content again: a copy under a new name, and a file renamed.
