@@ -88,8 +88,12 @@ export class Watcher {
     this.running = (async () => {
       await this.recover();
       while (!this.stopping.signal.aborted) {
-        const changed = await this.tick();
-        await this.report(changed);
+        try {
+          await this.report(await this.tick());
+        } catch (e) {
+          // e.g. the ledger's disk: logged, and the next scan tries again
+          this.o.log.error({ err: message(e) }, "watch scan failed");
+        }
         await sleep(this.o.scanMs ?? 1000, undefined, { signal: this.stopping.signal }).catch(() => {});
       }
     })();
