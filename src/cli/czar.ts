@@ -115,93 +115,96 @@ export function registerCzar(program: Command): void {
       "--secret-file <file>",
       "the cluster secret (first line) sent with every call to the workers; default $MINI_QSERV_CLUSTER_SECRET_FILE, else $MINI_QSERV_CLUSTER_SECRET",
     )
-    .option("--watch <dir>", "load each new complete file of DIR as it comes, once (with --watch-rules)");
-  withWatchOptions(cmd, "watch-").action(
-    async (o: {
-      watch?: string;
-      dataDir: string;
-      worker?: string[];
-      httpPort: string;
-      mysqlPort: string;
-      mysqlUser?: string;
-      mysqlPassword?: string;
-      mysqlPasswordFile?: string;
-      loginMaxFailures: string;
-      loginLockout: string;
-      host: string;
-      replicas?: string;
-      queryTimeout: string;
-      netWriteTimeout: string;
-      lockWaitTimeout: string;
-      spoolMaxMb: string;
-      spoolMemoryMb: string;
-      maxResultMb: string;
-      maxQueryMb: string;
-      ingestRoot?: string[];
-      tapUploadTimeout: string;
-      repairInterval: string;
-      repairGrace: string;
-      healthInterval: string;
-      gcInterval: string;
-      secretFile?: string;
-      hedgeAfter: string;
-      usersFile?: string;
-    }) => {
-      const log = createLogger("czar");
-      const replicas = int("--replicas", o.replicas);
-      const mysqlPort = o.mysqlPort === "-1" ? undefined : (int("--mysql-port", o.mysqlPort) ?? 4040);
-      const mysqlPassword = mysqlPasswordOf(o.mysqlPassword, o.mysqlPasswordFile);
-      const clusterSecret = loadClusterSecret(o.secretFile);
-      const czar = await startCzar({
-        dataDir: o.dataDir,
-        workers: (o.worker ?? []).map(workerSpec),
-        httpPort: int("--http-port", o.httpPort) ?? 8080,
-        ...(mysqlPort === undefined ? {} : { mysqlPort }),
-        ...(o.mysqlUser === undefined ? {} : { mysqlUser: o.mysqlUser }),
-        ...(mysqlPassword === undefined ? {} : { mysqlPassword }),
-        mysqlLogin: {
-          maxFailures: int("--login-max-failures", o.loginMaxFailures) ?? LOGIN_DEFAULTS.maxFailures,
-          lockoutMs: (seconds("--login-lockout", o.loginLockout) ?? 60) * 1000,
-        },
-        host: o.host,
-        queryTimeoutMs: (seconds("--query-timeout", o.queryTimeout) ?? 0) * 1000,
-        netWriteTimeoutS: seconds("--net-write-timeout", o.netWriteTimeout) ?? 60,
-        lockWaitTimeoutMs: (seconds("--lock-wait-timeout", o.lockWaitTimeout) ?? 300) * 1000,
-        spoolMemoryBytes: (int("--spool-memory-mb", o.spoolMemoryMb) ?? 8) * 2 ** 20,
-        spoolMaxBytes: (int("--spool-max-mb", o.spoolMaxMb) ?? 10240) * 2 ** 20,
-        maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,
-        maxQueryBytes: (int("--max-query-mb", o.maxQueryMb) ?? 16) * 2 ** 20,
-        ingestRoots: o.ingestRoot ?? [],
-        tapUploadTimeoutMs: (seconds("--tap-upload-timeout", o.tapUploadTimeout) ?? 30) * 1000,
-        repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
-        repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
-        healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,
-        hedgeAfterMs: (seconds("--hedge-after", o.hedgeAfter) ?? 1) * 1000,
-        gcIntervalMs: (int("--gc-interval", o.gcInterval) ?? 300) * 1000,
-        log,
-        ...(replicas === undefined ? {} : { replicas }),
-        ...(clusterSecret === undefined ? {} : { clusterSecret }),
-        ...(o.usersFile === undefined ? {} : { users: readUsersFile(o.usersFile) }),
-      });
-      const watcher =
-        o.watch === undefined
-          ? null
-          : startWatcher(
-              o.watch,
-              unprefixed(o),
-              watchRules(unprefixed(o)),
-              czarLoader({
-                ingest: czar.ingest,
-                load: (id) => czar.meta.load(id),
-                report: (s) => czar.watch.report(s as unknown as Record<string, unknown>),
-              }),
-              `czar:${resolve(o.watch)}`,
-              log.child({ component: "watch" }),
-            );
-      exitOnSignals(log, async () => {
-        await watcher?.stop();
-        await czar.close();
-      });
-    },
+    .action(
+      async (o: {
+        watch?: string;
+        dataDir: string;
+        worker?: string[];
+        httpPort: string;
+        mysqlPort: string;
+        mysqlUser?: string;
+        mysqlPassword?: string;
+        mysqlPasswordFile?: string;
+        loginMaxFailures: string;
+        loginLockout: string;
+        host: string;
+        replicas?: string;
+        queryTimeout: string;
+        netWriteTimeout: string;
+        lockWaitTimeout: string;
+        spoolMaxMb: string;
+        spoolMemoryMb: string;
+        maxResultMb: string;
+        maxQueryMb: string;
+        ingestRoot?: string[];
+        tapUploadTimeout: string;
+        repairInterval: string;
+        repairGrace: string;
+        healthInterval: string;
+        gcInterval: string;
+        secretFile?: string;
+        hedgeAfter: string;
+        usersFile?: string;
+      }) => {
+        const log = createLogger("czar");
+        const replicas = int("--replicas", o.replicas);
+        const mysqlPort = o.mysqlPort === "-1" ? undefined : (int("--mysql-port", o.mysqlPort) ?? 4040);
+        const mysqlPassword = mysqlPasswordOf(o.mysqlPassword, o.mysqlPasswordFile);
+        const clusterSecret = loadClusterSecret(o.secretFile);
+        const czar = await startCzar({
+          dataDir: o.dataDir,
+          workers: (o.worker ?? []).map(workerSpec),
+          httpPort: int("--http-port", o.httpPort) ?? 8080,
+          ...(mysqlPort === undefined ? {} : { mysqlPort }),
+          ...(o.mysqlUser === undefined ? {} : { mysqlUser: o.mysqlUser }),
+          ...(mysqlPassword === undefined ? {} : { mysqlPassword }),
+          mysqlLogin: {
+            maxFailures: int("--login-max-failures", o.loginMaxFailures) ?? LOGIN_DEFAULTS.maxFailures,
+            lockoutMs: (seconds("--login-lockout", o.loginLockout) ?? 60) * 1000,
+          },
+          host: o.host,
+          queryTimeoutMs: (seconds("--query-timeout", o.queryTimeout) ?? 0) * 1000,
+          netWriteTimeoutS: seconds("--net-write-timeout", o.netWriteTimeout) ?? 60,
+          lockWaitTimeoutMs: (seconds("--lock-wait-timeout", o.lockWaitTimeout) ?? 300) * 1000,
+          spoolMemoryBytes: (int("--spool-memory-mb", o.spoolMemoryMb) ?? 8) * 2 ** 20,
+          spoolMaxBytes: (int("--spool-max-mb", o.spoolMaxMb) ?? 10240) * 2 ** 20,
+          maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,
+          maxQueryBytes: (int("--max-query-mb", o.maxQueryMb) ?? 16) * 2 ** 20,
+          ingestRoots: o.ingestRoot ?? [],
+          tapUploadTimeoutMs: (seconds("--tap-upload-timeout", o.tapUploadTimeout) ?? 30) * 1000,
+          repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
+          repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
+          healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,
+          hedgeAfterMs: (seconds("--hedge-after", o.hedgeAfter) ?? 1) * 1000,
+          gcIntervalMs: (int("--gc-interval", o.gcInterval) ?? 300) * 1000,
+          log,
+          ...(replicas === undefined ? {} : { replicas }),
+          ...(clusterSecret === undefined ? {} : { clusterSecret }),
+          ...(o.usersFile === undefined ? {} : { users: readUsersFile(o.usersFile) }),
+        });
+        const watcher =
+          o.watch === undefined
+            ? null
+            : startWatcher(
+                o.watch,
+                unprefixed(o),
+                watchRules(unprefixed(o)),
+                czarLoader({
+                  ingest: czar.ingest,
+                  load: (id) => czar.meta.load(id),
+                  report: (s) => czar.watch.report(s as unknown as Record<string, unknown>),
+                }),
+                `czar:${resolve(o.watch)}`,
+                log.child({ component: "watch" }),
+              );
+        exitOnSignals(log, async () => {
+          await watcher?.stop();
+          await czar.close();
+        });
+      },
+    );
+  withWatchOptions(
+    cmd.option("--watch <dir>", "load each new complete file of DIR as it comes, once (with --watch-rules)"),
+    "watch-",
   );
 }

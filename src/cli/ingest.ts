@@ -1,14 +1,11 @@
 import { readFileSync } from "node:fs";
-import { hostname } from "node:os";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
-import { createLogger } from "../common/log.js";
-import { httpLoader } from "../watch/loaders.js";
 import { postNdjson, postUpload } from "./httpClient.js";
 import { ingestBar } from "./ingestProgress.js";
-import { czarUrl, dialectFlags, exitOnSignals, type InputOptions, printNotices, withInputOptions } from "./options.js";
-import { startWatcher, type WatchFlags, watchRules, withWatchOptions } from "./watch.js";
+import { czarUrl, dialectFlags, type InputOptions, printNotices, withInputOptions } from "./options.js";
+import { ingestWatch, type WatchFlags, withWatchOptions } from "./watch.js";
 
 const EXAMPLE = `
 Example (Qserv's case01 catalog, against \`mini-qserv up\`; a CSV file with a header line would add --header):
@@ -24,9 +21,6 @@ function json(path: string): unknown {
   }
 }
 
-type IngestFlags = InputOptions &
-  WatchFlags & { database?: string; table?: string; czar?: string; byPath?: boolean; watch?: string };
-
 export function registerIngest(program: Command): void {
   const cmd = withInputOptions(
     program
@@ -37,87 +31,64 @@ export function registerIngest(program: Command): void {
       .option("--czar <url>", "czar HTTP API (default $MINI_QSERV_CZAR or http://127.0.0.1:8080)")
       .option("--by-path", "send the files' paths, not their bytes (the czar must have them under an --ingest-root)")
       .option("--watch <dir>", "load each new complete file of DIR as it comes, once (see README: watch mode)"),
-  );
-  withWatchOptions(cmd, "")
+  )
     .argument("[files...]", "CSV/TSV files (plain or .gz); their bytes are uploaded to the czar")
     .addHelpText("after", EXAMPLE)
-    .action(async (files: string[], o: IngestFlags) => {
-      if (o.watch !== undefined) return watch(files, o);
-      if (o.database === undefined || o.table === undefined || files.length === 0) {
-        throw new QservError("BAD_ARGUMENT", "ingest takes --database, --table and files (or --watch DIR)");
-      }
-      await ingestFiles(files, o as IngestFlags & { database: string; table: string });
-    });
-}
-
-/** `ingest --watch DIR`: runs until SIGTERM / SIGINT. */
-function watch(files: string[], o: IngestFlags): void {
-  if (files.length > 0) throw new QservError("BAD_ARGUMENT", "--watch takes a directory, not files");
-  if (o.rejects !== undefined || o.byPath === true) {
-    throw new QservError(
-      "BAD_ARGUMENT",
-      "not supported: --rejects or --by-path with --watch (a bad file is moved to rejected/)",
+    .action(
+      async (
+        files: string[],
+        o: InputOptions &
+          WatchFlags & { database?: string; table?: string; czar?: string; byPath?: boolean; watch?: string },
+      ) => {
+        if (o.watch !== undefined) return ingestWatch(o.watch, files, o);
+        if (o.database === undefined || o.table === undefined || files.length === 0) {
+          throw new QservError("BAD_ARGUMENT", "ingest takes --database, --table and files (or --watch DIR)");
+        }
+        const table = json(o.table) as Record<string, unknown>;
+        const bar = ingestBar(String(table.table ?? ""));
+        // Ctrl-C closes the request: the czar rolls back everything the load wrote.
+        const interrupt = new AbortController();
+        const onSigint = () => interrupt.abort();
+        process.once("SIGINT", onSigint);
+        const dialect = Object.fromEntries(Object.entries(dialectFlags(o)).filter(([, v]) => v !== undefined));
+        let r: Record<string, unknown>;
+        try {
+          const url = `${czarUrl(o.czar)}/ingest`;
+          const request = {
+            database: json(o.database),
+            table,
+            ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
+            ...(o.header ? { header: true } : {}),
+            ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
+            ...(o.rejects ? { rejects: resolve(o.rejects) } : {}),
+          };
+          r =
+            o.byPath === true
+              ? await postNdjson(
+                  url,
+                  { ...request, files: files.map((f) => resolve(f)) },
+                  (p) => bar.update(p),
+                  interrupt.signal,
+                )
+              : await postUpload(url, request, files, (p) => bar.update(p), interrupt.signal);
+        } catch (e) {
+          if (interrupt.signal.aborted) {
+            throw new QservError("CANCELLED", "interrupted: the czar rolls back everything this load wrote");
+          }
+          throw e;
+        } finally {
+          bar.stop();
+          process.off("SIGINT", onSigint);
+        }
+        printNotices((r.notices as string[] | undefined) ?? []);
+        const s = ((r.elapsedMs as number) / 1000).toFixed(1);
+        process.stdout.write(
+          r.duplicate === true
+            ? `${r.table}: already loaded from this input (${r.rows} rows); nothing done\n`
+            : `${r.table}: ${r.rows} rows loaded, ${r.tableRows} in the table, ${r.chunks} chunks (${s} s)\n`,
+        );
+        if ((r.rejected as number) > 0) process.stdout.write(`${r.rejected} rows rejected, see ${o.rejects}\n`);
+      },
     );
-  }
-  const dialect = Object.fromEntries(Object.entries(dialectFlags(o)).filter(([, v]) => v !== undefined));
-  const rules = watchRules(o, {
-    ...(o.database === undefined ? {} : { database: o.database }),
-    ...(o.table === undefined ? {} : { table: o.table }),
-    options: {
-      ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
-      ...(o.header ? { header: true } : {}),
-      ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
-    },
-  });
-  const log = createLogger("watch");
-  const dir = o.watch as string;
-  const watcher = startWatcher(dir, o, rules, httpLoader(czarUrl(o.czar)), `${hostname()}:${resolve(dir)}`, log);
-  exitOnSignals(log, () => watcher.stop());
-}
-
-async function ingestFiles(files: string[], o: IngestFlags & { database: string; table: string }): Promise<void> {
-  const table = json(o.table) as Record<string, unknown>;
-  const bar = ingestBar(String(table.table ?? ""));
-  // Ctrl-C closes the request: the czar rolls back everything the load wrote.
-  const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort();
-  process.once("SIGINT", onSigint);
-  const dialect = Object.fromEntries(Object.entries(dialectFlags(o)).filter(([, v]) => v !== undefined));
-  let r: Record<string, unknown>;
-  try {
-    const url = `${czarUrl(o.czar)}/ingest`;
-    const request = {
-      database: json(o.database),
-      table,
-      ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
-      ...(o.header ? { header: true } : {}),
-      ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
-      ...(o.rejects ? { rejects: resolve(o.rejects) } : {}),
-    };
-    r =
-      o.byPath === true
-        ? await postNdjson(
-            url,
-            { ...request, files: files.map((f) => resolve(f)) },
-            (p) => bar.update(p),
-            interrupt.signal,
-          )
-        : await postUpload(url, request, files, (p) => bar.update(p), interrupt.signal);
-  } catch (e) {
-    if (interrupt.signal.aborted) {
-      throw new QservError("CANCELLED", "interrupted: the czar rolls back everything this load wrote");
-    }
-    throw e;
-  } finally {
-    bar.stop();
-    process.off("SIGINT", onSigint);
-  }
-  printNotices((r.notices as string[] | undefined) ?? []);
-  const s = ((r.elapsedMs as number) / 1000).toFixed(1);
-  process.stdout.write(
-    r.duplicate === true
-      ? `${r.table}: already loaded from this input (${r.rows} rows); nothing done\n`
-      : `${r.table}: ${r.rows} rows loaded, ${r.tableRows} in the table, ${r.chunks} chunks (${s} s)\n`,
-  );
-  if ((r.rejected as number) > 0) process.stdout.write(`${r.rejected} rows rejected, see ${o.rejects}\n`);
+  withWatchOptions(cmd, "");
 }

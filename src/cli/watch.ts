@@ -1,13 +1,15 @@
 /** The options of the watch mode (`mini-qserv ingest --watch`, `mini-qserv czar --watch`) and its start. */
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
+import { createLogger } from "../common/log.js";
 import { globRegExp } from "../watch/glob.js";
-import type { Loader } from "../watch/loaders.js";
+import { httpLoader, type Loader } from "../watch/loaders.js";
 import { type InputOptions, makeRule, readRules, type WatchRule } from "../watch/rules.js";
 import { Watcher } from "../watch/watcher.js";
-import { seconds } from "./options.js";
+import { czarUrl, dialectFlags, exitOnSignals, type InputOptions as InputFlags, seconds } from "./options.js";
 
 /** The watch options under their names for `ingest` (prefix "") or `czar` (prefix "watch-"). */
 export function withWatchOptions(cmd: Command, prefix: "" | "watch-"): Command {
@@ -60,6 +62,35 @@ export function watchRules(
     throw new QservError("BAD_ARGUMENT", "a watched directory needs --rules FILE (or --database and --table)");
   }
   return [makeRule("*", single.database, single.table, single.options)];
+}
+
+/** `mini-qserv ingest --watch DIR`: loads through the czar's HTTP API until SIGTERM / SIGINT. */
+export function ingestWatch(
+  dir: string,
+  files: string[],
+  o: WatchFlags & InputFlags & { database?: string; table?: string; czar?: string; byPath?: boolean },
+): void {
+  if (files.length > 0) throw new QservError("BAD_ARGUMENT", "--watch takes a directory, not files");
+  if (o.rejects !== undefined || o.byPath === true) {
+    throw new QservError(
+      "BAD_ARGUMENT",
+      "not supported: --rejects or --by-path with --watch (a bad file is moved to rejected/)",
+    );
+  }
+  const dialect = Object.fromEntries(Object.entries(dialectFlags(o)).filter(([, v]) => v !== undefined));
+  const rules = watchRules(o, {
+    ...(o.database === undefined ? {} : { database: o.database }),
+    ...(o.table === undefined ? {} : { table: o.table }),
+    options: {
+      ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
+      ...(o.header ? { header: true } : {}),
+      ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
+    },
+  });
+  const log = createLogger("watch");
+  const loader = httpLoader(czarUrl(o.czar));
+  const watcher = startWatcher(dir, o, rules, loader, `${hostname()}:${resolve(dir)}`, log);
+  exitOnSignals(log, () => watcher.stop());
 }
 
 /** Starts watching `dir`; stopped with the returned watcher. */

@@ -315,50 +315,54 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     timeoutMs: o.tapUploadTimeoutMs ?? DEFAULT_UPLOAD_SOURCES.timeoutMs,
   });
   czar.asyncQueries = new QservAsync(tap.jobs);
-  // An ingest changes chunk contents: repair passes wait for it, and listings before it are stale.
-  const ingest: HttpRoutes["ingest"] = (body, signal, onProgress, upload) =>
-    gate.run("shared", async () => {
-      const req = ingestRequest(body, roots, upload);
-      const id = nextIngest++;
-      const run = { table: `${req.database.database}.${req.table.table}`, phase: "start", startedAt: Date.now() };
-      ingests.set(id, run);
-      dir.monitor.changed();
-      try {
-        return await ingestTable(
-          {
-            meta,
-            clients: (w) => dir.client(w),
-            scratchDir: join(o.dataDir, "scratch"),
-            replicas,
-            locks,
-            // Queries after the publish must not go by a listing taken before it.
-            onPublished: () => dir.monitor.changed(),
-            onPublishing: (db, table, stage, on) => dir.monitor.publishing(db, table, stage, on),
-            log,
-          },
-          req,
-          {
-            signal,
-            onProgress: (p) => {
-              run.phase = p.phase;
-              onProgress?.(p);
-            },
-          },
-        );
-      } finally {
-        ingests.delete(id);
-        dir.monitor.changed();
-      }
-    });
   const watch = new WatchRegistry();
+  // Kept: the czar's own watcher (mini-qserv czar --watch) ingests through the same route.
+  let routes!: HttpRoutes;
+  const kept = (r: HttpRoutes): HttpRoutes => {
+    routes = r;
+    return r;
+  };
   const server: http.Server = await startHttp(
-    {
+    kept({
       czar,
       tap,
       auth: { users, throttle, host, log },
+      // An ingest changes chunk contents: repair passes wait for it, and listings before it are stale.
       receiveUpload: (req) => receiveUpload(req, join(o.dataDir, "scratch")),
-      ingest,
-      watch,
+      ingest: (body, signal, onProgress, upload) =>
+        gate.run("shared", async () => {
+          const req = ingestRequest(body, roots, upload);
+          const id = nextIngest++;
+          const run = { table: `${req.database.database}.${req.table.table}`, phase: "start", startedAt: Date.now() };
+          ingests.set(id, run);
+          dir.monitor.changed();
+          try {
+            return await ingestTable(
+              {
+                meta,
+                clients: (w) => dir.client(w),
+                scratchDir: join(o.dataDir, "scratch"),
+                replicas,
+                locks,
+                // Queries after the publish must not go by a listing taken before it.
+                onPublished: () => dir.monitor.changed(),
+                onPublishing: (db, table, stage, on) => dir.monitor.publishing(db, table, stage, on),
+                log,
+              },
+              req,
+              {
+                signal,
+                onProgress: (p) => {
+                  run.phase = p.phase;
+                  onProgress?.(p);
+                },
+              },
+            );
+          } finally {
+            ingests.delete(id);
+            dir.monitor.changed();
+          }
+        }),
       status: async (caller) => ({
         ...(await clusterStatus({ meta, monitor: dir.monitor, replicator, czar, replicas, caller })),
         ingests: [...ingests.values()].map((i) => ({
@@ -372,7 +376,8 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
       gc: async () => ({ ...(await collector.pass()), tapJobsDestroyed: tap.sweep() }),
       loads: (database, table) => ({ loads: meta.loads(database, table) }),
       unload: (loadId, signal) => admin(() => unload(adminCtx, loadId, { signal })),
-    },
+      watch,
+    }),
     o.httpPort,
     host,
     log,
@@ -402,7 +407,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     czar,
     meta,
     replicator,
-    ingest,
+    ingest: routes.ingest,
     watch,
     async close() {
       replicator.stop();
