@@ -23,7 +23,7 @@ import {
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { isQservError } from "../common/errors.js";
+import { isQservError, QservError } from "../common/errors.js";
 import { haltPoint } from "../common/haltPoint.js";
 import { type Content, Ledger } from "./ledger.js";
 import type { Loader } from "./loaders.js";
@@ -79,6 +79,9 @@ export class Watcher {
   private lastReport = 0;
 
   constructor(private readonly o: WatchOptions) {
+    if (statSync(o.dir, { throwIfNoEntry: false })?.isDirectory() !== true) {
+      throw new QservError("BAD_ARGUMENT", `--watch ${o.dir}: not a directory`);
+    }
     mkdirSync(join(o.dir, REJECTED_DIR), { recursive: true });
     this.ledger = new Ledger(o.ledgerPath ?? join(o.dir, LEDGER_FILE));
   }
