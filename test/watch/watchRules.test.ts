@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { watchRules } from "../../src/cli/watch.js";
 import { globRegExp } from "../../src/watch/glob.js";
 import { readRules, ruleFor } from "../../src/watch/rules.js";
 import { tempDir } from "../support/fs.js";
@@ -55,4 +56,21 @@ test("rules: first match wins, paths relative to the rules file; bad rules are n
   bad({ rules: [{ pattern: "*", database: "db.json", table: "none.json" }] }, /none\.json/);
   bad({ rules: [{ pattern: "*", database: "db.json", table: "Obj.json", headers: true }] }, /unknown key\(s\) headers/);
   bad({ rules: [{ pattern: "*", database: "db.json", table: "Obj.json", dialect: { sep: "," } }] }, /"dialect" takes/);
+});
+
+test("ingest --watch without a rules file: --database and --table make one rule for every file", () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, "db.json"), JSON.stringify(SYN_DATABASE_JSON));
+  writeFileSync(join(dir, "Obj.json"), JSON.stringify(SYN_TABLE_JSON));
+  const flags = { pattern: "*", scanInterval: "1", retryBase: "1", retryMax: "60" };
+  const single = { database: join(dir, "db.json"), table: join(dir, "Obj.json"), options: { header: true } };
+  const [rule, ...more] = watchRules(flags, single);
+  assert.deepEqual([rule?.target, rule?.options, more.length], ["qsyn.Obj", { header: true }, 0]);
+  assert.equal(rule?.match.test("anything.tsv.gz"), true);
+  assert.throws(() => watchRules(flags, { options: {} }), /needs --rules FILE \(or --database and --table\)/);
+  writeFileSync(
+    join(dir, "rules.json"),
+    JSON.stringify({ rules: [{ pattern: "*", database: "db.json", table: "Obj.json" }] }),
+  );
+  assert.throws(() => watchRules({ ...flags, rules: join(dir, "rules.json") }, single), /--rules or --database/);
 });
