@@ -443,7 +443,7 @@ print(json.dumps(out))`,
       fill(near);
       const wantCone = refCone(2 / 3600);
       const wantDistance = refRows(`SELECT t.id, COUNT(*), MIN(scisql_angSep(t.ra, t.dec, o.ra, o.decl))
-        FROM targets AS t JOIN Object AS o ON o.decl BETWEEN t.dec - 1 AND t.dec + 1
+        FROM targets AS t JOIN Object AS o ON o.decl BETWEEN t.dec - 0.001 AND t.dec + 0.001
         AND scisql_angSep(t.ra, t.dec, o.ra, o.decl) < 2/3600. GROUP BY t.id`);
       assert.ok(wantCone.length > 4000, `${wantCone.length} matches`);
       assert.deepEqual(rowSet(values(got.cone), false, 9), rowSet(wantCone, false, 9));
@@ -468,6 +468,64 @@ print(json.dumps(out))`,
       JOIN Source AS s ON s.objectId = o.objectId WHERE o.objectId % 7 = 0 AND o.objectId < 10500 AND s.psfFlux > 0`);
     assert.ok(wantIds.length > 100);
     assert.deepEqual(rowSet(values(got.ids), false, 9), rowSet(wantIds, false, 9));
+  });
+
+  test("UPLOAD in CSV: pyvo's inline file and an http URL, typed by header or inferred, joined per chunk; errors give the line", async () => {
+    const objects = refRows("SELECT objectId, ra, decl FROM Object WHERE objectId % 50 = 3 ORDER BY objectId");
+    // Targets 1″ north of every 50th object; a label with a comma and a quote; one NULL position.
+    const lines = objects.map(([id, ra, decl]) => `${id},${ra},${(decl as number) + 1 / 3600},"obj ""${id}"", near"`);
+    const csv = `id:long,ra,dec,label\n${lines.join("\n")}\n999999,,,none\n`;
+    const inline = join(dir, "targets.csv");
+    writeFileSync(inline, csv);
+    const server = http.createServer((req, res) => {
+      if (req.url === "/targets.csv") res.end(csv);
+      else res.writeHead(404).end("no");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/targets.csv`;
+    const q = `SELECT t.id, t.label, o.objectId, DISTANCE(POINT('ICRS', t.ra, t.dec), POINT('ICRS', o.ra, o.decl)) * 3600 AS sep
+      FROM TAP_UPLOAD.targets AS t JOIN demo.Object AS o ON 1 = CONTAINS(POINT('ICRS', o.ra, o.decl), CIRCLE('ICRS', t.ra, t.dec, 1.5/3600))`;
+    try {
+      const got = (await python(
+        `${PY_ROWS}
+import pyvo
+s = pyvo.dal.TAPService(sys.argv[1])
+inline = s.run_sync(sys.argv[4], uploads={"targets": open(sys.argv[2], "rb")}).to_table()
+byurl = s.run_async(sys.argv[4], uploads={"targets": sys.argv[3]}).to_table()
+alone = s.run_sync("SELECT id, ra, label FROM TAP_UPLOAD.targets WHERE ra IS NULL", uploads={"targets": open(sys.argv[2], "rb")}).to_table()
+try:
+    s.run_sync("SELECT * FROM TAP_UPLOAD.bad", uploads={"bad": open(sys.argv[5], "rb")})
+    refused = "answered"
+except pyvo.dal.DALQueryError as e:
+    refused = str(e)
+print(json.dumps({"inline": rows(inline), "byurl": rows(byurl), "alone": rows(alone), "types": types(alone), "refused": refused}))`,
+        tap,
+        inline,
+        url,
+        q,
+        (() => {
+          const bad = join(dir, "bad.csv");
+          writeFileSync(bad, "id:long,ra\n1,2\n2,3\nthree,4\n");
+          return bad;
+        })(),
+      )) as { inline: unknown; byurl: unknown; alone: unknown; types: string[]; refused: string };
+      ref.exec(
+        "CREATE TEMP TABLE targets AS SELECT objectId AS id, ra, decl + 1/3600. AS dec FROM Object WHERE objectId % 50 = 3",
+      );
+      const want =
+        refRows(`SELECT t.id, 'obj "' || t.id || '", near', o.objectId, scisql_angSep(t.ra, t.dec, o.ra, o.decl) * 3600
+        FROM targets AS t JOIN Object AS o ON o.decl BETWEEN t.dec - 1 AND t.dec + 1 AND scisql_s2PtInCircle(o.ra, o.decl, t.ra, t.dec, 1.5/3600) = 1`);
+      ref.exec("DROP TABLE targets");
+      assert.ok(want.length >= objects.length, `${want.length} matches of ${objects.length} targets`);
+      assert.deepEqual(rowSet(values(got.inline), false, 9), rowSet(want, false, 9));
+      assert.deepEqual(rowSet(values(got.byurl), false, 9), rowSet(want, false, 9));
+      assert.deepEqual(values(got.alone), [[999999n, null, "none"]]);
+      assert.deepEqual(got.types.slice(0, 2), ["int64", "float64"]);
+      assert.match(got.refused, /UPLOAD bad: line 4: 'three' is not a long \(column id\)/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   test("UPLOAD by URL: pyvo's http URL, a file:// URL under --ingest-root; other paths, schemes and sizes refused", async () => {

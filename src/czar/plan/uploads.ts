@@ -9,6 +9,8 @@
 
 import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
+import type { SphericalBox } from "../../sphere/box.js";
+import type { Chunker } from "../../sphere/chunker.js";
 import { CircleRegion } from "../../sphere/regions.js";
 import { quoteIdent } from "../../sqlite/types.js";
 import { type Binding, bindingOf } from "../analyze/bindings.js";
@@ -169,6 +171,42 @@ function keyOf(v: Value | undefined, textKey: boolean): Key | null {
   return typeof v === "number" && Number.isInteger(v) ? BigInt(v) : v;
 }
 
+/** Rows placed by position, kept per upload: a query is planned twice (before and under its lock). */
+const placed = new WeakMap<UploadTable, { key: string; byChunk: Map<number, Value[][]> }>();
+
+/** Sends each row to the chunks its circle of radius `radius` meets. */
+function placeByPosition(
+  chunker: Chunker,
+  rows: ReadonlyArray<Value[]>,
+  lonAt: number,
+  latAt: number,
+  radius: number,
+  add: (chunkId: number, row: Value[]) => void,
+): void {
+  // Widened by a hair: a row on the circle's edge is never lost to rounding.
+  const r = Math.min(180, radius * (1 + 1e-9) + 1e-12);
+  const bounds = new Map<number, SphericalBox>();
+  for (const row of rows) {
+    const [lon, lat] = [numeric(row[lonAt]), numeric(row[latAt])];
+    if (lon === null || lat === null || !Number.isFinite(lon) || !(Math.abs(lat) <= 90)) continue;
+    const circle = new CircleRegion(((lon % 360) + 360) % 360, lat, r);
+    // Most circles lie inside their centre's chunk: no search then.
+    const home = chunker.locate(circle.ra, lat).chunkId;
+    const b = bounds.get(home) ?? chunker.chunkBounds(home);
+    bounds.set(home, b);
+    const c = circle.boundingBox();
+    const inside =
+      !c.fullRa &&
+      c.raMin <= c.raMax &&
+      c.raMin > b.raMin &&
+      c.raMax < b.raMax &&
+      c.decMin > b.decMin &&
+      c.decMax < b.decMax;
+    if (inside) add(home, row);
+    else for (const id of chunker.chunksIn(circle)) add(id, row);
+  }
+}
+
 /**
  * For each uploaded binding of a chunk-joined query: the uploaded rows by chunk. An uploaded
  * table tied to no partitioned table by a position or key match is refused.
@@ -201,16 +239,14 @@ export function uploadRowsByChunk(
     };
     const rows = u.upload.rows;
     if (m.kind === "position") {
-      const chunker = chunkerOf(cat, db);
-      // Widened by a hair: a row on the circle's edge is never lost to rounding.
-      const r = Math.min(180, m.radius * (1 + 1e-9) + 1e-12);
-      if (m.radius >= 0) {
-        for (const row of rows) {
-          const [lon, lat] = [numeric(row[m.lon]), numeric(row[m.lat])];
-          if (lon === null || lat === null || !Number.isFinite(lon) || !(Math.abs(lat) <= 90)) continue;
-          for (const id of chunker.chunksIn(new CircleRegion(((lon % 360) + 360) % 360, lat, r))) add(id, row);
-        }
+      const key = `${m.lon}/${m.lat}/${m.radius}/${db}`;
+      const known = placed.get(u.upload);
+      if (known?.key === key) {
+        out.set(u, known.byChunk);
+        continue;
       }
+      if (m.radius >= 0) placeByPosition(chunkerOf(cat, db), rows, m.lon, m.lat, m.radius, add);
+      placed.set(u.upload, { key, byChunk });
     } else {
       const key = m.other.meta.config.directorKey;
       const type = m.other.meta.config.schema.find((c) => same(c.name, key))?.type ?? "";

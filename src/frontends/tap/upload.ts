@@ -1,7 +1,7 @@
 /**
- * TAP UPLOAD: `UPLOAD=name,param:part[;...]`, each table an inline VOTable (TABLEDATA) sent as a
- * part of a multipart/form-data request (tables named by URL are read first: uploadUrl.ts). An
- * uploaded table is queried as `TAP_UPLOAD.name`: alone, on the czar, in an SQLite database
+ * TAP UPLOAD: `UPLOAD=name,param:part[;...]`, each table an inline VOTable (TABLEDATA, BINARY,
+ * BINARY2) or CSV (uploadCsv.ts) sent as a part of a multipart/form-data request (tables named
+ * by URL are read first: uploadUrl.ts). An uploaded table is queried as `TAP_UPLOAD.name`: alone, on the czar, in an SQLite database
  * holding only the uploaded tables; joined with catalog tables, by the czar's engine, which sends
  * each chunk the uploaded rows that can match it (src/czar/plan/uploads.ts).
  */
@@ -13,6 +13,7 @@ import type { Query, Select, TableRef } from "../../czar/sql/ast.js";
 import { tableRefs } from "../../czar/sql/walk.js";
 import type { VoDatatype, VoField } from "./fields.js";
 import { queryLocal } from "./localQuery.js";
+import { parseCsv } from "./uploadCsv.js";
 
 /** Rows an uploaded table may hold (its bytes are bounded by the request's, MAX_BODY). */
 export const MAX_UPLOAD_ROWS = 10_000;
@@ -39,7 +40,12 @@ export function uploadedTables(upload: string, files: ReadonlyMap<string, Buffer
         throw unsupported(`UPLOAD from '${uri}' (param:, http(s):// and file:// under --ingest-root are)`);
       const file = files.get(uri.slice("param:".length));
       if (file === undefined) throw bad(`UPLOAD ${name}: the request has no part named '${uri.slice(6)}'`);
-      return { name, ...parseVotable(file.toString("utf8"), name) };
+      const text = file.toString("utf8");
+      // A VOTable is XML; anything else is read as CSV.
+      return {
+        name,
+        ...(/^\uFEFF?\s*</.test(text) ? parseVotable(text, name) : parseCsv(text, name, MAX_UPLOAD_ROWS)),
+      };
     });
 }
 
