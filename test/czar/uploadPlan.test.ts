@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { prng } from "../../bench/generate.js";
-import type { DatabaseConfig, TableConfig } from "../../src/common/ingestConfig.js";
+import type { DatabaseConfig } from "../../src/common/ingestConfig.js";
 import type { Value } from "../../src/common/rowCodec.js";
 import type { CzarCatalog, Key } from "../../src/czar/catalog.js";
 import { type Plan, planSelect } from "../../src/czar/plan/planner.js";
@@ -15,22 +15,11 @@ import type { Select } from "../../src/czar/sql/ast.js";
 import { parseStatement } from "../../src/czar/sql/parser.js";
 import { Chunker } from "../../src/sphere/chunker.js";
 import { CircleRegion } from "../../src/sphere/regions.js";
+import { table } from "../support/tableConfigs.js";
 
 const DB: DatabaseConfig = { database: "sky", numStripes: 18, numSubStripes: 6, overlap: 0.01667 };
 const chunker = new Chunker({ numStripes: 18, numSubStripesPerStripe: 6, overlap: 0.01667 });
-const object: TableConfig = {
-  database: "sky",
-  table: "Object",
-  isPartitioned: true,
-  directorTable: "",
-  directorKey: "objectId",
-  longitudeKey: "ra",
-  latitudeKey: "decl",
-  schema: ["objectId BIGINT", "ra DOUBLE", "decl DOUBLE", "chunkId INT", "subChunkId INT"].map((c) => {
-    const [name, type] = c.split(" ") as [string, string];
-    return { name, type };
-  }),
-};
+const object = table("Object", { database: "sky" });
 const ALL = chunker.allChunks();
 /** The director index: key k lives in chunk ALL[k mod |ALL|] (keys ≥ 10⁶: nowhere). */
 const home = (k: Key) => (Number(k) >= 1e6 ? [] : [ALL[Number(k) % ALL.length]!]);
@@ -83,7 +72,7 @@ function idsByChunk(p: Plan): Map<number, number[]> {
 test("position match: each chunk gets exactly the targets whose circle meets it", () => {
   for (const [sql, r] of [
     [
-      "SELECT t.id, o.objectId FROM TAP_UPLOAD.targets AS t JOIN Object AS o ON scisql_s2PtInCircle(o.ra, o.decl, t.ra, t.dec, 0.5) = 1",
+      "SELECT t.id, o.id FROM TAP_UPLOAD.targets AS t JOIN Object AS o ON scisql_s2PtInCircle(o.ra, o.decl, t.ra, t.dec, 0.5) = 1",
       0.5,
     ],
     [
@@ -117,7 +106,7 @@ test("position match: each chunk gets exactly the targets whose circle meets it"
 test("key match: each chunk gets the targets the director index places there; unknown keys go nowhere", () => {
   const ids = { ...targets, name: "ids", rows: [...targets.rows.slice(0, 500), [2_000_000n, 1, 1]] };
   const p = planSelect(
-    select("SELECT o.objectId FROM Object AS o JOIN TAP_UPLOAD.ids AS t ON o.objectId = t.id WHERE o.ra > 0"),
+    select("SELECT o.id FROM Object AS o JOIN TAP_UPLOAD.ids AS t ON o.id = t.id WHERE o.ra > 0"),
     "sky",
     catalog,
     [ids],
@@ -131,7 +120,7 @@ test("key match: each chunk gets the targets the director index places there; un
 test("refused: an outer join, no match term, a near-neighbour join, an unknown uploaded table", () => {
   const refusals: Array<[string, RegExp]> = [
     [
-      "SELECT * FROM TAP_UPLOAD.targets t LEFT JOIN Object o ON o.objectId = t.id",
+      "SELECT * FROM TAP_UPLOAD.targets t LEFT JOIN Object o ON o.id = t.id",
       /not supported: an outer join in a query joining an uploaded table/,
     ],
     [
@@ -139,10 +128,10 @@ test("refused: an outer join, no match term, a near-neighbour join, an unknown u
       /not supported: a join of uploaded table t with a partitioned table without a position match/,
     ],
     [
-      "SELECT * FROM TAP_UPLOAD.targets t, Object a, Object b WHERE scisql_angSep(a.ra, a.decl, b.ra, b.decl) < 0.01 AND a.objectId = t.id",
+      "SELECT * FROM TAP_UPLOAD.targets t, Object a, Object b WHERE scisql_angSep(a.ra, a.decl, b.ra, b.decl) < 0.01 AND a.id = t.id",
       /not supported: an uploaded table \(t\) in a near-neighbour join/,
     ],
-    ["SELECT * FROM TAP_UPLOAD.nope t, Object o WHERE o.objectId = t.id", /no uploaded table TAP_UPLOAD.nope/],
+    ["SELECT * FROM TAP_UPLOAD.nope t, Object o WHERE o.id = t.id", /no uploaded table TAP_UPLOAD.nope/],
   ];
   for (const [sql, message] of refusals) assert.throws(() => plan(sql), message, sql);
 });

@@ -207,17 +207,39 @@ function placeByPosition(
   }
 }
 
+/** An uploaded table in FROM: its rows as a VALUES subquery, aliased as the query names it. */
+export function valuesTable(u: Binding, rows: ReadonlyArray<Value[]>): string {
+  const cols = u.columns;
+  const alias = quoteIdent(u.name);
+  const names = cols.map((c, i) => `column${i + 1} AS ${quoteIdent(c)}`).join(", ");
+  if (rows.length === 0)
+    return `(SELECT ${cols.map((c) => `NULL AS ${quoteIdent(c)}`).join(", ")} WHERE 0) AS ${alias}`;
+  const lit = (v: Value) =>
+    typeof v === "number" && !Number.isFinite(v) ? "NULL" : printSqliteExpr(literalOf(v, u.ref.pos));
+  const values = rows.map((r) => `(${cols.map((_, i) => lit(r[i] ?? null)).join(", ")})`).join(", ");
+  return `(SELECT ${names} FROM (VALUES ${values})) AS ${alias}`;
+}
+
 /**
- * For each uploaded binding of a chunk-joined query: the uploaded rows by chunk. An uploaded
- * table tied to no partitioned table by a position or key match is refused.
+ * The uploaded rows by chunk of a plan's uploaded bindings (none: an empty map). A plan of
+ * replicated tables only sends them whole; one that gathers tables or joins near neighbours
+ * cannot take them, nor can a chunk join where an uploaded table is tied to no partitioned
+ * table by a position or key match.
  */
-export function uploadRowsByChunk(
+export function uploadsOf(
+  shape: JoinShape,
   s: Select,
   where: Expr | null,
   bindings: readonly Binding[],
   db: string,
   cat: CzarCatalog,
 ): UploadRows {
+  const first = bindings.find((b) => b.upload !== undefined);
+  if (first === undefined || shape.kind === "replicated") return new Map();
+  if (shape.kind !== "chunk") {
+    const what = shape.kind === "gather" ? "a join of tables of different directors" : "a near-neighbour join";
+    throw unsupported(`an uploaded table (${first.name}) in ${what}`, first.ref.pos);
+  }
   const terms = joinTerms(s, where);
   const out: UploadRows = new Map();
   for (const u of bindings) {
@@ -268,39 +290,4 @@ export function uploadRowsByChunk(
     out.set(u, byChunk);
   }
   return out;
-}
-
-/** An uploaded table in FROM: its rows as a VALUES subquery, aliased as the query names it. */
-export function valuesTable(u: Binding, rows: ReadonlyArray<Value[]>): string {
-  const cols = u.columns;
-  const alias = quoteIdent(u.name);
-  const names = cols.map((c, i) => `column${i + 1} AS ${quoteIdent(c)}`).join(", ");
-  if (rows.length === 0)
-    return `(SELECT ${cols.map((c) => `NULL AS ${quoteIdent(c)}`).join(", ")} WHERE 0) AS ${alias}`;
-  const lit = (v: Value) =>
-    typeof v === "number" && !Number.isFinite(v) ? "NULL" : printSqliteExpr(literalOf(v, u.ref.pos));
-  const values = rows.map((r) => `(${cols.map((_, i) => lit(r[i] ?? null)).join(", ")})`).join(", ");
-  return `(SELECT ${names} FROM (VALUES ${values})) AS ${alias}`;
-}
-
-/**
- * The uploaded rows by chunk of a plan's uploaded bindings (none: an empty map). A plan of
- * replicated tables only sends them whole; one that gathers tables or joins near neighbours
- * cannot take them.
- */
-export function uploadsOf(
-  shape: JoinShape,
-  s: Select,
-  where: Expr | null,
-  bindings: readonly Binding[],
-  db: string,
-  cat: CzarCatalog,
-): UploadRows {
-  const u = bindings.find((b) => b.upload !== undefined);
-  if (u === undefined || shape.kind === "replicated") return new Map();
-  if (shape.kind !== "chunk") {
-    const what = shape.kind === "gather" ? "a join of tables of different directors" : "a near-neighbour join";
-    throw unsupported(`an uploaded table (${u.name}) in ${what}`, u.ref.pos);
-  }
-  return uploadRowsByChunk(s, where, bindings, db, cat);
 }
