@@ -10,7 +10,7 @@ import type { DatabaseConfig } from "../../src/common/ingestConfig.js";
 import type { Value } from "../../src/common/rowCodec.js";
 import type { CzarCatalog, Key } from "../../src/czar/catalog.js";
 import { type Plan, planSelect } from "../../src/czar/plan/planner.js";
-import type { UploadTable } from "../../src/czar/plan/uploads.js";
+import { MAX_SENT_ROWS, type UploadTable } from "../../src/czar/plan/uploads.js";
 import type { Select } from "../../src/czar/sql/ast.js";
 import { parseStatement } from "../../src/czar/sql/parser.js";
 import { Chunker } from "../../src/sphere/chunker.js";
@@ -134,4 +134,10 @@ test("refused: an outer join, no match term, a near-neighbour join, an unknown u
     ["SELECT * FROM TAP_UPLOAD.nope t, Object o WHERE o.id = t.id", /no uploaded table TAP_UPLOAD.nope/],
   ];
   for (const [sql, message] of refusals) assert.throws(() => plan(sql), message, sql);
+  // A radius that sends every row to every chunk: more than the bound.
+  assert.ok(targets.rows.length * ALL.length > MAX_SENT_ROWS);
+  assert.throws(
+    () => plan("SELECT t.id FROM TAP_UPLOAD.targets t, Object o WHERE scisql_angSep(o.ra, o.decl, t.ra, t.dec) <= 180"),
+    /its 3000 rows would go to the chunks \d+ times \(at most 1000000\)/,
+  );
 });

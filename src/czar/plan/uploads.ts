@@ -288,6 +288,17 @@ export function uploadsOf(
         });
     }
     out.set(u, byChunk);
+    let sent = 0;
+    for (const list of byChunk.values()) sent += list.length;
+    if (sent > MAX_SENT_ROWS) {
+      throw new QservError(
+        "TOO_LARGE",
+        `uploaded table ${u.name}: its ${rows.length} rows would go to the chunks ${sent} times (at most ${MAX_SENT_ROWS}): a smaller match radius or fewer rows`,
+      );
+    }
   }
   return out;
 }
+
+/** Uploaded rows a query may send to its chunks in all (a row counts once per chunk it goes to). */
+export const MAX_SENT_ROWS = 1_000_000;
