@@ -5,7 +5,8 @@
  * to COMPLETED and its result downloaded. Per job: seconds to run, result bytes, the czar's RSS
  * before, its peak (VmHWM, reset before the job; also sampled) and after.
  * `npm run bench:tap-async -- --objects 250000 --rows 10000,100000,1000000,1000000` (1M twice:
- * the second shows whether the first left the czar bigger)
+ * the second shows whether the first left the czar bigger); `--heap-mb 64` starts the nodes with
+ * that V8 heap limit.
  */
 import { appendFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +20,8 @@ const { values } = parseArgs({
     objects: { type: "string", default: "250000" },
     rows: { type: "string", default: "10000,100000,1000000,1000000" },
     format: { type: "string", default: "votable" },
+    /** Each node's V8 old-space limit (MiB; 0: Node's default): a job that completes under a small one holds no result in memory. */
+    "heap-mb": { type: "string", default: "0" },
     dir: { type: "string", default: "bench/out/tap-async" },
   },
 });
@@ -27,6 +30,7 @@ rmSync(join(dir, "data"), { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
+if (values["heap-mb"] !== "0") process.env.NODE_OPTIONS = `--max-old-space-size=${values["heap-mb"]}`;
 const cluster = await up({
   dataDir: join(dir, "data"),
   workers: 2,
