@@ -13,6 +13,7 @@ import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
 import { Spool, SpoolBudget } from "./exec/spool.js";
 import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
+import type { UploadTable } from "./plan/uploads.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
 import { itemName, type Query, type Select, type SetStmt } from "./sql/ast.js";
 import { parseStatement } from "./sql/parser.js";
@@ -73,6 +74,8 @@ export interface Session {
   host?: string;
   /** When the connection last started a command (ms since the epoch): Time of a Sleep row. */
   activeAt?: number;
+  /** Tables the request uploaded (TAP UPLOAD), queried as TAP_UPLOAD.name. */
+  uploads?: readonly UploadTable[];
 }
 
 export interface CzarOptions {
@@ -483,14 +486,15 @@ export class Czar {
     /** Snapshots by database, shared by the parts of one statement. */
     snapshots = new Map<string, number>(),
   ): Promise<QueryAnswer> {
-    let plan = planSelect(stmt, session.database, this.o.catalog);
+    const planNow = () => planSelect(stmt, session.database, this.o.catalog, session.uploads);
+    let plan = planNow();
     const unlock = (await this.o.locks?.shared(plan.database, signal)) ?? (() => {});
     try {
       // Planned again under the lock: metadata may have changed while waiting for it. The
       // snapshot is read with the plan (no await between): the plan's chunks hold every row it
       // sees; an earlier part's older snapshot on a newer plan is fine, the workers leave the
       // newer rows out.
-      if (this.o.locks !== undefined) plan = planSelect(stmt, session.database, this.o.catalog);
+      if (this.o.locks !== undefined) plan = planNow();
       const seq = snapshots.get(plan.database) ?? this.o.catalog.snapshotSeq?.(plan.database);
       if (seq !== undefined) snapshots.set(plan.database, seq);
       return await this.run(sql, plan, session, t0, unlock, signal, sink, seq);

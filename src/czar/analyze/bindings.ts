@@ -1,6 +1,7 @@
 /** FROM resolution: table references → catalog tables, `*` expansion and column checks. */
 import { QservError } from "../../common/errors.js";
 import type { CzarCatalog, TableMeta } from "../catalog.js";
+import { UPLOAD_SCHEMA, type UploadTable, uploadMeta } from "../plan/uploads.js";
 import type { ColumnRef, Expr, FromItem, Pos, Select, SelectItem, TableRef } from "../sql/ast.js";
 import { column, visit } from "../sql/walk.js";
 
@@ -12,6 +13,8 @@ export interface Binding {
   meta: TableMeta;
   /** The table's columns, in schema order. */
   columns: readonly string[];
+  /** An uploaded table (TAP_UPLOAD.name): its rows go with the chunk queries. */
+  upload?: UploadTable;
 }
 
 export function badQuery(message: string, pos: Pos): QservError {
@@ -28,8 +31,16 @@ export function unsupported(what: string, pos: Pos): QservError {
   });
 }
 
-/** Resolves every table reference of the FROM list; all must be in one database. */
-export function bindTables(s: Select, defaultDb: string | null, cat: CzarCatalog): { db: string; bindings: Binding[] } {
+/**
+ * Resolves every table reference of the FROM list; all must be in one database, but for the
+ * request's uploaded tables (`TAP_UPLOAD.name`).
+ */
+export function bindTables(
+  s: Select,
+  defaultDb: string | null,
+  cat: CzarCatalog,
+  uploads: readonly UploadTable[] = [],
+): { db: string; bindings: Binding[] } {
   const refs: TableRef[] = [];
   const walk = (f: FromItem): void => {
     if (f.kind === "derived") throw unsupported("a subquery in FROM", f.pos);
@@ -43,7 +54,19 @@ export function bindTables(s: Select, defaultDb: string | null, cat: CzarCatalog
   for (const f of s.from) walk(f);
   let db: string | null = null;
   const bindings: Binding[] = [];
+  const named = (ref: TableRef) => {
+    const name = ref.alias ?? ref.name;
+    if (bindings.some((b) => b.name === name)) throw badQuery(`Not unique table/alias: '${name}'`, ref.pos);
+    return name;
+  };
   for (const ref of refs) {
+    if (uploads.length > 0 && ref.db?.toUpperCase() === UPLOAD_SCHEMA) {
+      const u = uploads.find((x) => same(x.name, ref.name));
+      if (u === undefined) throw badQuery(`no uploaded table ${UPLOAD_SCHEMA}.${ref.name}`, ref.pos);
+      const meta = uploadMeta(u);
+      bindings.push({ name: named(ref), ref, meta, columns: u.columns.map((c) => c.name), upload: u });
+      continue;
+    }
     const d = ref.db ?? defaultDb;
     if (d === null) throw badQuery(`No database selected for table '${ref.name}'`, ref.pos);
     if (cat.database(d) === null) throw badQuery(`Unknown database '${d}'`, ref.pos);
@@ -51,10 +74,10 @@ export function bindTables(s: Select, defaultDb: string | null, cat: CzarCatalog
     db = d;
     const meta = cat.table(d, ref.name);
     if (meta === null) throw badQuery(`Table '${d}.${ref.name}' doesn't exist`, ref.pos);
-    const name = ref.alias ?? ref.name;
-    if (bindings.some((b) => b.name === name)) throw badQuery(`Not unique table/alias: '${name}'`, ref.pos);
-    bindings.push({ name, ref, meta, columns: meta.config.schema.map((c) => c.name) });
+    bindings.push({ name: named(ref), ref, meta, columns: meta.config.schema.map((c) => c.name) });
   }
+  if (db === null && bindings.length > 0)
+    throw unsupported(`a query of uploaded tables only through the czar's engine`, s.pos);
   if (db === null) throw new QservError("INTERNAL", "bindTables called without FROM");
   return { db, bindings };
 }

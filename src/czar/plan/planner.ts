@@ -16,6 +16,7 @@ import { andAll, between, binary, column, conjuncts, decimal, integer, selectExp
 import { chunkerOf, chunkSet } from "./chunks.js";
 import { keyListsByChunk, lookingUpOnce, withChunkKeys } from "./keyLists.js";
 import { type ChunkQuery, isAggregateCall, isAggregating, resolveAliases, type Split, splitSelect } from "./split.js";
+import { type UploadTable, uploadsOf, valuesTable } from "./uploads.js";
 
 /** One unit of work: a query against one chunk (-1: the replicated tables) of a worker. */
 export interface Job {
@@ -85,9 +86,14 @@ export function scanOrder(s: Select, defaultDb: string | null, cat: CzarCatalog)
   return scanKey(bindTables(s, defaultDb, cat).bindings);
 }
 
-/** Plans a SELECT with a FROM clause. */
-export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCatalog): Plan {
-  const { db, bindings } = bindTables(stmt, defaultDb, cat);
+/** Plans a SELECT with a FROM clause; `uploads` are the request's TAP_UPLOAD tables. */
+export function planSelect(
+  stmt: Select,
+  defaultDb: string | null,
+  cat: CzarCatalog,
+  uploads: readonly UploadTable[] = [],
+): Plan {
+  const { db, bindings } = bindTables(stmt, defaultDb, cat, uploads);
   const expanded: Select = { ...stmt, items: expandStars(stmt, bindings) };
   checkColumns(expanded, bindings, db);
   const isTableColumn = (c: ColumnRef) => candidates(bindings, c, db).length > 0;
@@ -121,8 +127,13 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   const alias = (t: TableRef) => quoteIdent(t.alias ?? t.name);
   const rowOrder = scanKey(bindings) ?? undefined;
 
+  const uploadRows = uploadsOf(shape, s, restr.where, bindings, db, cat);
   if (shape.kind === "replicated") {
-    const sql = printSqlite(s, { isText, columnType, table: (t) => `${quoteIdent(t.name)} AS ${alias(t)}` });
+    const table = (t: TableRef) => {
+      const b = byRef.get(t)!;
+      return b.upload === undefined ? `${quoteIdent(t.name)} AS ${alias(t)}` : valuesTable(b, b.upload.rows);
+    };
+    const sql = printSqlite(s, { isText, columnType, table });
     return {
       database: db,
       columns,
@@ -139,7 +150,10 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
   const partitioned = bindings.filter((b) => b.meta.kind !== "replicated");
   const restricted = shape.kind === "nearNeighbor" ? [shape.home] : partitioned;
   const looked = lookingUpOnce(cat);
-  const chunks = chunkSet(looked, db, partitioned, restricted, restr.regions, restr.keys);
+  // Only the chunks that some uploaded row of every uploaded table can match.
+  const chunks = chunkSet(looked, db, partitioned, restricted, restr.regions, restr.keys).filter((id) =>
+    [...uploadRows.values()].every((byChunk) => byChunk.has(id)),
+  );
   const chunker = chunkerOf(cat, db);
   // A near-neighbour job pairs the home sub-chunk with the other side's rows from the same
   // sub-chunk (`overlap` false) or from its overlap (true): two jobs per chunk, whose partial
@@ -150,6 +164,7 @@ export function planSelect(stmt: Select, defaultDb: string | null, cat: CzarCata
     (t: TableRef): string => {
       const b = byRef.get(t)!;
       const name = b.meta.name;
+      if (b.upload !== undefined) return valuesTable(b, uploadRows.get(b)?.get(chunkId) ?? []);
       if (b.meta.kind === "replicated") return `${quoteIdent(name)} AS ${alias(t)}`;
       if (shape.kind !== "nearNeighbor") return `${quoteIdent(`${name}_${chunkId}`)} AS ${alias(t)}`;
       const from = b !== shape.home && overlap ? `${name}FullOverlap` : name;

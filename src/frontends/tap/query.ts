@@ -12,7 +12,7 @@ import { printMysql } from "../../czar/sql/printer.js";
 import { describeResult, fieldOfResult, type VoField } from "./fields.js";
 import type { Params } from "./params.js";
 import { queryTapSchema, readsTapSchema } from "./tapSchema.js";
-import { queryUploads, readsUploads, type UploadedTable, uploadedTables } from "./upload.js";
+import { engineUploads, queryUploads, readsOnlyUploads, type UploadedTable, uploadedTables } from "./upload.js";
 import { DEFAULT_MAXREC, HARD_MAXREC } from "./vosi.js";
 import { type Output, ResultWriter, type Serialization } from "./votable.js";
 
@@ -123,7 +123,7 @@ export async function runTapQuery(
     for (let i = 0; i < rows.length; i += BATCH) await take(rows.slice(i, i + BATCH));
   };
   const q = t.query;
-  if (readsUploads(q)) {
+  if (q.kind === "select" && readsOnlyUploads(q)) {
     const a = queryUploads(q, t.uploads);
     await whole(a.fields, a.rows);
   } else if (q.kind === "select" && readsTapSchema(q)) {
@@ -134,7 +134,8 @@ export async function runTapQuery(
       const f = cols.map(fieldOfResult);
       return q.kind === "select" ? describeResult(f, q, czar.catalog) : f;
     };
-    const a = await czar.execute(printMysql(q), { database: t.database, user }, signal, {
+    const session = { database: t.database, user, uploads: engineUploads(t.uploads) };
+    const a = await czar.execute(printMysql(q), session, signal, {
       header: (cols) => w.start(fieldsOf(cols), infos),
       rows: take,
     });

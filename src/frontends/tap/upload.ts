@@ -1,18 +1,20 @@
 /**
- * TAP UPLOAD: `UPLOAD=name,param:part[;...]`, each table an inline VOTable (TABLEDATA) sent as a
- * part of a multipart/form-data request (tables named by URL are read first: uploadUrl.ts). An uploaded table is queried as
- * `TAP_UPLOAD.name`, on the czar, in an SQLite database holding only the uploaded tables; a query
- * that also reads a catalog table is refused ("not supported"), never answered otherwise.
+ * TAP UPLOAD: `UPLOAD=name,param:part[;...]`, each table an inline VOTable (TABLEDATA, BINARY,
+ * BINARY2) or CSV (uploadCsv.ts) sent as a part of a multipart/form-data request (tables named
+ * by URL are read first: uploadUrl.ts). An uploaded table is queried as `TAP_UPLOAD.name`: alone, on the czar, in an SQLite database
+ * holding only the uploaded tables; joined with catalog tables, by the czar's engine, which sends
+ * each chunk the uploaded rows that can match it (src/czar/plan/uploads.ts).
  */
 import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
 import { createScratchTable, insertRows, scratchDb } from "../../czar/exec/scratch.js";
-import type { Query } from "../../czar/sql/ast.js";
+import { UPLOAD_SCHEMA, type UploadTable } from "../../czar/plan/uploads.js";
+import type { Query, Select, TableRef } from "../../czar/sql/ast.js";
 import { tableRefs } from "../../czar/sql/walk.js";
 import type { VoDatatype, VoField } from "./fields.js";
 import { queryLocal } from "./localQuery.js";
+import { parseCsv } from "./uploadCsv.js";
 
-export const UPLOAD_SCHEMA = "TAP_UPLOAD";
 /** Rows an uploaded table may hold (its bytes are bounded by the request's, MAX_BODY). */
 export const MAX_UPLOAD_ROWS = 10_000;
 
@@ -38,7 +40,12 @@ export function uploadedTables(upload: string, files: ReadonlyMap<string, Buffer
         throw unsupported(`UPLOAD from '${uri}' (param:, http(s):// and file:// under --ingest-root are)`);
       const file = files.get(uri.slice("param:".length));
       if (file === undefined) throw bad(`UPLOAD ${name}: the request has no part named '${uri.slice(6)}'`);
-      return { name, ...parseVotable(file.toString("utf8"), name) };
+      const text = file.toString("utf8");
+      // A VOTable is XML; anything else is read as CSV.
+      return {
+        name,
+        ...(/^\uFEFF?\s*</.test(text) ? parseVotable(text, name) : parseCsv(text, name, MAX_UPLOAD_ROWS)),
+      };
     });
 }
 
@@ -195,20 +202,29 @@ function value(f: UploadField, text: string, table: string): Value {
   throw bad(`UPLOAD ${table}: '${text}' is not a ${f.datatype} (column ${f.name})`);
 }
 
-/** Whether a query reads an uploaded table. */
-export function readsUploads(q: Query): boolean {
-  return q.kind === "select" && tableRefs(q.from).some((t) => t.db?.toUpperCase() === UPLOAD_SCHEMA);
+const isUpload = (t: TableRef) => t.db?.toUpperCase() === UPLOAD_SCHEMA;
+
+/** Whether a query reads uploaded tables and nothing else. */
+export function readsOnlyUploads(q: Query): boolean {
+  if (q.kind !== "select") return false;
+  const refs = tableRefs(q.from);
+  return refs.length > 0 && refs.every(isUpload);
 }
 
-/** Answers a query on uploaded tables only; one that also reads a catalog table is refused. */
-export function queryUploads(q: Query, tables: UploadedTable[]): { fields: VoField[]; rows: Value[][] } {
-  if (q.kind !== "select") throw unsupported("UNION over uploaded tables");
+/** The uploaded tables as the czar's engine takes them (column types as MySQL's). */
+export function engineUploads(tables: readonly UploadedTable[]): UploadTable[] {
+  const type = (f: VoField) =>
+    f.datatype === "char" ? "TEXT" : f.datatype === "double" || f.datatype === "float" ? "DOUBLE" : "BIGINT";
+  return tables.map((t) => ({
+    name: t.name,
+    columns: t.fields.map((f) => ({ name: f.name, type: type(f) })),
+    rows: t.rows,
+  }));
+}
+
+/** Answers a query on uploaded tables only. */
+export function queryUploads(q: Select, tables: UploadedTable[]): { fields: VoField[]; rows: Value[][] } {
   for (const t of tableRefs(q.from)) {
-    if (t.db?.toUpperCase() !== UPLOAD_SCHEMA) {
-      throw unsupported(
-        `a query reading both an uploaded table and ${t.db === null ? t.name : `${t.db}.${t.name}`} (line ${t.pos.line}, column ${t.pos.column}); uploaded tables are queried on their own`,
-      );
-    }
     if (!tables.some((u) => u.name.toLowerCase() === t.name.toLowerCase())) {
       throw new QservError(
         "BAD_QUERY",

@@ -63,23 +63,37 @@ export class ResultWriter {
 
   async rows(rows: readonly Value[][]): Promise<void> {
     const f = this.fields;
+    // Text formats: one string per batch (a Buffer per row cost TABLEDATA a quarter of its time).
     switch (this.format) {
       case "csv":
-        for (const r of rows)
-          this.put(`${r.map((v, i) => (v === null ? "" : csvField(text(f[i]!, v)))).join(",")}\r\n`);
+        this.put(
+          rows.map((r) => `${r.map((v, i) => (v === null ? "" : csvField(text(f[i]!, v)))).join(",")}\r\n`).join(""),
+        );
         break;
       case "tsv":
-        for (const r of rows) this.put(`${r.map((v, i) => (v === null ? "" : tsvField(text(f[i]!, v)))).join("\t")}\n`);
+        this.put(
+          rows.map((r) => `${r.map((v, i) => (v === null ? "" : tsvField(text(f[i]!, v)))).join("\t")}\n`).join(""),
+        );
         break;
       case "json":
         for (const [i, r] of rows.entries()) this.put(`${this.count + i === 0 ? "" : ",\n"}${jsonRow(f, r)}`);
         break;
-      case "tabledata":
-        for (const r of rows)
-          this.put(
-            `<TR>${r.map((v, i) => (v === null ? "<TD/>" : `<TD>${xmlEscape(text(f[i]!, v))}</TD>`)).join("")}</TR>\n`,
-          );
+      case "tabledata": {
+        // Numbers need no escaping.
+        const plain = f.map((x) => SIZE[x.datatype] !== undefined);
+        let out = "";
+        for (const r of rows) {
+          out += "<TR>";
+          for (let i = 0; i < r.length; i++) {
+            const v = r[i] ?? null;
+            if (v === null) out += "<TD/>";
+            else out += `<TD>${plain[i] ? text(f[i]!, v) : xmlEscape(text(f[i]!, v))}</TD>`;
+          }
+          out += "</TR>\n";
+        }
+        this.put(out);
         break;
+      }
       default:
         this.binary2(rows);
     }
