@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
 import { postNdjson, postUpload } from "./httpClient.js";
 import { ingestBar } from "./ingestProgress.js";
-import { czarUrl, dialectFlags, type InputOptions, printNotices, withInputOptions } from "./options.js";
+import { czarUrl, dialectFlags, type InputOptions, printNotices, readingFlags, withInputOptions } from "./options.js";
 
 const EXAMPLE = `
 Example (Qserv's case01 catalog, against \`mini-qserv up\`; a CSV file with a header line would add --header):
@@ -30,7 +30,10 @@ export function registerIngest(program: Command): void {
       .option("--czar <url>", "czar HTTP API (default $MINI_QSERV_CZAR or http://127.0.0.1:8080)")
       .option("--by-path", "send the files' paths, not their bytes (the czar must have them under an --ingest-root)"),
   )
-    .argument("<files...>", "CSV/TSV files (plain or .gz); their bytes are uploaded to the czar")
+    .argument(
+      "<files...>",
+      "CSV/TSV (plain or .gz), Parquet or FITS (.fits, .fits.gz) files; their bytes are uploaded to the czar",
+    )
     .addHelpText("after", EXAMPLE)
     .action(
       async (
@@ -53,6 +56,7 @@ export function registerIngest(program: Command): void {
             ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
             ...(o.header ? { header: true } : {}),
             ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
+            ...readingFlags(o),
             ...(o.rejects ? { rejects: resolve(o.rejects) } : {}),
           };
           r =
