@@ -24,6 +24,11 @@ export function parseCards(text: string): Card[] {
     const line = text.slice(i, i + CARD);
     const key = line.slice(0, 8).trim();
     if (key === "END") break;
+    if (key === "COMMENT") {
+      const value = line.slice(8).replace(/ +$/, "");
+      cards.push({ key, value, raw: "", isString: false, comment: "" });
+      continue;
+    }
     const valued = line.slice(8, 10) === "= " || key === "CONTINUE";
     if (!valued) continue; // COMMENT, HISTORY, blank
     const body = line.slice(key === "CONTINUE" ? 8 : 10);
@@ -90,6 +95,13 @@ export class Header {
   }
   comment(key: string): string {
     return this.byKey.get(key)?.comment ?? "";
+  }
+  /** The text of the COMMENT cards, a line each. */
+  comments(): string {
+    return this.cards
+      .filter((c) => c.key === "COMMENT")
+      .map((c) => c.value)
+      .join("\n");
   }
 }
 

@@ -105,12 +105,16 @@ async function findTable(path: string): Promise<{ r: ByteReader; h: Header }> {
 }
 
 /** The columns and row count of a FITS file's first binary table (for `describe`). */
-export async function fitsTable(path: string): Promise<{ columns: FitsColumn[]; rows: number }> {
+export async function fitsTable(path: string): Promise<{ columns: FitsColumn[]; rows: number; comments: string }> {
   const { r, h } = await findTable(path).catch((e) => {
     throw fitsError(path, e);
   });
   r.close();
-  return { columns: binTableColumns(h), rows: h.int("NAXIS2") };
+  try {
+    return { columns: binTableColumns(h), rows: h.int("NAXIS2"), comments: h.comments() };
+  } catch (e) {
+    throw fitsError(path, e);
+  }
 }
 
 function fitsError(path: string, e: unknown): QservError {
