@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { postNdjson } from "../src/cli/httpClient.js";
 import { startCzarProcess } from "../src/cluster/czarProcess.js";
 import { startWorkerProcess } from "../src/cluster/workerProcess.js";
 import { inputColumns, loadDatabaseConfig, loadTableConfig } from "../src/common/ingestConfig.js";
@@ -77,16 +78,16 @@ async function ingest(file: string, name: string) {
   );
   try {
     const t0 = performance.now();
-    const res = await fetch(`${czar.url}/ingest`, {
-      method: "POST",
-      body: JSON.stringify({
+    // NDJSON progress: the answer starts at once (a long ingest outlasts fetch's header timeout).
+    const body = await postNdjson(
+      `${czar.url}/ingest`,
+      {
         database: JSON.parse(readFileSync(join(cat, "database.json"), "utf8")),
         table: JSON.parse(readFileSync(join(cat, "Object.json"), "utf8")),
         files: [file],
-      }),
-    });
-    const body = (await res.json()) as Record<string, unknown>;
-    if (res.status !== 200) throw new Error(`${name}: ${JSON.stringify(body)}`);
+      },
+      () => {},
+    );
     const secs = (performance.now() - t0) / 1000;
     return {
       format: name,

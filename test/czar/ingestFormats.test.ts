@@ -37,7 +37,7 @@ function tableConfig(table: string): string {
 }
 
 const noAstropy = ensureAstropy();
-const rows = catalogRows(3000);
+const rows = catalogRows(1500);
 const files: Record<string, string> = { ObjCsv: join(dir, "obj.csv"), ObjPq: join(dir, "obj.parquet") };
 let workers: WorkerProcess[] = [];
 let czar: CzarProcess | undefined;
