@@ -17,6 +17,27 @@ export interface BinaryOptions {
 /** A column a binary file declares. */
 export interface FileColumn {
   name: string;
+  /** The file's type, where every value of it is a valid value of the same kind of MySQL type. */
+  kind?: "double" | "float" | "int32" | "int64" | "bool";
+}
+
+/** The MySQL types that hold every value of a file type (signed, unscaled). */
+const HOLDS: Record<string, ReadonlyArray<string>> = {
+  DOUBLE: ["double", "float", "int32"],
+  REAL: ["double", "float", "int32"],
+  FLOAT: ["float"],
+  BIGINT: ["int64", "int32", "bool"],
+  INT: ["int32", "bool"],
+  INTEGER: ["int32", "bool"],
+};
+
+/** A column's check, reduced to NOT NULL where the file's type keeps every value within the declared one. */
+function checkFor(c: ColumnConfig, kind: FileColumn["kind"]): ColumnCheck {
+  const full = columnCheck(c);
+  const t = c.type.trim().toUpperCase();
+  const base = /^[A-Z]+/.exec(t)?.[0] ?? "";
+  if (kind === undefined || /\bUNSIGNED\b/.test(t) || !HOLDS[base]?.includes(kind)) return full;
+  return (v) => (v === null ? full(null) : null);
 }
 
 /**
@@ -118,7 +139,9 @@ export async function readBinaryRows(
   const map = matchColumns(source.columns, columns, o, name);
   const wanted = [...new Set(map.filter((j) => j >= 0))];
   const slot = map.map((j) => (j < 0 ? -1 : wanted.indexOf(j)));
-  const checks: ColumnCheck[] = columns.map(columnCheck);
+  const checks: ColumnCheck[] = columns.map((c, i) =>
+    checkFor(c, (map[i] as number) < 0 ? undefined : source.columns[map[i] as number]?.kind),
+  );
   const writers = columns.map((c) => fieldWriter(dialect, c.name));
   const values: (string | null)[] = new Array(columns.length).fill(null);
   // value(i) as the text reader gives it: the field's bytes read as latin1.

@@ -51,6 +51,15 @@ function converter(e: SchemaElement, nested: boolean, file: string, o: BinaryOpt
   return plain;
 }
 
+/** The plain numeric kind of a column (no logical type that changes its values), for the checks to trust. */
+function kindOf(t: SchemaTree): { kind?: "double" | "float" | "int32" | "int64" | "bool" } {
+  const e = t.element;
+  if (t.children.length > 0 || e.logical_type !== undefined || e.converted_type !== undefined) return {};
+  const kind = { DOUBLE: "double", FLOAT: "float", INT32: "int32", INT64: "int64", BOOLEAN: "bool" } as const;
+  const k = kind[e.type as keyof typeof kind];
+  return k === undefined ? {} : { kind: k };
+}
+
 /** A Parquet file read with hyparquet, one row group at a time (only the columns the table takes). */
 export async function openParquet(path: string, o: BinaryOptions): Promise<BinarySource> {
   const file = basename(path);
@@ -75,7 +84,7 @@ export async function openParquet(path: string, o: BinaryOptions): Promise<Binar
     bytes: g.columns.reduce((n, c) => n + Number(c.meta_data?.total_compressed_size ?? 0n), 0),
   }));
   return {
-    columns: tops.map((t) => ({ name: t.element.name })),
+    columns: tops.map((t) => ({ name: t.element.name, ...kindOf(t) })),
     async read(wanted, row, onBytes) {
       const convert = wanted.map((j) => {
         const t = tops[j] as SchemaTree;

@@ -19,11 +19,14 @@ export function doubleText(x: number, column: string, nanAsNull: boolean): strin
 /** A 32-bit float in the fewest digits that read back to the same float (0.1f is "0.1", not 0.10000000149011612). */
 export function floatText(x: number, column: string, nanAsNull: boolean): string | null {
   if (!Number.isFinite(x)) return doubleText(x, column, nanAsNull);
-  for (let p = 6; p < 9; p++) {
-    const s = x.toPrecision(p);
-    if (Math.fround(Number(s)) === x) return String(Number(s));
+  // Most floats need 7 digits: try that first, then fewer (the shortest wins), then more.
+  const seven = Number(x.toPrecision(7));
+  if (Math.fround(seven) === x) {
+    const six = Number(x.toPrecision(6));
+    return String(Math.fround(six) === x ? six : seven);
   }
-  return String(Number(x.toPrecision(9)));
+  const eight = Number(x.toPrecision(8));
+  return String(Math.fround(eight) === x ? eight : Number(x.toPrecision(9)));
 }
 
 const pad = (n: number | bigint, w: number): string => String(n).padStart(w, "0");
