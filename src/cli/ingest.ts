@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
 import { postNdjson, postUpload } from "./httpClient.js";
 import { ingestBar } from "./ingestProgress.js";
-import { czarUrl, dialectFlags, type InputOptions, printNotices, withInputOptions } from "./options.js";
+import { czarUrl, dialectFlags, type InputOptions, printNotices, readingFlags, withInputOptions } from "./options.js";
 import { ingestWatch, type WatchFlags, withWatchOptions } from "./watch.js";
 
 const EXAMPLE = `
@@ -32,7 +32,10 @@ export function registerIngest(program: Command): void {
       .option("--by-path", "send the files' paths, not their bytes (the czar must have them under an --ingest-root)")
       .option("--watch <dir>", "load each new complete file of DIR as it comes, once (see README: watch mode)"),
   )
-    .argument("[files...]", "CSV/TSV files (plain or .gz); their bytes are uploaded to the czar")
+    .argument(
+      "[files...]",
+      "CSV/TSV (plain or .gz), Parquet or FITS (.fits, .fits.gz) files; their bytes are uploaded to the czar",
+    )
     .addHelpText("after", EXAMPLE)
     .action(
       async (
@@ -60,6 +63,7 @@ export function registerIngest(program: Command): void {
             ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
             ...(o.header ? { header: true } : {}),
             ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
+            ...readingFlags(o),
             ...(o.rejects ? { rejects: resolve(o.rejects) } : {}),
           };
           r =

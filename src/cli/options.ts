@@ -54,7 +54,16 @@ export function withInputOptions(cmd: Command): Command {
     .option("--escape <char>", 'escape character, "" for none (default: the config\'s fields_escaped_by, else \\)')
     .option("--null <token>", "text that stands for NULL (default: \\N)")
     .option("--header", "each file's first line is a header: skip it")
-    .option("--columns-from-header", "each file's first line names its columns: map them to the table's by name");
+    .option("--columns-from-header", "each file's first line names its columns: map them to the table's by name")
+    .option(
+      "--format <name>",
+      "input format: csv, tsv, parquet or fits (default: by the file's name, else its first bytes)",
+    )
+    .option(
+      "--drop-extra-columns",
+      "Parquet/FITS: leave out the file's columns the table lacks (default: they stop the run)",
+    )
+    .option("--nan-as-null", "Parquet/FITS: load NaN and infinities as NULL (default: such rows are refused)");
 }
 
 /** What the input options say, as read by commander. */
@@ -66,6 +75,18 @@ export interface InputOptions {
   null?: string;
   header?: boolean;
   columnsFromHeader?: boolean;
+  format?: string;
+  dropExtraColumns?: boolean;
+  nanAsNull?: boolean;
+}
+
+/** The Parquet/FITS reading flags given (as the ingest request and the partitioner take them). */
+export function readingFlags(o: InputOptions): { format?: string; dropExtraColumns?: boolean; nanAsNull?: boolean } {
+  return {
+    ...(o.format ? { format: o.format } : {}),
+    ...(o.dropExtraColumns ? { dropExtraColumns: true } : {}),
+    ...(o.nanAsNull ? { nanAsNull: true } : {}),
+  };
 }
 
 /** The dialect flags given on the command line (they win over the table config's fields_* settings). */

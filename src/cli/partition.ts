@@ -3,7 +3,7 @@ import { loadDatabaseConfig, loadTableConfig, tableDialectOverrides } from "../c
 import { totalBytes } from "../partitioner/inputFiles.js";
 import { type PartitionResult, partition } from "../partitioner/partition.js";
 import { terminalProgress } from "../partitioner/progress.js";
-import { dialectFlags, type InputOptions, printNotices, withInputOptions } from "./options.js";
+import { dialectFlags, type InputOptions, printNotices, readingFlags, withInputOptions } from "./options.js";
 
 const EXAMPLE = `
 Example (Qserv's case01 catalog; a CSV file with a header line would add --header):
@@ -15,7 +15,7 @@ export function registerPartition(program: Command): void {
   withInputOptions(
     program
       .command("partition")
-      .description("Split CSV/TSV catalog files (plain or .gz) into Qserv chunks")
+      .description("Split catalog files (CSV/TSV, plain or .gz; Parquet; FITS binary tables) into Qserv chunks")
       .requiredOption("--database <file>", "Qserv ingest config of the database (database.json)")
       .requiredOption("--table <file>", "Qserv ingest config of the table (e.g. Object.json)")
       .requiredOption("--out <dir>", "output directory (replaced if it holds an earlier partition output)")
@@ -42,6 +42,7 @@ export function registerPartition(program: Command): void {
         dialect: tableDialectOverrides(table, dialectFlags(o)),
         header: o.header === true,
         columnsFromHeader: o.columnsFromHeader === true,
+        ...readingFlags(o),
         ...(o.rejects ? { rejectsFile: o.rejects } : {}),
         ...(o.director ? { directorDir: o.director as string } : {}),
         ...(o.director2 ? { director2Dir: o.director2 as string } : {}),

@@ -6,7 +6,7 @@ import { QservError } from "../common/errors.js";
 import { haltPoint, haltsAt } from "../common/haltPoint.js";
 import { type DatabaseConfig, type TableConfig, tableDialect, tableDialectOverrides } from "../common/ingestConfig.js";
 import type { Dialect, DialectOverrides } from "../partitioner/dialect.js";
-import { copyInputRows, Rejects } from "../partitioner/inputRows.js";
+import { copyInputRows, type HeaderOptions, Rejects } from "../partitioner/inputRows.js";
 import { type ChunkInfo, partition } from "../partitioner/partition.js";
 import type { WorkerClient } from "../worker/client.js";
 import { NO_CHUNK } from "../worker/layout.js";
@@ -42,6 +42,12 @@ export interface IngestRequest {
   /** Each file starts with a header line: skipped, or (`columnsFromHeader`) mapping fields by name. */
   header?: boolean;
   columnsFromHeader?: boolean;
+  /** The input format when neither the file names nor their bytes should decide (csv, tsv, parquet, fits). */
+  format?: string;
+  /** Columns of a Parquet/FITS file that the table lacks are left out (else the load stops). */
+  dropExtraColumns?: boolean;
+  /** NaN and infinities in a Parquet/FITS file load as NULL (else their rows are refused). */
+  nanAsNull?: boolean;
   /** Bad rows go to this file (on the czar's host) with their reasons, and the load goes on. */
   rejectsFile?: string;
   /** Notices about the request already made (e.g. by parsing its config), returned with the result. */
@@ -153,11 +159,7 @@ export async function ingestTable(
   if (!Number.isInteger(ctx.replicas) || ctx.replicas < 1) {
     throw new QservError("BAD_ARGUMENT", `replicas must be a positive integer, got ${ctx.replicas}`);
   }
-  const loadId = loadIdOf(dbCfg, table, req.identity ?? req.files, {
-    ...req.dialect,
-    ...(req.header ? { header: true } : {}),
-    ...(req.columnsFromHeader ? { columnsFromHeader: true } : {}),
-  });
+  const loadId = loadIdOf(dbCfg, table, req.identity ?? req.files, { ...req.dialect, ...binaryOptionsOf(req) });
   const notices = [...(req.notices ?? []), ...reservedNotices(table)];
   if (ctx.meta.database(db) !== null) ctx.meta.createDatabase(dbCfg); // CONFLICT on other partitioning
   const recorded = ctx.meta.loadRows(db, table.table, loadId);
@@ -376,6 +378,17 @@ async function unpublish(
   }
 }
 
+/** The options that say how input files are read (header, format, Parquet/FITS column rules), those set only. */
+function binaryOptionsOf(req: IngestRequest): HeaderOptions {
+  return {
+    ...(req.header ? { header: true } : {}),
+    ...(req.columnsFromHeader ? { columnsFromHeader: true } : {}),
+    ...(req.format ? { format: req.format } : {}),
+    ...(req.dropExtraColumns ? { dropExtraColumns: true } : {}),
+    ...(req.nanAsNull ? { nanAsNull: true } : {}),
+  };
+}
+
 function sameDialect(a: Dialect, b: Dialect): boolean {
   return a.delimiter === b.delimiter && a.quote === b.quote && a.escape === b.escape && a.nullToken === b.nullToken;
 }
@@ -486,8 +499,7 @@ async function stagePartitioned(
     files: req.files,
     outDir: out,
     dialect: tableDialectOverrides(table, req.dialect),
-    ...(req.header ? { header: true } : {}),
-    ...(req.columnsFromHeader ? { columnsFromHeader: true } : {}),
+    ...binaryOptionsOf(req),
     ...(req.rejectsFile === undefined ? {} : { rejectsFile: req.rejectsFile }),
     ...(table.directorTable !== "" ? { directorDir: dirs[0] as string } : {}),
     ...(table.directorTable2 ? { director2Dir: dirs[1] as string } : {}),

@@ -13,6 +13,7 @@ import { QservAsync } from "../frontends/tap/qservAsync.js";
 import { TapService } from "../frontends/tap/routes.js";
 import { DEFAULT_UPLOAD_SOURCES } from "../frontends/tap/uploadUrl.js";
 import type { DialectOverrides } from "../partitioner/dialect.js";
+import { inputFormatOf } from "../partitioner/inputFormat.js";
 import { WatchRegistry } from "../watch/registry.js";
 import { WorkerClient } from "../worker/client.js";
 import { TransferClient } from "../worker/transferClient.js";
@@ -191,8 +192,31 @@ function ingestRequest(body: Record<string, unknown>, roots: readonly string[], 
     ...(dialect === undefined ? {} : { dialect: dialect as DialectOverrides }),
     header: flag("header"),
     columnsFromHeader: flag("columnsFromHeader"),
+    ...binaryReading(body),
     ...(body.rejects === undefined ? {} : { rejectsFile: body.rejects as string }),
     notices,
+  };
+}
+
+/** The request's Parquet/FITS reading options: `format`, `dropExtraColumns`, `nanAsNull`. */
+function binaryReading(body: Record<string, unknown>): {
+  format?: string;
+  dropExtraColumns?: boolean;
+  nanAsNull?: boolean;
+} {
+  const format = body.format;
+  if (format !== undefined) {
+    if (typeof format !== "string") throw new QservError("BAD_ARGUMENT", `"format" must be csv, tsv, parquet or fits`);
+    inputFormatOf("", format); // BAD_ARGUMENT for an unknown name
+  }
+  for (const k of ["dropExtraColumns", "nanAsNull"]) {
+    if (body[k] !== undefined && typeof body[k] !== "boolean")
+      throw new QservError("BAD_ARGUMENT", `"${k}" must be true or false`);
+  }
+  return {
+    ...(typeof format === "string" ? { format } : {}),
+    ...(body.dropExtraColumns === true ? { dropExtraColumns: true } : {}),
+    ...(body.nanAsNull === true ? { nanAsNull: true } : {}),
   };
 }
 

@@ -2,15 +2,20 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { basename } from "node:path";
 import { QservError } from "../common/errors.js";
 import type { ColumnConfig } from "../common/ingestConfig.js";
+import { type BinaryOptions, readBinaryRows } from "./binaryRows.js";
+import { openBinarySource } from "./binarySources.js";
 import { type ColumnCheck, columnCheck, isNumericColumn, NUMBER } from "./columnChecks.js";
 import { type Dialect, fieldValue } from "./dialect.js";
 import { readRows } from "./inputFiles.js";
+import { inputFormatOf } from "./inputFormat.js";
 import type { RowScanner } from "./rowScanner.js";
 
 const NEWLINE = Buffer.from("\n");
 
 /** How input files present their columns. */
-export interface HeaderOptions {
+export interface HeaderOptions extends BinaryOptions {
+  /** The input format (csv, tsv, parquet, fits) when neither the name nor the bytes should decide. */
+  format?: string;
   /** Each file's first line names the columns: skip it. */
   header?: boolean;
   /** Map fields to the schema's columns by the header's names (implies `header`). */
@@ -23,15 +28,29 @@ export interface InputRow {
   buf: Buffer;
   start: number;
   end: number;
-  /** The user's file (its name) and the line the row starts on. */
+  /** The user's file (its name) and the line the row starts on (a binary file: the row's number, from 1). */
   file: string;
   line: number;
+  /** Where the row is in a binary file, in words ("row group 2, row 17"); absent for text. */
+  place?: string;
   /** Column i's value (null for NULL). */
   value(i: number): string | null;
 }
 
 /** A row refused: where, why, and its text as read. */
-export type Reject = (where: { file: string; line: number }, reason: string, raw: string) => void;
+export type Reject = (where: RowPlace, reason: string, raw: string) => void;
+
+/** A row's place: file and line, or in a binary file its row number and `place` in words. */
+export interface RowPlace {
+  file: string;
+  line: number;
+  place?: string;
+}
+
+/** `file:line` for text, `file: row group 2, row 17` for a binary file. */
+export function placeText(w: RowPlace): string {
+  return w.place === undefined ? `${w.file}:${w.line}` : `${w.file}: ${w.place}`;
+}
 
 /**
  * Reads one input file row by row: its header handled (skipped, or used to map fields to the
@@ -48,6 +67,11 @@ export async function readInputRows(
   reject: Reject,
   onBytes?: (bytes: number) => void,
 ): Promise<void> {
+  const format = inputFormatOf(file, o.format);
+  if (format !== "text") {
+    const source = await openBinarySource(file, format, o);
+    return readBinaryRows(file, source, columns, dialect, o, onRow, reject, onBytes);
+  }
   const name = basename(file);
   const checks: ColumnCheck[] = columns.map(columnCheck);
   const header = o.header === true || o.columnsFromHeader === true;
@@ -185,10 +209,9 @@ export class Rejects {
   }
 
   readonly reject: Reject = (where, reason, raw) => {
-    if (this.fd === null)
-      throw new QservError("BAD_INPUT", `${where.file}:${where.line}: ${reason}`, { ...where, reason });
+    if (this.fd === null) throw new QservError("BAD_INPUT", `${placeText(where)}: ${reason}`, { ...where, reason });
     this.count++;
-    writeSync(this.fd, `${where.file}:${where.line}: ${reason}\t${raw}\n`, null, "latin1");
+    writeSync(this.fd, `${placeText(where)}: ${reason}\t${raw}\n`, null, "latin1");
   };
 
   /** Whether bad rows are kept (in a file) rather than stopping the run. */

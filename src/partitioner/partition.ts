@@ -18,6 +18,7 @@ import { BufferedFiles } from "./bufferedFiles.js";
 import { type Dialect, type DialectOverrides, dialectFor } from "./dialect.js";
 import { bucketFile, bucketOf, DEFAULT_BUCKETS, INDEX_DIR, loadIndexBucket, readLines } from "./directorIndex.js";
 import { totalBytes } from "./inputFiles.js";
+import { inputFormatOf } from "./inputFormat.js";
 import { type HeaderOptions, Rejects, readInputRows } from "./inputRows.js";
 import { type Progress, silentProgress } from "./progress.js";
 import { RowScanner } from "./rowScanner.js";
@@ -111,13 +112,15 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
   const buckets = lookup?.buckets ?? DEFAULT_BUCKETS;
   const buckets2 = lookup2?.buckets ?? 0;
 
-  const dialect = dialectFor(opts.files[0] as string, opts.dialect);
-  for (const f of opts.files) {
+  // Binary inputs (Parquet, FITS) are written in the dialect of the run: only text files must agree.
+  const textFiles = opts.files.filter((f) => inputFormatOf(f, opts.format) === "text");
+  const dialect = dialectFor(textFiles[0] ?? (opts.files[0] as string), opts.dialect);
+  for (const f of textFiles) {
     const d = dialectFor(f, opts.dialect);
     if (d.delimiter !== dialect.delimiter) {
       throw new QservError(
         "BAD_ARGUMENT",
-        `${f}: its delimiter differs from ${opts.files[0]}'s: partition one format per run`,
+        `${f}: its delimiter differs from ${textFiles[0]}'s: partition one format per run`,
       );
     }
   }
@@ -161,9 +164,9 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
         opts,
         (row) => {
           rows++;
-          const { buf, start, end, line } = row;
+          const { buf, start, end, line, place } = row;
           const reject = (reason: string) =>
-            rejectRow({ file: name, line }, reason, buf.toString("latin1", start, end));
+            rejectRow({ file: name, line, place }, reason, buf.toString("latin1", start, end));
           const key = keyIdx < 0 ? null : row.value(keyIdx);
           const lonText = lonIdx < 0 ? null : row.value(lonIdx);
           const latText = latIdx < 0 ? null : row.value(latIdx);

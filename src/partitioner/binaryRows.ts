@@ -1,0 +1,194 @@
+import { basename } from "node:path";
+import { QservError } from "../common/errors.js";
+import type { ColumnConfig } from "../common/ingestConfig.js";
+import { type ColumnCheck, columnCheck } from "./columnChecks.js";
+import type { Dialect } from "./dialect.js";
+import type { InputRow, Reject } from "./inputRows.js";
+import { Refusal } from "./valueText.js";
+
+/** How a binary file (Parquet, FITS) is matched to the table and read. */
+export interface BinaryOptions {
+  /** Columns of the file that the table lacks are left out (else they stop the run). */
+  dropExtraColumns?: boolean;
+  /** NaN and infinities load as NULL (else such a row is refused). */
+  nanAsNull?: boolean;
+}
+
+/** A column a binary file declares. */
+export interface FileColumn {
+  name: string;
+  /** The file's type, where every value of it is a valid value of the same kind of MySQL type. */
+  kind?: "double" | "float" | "int32" | "int64" | "bool";
+}
+
+/** The MySQL types that hold every value of a file type (signed, unscaled). */
+const HOLDS: Record<string, ReadonlyArray<string>> = {
+  DOUBLE: ["double", "float", "int32"],
+  REAL: ["double", "float", "int32"],
+  FLOAT: ["float"],
+  BIGINT: ["int64", "int32", "bool"],
+  INT: ["int32", "bool"],
+  INTEGER: ["int32", "bool"],
+};
+
+/** A column's check, reduced to NOT NULL where the file's type keeps every value within the declared one. */
+function checkFor(c: ColumnConfig, kind: FileColumn["kind"]): ColumnCheck {
+  const full = columnCheck(c);
+  const t = c.type.trim().toUpperCase();
+  const base = /^[A-Z]+/.exec(t)?.[0] ?? "";
+  if (kind === undefined || /\bUNSIGNED\b/.test(t) || !HOLDS[base]?.includes(kind)) return full;
+  return (v) => (v === null ? full(null) : null);
+}
+
+/**
+ * A binary file opened for reading: its columns, and its rows, each handed over as a getter of
+ * the value (text, null for NULL; a Refusal thrown for a value no row can carry) of the k-th
+ * of the `wanted` file columns, with the row's number in the file (from 1) and its place in
+ * words for errors ("row group 2, row 17"), made only when asked for.
+ */
+export interface BinarySource {
+  readonly columns: ReadonlyArray<FileColumn>;
+  read(
+    wanted: ReadonlyArray<number>,
+    row: (get: (k: number) => string | null, n: number, place: () => string) => void,
+    onBytes?: (bytes: number) => void,
+  ): Promise<void>;
+}
+
+/**
+ * The file column of each schema column by name (case-insensitive), -1 for a column the file
+ * lacks (NULL where the schema allows it). Columns the table lacks stop the run unless dropped.
+ */
+export function matchColumns(
+  file: ReadonlyArray<FileColumn>,
+  schema: ReadonlyArray<ColumnConfig>,
+  o: BinaryOptions,
+  name: string,
+): number[] {
+  const at = new Map<string, number>();
+  const twice: string[] = [];
+  file.forEach((c, i) => {
+    const k = c.name.toLowerCase();
+    if (at.has(k)) twice.push(c.name);
+    at.set(k, i);
+  });
+  const known = new Set(schema.map((c) => c.name.toLowerCase()));
+  const extra = file.filter((c) => !known.has(c.name.toLowerCase())).map((c) => c.name);
+  const missing = schema
+    .filter((c) => !at.has(c.name.toLowerCase()) && columnCheck(c)(null) !== null)
+    .map((c) => c.name);
+  const parts = [
+    extra.length > 0 && o.dropExtraColumns !== true
+      ? `not columns of the table: ${extra.join(", ")} (give --drop-extra-columns to leave them out)`
+      : "",
+    missing.length > 0 ? `missing from the file and declared NOT NULL: ${missing.join(", ")}` : "",
+    twice.length > 0 ? `named twice: ${twice.join(", ")}` : "",
+  ].filter((p) => p !== "");
+  if (parts.length > 0) {
+    throw new QservError("BAD_INPUT", `${name}: the file's columns do not match the table's (${parts.join("; ")})`, {
+      file: name,
+    });
+  }
+  return schema.map((c) => at.get(c.name.toLowerCase()) ?? -1);
+}
+
+/** A field as the dialect writes it: escaped (or quoted) so that the row scanner reads the value back. */
+function fieldWriter(d: Dialect, column: string): (v: string | null) => string {
+  const { delimiter: sep, quote, escape: esc, nullToken } = d;
+  const special = new RegExp(
+    `[${[sep, "\n", "\r", "\0", ...(esc === null ? [] : [esc]), ...(quote === null ? [] : [quote])]
+      .map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+      .join("")}]`,
+  );
+  const names: Record<string, string> = { "\n": "n", "\r": "r", "\0": "0" };
+  return (v) => {
+    if (v === null) return nullToken;
+    if (v === nullToken) throw new Refusal(`column ${column}: the value ${JSON.stringify(v)} is the NULL token`);
+    if (!special.test(v)) return v;
+    if (esc !== null) {
+      let out = "";
+      for (const c of v) {
+        const named = names[c];
+        out += named !== undefined ? esc + named : c === sep || c === esc || c === quote ? esc + c : c;
+      }
+      return out;
+    }
+    if (quote !== null) return `${quote}${v.replaceAll(quote, quote + quote)}${quote}`;
+    throw new Refusal(
+      `column ${column}: ${JSON.stringify(v)} holds the delimiter or a newline, and the format has no escape`,
+    );
+  };
+}
+
+/**
+ * Reads a binary source as the partitioner's rows: the schema's columns in order, written in
+ * the dialect of the run (so chunk files are alike whatever the input), checked against their
+ * declared types like text input; a bad row goes to `reject` with the user's file and row.
+ */
+export async function readBinaryRows(
+  file: string,
+  source: BinarySource,
+  columns: ReadonlyArray<ColumnConfig>,
+  dialect: Dialect,
+  o: BinaryOptions,
+  onRow: (row: InputRow) => void,
+  reject: Reject,
+  onBytes?: (bytes: number) => void,
+): Promise<void> {
+  const name = basename(file);
+  const map = matchColumns(source.columns, columns, o, name);
+  const wanted = [...new Set(map.filter((j) => j >= 0))];
+  const slot = map.map((j) => (j < 0 ? -1 : wanted.indexOf(j)));
+  const checks: ColumnCheck[] = columns.map((c, i) =>
+    checkFor(c, (map[i] as number) < 0 ? undefined : source.columns[map[i] as number]?.kind),
+  );
+  const writers = columns.map((c) => fieldWriter(dialect, c.name));
+  const values: (string | null)[] = new Array(columns.length).fill(null);
+  // value(i) as the text reader gives it: the field's bytes read as latin1.
+  const latin1 = values.map(() => null as string | null);
+  const value = (i: number): string | null => {
+    const v = values[i] as string | null;
+    if (v === null || !/[^ -~\t]/.test(v)) return v;
+    const cached = latin1[i];
+    if (cached !== null && cached !== undefined) return cached;
+    const l = Buffer.from(v, "utf8").toString("latin1");
+    latin1[i] = l;
+    return l;
+  };
+  const sep = dialect.delimiter;
+  await source.read(
+    wanted,
+    (get, n, place) => {
+      let text = "";
+      try {
+        for (let i = 0; i < slot.length; i++) {
+          const s = slot[i] as number;
+          const v = s < 0 ? null : get(s);
+          values[i] = v;
+          latin1[i] = null;
+          text += (i === 0 ? "" : sep) + (writers[i] as (v: string | null) => string)(v);
+        }
+      } catch (e) {
+        if (!(e instanceof Refusal)) throw e;
+        return reject({ file: name, line: n, place: place() }, e.message, text);
+      }
+      for (let i = 0; i < checks.length; i++) {
+        const why = (checks[i] as ColumnCheck)(values[i] as string | null);
+        if (why !== null) return reject({ file: name, line: n, place: place() }, why, text);
+      }
+      const buf = Buffer.from(text, "utf8");
+      onRow({
+        buf,
+        start: 0,
+        end: buf.length,
+        file: name,
+        line: n,
+        get place() {
+          return place();
+        },
+        value,
+      });
+    },
+    onBytes,
+  );
+}
