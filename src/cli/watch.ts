@@ -9,7 +9,14 @@ import { globRegExp } from "../watch/glob.js";
 import { httpLoader, type Loader } from "../watch/loaders.js";
 import { type InputOptions, makeRule, readRules, type WatchRule } from "../watch/rules.js";
 import { Watcher } from "../watch/watcher.js";
-import { czarUrl, dialectFlags, exitOnSignals, type InputOptions as InputFlags, seconds } from "./options.js";
+import {
+  czarUrl,
+  dialectFlags,
+  exitOnSignals,
+  type InputOptions as InputFlags,
+  readingFlags,
+  seconds,
+} from "./options.js";
 
 /** The watch options under their names for `ingest` (prefix "") or `czar` (prefix "watch-"). */
 export function withWatchOptions(cmd: Command, prefix: "" | "watch-"): Command {
@@ -85,6 +92,7 @@ export function ingestWatch(
       ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
       ...(o.header ? { header: true } : {}),
       ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
+      ...readingFlags(o),
     },
   });
   const log = createLogger("watch");

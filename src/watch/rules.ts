@@ -6,13 +6,15 @@
  *               "header": true, "columnsFromHeader": false, "dialect": {"delimiter": ","}}]}
  *
  * `database` and `table` are Qserv ingest config files (paths relative to the rules file); the
- * input options are those of `mini-qserv ingest` (`dialect`: delimiter, quote, escape, nullToken).
+ * input options are those of `mini-qserv ingest` (`dialect`: delimiter, quote, escape, nullToken;
+ * `format`, `dropExtraColumns`, `nanAsNull` for Parquet/FITS).
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { QservError } from "../common/errors.js";
 import { parseDatabaseConfig, parseTableConfig } from "../common/ingestConfig.js";
 import type { DialectOverrides } from "../partitioner/dialect.js";
+import { FORMAT_NAMES } from "../partitioner/inputFormat.js";
 import { globRegExp } from "./glob.js";
 
 /** The input options of a rule, as `POST /ingest` takes them. */
@@ -20,6 +22,10 @@ export interface InputOptions {
   header?: boolean;
   columnsFromHeader?: boolean;
   dialect?: DialectOverrides;
+  /** Parquet/FITS reading (as `mini-qserv ingest` takes them): the format when the name does not say it. */
+  format?: string;
+  dropExtraColumns?: boolean;
+  nanAsNull?: boolean;
 }
 
 export interface WatchRule {
@@ -50,10 +56,16 @@ const DIALECT_KEYS = new Set(["delimiter", "quote", "escape", "nullToken"]);
 
 function inputOptions(where: string, o: Record<string, unknown>): InputOptions {
   const out: InputOptions = {};
-  for (const k of ["header", "columnsFromHeader"] as const) {
+  for (const k of ["header", "columnsFromHeader", "dropExtraColumns", "nanAsNull"] as const) {
     if (o[k] === undefined) continue;
     if (typeof o[k] !== "boolean") throw bad(where, `"${k}" must be true or false`);
     out[k] = o[k];
+  }
+  if (o.format !== undefined) {
+    if (typeof o.format !== "string" || !(o.format in FORMAT_NAMES)) {
+      throw bad(where, `"format" must be one of ${Object.keys(FORMAT_NAMES).join(", ")}`);
+    }
+    out.format = o.format;
   }
   const d = o.dialect;
   if (d !== undefined) {
@@ -91,7 +103,17 @@ export function readRules(path: string): WatchRule[] {
     for (const k of ["pattern", "database", "table"]) {
       if (typeof x[k] !== "string" || x[k] === "") throw bad(where, `"${k}" must be a non-empty string`);
     }
-    const known = new Set(["pattern", "database", "table", "header", "columnsFromHeader", "dialect"]);
+    const known = new Set([
+      "pattern",
+      "database",
+      "table",
+      "header",
+      "columnsFromHeader",
+      "dialect",
+      "format",
+      "dropExtraColumns",
+      "nanAsNull",
+    ]);
     const unknown = Object.keys(x).filter((k) => !known.has(k));
     if (unknown.length > 0) throw bad(where, `unknown key(s) ${unknown.join(", ")}`);
     return makeRule(

@@ -38,6 +38,7 @@ test("rules: first match wins, paths relative to the rules file; bad rules are n
       rules: [
         { pattern: "Obj2_*.csv", database: "db.json", table: "Obj2.json", header: true },
         { pattern: "*.csv", database: "db.json", table: "Obj.json", dialect: { delimiter: "," } },
+        { pattern: "*.pq", database: "db.json", table: "Obj.json", format: "parquet", dropExtraColumns: true },
       ],
     }),
   );
@@ -46,6 +47,7 @@ test("rules: first match wins, paths relative to the rules file; bad rules are n
   assert.deepEqual(ruleFor(rules, "Obj2_night1.csv")?.options, { header: true });
   assert.equal(ruleFor(rules, "night1.csv")?.target, "qsyn.Obj");
   assert.equal(ruleFor(rules, "night1.tsv"), null);
+  assert.deepEqual(ruleFor(rules, "night1.pq")?.options, { format: "parquet", dropExtraColumns: true });
 
   const bad = (rules: unknown, message: RegExp) => {
     writeFileSync(file, JSON.stringify(rules));
@@ -56,6 +58,7 @@ test("rules: first match wins, paths relative to the rules file; bad rules are n
   bad({ rules: [{ pattern: "*", database: "db.json", table: "none.json" }] }, /none\.json/);
   bad({ rules: [{ pattern: "*", database: "db.json", table: "Obj.json", headers: true }] }, /unknown key\(s\) headers/);
   bad({ rules: [{ pattern: "*", database: "db.json", table: "Obj.json", dialect: { sep: "," } }] }, /"dialect" takes/);
+  bad({ rules: [{ pattern: "*", database: "db.json", table: "Obj.json", format: "xlsx" }] }, /"format" must be one of/);
 });
 
 test("ingest --watch without a rules file: --database and --table make one rule for every file", () => {
