@@ -14,7 +14,17 @@ import { uploadPartition, uploadReplicated } from "../worker/upload.js";
 import type { DatabaseLocks } from "./databaseLocks.js";
 import { exportDirectorIndex, readDirectorIndex } from "./directorIndexFiles.js";
 import { clearTable, context, dropStages, liveWorkers, onWorkers, publishStage } from "./ingestWorkers.js";
-import { type Metadata, REPLICATED_CHUNK, type TableRegistration, tableKind } from "./metadata.js";
+import { type Metadata, REPLICATED_CHUNK, tableKind } from "./metadata.js";
+import {
+  chunksByWorker,
+  journaledScratch,
+  journalStep,
+  type PublishRecord,
+  partitionOut,
+  placementOf,
+  recordPublished,
+  refusePending,
+} from "./publishJournal.js";
 import { RESERVED } from "./sql/lexer.js";
 
 export interface IngestContext {
@@ -118,8 +128,10 @@ interface Staged {
   targets: Map<number, string[]>;
   /** Rows refused (written to the rejects file). */
   rejected: number;
-  /** What metadata records besides the targets. */
-  registration: Omit<TableRegistration, "config" | "loadId" | "rows" | "placement" | "replicatedOn">;
+  /** Partitioned tables: rows per chunk. */
+  chunks?: Array<{ id: number; rows: number; overlapRows: number }>;
+  /** A director table: its partition output (the load's director index). */
+  partitionDir?: string;
 }
 
 /**
@@ -163,6 +175,12 @@ export async function ingestTable(
   ctx.meta.checkConfig(table);
 
   const release = claimTable(ctx.meta, db, table.table, "ingested");
+  try {
+    refusePending(ctx.meta, db, `ingest ${name}`);
+  } catch (e) {
+    release();
+    throw e;
+  }
   mkdirSync(ctx.scratchDir, { recursive: true });
   const tmp = mkdtempSync(join(ctx.scratchDir, `ingest-${name}-`));
   const stage = stageOfLoad(loadId);
@@ -180,7 +198,7 @@ export async function ingestTable(
       tableKind(table) === "replicated"
         ? await stageReplicated(ctx, req, live, loadId, stage, tmp, o)
         : await stagePartitioned(ctx, req, live, loadId, stage, tmp, reserved, o);
-    await publish(ctx, req, loadId, stage, staged, o);
+    await publish(ctx, req, loadId, stage, staged, tmp, o);
     const r = result(ctx, table, staged.rows, false, t0, staged.rejected, notices);
     ctx.log?.info({ database: db, ...r }, "table load published");
     return r;
@@ -193,7 +211,9 @@ export async function ingestTable(
     throw e;
   } finally {
     for (const k of reserved) reservedChunks.get(ctx.meta)?.delete(k);
-    rmSync(tmp, { recursive: true, force: true });
+    // A publish past its point of no return that failed keeps its journal entry: the next
+    // reconcile pass finishes it, from the partition output here.
+    if (!journaledScratch(ctx.meta).has(tmp)) rmSync(tmp, { recursive: true, force: true });
     release();
   }
 }
@@ -268,11 +288,14 @@ function cancelled(signal: AbortSignal | undefined): void {
 }
 
 /**
- * One publish of the database at a time, beside its queries: every worker publishes its chunks
- * under the publish's sequence number, which the snapshots of queries running meanwhile leave
- * out; a worker that fails leaves the replicas of those chunks, unless a chunk would have none
- * left; then metadata records the load and its number in one transaction (the commit point: the
- * queries after it see the load).
+ * One publish of the database at a time, beside its queries, journaled (publishJournal.ts): the
+ * entry is written (prepared), every worker publishes its chunks under the publish's sequence
+ * number, which the snapshots of queries running meanwhile leave out; a worker that fails leaves
+ * the replicas of those chunks, unless a chunk would have none left (then the load is taken back);
+ * the entry says committed (the point of no return: a czar that dies from here on finishes the
+ * publish when it starts again); metadata records the load and its number in one transaction
+ * (the queries after it see the load); the entry is closed. An error past the point of no return
+ * leaves the entry open: the next reconcile pass finishes the publish.
  */
 async function publish(
   ctx: IngestContext,
@@ -280,6 +303,7 @@ async function publish(
   loadId: string,
   stage: string,
   staged: Staged,
+  tmp: string,
   o: IngestOptions,
 ): Promise<void> {
   const { database: dbCfg, table } = req;
@@ -294,56 +318,55 @@ async function publish(
     ctx.onPublishing?.(db, table.table, stage, true);
     publishing = true;
     o.onProgress?.({ phase: "publish" });
-    const chunksOf = new Map<string, number[]>();
-    for (const [chunkId, ids] of staged.targets) {
-      for (const id of ids) chunksOf.set(id, [...(chunksOf.get(id) ?? []), chunkId]);
-    }
+    const chunksOf = chunksByWorker(staged.targets);
     const t0 = performance.now();
-    // Crash tests halt the czar here: before any worker publishes, or after one has.
+    // Crash tests halt the czar at each step (see README, "A czar that dies").
     await haltPoint("publish:locked", ctx.log);
+    const record: PublishRecord = {
+      loadId,
+      database: dbCfg,
+      table,
+      stage,
+      seq,
+      rows: staged.rows,
+      files: req.files.map((f) => resolve(f)),
+      targets: [...staged.targets],
+      ...(staged.chunks === undefined ? {} : { chunks: staged.chunks }),
+      scratch: tmp,
+      ...(staged.partitionDir === undefined ? {} : { partitionDir: staged.partitionDir }),
+    };
+    journalStep(ctx.meta, "prepared", record);
+    await haltPoint("publish:journal", ctx.log);
     if (haltsAt("publish:partial")) {
       await publishStage(ctx, "publish", new Map([...chunksOf].slice(0, 1)), db, table.table, stage, seq);
       await haltPoint("publish:partial", ctx.log);
     }
     const failed = await publishStage(ctx, "publish", chunksOf, db, table.table, stage, seq);
     await haltPoint("publish:workers", ctx.log);
-    const placement = new Map<number, string[]>();
-    for (const [chunkId, ids] of staged.targets) {
-      // A worker stays a replica only if it held the chunk before (when another load placed it
-      // meanwhile) and published this load.
-      const held = ctx.meta.replicas(db, chunkId);
-      const kept = ids.filter((id) => !failed.has(id) && (held.length === 0 || held.includes(id)));
-      if (kept.length === 0) {
-        await unpublish(ctx, db, table.table, stage, chunksOf, failed);
-        const why = [...failed.values()].map((e) => e.message).join("; ");
-        throw new QservError(
-          "UNAVAILABLE",
-          `${db}.${table.table}: no worker of chunk ${chunkId} could publish the load: rolled back (${why})`,
-        );
-      }
-      placement.set(chunkId, kept);
+    const { placement, bare } = placementOf(ctx.meta, db, staged.targets, new Set(failed.keys()));
+    if (bare !== null) {
+      await unpublish(ctx, db, table.table, stage, chunksOf, failed);
+      ctx.meta.closeJournal(loadId);
+      const why = [...failed.values()].map((e) => e.message).join("; ");
+      throw new QservError(
+        "UNAVAILABLE",
+        `${db}.${table.table}: no worker of chunk ${bare} could publish the load: rolled back (${why})`,
+      );
     }
+    journalStep(ctx.meta, "committed", { ...record, placement: [...placement] });
+    await haltPoint("publish:committed", ctx.log);
     if (failed.size > 0) {
       ctx.log?.warn(
         { workers: [...failed.keys()], err: [...failed.values()].map(String) },
         "publish failed: replicas dropped",
       );
-      // Best effort: a worker that is back gets rid of its stage now (else at the table's next load).
+      // Best effort: a worker that is back gets rid of its stage now (else at the next reconcile).
       await dropStages(ctx, [...failed.keys()], db, table.table, stage).catch(() => {});
     }
-    const replicated = placement.get(REPLICATED_CHUNK);
-    ctx.meta.recordLoad({
-      ...staged.registration,
-      config: table,
-      database: dbCfg,
-      loadId,
-      rows: staged.rows,
-      seq,
-      files: req.files.map((f) => resolve(f)),
-      ...(replicated === undefined ? { placement } : { replicatedOn: replicated }),
-    });
+    recordPublished(ctx.meta, record, placement);
     ctx.onPublished?.();
     await haltPoint("publish:recorded", ctx.log);
+    ctx.meta.closeJournal(loadId);
     ctx.log?.info({ database: db, table: table.table, ms: Math.round(performance.now() - t0) }, "published");
   } finally {
     if (publishing) ctx.onPublishing?.(db, table.table, stage, false);
@@ -438,7 +461,7 @@ async function stageReplicated(
       rows: loaded.map((r) => r.rows),
     });
   }
-  return { rows, rejected: rejects.count, targets: new Map([[REPLICATED_CHUNK, ids]]), registration: {} };
+  return { rows, rejected: rejects.count, targets: new Map([[REPLICATED_CHUNK, ids]]) };
 }
 
 /**
@@ -473,7 +496,7 @@ async function stagePartitioned(
     exportDirectorIndex(ctx.meta, dbCfg, d, dir);
     return dir;
   });
-  const out = join(tmp, "out");
+  const out = partitionOut(tmp);
   const t0 = performance.now();
   const totalBytes = req.files.reduce((n, f) => n + statSync(f).size, 0);
   const { info } = await partition({
@@ -543,10 +566,8 @@ async function stagePartitioned(
     rows: info.totals.rows,
     rejected: info.totals.rejected,
     targets,
-    registration: {
-      chunks: info.chunks.map((c) => ({ id: c.id, rows: c.nrec[0], overlapRows: c.nrec[1] })),
-      ...(director ? { directorIndex: readDirectorIndex(out, info) } : {}),
-    },
+    chunks: info.chunks.map((c) => ({ id: c.id, rows: c.nrec[0], overlapRows: c.nrec[1] })),
+    ...(director ? { partitionDir: out } : {}),
   };
 }
 
