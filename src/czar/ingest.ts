@@ -36,6 +36,12 @@ export interface IngestContext {
   replicas: number;
   /** Held exclusively while a load is published; queries hold their database shared. */
   locks?: DatabaseLocks;
+  /**
+   * A load into a worker that makes no progress this long (ms) fails, and the ingest with it
+   * (default DEFAULT_LOAD_IDLE_TIMEOUT_MS; 0: no limit); the clean-up of a failed ingest's stages
+   * waits no longer than this for a worker either.
+   */
+  loadIdleTimeoutMs?: number;
   /** Called as metadata records a load, before queries see it (listings taken before are stale). */
   onPublished?: () => void;
   /** Called as the workers start publishing a stage (`on`), and once it is recorded or rolled back. */
@@ -91,6 +97,9 @@ export interface IngestResult {
 
 /** Chunk loads in flight per worker. */
 const UPLOAD_CONCURRENCY = 2;
+
+/** See IngestContext.loadIdleTimeoutMs. */
+export const DEFAULT_LOAD_IDLE_TIMEOUT_MS = 60_000;
 
 /**
  * Tables being ingested, dropped or unloaded ("db.table"; "db.*": the whole database), per
@@ -203,8 +212,9 @@ export async function ingestTable(
     ctx.log?.info({ database: db, ...r }, "table load published");
     return r;
   } catch (e) {
-    // Nothing is published: the stages go (best effort: a later attempt drops what is left).
-    await dropStages(ctx, live, db, table.table, stage).catch((c: unknown) =>
+    // Nothing is published: the stages go (best effort: a later attempt drops what is left); the
+    // error reported is the ingest's, never the clean-up's.
+    await dropStages(ctx, live, db, table.table, stage, idleMs(ctx)).catch((c: unknown) =>
       ctx.log?.warn({ database: db, table: table.table, err: String(c) }, "could not drop a failed load's stages"),
     );
     if (o.signal?.aborted) throw new QservError("CANCELLED", `ingest of ${name} cancelled: rolled back`);
@@ -281,6 +291,10 @@ function linkedAbort(signal: AbortSignal | undefined): AbortController {
   if (signal?.aborted) c.abort();
   signal?.addEventListener("abort", () => c.abort(), { once: true });
   return c;
+}
+
+function idleMs(ctx: IngestContext): number {
+  return ctx.loadIdleTimeoutMs ?? DEFAULT_LOAD_IDLE_TIMEOUT_MS;
 }
 
 function cancelled(signal: AbortSignal | undefined): void {
@@ -446,6 +460,7 @@ async function stageReplicated(
         const r = await uploadReplicated(ctx.clients(id), files, table, dialect, `${loadId}:${NO_CHUNK}`, {
           stage,
           signal: uploads.signal,
+          idleTimeoutMs: idleMs(ctx),
         });
         o.onProgress?.({ phase: "upload", done: ++done, total: ids.length });
         return r;
@@ -552,6 +567,7 @@ async function stagePartitioned(
           concurrency: UPLOAD_CONCURRENCY,
           stage,
           signal: uploads.signal,
+          idleTimeoutMs: idleMs(ctx),
           onChunk: () => o.onProgress?.({ phase: "upload", done: ++done, total }),
         });
         checkLoaded(info, chunks, r.rows, r.overlapRows);

@@ -24,7 +24,7 @@ import type { WorkerDirectory } from "./exec/dispatch.js";
 import { Gate } from "./gate.js";
 import { Collector } from "./gc.js";
 import { HealthMonitor } from "./health.js";
-import { ingestTable } from "./ingest.js";
+import { DEFAULT_LOAD_IDLE_TIMEOUT_MS, ingestTable } from "./ingest.js";
 import { checkInputPaths, ingestRoots, type ReceivedUpload, receiveUpload } from "./ingestInput.js";
 import { Metadata, type WorkerInfo } from "./metadata.js";
 import { journaledScratch } from "./publishJournal.js";
@@ -56,6 +56,8 @@ export interface CzarServerOptions {
   netWriteTimeoutS?: number;
   /** The longest a query or a publish waits for its database (ms, default 300 s; 0: no limit). */
   lockWaitTimeoutMs?: number;
+  /** A load into a worker that makes no progress this long fails the ingest (ms, default 60 s; 0: no limit). */
+  loadIdleTimeoutMs?: number;
   /** Disk that rows slow clients have not read yet may take under DATA_DIR/spool (default 10 GiB). */
   spoolMaxBytes?: number;
   /** Bytes of such rows one query keeps in memory before spilling (default 8 MiB). */
@@ -344,6 +346,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
                 scratchDir: join(o.dataDir, "scratch"),
                 replicas,
                 locks,
+                loadIdleTimeoutMs: o.loadIdleTimeoutMs ?? DEFAULT_LOAD_IDLE_TIMEOUT_MS,
                 // Queries after the publish must not go by a listing taken before it.
                 onPublished: () => dir.monitor.changed(),
                 onPublishing: (db, table, stage, on) => dir.monitor.publishing(db, table, stage, on),

@@ -99,6 +99,8 @@ export class CrashRig {
     private readonly tableJson: unknown,
     /** Repair and health intervals of the czar, in seconds (0: only on demand). */
     private readonly intervals: { repair: number; health: number },
+    /** More options of the czar. */
+    private readonly czarExtra: readonly string[],
   ) {
     this.clients = workers.map((w) => new WorkerClient(w.address));
   }
@@ -113,6 +115,7 @@ export class CrashRig {
     parts: number,
     stripes = 18,
     intervals = { repair: 0, health: 0 },
+    czarExtra: readonly string[] = [],
   ): Promise<CrashRig> {
     const cat = await generateCatalog({
       outDir: join(dir, "catalog"),
@@ -140,6 +143,7 @@ export class CrashRig {
       JSON.parse(readFileSync(cat.databaseJson, "utf8")),
       JSON.parse(readFileSync(cat.objectJson, "utf8")),
       intervals,
+      czarExtra,
     );
     await rig.startCzar();
     const r = await rig.ingest(0);
@@ -175,6 +179,7 @@ export class CrashRig {
       String(this.intervals.repair),
       "--health-interval",
       String(this.intervals.health),
+      ...this.czarExtra,
     ];
   }
 
@@ -425,6 +430,17 @@ export class CrashRig {
   ): Promise<void> {
     await this.killWorker(i);
     await this.startWorker(i, env, onLog);
+  }
+
+  /** Waits (polling the czar's status, which probes the workers) until the czar sees worker i up. */
+  async waitUp(i: number): Promise<void> {
+    const until = Date.now() + 120_000;
+    for (;;) {
+      const s = (await this.post("/status")) as { workers: Array<{ id: string; up: boolean }> };
+      if (s.workers.find((w) => w.id === `w${i + 1}`)?.up === true) return;
+      assert.ok(Date.now() < until, `the czar never saw w${i + 1} up`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   async killWorker(i: number): Promise<void> {
