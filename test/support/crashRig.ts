@@ -408,6 +408,16 @@ export class CrashRig {
     return holder;
   }
 
+  /** Appends part `part` (parts 0..part-1 loaded): exact after, every chunk on 2 replicas, no stage left. */
+  async appendWhole(part: number): Promise<void> {
+    this.allowed = this.states(part, part + 1);
+    const r = await this.ingest(part);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    this.allowed = this.states(part + 1);
+    await this.expectExact(part + 1, `after the append of part ${part}`);
+    await this.expectWhole();
+  }
+
   /** A repair pass leaves every chunk on 2 live replicas; no worker keeps a stage. */
   async expectWhole(): Promise<void> {
     await this.post("/replicate", {});
