@@ -17,6 +17,7 @@ import { clearTable, context, dropStages, liveWorkers, onWorkers, publishStage }
 import { type Metadata, REPLICATED_CHUNK, tableKind } from "./metadata.js";
 import {
   chunksByWorker,
+  journalEntries,
   journaledScratch,
   journalStep,
   type PublishRecord,
@@ -212,6 +213,10 @@ export async function ingestTable(
     ctx.log?.info({ database: db, ...r }, "table load published");
     return r;
   } catch (e) {
+    if (journalEntries(ctx.meta).some((j) => j.record.loadId === loadId && j.step === "committed")) {
+      // Past the point of no return: the replay of the journal records it.
+      throw context(e, `${name} is published on its workers but not recorded yet (the next repair pass records it)`);
+    }
     // Nothing is published: the stages go (best effort: a later attempt drops what is left); the
     // error reported is the ingest's, never the clean-up's.
     await dropStages(ctx, live, db, table.table, stage, idleMs(ctx)).catch((c: unknown) =>
