@@ -1,5 +1,5 @@
 /**
- * The crash loop (`npm run soak:crash [-- --kills 20 --objects 20000]`, not part of `npm test`):
+ * The crash loop (`npm run soak:crash [-- --kills 20 --objects 20000 --health 1]`, not part of `npm test`):
  * the demo layout (18 stripes) over 3 workers, R = 2, automatic repair every second; the czar is
  * SIGKILLed `kills` times in a row, each time during an append's publish (the test points in
  * turn, and the moment the ingest reports its publish; every other round of them killed again in
@@ -13,7 +13,12 @@ import { CRASH_POINTS, type CrashPoint, CrashRig, FORWARD } from "../support/cra
 import { makeTempDir } from "../support/fs.js";
 
 const { values } = parseArgs({
-  options: { kills: { type: "string", default: "20" }, objects: { type: "string", default: "20000" } },
+  options: {
+    kills: { type: "string", default: "20" },
+    objects: { type: "string", default: "20000" },
+    // The czar's health interval (s): its probes get half of it (at most 2.5 s) to answer.
+    health: { type: "string", default: "1" },
+  },
 });
 const kills = Number(values.kills);
 /** The points where a journal entry is open (the replay has work to halt in). */
@@ -29,7 +34,7 @@ const t0 = performance.now();
 const say = (m: string) => console.log(`${((performance.now() - t0) / 1000).toFixed(1)}s ${m}`);
 let rig: CrashRig | null = null;
 try {
-  rig = await CrashRig.start(dir, Number(values.objects), kills + 1, 18, { repair: 1, health: 1 });
+  rig = await CrashRig.start(dir, Number(values.objects), kills + 1, 18, { repair: 1, health: Number(values.health) });
   say(`loaded part 0 of ${kills + 1}`);
   rig.startSampler();
   for (let k = 0; k < kills; k++) {
