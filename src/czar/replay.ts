@@ -64,12 +64,12 @@ export async function replayJournal(o: ReplayOptions): Promise<ReplayReport> {
       o.log?.warn({ loadId: r.loadId, waitingFor: v.down }, "replay: publish undecided until its workers are back");
       continue;
     }
-    if (v.kind === "forward") await forward(o, e);
-    else await back(o, e, v.why);
+    const forwarded = v.kind === "forward" && (await forward(o, e));
+    if (!forwarded) await back(o, e, v.kind === "back" ? v.why : "a chunk of it is placed on other workers now");
     o.meta.closeJournal(r.loadId);
     o.onPending?.(db, r.table.table, r.stage, false);
     rmSync(r.scratch, { recursive: true, force: true });
-    (v.kind === "forward" ? report.forward : report.back).push(r.loadId);
+    (forwarded ? report.forward : report.back).push(r.loadId);
   }
   return report;
 }
@@ -102,14 +102,21 @@ async function verdict(o: ReplayOptions, e: JournalEntry): Promise<Verdict> {
   return down.length > 0 ? { kind: "pending", down } : { kind: "forward" };
 }
 
-/** Finishes the publish: the live workers that keep it publish again (no-op where done); metadata records it. */
-async function forward(o: ReplayOptions, e: JournalEntry): Promise<void> {
+/**
+ * Finishes the publish: the live workers that keep it publish again (no-op where done); metadata
+ * records it. False (nothing done) when a chunk would be left with no worker: metadata placed it
+ * elsewhere meanwhile (no other publish of the database runs while an entry is open, so never).
+ */
+async function forward(o: ReplayOptions, e: JournalEntry): Promise<boolean> {
   const r = e.record;
   const db = r.database.database;
-  const placement =
-    e.record.placement !== undefined
-      ? new Map(e.record.placement)
-      : placementOf(o.meta, db, targetsOf(r), new Set()).placement;
+  let placement: Map<number, string[]>;
+  if (r.placement !== undefined) placement = new Map(r.placement);
+  else {
+    const p = placementOf(o.meta, db, targetsOf(r), new Set());
+    if (p.bare !== null) return false;
+    placement = p.placement;
+  }
   for (const [id, chunkIds] of chunksByWorker(placement)) {
     if (!o.live.includes(id)) continue; // it published before the commit point
     try {
@@ -122,6 +129,7 @@ async function forward(o: ReplayOptions, e: JournalEntry): Promise<void> {
   await haltPoint("replay:forward", o.log);
   recordPublished(o.meta, r, placement);
   o.log?.warn({ loadId: r.loadId, rows: r.rows, seq: r.seq }, "replay: finished a publish a czar that died left");
+  return true;
 }
 
 /** Takes the publish back on the live workers it was staged on; the down ones are reconciled when back. */
