@@ -73,6 +73,11 @@ export function registerCzar(program: Command): void {
       "300",
     )
     .option(
+      "--load-idle-timeout <seconds>",
+      "an ingest whose load into a worker makes no progress for this long fails (and rolls back), naming the worker (0: no limit)",
+      "60",
+    )
+    .option(
       "--spool-memory-mb <n>",
       "rows a slow client has not read yet that one query keeps in memory before spilling to disk",
       "8",
@@ -132,6 +137,7 @@ export function registerCzar(program: Command): void {
         queryTimeout: string;
         netWriteTimeout: string;
         lockWaitTimeout: string;
+        loadIdleTimeout: string;
         spoolMaxMb: string;
         spoolMemoryMb: string;
         maxResultMb: string;
@@ -166,6 +172,7 @@ export function registerCzar(program: Command): void {
           queryTimeoutMs: (seconds("--query-timeout", o.queryTimeout) ?? 0) * 1000,
           netWriteTimeoutS: seconds("--net-write-timeout", o.netWriteTimeout) ?? 60,
           lockWaitTimeoutMs: (seconds("--lock-wait-timeout", o.lockWaitTimeout) ?? 300) * 1000,
+          loadIdleTimeoutMs: (seconds("--load-idle-timeout", o.loadIdleTimeout) ?? 60) * 1000,
           spoolMemoryBytes: (int("--spool-memory-mb", o.spoolMemoryMb) ?? 8) * 2 ** 20,
           spoolMaxBytes: (int("--spool-max-mb", o.spoolMaxMb) ?? 10240) * 2 ** 20,
           maxResultBytes: (int("--max-result-mb", o.maxResultMb) ?? 1024) * 2 ** 20,

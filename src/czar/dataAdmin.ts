@@ -17,6 +17,7 @@ import type { DatabaseLocks } from "./databaseLocks.js";
 import { claimTable, stageOfLoad } from "./ingest.js";
 import { clearTable, context, liveWorkers } from "./ingestWorkers.js";
 import type { LoadInfo, Metadata, Removed } from "./metadata.js";
+import { refusePending } from "./publishJournal.js";
 
 export interface AdminContext {
   meta: Metadata;
@@ -51,6 +52,7 @@ async function exclusively<T>(
 ): Promise<T> {
   const release = claimTable(ctx.meta, db, table, doing);
   try {
+    refusePending(ctx.meta, db, `${doing === "unloaded" ? "unload" : "drop"} ${table === "*" ? db : `${db}.${table}`}`);
     const unlock = await ctx.locks.exclusive(db, signal);
     try {
       return await fn();

@@ -14,6 +14,7 @@ import type { DatabaseLocks } from "./databaseLocks.js";
 import type { Gate } from "./gate.js";
 import type { HealthMonitor } from "./health.js";
 import { type Metadata, REPLICATED_CHUNK } from "./metadata.js";
+import { journaledScratch } from "./publishJournal.js";
 import { type ReconcileAction, reconcile, removeIngestScratch } from "./reconcile.js";
 
 export interface ChunkOnWorker {
@@ -92,7 +93,7 @@ export class Collector {
       elapsedMs: 0,
       stagesDropped: rec.stagesDropped,
       unpublished: rec.unpublished,
-      scratch: removeIngestScratch(this.o.scratchDir, log),
+      scratch: removeIngestScratch(this.o.scratchDir, log, journaledScratch(meta)),
       overReplicated: [],
       unplaced: [],
       unknownTables: [],
@@ -165,10 +166,13 @@ export class Collector {
     const doomed = new Map<string, Array<ChunkOnWorker & { table: string }>>();
     const doom = (f: ChunkOnWorker & { table: string }) =>
       doomed.set(f.database, [...(doomed.get(f.database) ?? []), f]);
+    const journaled = new Set(meta.journal().map((e) => e.db));
     for (const worker of workers) {
       try {
         const list = await this.o.clients(worker).list("", { timeoutMs: 60_000 });
         for (const d of list.databases) {
+          // A publish the journal holds open (its workers down at replay) may have files placed nowhere yet.
+          if (journaled.has(d.name)) continue;
           const known = meta.database(d.name) !== null;
           const rows = known ? meta.chunkContents(d.name) : new Map();
           const unknownTable = (t: string) => known && meta.table(d.name, t) === null;

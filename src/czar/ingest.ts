@@ -14,7 +14,18 @@ import { uploadPartition, uploadReplicated } from "../worker/upload.js";
 import type { DatabaseLocks } from "./databaseLocks.js";
 import { exportDirectorIndex, readDirectorIndex } from "./directorIndexFiles.js";
 import { clearTable, context, dropStages, liveWorkers, onWorkers, publishStage } from "./ingestWorkers.js";
-import { type Metadata, REPLICATED_CHUNK, type TableRegistration, tableKind } from "./metadata.js";
+import { type Metadata, REPLICATED_CHUNK, tableKind } from "./metadata.js";
+import {
+  chunksByWorker,
+  journalEntries,
+  journaledScratch,
+  journalStep,
+  type PublishRecord,
+  partitionOut,
+  placementOf,
+  recordPublished,
+  refusePending,
+} from "./publishJournal.js";
 import { RESERVED } from "./sql/lexer.js";
 
 export interface IngestContext {
@@ -26,6 +37,12 @@ export interface IngestContext {
   replicas: number;
   /** Held exclusively while a load is published; queries hold their database shared. */
   locks?: DatabaseLocks;
+  /**
+   * A load into a worker that makes no progress this long (ms) fails, and the ingest with it
+   * (default DEFAULT_LOAD_IDLE_TIMEOUT_MS; 0: no limit); the clean-up of a failed ingest's stages
+   * waits no longer than this for a worker either.
+   */
+  loadIdleTimeoutMs?: number;
   /** Called as metadata records a load, before queries see it (listings taken before are stale). */
   onPublished?: () => void;
   /** Called as the workers start publishing a stage (`on`), and once it is recorded or rolled back. */
@@ -90,6 +107,9 @@ export interface IngestResult {
 /** Chunk loads in flight per worker. */
 const UPLOAD_CONCURRENCY = 2;
 
+/** See IngestContext.loadIdleTimeoutMs. */
+export const DEFAULT_LOAD_IDLE_TIMEOUT_MS = 60_000;
+
 /**
  * Tables being ingested, dropped or unloaded ("db.table"; "db.*": the whole database), per
  * metadata, with what is being done: a second such operation on the same table meanwhile is a CONFLICT.
@@ -126,8 +146,10 @@ interface Staged {
   targets: Map<number, string[]>;
   /** Rows refused (written to the rejects file). */
   rejected: number;
-  /** What metadata records besides the targets. */
-  registration: Omit<TableRegistration, "config" | "loadId" | "rows" | "placement" | "replicatedOn">;
+  /** Partitioned tables: rows per chunk. */
+  chunks?: Array<{ id: number; rows: number; overlapRows: number }>;
+  /** A director table: its partition output (the load's director index). */
+  partitionDir?: string;
 }
 
 /**
@@ -167,6 +189,12 @@ export async function ingestTable(
   ctx.meta.checkConfig(table);
 
   const release = claimTable(ctx.meta, db, table.table, "ingested");
+  try {
+    refusePending(ctx.meta, db, `ingest ${name}`);
+  } catch (e) {
+    release();
+    throw e;
+  }
   mkdirSync(ctx.scratchDir, { recursive: true });
   const tmp = mkdtempSync(join(ctx.scratchDir, `ingest-${name}-`));
   const stage = stageOfLoad(loadId);
@@ -184,20 +212,27 @@ export async function ingestTable(
       tableKind(table) === "replicated"
         ? await stageReplicated(ctx, req, live, loadId, stage, tmp, o)
         : await stagePartitioned(ctx, req, live, loadId, stage, tmp, reserved, o);
-    await publish(ctx, req, loadId, stage, staged, o);
+    await publish(ctx, req, loadId, stage, staged, tmp, o);
     const r = result(ctx, table, loadId, staged.rows, false, t0, staged.rejected, notices);
     ctx.log?.info({ database: db, ...r }, "table load published");
     return r;
   } catch (e) {
-    // Nothing is published: the stages go (best effort: a later attempt drops what is left).
-    await dropStages(ctx, live, db, table.table, stage).catch((c: unknown) =>
+    if (journalEntries(ctx.meta).some((j) => j.record.loadId === loadId && j.step === "committed")) {
+      // Past the point of no return: the replay of the journal records it.
+      throw context(e, `${name} is published on its workers but not recorded yet (the next repair pass records it)`);
+    }
+    // Nothing is published: the stages go (best effort: a later attempt drops what is left); the
+    // error reported is the ingest's, never the clean-up's.
+    await dropStages(ctx, live, db, table.table, stage, idleMs(ctx)).catch((c: unknown) =>
       ctx.log?.warn({ database: db, table: table.table, err: String(c) }, "could not drop a failed load's stages"),
     );
     if (o.signal?.aborted) throw new QservError("CANCELLED", `ingest of ${name} cancelled: rolled back`);
     throw e;
   } finally {
     for (const k of reserved) reservedChunks.get(ctx.meta)?.delete(k);
-    rmSync(tmp, { recursive: true, force: true });
+    // A publish past its point of no return that failed keeps its journal entry: the next
+    // reconcile pass finishes it, from the partition output here.
+    if (!journaledScratch(ctx.meta).has(tmp)) rmSync(tmp, { recursive: true, force: true });
     release();
   }
 }
@@ -269,16 +304,23 @@ function linkedAbort(signal: AbortSignal | undefined): AbortController {
   return c;
 }
 
+function idleMs(ctx: IngestContext): number {
+  return ctx.loadIdleTimeoutMs ?? DEFAULT_LOAD_IDLE_TIMEOUT_MS;
+}
+
 function cancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new QservError("CANCELLED", "ingest cancelled");
 }
 
 /**
- * One publish of the database at a time, beside its queries: every worker publishes its chunks
- * under the publish's sequence number, which the snapshots of queries running meanwhile leave
- * out; a worker that fails leaves the replicas of those chunks, unless a chunk would have none
- * left; then metadata records the load and its number in one transaction (the commit point: the
- * queries after it see the load).
+ * One publish of the database at a time, beside its queries, journaled (publishJournal.ts): the
+ * entry is written (prepared), every worker publishes its chunks under the publish's sequence
+ * number, which the snapshots of queries running meanwhile leave out; a worker that fails leaves
+ * the replicas of those chunks, unless a chunk would have none left (then the load is taken back);
+ * the entry says committed (the point of no return: a czar that dies from here on finishes the
+ * publish when it starts again); metadata records the load and its number in one transaction
+ * (the queries after it see the load); the entry is closed. An error past the point of no return
+ * leaves the entry open: the next reconcile pass finishes the publish.
  */
 async function publish(
   ctx: IngestContext,
@@ -286,6 +328,7 @@ async function publish(
   loadId: string,
   stage: string,
   staged: Staged,
+  tmp: string,
   o: IngestOptions,
 ): Promise<void> {
   const { database: dbCfg, table } = req;
@@ -300,56 +343,55 @@ async function publish(
     ctx.onPublishing?.(db, table.table, stage, true);
     publishing = true;
     o.onProgress?.({ phase: "publish", loadId });
-    const chunksOf = new Map<string, number[]>();
-    for (const [chunkId, ids] of staged.targets) {
-      for (const id of ids) chunksOf.set(id, [...(chunksOf.get(id) ?? []), chunkId]);
-    }
+    const chunksOf = chunksByWorker(staged.targets);
     const t0 = performance.now();
-    // Crash tests halt the czar here: before any worker publishes, or after one has.
+    // Crash tests halt the czar at each step (see README, "A czar that dies").
     await haltPoint("publish:locked", ctx.log);
+    const record: PublishRecord = {
+      loadId,
+      database: dbCfg,
+      table,
+      stage,
+      seq,
+      rows: staged.rows,
+      files: req.files.map((f) => resolve(f)),
+      targets: [...staged.targets],
+      ...(staged.chunks === undefined ? {} : { chunks: staged.chunks }),
+      scratch: tmp,
+      ...(staged.partitionDir === undefined ? {} : { partitionDir: staged.partitionDir }),
+    };
+    journalStep(ctx.meta, "prepared", record);
+    await haltPoint("publish:journal", ctx.log);
     if (haltsAt("publish:partial")) {
       await publishStage(ctx, "publish", new Map([...chunksOf].slice(0, 1)), db, table.table, stage, seq);
       await haltPoint("publish:partial", ctx.log);
     }
     const failed = await publishStage(ctx, "publish", chunksOf, db, table.table, stage, seq);
     await haltPoint("publish:workers", ctx.log);
-    const placement = new Map<number, string[]>();
-    for (const [chunkId, ids] of staged.targets) {
-      // A worker stays a replica only if it held the chunk before (when another load placed it
-      // meanwhile) and published this load.
-      const held = ctx.meta.replicas(db, chunkId);
-      const kept = ids.filter((id) => !failed.has(id) && (held.length === 0 || held.includes(id)));
-      if (kept.length === 0) {
-        await unpublish(ctx, db, table.table, stage, chunksOf, failed);
-        const why = [...failed.values()].map((e) => e.message).join("; ");
-        throw new QservError(
-          "UNAVAILABLE",
-          `${db}.${table.table}: no worker of chunk ${chunkId} could publish the load: rolled back (${why})`,
-        );
-      }
-      placement.set(chunkId, kept);
+    const { placement, bare } = placementOf(ctx.meta, db, staged.targets, new Set(failed.keys()));
+    if (bare !== null) {
+      await unpublish(ctx, db, table.table, stage, chunksOf, failed);
+      ctx.meta.closeJournal(loadId);
+      const why = [...failed.values()].map((e) => e.message).join("; ");
+      throw new QservError(
+        "UNAVAILABLE",
+        `${db}.${table.table}: no worker of chunk ${bare} could publish the load: rolled back (${why})`,
+      );
     }
+    journalStep(ctx.meta, "committed", { ...record, placement: [...placement] });
+    await haltPoint("publish:committed", ctx.log);
     if (failed.size > 0) {
       ctx.log?.warn(
         { workers: [...failed.keys()], err: [...failed.values()].map(String) },
         "publish failed: replicas dropped",
       );
-      // Best effort: a worker that is back gets rid of its stage now (else at the table's next load).
+      // Best effort: a worker that is back gets rid of its stage now (else at the next reconcile).
       await dropStages(ctx, [...failed.keys()], db, table.table, stage).catch(() => {});
     }
-    const replicated = placement.get(REPLICATED_CHUNK);
-    ctx.meta.recordLoad({
-      ...staged.registration,
-      config: table,
-      database: dbCfg,
-      loadId,
-      rows: staged.rows,
-      seq,
-      files: req.files.map((f) => resolve(f)),
-      ...(replicated === undefined ? { placement } : { replicatedOn: replicated }),
-    });
+    recordPublished(ctx.meta, record, placement);
     ctx.onPublished?.();
     await haltPoint("publish:recorded", ctx.log);
+    ctx.meta.closeJournal(loadId);
     ctx.log?.info({ database: db, table: table.table, ms: Math.round(performance.now() - t0) }, "published");
   } finally {
     if (publishing) ctx.onPublishing?.(db, table.table, stage, false);
@@ -440,6 +482,7 @@ async function stageReplicated(
         const r = await uploadReplicated(ctx.clients(id), files, table, dialect, `${loadId}:${NO_CHUNK}`, {
           stage,
           signal: uploads.signal,
+          idleTimeoutMs: idleMs(ctx),
         });
         o.onProgress?.({ phase: "upload", done: ++done, total: ids.length });
         return r;
@@ -455,7 +498,7 @@ async function stageReplicated(
       rows: loaded.map((r) => r.rows),
     });
   }
-  return { rows, rejected: rejects.count, targets: new Map([[REPLICATED_CHUNK, ids]]), registration: {} };
+  return { rows, rejected: rejects.count, targets: new Map([[REPLICATED_CHUNK, ids]]) };
 }
 
 /**
@@ -490,7 +533,7 @@ async function stagePartitioned(
     exportDirectorIndex(ctx.meta, dbCfg, d, dir);
     return dir;
   });
-  const out = join(tmp, "out");
+  const out = partitionOut(tmp);
   const t0 = performance.now();
   const totalBytes = req.files.reduce((n, f) => n + statSync(f).size, 0);
   const { info } = await partition({
@@ -545,6 +588,7 @@ async function stagePartitioned(
           concurrency: UPLOAD_CONCURRENCY,
           stage,
           signal: uploads.signal,
+          idleTimeoutMs: idleMs(ctx),
           onChunk: () => o.onProgress?.({ phase: "upload", done: ++done, total }),
         });
         checkLoaded(info, chunks, r.rows, r.overlapRows);
@@ -559,10 +603,8 @@ async function stagePartitioned(
     rows: info.totals.rows,
     rejected: info.totals.rejected,
     targets,
-    registration: {
-      chunks: info.chunks.map((c) => ({ id: c.id, rows: c.nrec[0], overlapRows: c.nrec[1] })),
-      ...(director ? { directorIndex: readDirectorIndex(out, info) } : {}),
-    },
+    chunks: info.chunks.map((c) => ({ id: c.id, rows: c.nrec[0], overlapRows: c.nrec[1] })),
+    ...(director ? { partitionDir: out } : {}),
   };
 }
 

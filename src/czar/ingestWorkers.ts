@@ -85,10 +85,12 @@ export async function dropStages(
   db: string,
   table: string,
   stage: string,
+  /** Per worker call (0 or absent: no limit). */
+  timeoutMs = 0,
 ): Promise<void> {
   await onWorkers(workers, async (id) => {
     try {
-      await w.clients(id).dropStage({ database: db, table, stage });
+      await w.clients(id).dropStage({ database: db, table, stage }, timeoutMs > 0 ? { timeoutMs } : {});
     } catch (e) {
       throw context(e, `dropping stage ${stage} of ${db}.${table} on worker ${id}`);
     }

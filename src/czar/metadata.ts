@@ -51,6 +51,15 @@ export interface TableRegistration {
   files?: readonly string[];
 }
 
+/** A publish under way, as the journal holds it (the record is publishJournal.ts's JSON). */
+export interface JournalRow {
+  loadId: string;
+  db: string;
+  table: string;
+  step: string;
+  record: string;
+}
+
 /** One recorded load of a table, as `mini-qserv loads` lists it. */
 export interface LoadInfo {
   loadId: string;
@@ -143,6 +152,16 @@ CREATE INDEX IF NOT EXISTS director_index_key ON director_index (table_id, key);
 CREATE TABLE IF NOT EXISTS publish_seq (
   db TEXT PRIMARY KEY,
   seq INTEGER NOT NULL
+);
+-- The publish journal (publishJournal.ts): one row per publish under way, written before each
+-- step, so that a czar killed during a publish finishes it, or takes it back, when it starts again.
+CREATE TABLE IF NOT EXISTS publish_journal (
+  load_id TEXT PRIMARY KEY,
+  db TEXT NOT NULL,
+  tbl TEXT NOT NULL,
+  step TEXT NOT NULL,
+  record TEXT NOT NULL,
+  opened_at TEXT NOT NULL
 );
 `;
 
@@ -422,6 +441,29 @@ export class Metadata implements CzarCatalog {
       }
       return toMeta(this.tableRow(t.database, t.table) as TableRow);
     })();
+  }
+
+  // ---------------------------------------------------------------- publish journal
+
+  /** Writes a publish's journal entry (a new one, or its next step), durably before returning. */
+  writeJournal(e: JournalRow): void {
+    this.prepare(
+      `INSERT INTO publish_journal (load_id, db, tbl, step, record, opened_at)
+         VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+       ON CONFLICT (load_id) DO UPDATE SET step = excluded.step, record = excluded.record`,
+    ).run(e.loadId, e.db, e.table, e.step, e.record);
+  }
+
+  /** The publishes under way (or left by a czar that died), oldest first. */
+  journal(): JournalRow[] {
+    return this.prepare(
+      "SELECT load_id AS loadId, db, tbl AS 'table', step, record FROM publish_journal ORDER BY opened_at, load_id",
+    ).all() as JournalRow[];
+  }
+
+  /** The publish is over (in or out): its entry goes. */
+  closeJournal(loadId: string): void {
+    this.prepare("DELETE FROM publish_journal WHERE load_id = ?").run(loadId);
   }
 
   // ---------------------------------------------------------------- loads, unload, drop

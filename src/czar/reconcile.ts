@@ -14,6 +14,7 @@ import type { WorkerClient } from "../worker/client.js";
 import type { ListResponse } from "../worker/messages.js";
 import { loadIdOfStage } from "./ingest.js";
 import type { Metadata } from "./metadata.js";
+import { journalEntries } from "./publishJournal.js";
 
 export interface ReconcileAction {
   worker: string;
@@ -60,6 +61,13 @@ function byStage(list: ListResponse, kind: "staged" | "published"): Map<string, 
 export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
   const report: ReconcileReport = { unpublished: [], stagesDropped: [], failed: [] };
   const timeoutMs = o.timeoutMs ?? 60_000;
+  // The stages of publishes the journal holds open are the replay's (replay.ts), not ours.
+  const journaled = new Set(
+    journalEntries(o.meta).map(
+      (e) => `${e.record.database.database}\u0000${e.record.table.table}\u0000${e.record.stage}`,
+    ),
+  );
+  const mine = (a: ReconcileAction) => !journaled.has(`${a.database}\u0000${a.table}\u0000${a.stage}`);
   await Promise.all(
     o.workers.map(async (worker) => {
       const client = o.clients(worker);
@@ -73,6 +81,7 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
           return [...new Set(all.filter((s) => s.table === table && s.stage === stage).map((s) => s.chunkId))];
         };
         for (const a of new Map([...byStage(list, "staged"), ...byStage(list, "published")]).values()) {
+          if (!mine(a)) continue;
           if (o.meta.loadRows(a.database, a.table, loadIdOfStage(a.database, a.table, a.stage)) !== null) continue;
           const chunkIds = chunksOf(a.database, a.table, a.stage);
           const r = await client.unpublish(
@@ -85,6 +94,7 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
           o.log?.warn(done, "reconcile: took back a publish metadata never recorded");
         }
         for (const a of byStage(list, "staged").values()) {
+          if (!mine(a)) continue;
           await client.dropStage({ database: a.database, table: a.table, stage: a.stage }, { timeoutMs });
           const done = { ...a, worker };
           report.stagesDropped.push(done);
@@ -105,11 +115,14 @@ export function reconciled(r: ReconcileReport): boolean {
   return r.unpublished.length + r.stagesDropped.length > 0;
 }
 
-/** Removes the scratch directories of ingests (`ingest-*`) under `scratchDir`: call when none is running. */
-export function removeIngestScratch(scratchDir: string, log?: Logger): string[] {
+/**
+ * Removes the scratch directories of ingests (`ingest-*`) under `scratchDir` but those in `keep`
+ * (publishes the journal holds open): call when none is running.
+ */
+export function removeIngestScratch(scratchDir: string, log?: Logger, keep: ReadonlySet<string> = new Set()): string[] {
   let names: string[];
   try {
-    names = readdirSync(scratchDir).filter((n) => n.startsWith("ingest-"));
+    names = readdirSync(scratchDir).filter((n) => n.startsWith("ingest-") && !keep.has(join(scratchDir, n)));
   } catch {
     return [];
   }

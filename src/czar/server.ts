@@ -26,10 +26,12 @@ import type { WorkerDirectory } from "./exec/dispatch.js";
 import { Gate } from "./gate.js";
 import { Collector } from "./gc.js";
 import { HealthMonitor } from "./health.js";
-import { ingestTable } from "./ingest.js";
+import { DEFAULT_LOAD_IDLE_TIMEOUT_MS, ingestTable } from "./ingest.js";
 import { checkInputPaths, ingestRoots, type ReceivedUpload, receiveUpload } from "./ingestInput.js";
 import { Metadata, type WorkerInfo } from "./metadata.js";
+import { journaledScratch } from "./publishJournal.js";
 import { reconcile, reconciled, removeIngestScratch } from "./reconcile.js";
+import { replayJournal } from "./replay.js";
 import { Replicator } from "./replication.js";
 
 export interface CzarServerOptions {
@@ -56,6 +58,8 @@ export interface CzarServerOptions {
   netWriteTimeoutS?: number;
   /** The longest a query or a publish waits for its database (ms, default 300 s; 0: no limit). */
   lockWaitTimeoutMs?: number;
+  /** A load into a worker that makes no progress this long fails the ingest (ms, default 60 s; 0: no limit). */
+  loadIdleTimeoutMs?: number;
   /** Disk that rows slow clients have not read yet may take under DATA_DIR/spool (default 10 GiB). */
   spoolMaxBytes?: number;
   /** Bytes of such rows one query keeps in memory before spilling (default 8 MiB). */
@@ -292,15 +296,25 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
       .all()
       .filter((w) => w.up === true)
       .map((w) => w.id);
+    // Publishes a dead czar left: finished or taken back (replay.ts), then the rest reconciled.
+    const j = await replayJournal({
+      meta,
+      live: workers,
+      clients: (id) => dir.client(id),
+      onPending: (db, table, stage, on) => dir.monitor.publishing(db, table, stage, on),
+      log,
+    });
     const r = await reconcile({ meta, workers, clients: (id) => dir.client(id), log });
-    if (reconciled(r)) dir.monitor.changed();
-    return reconciled(r);
+    // An undecided publish's rows are left out of the listings from now on: they are taken again.
+    const changed = reconciled(r) || j.forward.length + j.back.length + j.pending.length > 0;
+    if (changed) dir.monitor.changed();
+    return changed;
   };
   // Before answering or repairing: what a czar that died left on the workers and in its scratch.
   await dir.monitor.refresh();
   await gate.run("exclusive", async () => {
     if (await reconcileWorkers()) await dir.monitor.refresh();
-    removeIngestScratch(join(o.dataDir, "scratch"), log);
+    removeIngestScratch(join(o.dataDir, "scratch"), log, journaledScratch(meta));
   });
   const replicator = new Replicator({
     ...(o.repairGraceMs === undefined ? {} : { graceMs: o.repairGraceMs }),
@@ -368,6 +382,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
                 scratchDir: join(o.dataDir, "scratch"),
                 replicas,
                 locks,
+                loadIdleTimeoutMs: o.loadIdleTimeoutMs ?? DEFAULT_LOAD_IDLE_TIMEOUT_MS,
                 // Queries after the publish must not go by a listing taken before it.
                 onPublished: () => dir.monitor.changed(),
                 onPublishing: (db, table, stage, on) => dir.monitor.publishing(db, table, stage, on),

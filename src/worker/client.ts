@@ -45,6 +45,11 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+export interface LoadCallOptions extends CallOptions {
+  /** Milliseconds a load may go without progress (a message taken, or its answer) before it fails (0: no limit). */
+  idleTimeoutMs?: number;
+}
+
 export type QuerySpec = Pick<QueryRequest, "database" | "chunkId" | "sql"> & Partial<QueryRequest>;
 
 /** Size of the data messages of a load. */
@@ -133,18 +138,37 @@ export class WorkerClient extends ServiceClient<RawClient> {
   load(
     header: LoadHeader,
     pieces: AsyncIterable<{ part: LoadPart; data: Buffer }> | Iterable<{ part: LoadPart; data: Buffer }>,
-    o: CallOptions = {},
+    o: LoadCallOptions = {},
   ): Promise<LoadResponse> {
     return new Promise((resolve, reject) => {
+      let stalled: QservError | null = null;
+      let timer: NodeJS.Timeout | undefined;
+      const idleMs = o.idleTimeoutMs ?? 0;
+      /** Progress: the idle deadline starts again. */
+      const progress = () => {
+        if (idleMs <= 0) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          stalled = new QservError(
+            "UNAVAILABLE",
+            `${this.address}: the load made no progress for ${idleMs / 1000} s (worker stopped, hung or unreachable): rolled back`,
+          );
+          call.cancel();
+        }, idleMs);
+      };
       const call = this.client.load(callOptions(o), (err, r) => {
+        clearTimeout(timer);
         o.signal?.removeEventListener("abort", abort);
-        err ? reject(fromGrpcError(err, this.address)) : resolve(r);
+        if (stalled !== null) reject(stalled);
+        else err ? reject(fromGrpcError(err, this.address)) : resolve(r);
       });
       const abort = () => call.cancel();
       o.signal?.addEventListener("abort", abort, { once: true });
+      progress();
       const send = async () => {
         const write = async (m: LoadRequest) => {
           if (!call.write(m)) await new Promise((r) => call.once("drain", r));
+          progress();
         };
         await write({ part: "header", header });
         for await (const p of pieces) {

@@ -53,13 +53,18 @@ export const MESSAGE_LIMITS = {
 } as const;
 
 /**
- * Client channel options: the message limits, and a worker that comes back (same address) is
- * reached again within a couple of seconds, not after grpc's default backoff of up to two minutes.
+ * Client channel options: the message limits; a worker that comes back (same address) is
+ * reached again within a couple of seconds, not after grpc's default backoff of up to two minutes;
+ * and keepalive: while calls are open, a ping every 10 s that must be answered within 10 s, so a
+ * worker that stops (SIGSTOP, a link cut without a reset) fails its calls with UNAVAILABLE
+ * within about 20 s instead of holding them for as long as TCP waits.
  */
 export const CLIENT_OPTIONS = {
   ...MESSAGE_LIMITS,
   "grpc.initial_reconnect_backoff_ms": 200,
   "grpc.max_reconnect_backoff_ms": 2000,
+  "grpc.keepalive_time_ms": 10_000,
+  "grpc.keepalive_timeout_ms": 10_000,
 } as const;
 
 /** Metadata key carrying our error code next to the gRPC status. */

@@ -5,7 +5,7 @@ import { QservError } from "../common/errors.js";
 import type { TableConfig } from "../common/ingestConfig.js";
 import type { Dialect } from "../partitioner/dialect.js";
 import { CHUNK_INFO, type ChunkInfo, chunkFile, overlapFile } from "../partitioner/partition.js";
-import { type ChunkLoad, filePieces, loadHeader, type WorkerClient } from "./client.js";
+import { type ChunkLoad, filePieces, type LoadCallOptions, loadHeader, type WorkerClient } from "./client.js";
 import { NO_CHUNK } from "./layout.js";
 import type { ColumnDef, LoadResponse } from "./messages.js";
 
@@ -32,6 +32,15 @@ export interface UploadOptions {
   /** Load into this stage of the table rather than its live tables. */
   stage?: string;
   signal?: AbortSignal;
+  /** A chunk load that makes no progress this long (ms) fails (0 or absent: no limit). */
+  idleTimeoutMs?: number;
+}
+
+function loadOptions(o: UploadOptions): LoadCallOptions {
+  return {
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
+    ...(o.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: o.idleTimeoutMs }),
+  };
 }
 
 /**
@@ -59,26 +68,40 @@ export async function uploadPartition(
   };
   const limit = pLimit(o.concurrency ?? 2);
   const chunks = info.chunks.filter((c) => o.chunks === undefined || o.chunks.has(c.id));
+  // The first failure in time is the cause; the loads failing after it may be its cancellations.
+  // It cancels the loads under way and those not started (the upload has failed).
+  let first: { e: unknown } | null = null;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  if (o.signal?.aborted) stop.abort();
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  const each = { ...o, signal: stop.signal };
   // Every load ends (commits or is rolled back) before this returns or throws.
   const settled = await Promise.allSettled(
     chunks.map((c) =>
       limit(async () => {
-        o.signal?.throwIfAborted();
+        stop.signal.throwIfAborted();
         const r = await client.load(
           loadHeader({ ...load, loadId: `${loadId}:${c.id}` }, c.id),
           filePieces([
             { part: "ROWS", file: path.join(dir, chunkFile(c.id)) },
             { part: "OVERLAP", file: path.join(dir, overlapFile(c.id)) },
           ]),
-          o.signal === undefined ? {} : { signal: o.signal },
+          loadOptions(each),
         );
         o.onChunk?.(c.id);
         return r;
+      }).catch((e: unknown) => {
+        if (first === null) {
+          first = { e };
+          stop.abort();
+        }
+        throw e;
       }),
     ),
   );
-  const failed = settled.find((r) => r.status === "rejected");
-  if (failed !== undefined) throw failed.reason;
+  o.signal?.removeEventListener("abort", onAbort);
+  if (first !== null) throw (first as { e: unknown }).e;
   const results = settled.map((r) => (r as PromiseFulfilledResult<LoadResponse>).value);
   return {
     chunks: chunks.length,
@@ -111,7 +134,7 @@ export async function uploadReplicated(
   const r = await client.load(
     header,
     filePieces(files.map((file) => ({ part: "ROWS" as const, file }))),
-    o.signal === undefined ? {} : { signal: o.signal },
+    loadOptions(o),
   );
   return { chunks: 0, rows: r.rows, overlapRows: 0 };
 }

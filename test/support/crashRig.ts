@@ -13,20 +13,33 @@ import { join } from "node:path";
 import { setImmediate as nextTick } from "node:timers/promises";
 import { generateCatalog } from "../../bench/generate.js";
 import { type CzarProcess, startCzarProcess } from "../../src/cluster/czarProcess.js";
+import { startNodeProcess } from "../../src/cluster/nodeProcess.js";
 import { startWorkerProcess, type WorkerProcess } from "../../src/cluster/workerProcess.js";
 import { HALT_ENV } from "../../src/common/haltPoint.js";
 import { WorkerClient } from "../../src/worker/client.js";
 
 /** Where the czar dies: a test point of the publish, or on the ingest's publish progress line. */
-export type CrashPoint = "publish:locked" | "publish:partial" | "publish:workers" | "publish:recorded" | "progress";
+export type CrashPoint =
+  | "publish:locked"
+  | "publish:journal"
+  | "publish:partial"
+  | "publish:workers"
+  | "publish:committed"
+  | "publish:recorded"
+  | "progress";
 
 export const CRASH_POINTS: readonly CrashPoint[] = [
   "publish:locked",
+  "publish:journal",
   "publish:partial",
   "publish:workers",
+  "publish:committed",
   "publish:recorded",
   "progress",
 ];
+
+/** The points past the publish's point of no return (every worker published): the restart finishes it. */
+export const FORWARD: ReadonlySet<CrashPoint> = new Set(["publish:workers", "publish:committed", "publish:recorded"]);
 
 /** What the table holds after some parts: rows and the sum of objectId. */
 interface Content {
@@ -70,6 +83,10 @@ export class CrashRig {
   /** Answers the sampler accepts (replaced, never changed: a query checks what held when it started). */
   allowed = new Set<string>();
   private sampling: Promise<void> | null = null;
+  /** The test point the running czar halts at (started so by the last case), if any. */
+  private armed: string | null = null;
+  /** Where the running czar's log lines go. */
+  private onLog: ((line: Record<string, unknown> | string) => void) | null = null;
   private stopSampling = false;
   readonly clients: WorkerClient[];
 
@@ -82,6 +99,8 @@ export class CrashRig {
     private readonly tableJson: unknown,
     /** Repair and health intervals of the czar, in seconds (0: only on demand). */
     private readonly intervals: { repair: number; health: number },
+    /** More options of the czar. */
+    private readonly czarExtra: readonly string[],
   ) {
     this.clients = workers.map((w) => new WorkerClient(w.address));
   }
@@ -96,6 +115,7 @@ export class CrashRig {
     parts: number,
     stripes = 18,
     intervals = { repair: 0, health: 0 },
+    czarExtra: readonly string[] = [],
   ): Promise<CrashRig> {
     const cat = await generateCatalog({
       outDir: join(dir, "catalog"),
@@ -123,6 +143,7 @@ export class CrashRig {
       JSON.parse(readFileSync(cat.databaseJson, "utf8")),
       JSON.parse(readFileSync(cat.objectJson, "utf8")),
       intervals,
+      czarExtra,
     );
     await rig.startCzar();
     const r = await rig.ingest(0);
@@ -148,22 +169,89 @@ export class CrashRig {
       .reduce((a, p) => ({ count: a.count + p.content.count, sum: a.sum + p.content.sum }), { count: 0, sum: 0 });
   }
 
+  private czarArgs(): string[] {
+    return [
+      "--ingest-root",
+      this.dir,
+      "--replicas",
+      "2",
+      "--repair-interval",
+      String(this.intervals.repair),
+      "--health-interval",
+      String(this.intervals.health),
+      ...this.czarExtra,
+    ];
+  }
+
   async startCzar(env: Record<string, string> = {}, onLog?: (line: Record<string, unknown> | string) => void) {
+    this.onLog = onLog ?? null;
     this.czar = await startCzarProcess(
       join(this.dir, "czar"),
       this.workers.map((w, i) => `w${i + 1}=${w.address}`),
-      [
-        "--ingest-root",
-        this.dir,
-        "--replicas",
-        "2",
-        "--repair-interval",
-        String(this.intervals.repair),
-        "--health-interval",
-        String(this.intervals.health),
-      ],
-      { env, keepLogs: false, ...(onLog === undefined ? {} : { onLog }) },
+      this.czarArgs(),
+      { env, keepLogs: false, onLog: (l) => this.onLog?.(l) },
     );
+  }
+
+  /**
+   * Starts the czar (none running) to halt at `point` of its start (the journal's replay, before
+   * it listens), and SIGKILLs it there; fails if it starts listening instead.
+   */
+  async killInReplay(point: string): Promise<void> {
+    let listening!: (e: Error) => void;
+    const fails = new Promise<never>((_, reject) => {
+      listening = reject;
+    });
+    const args = ["czar", "--http-port", "0", "--mysql-port", "0", "--data-dir", join(this.dir, "czar")];
+    const started = startNodeProcess(
+      [...args, ...this.workers.flatMap((w, i) => ["--worker", `w${i + 1}=${w.address}`]), ...this.czarArgs()],
+      "halted at a test point",
+      {
+        env: { [HALT_ENV]: point },
+        keepLogs: false,
+        onLog: (l) => {
+          if (typeof l === "object" && l.msg === "czar listening")
+            listening(new Error(`the czar never halted at ${point}`));
+        },
+      },
+    );
+    const p = await Promise.race([started, fails]);
+    await p.stop("SIGKILL");
+  }
+
+  /**
+   * Appends part `part` with the czar SIGKILLed at `point` and started again (first halted and
+   * killed at `replayHalt` of the replay, when given): right after, the table holds the append
+   * entirely (a point past the commit point) or not at all. Returns whether it holds it.
+   */
+  async killAt(part: number, point: CrashPoint, replayHalt?: string, next?: CrashPoint): Promise<boolean> {
+    const forward = FORWARD.has(point);
+    this.phase = `append of part ${part} killed at ${point}${replayHalt ? `, then at ${replayHalt}` : ""}`;
+    this.allowed = this.states(part, part + 1);
+    await this.haltIngest(part, point);
+    if (replayHalt !== undefined) await this.killInReplay(replayHalt);
+    // The czar that replays is armed for the next case already (it answers as any czar does).
+    await this.startCzar(next === undefined ? {} : { [HALT_ENV]: next });
+    this.armed = next ?? null;
+    const now = forward ? part + 1 : part;
+    await this.expectExact(now, `after the restart (killed at ${point}${replayHalt ? `, ${replayHalt}` : ""})`);
+    this.allowed = this.states(now);
+    return forward;
+  }
+
+  /** Starts the czar to halt at `point`, posts the append of `part`, and SIGKILLs the czar once halted there. */
+  async haltIngest(part: number, point: string): Promise<void> {
+    const halt = haltWatch(point);
+    if (this.armed !== point) {
+      await this.czar.stop("SIGKILL");
+      await this.startCzar({ [HALT_ENV]: point });
+    }
+    this.armed = null;
+    this.onLog = halt.onLog;
+    const pending = this.ingest(part).catch(() => null);
+    await halt.halted;
+    await this.czar.stop("SIGKILL");
+    assert.equal(await pending, null, "the halted ingest answered");
   }
 
   /** POST /ingest of a part (its NDJSON progress lines with `progress`). */
@@ -247,7 +335,7 @@ export class CrashRig {
    * checks the answer right away (the append rolled back, or recorded at "publish:recorded"), runs a
    * repair pass when asked (nothing to drop), retries the append and checks it is exact and whole.
    */
-  async crashAppend(part: number, point: CrashPoint, repair: boolean): Promise<void> {
+  async crashAppend(part: number, point: CrashPoint, repair: boolean, replayHalt?: string): Promise<void> {
     this.phase = `append of part ${part} killed at ${point}`;
     const before = this.content(part);
     const after = this.content(part + 1);
@@ -275,9 +363,10 @@ export class CrashRig {
       await halt.halted;
       await this.czar.stop("SIGKILL");
       assert.equal(await pending, null, "the halted ingest answered");
+      if (replayHalt !== undefined) await this.killInReplay(replayHalt);
     }
     await this.startCzar();
-    const recorded = point === "publish:recorded";
+    const recorded = FORWARD.has(point);
     const now = await this.sample();
     if (point === "progress") assert.ok(this.allowed.has(now.answer), `after the restart: ${now.answer}`);
     else await this.expectExact(recorded ? part + 1 : part, `after the restart at ${point}`);
@@ -300,19 +389,33 @@ export class CrashRig {
   }
 
   /**
-   * The czar halted once every worker published part `part`, SIGKILLed together with worker 0;
-   * restarted while worker 0 is down, so worker 0 keeps the publish metadata never recorded.
+   * The czar halted once every worker published part `part`, SIGKILLed together with a worker
+   * that published it; restarted while that worker is down, so the publish stays undecided.
+   * Returns that worker's index.
    */
-  async crashWithWorkerDown(part: number): Promise<void> {
-    const halt = haltWatch("publish:workers");
-    await this.czar.stop("SIGTERM");
-    await this.startCzar({ [HALT_ENV]: "publish:workers" }, halt.onLog);
-    const pending = this.ingest(part).catch(() => null);
-    await halt.halted;
-    await this.czar.stop("SIGKILL");
-    await this.killWorker(0);
-    assert.equal(await pending, null, "the halted ingest answered");
+  async crashWithWorkerDown(part: number): Promise<number> {
+    const published = async (i: number) =>
+      ((await this.clients[i]!.list("demo")).databases[0]?.published ?? []).map((s) => s.stage);
+    const before = new Set((await Promise.all(this.clients.map((_, i) => published(i)))).flat());
+    await this.haltIngest(part, "publish:workers");
+    let holder = -1;
+    for (let i = 0; i < this.clients.length && holder < 0; i++) {
+      if ((await published(i)).some((stage) => !before.has(stage))) holder = i;
+    }
+    assert.ok(holder >= 0, "no worker shows the publish");
+    await this.killWorker(holder);
     await this.startCzar();
+    return holder;
+  }
+
+  /** Appends part `part` (parts 0..part-1 loaded): exact after, every chunk on 2 replicas, no stage left. */
+  async appendWhole(part: number): Promise<void> {
+    this.allowed = this.states(part, part + 1);
+    const r = await this.ingest(part);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    this.allowed = this.states(part + 1);
+    await this.expectExact(part + 1, `after the append of part ${part}`);
+    await this.expectWhole();
   }
 
   /** A repair pass leaves every chunk on 2 live replicas; no worker keeps a stage. */
@@ -337,6 +440,17 @@ export class CrashRig {
   ): Promise<void> {
     await this.killWorker(i);
     await this.startWorker(i, env, onLog);
+  }
+
+  /** Waits (polling the czar's status, which probes the workers) until the czar sees worker i up. */
+  async waitUp(i: number): Promise<void> {
+    const until = Date.now() + 120_000;
+    for (;;) {
+      const s = (await this.post("/status")) as { workers: Array<{ id: string; up: boolean }> };
+      if (s.workers.find((w) => w.id === `w${i + 1}`)?.up === true) return;
+      assert.ok(Date.now() < until, `the czar never saw w${i + 1} up`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   async killWorker(i: number): Promise<void> {
