@@ -27,17 +27,13 @@ const dir = resolve(values.dir as string);
 rmSync(dir, { recursive: true, force: true });
 
 const range = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join(", ");
-const chain = (n: number, sep: string, f: (i: number) => string) =>
-  Array.from({ length: n }, (_, i) => f(i)).join(sep);
+const chain = (n: number, sep: string, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join(sep);
 
 /** The heavy queries: name and text (database qsyn). */
 const HEAVY: Array<[string, string]> = [
   ["in-key-100k", `SELECT COUNT(*) FROM Obj WHERE objectId IN (${range(100_000, (i) => String(i * 3 + 1))})`],
   ["in-nonkey-100k", `SELECT COUNT(*) FROM Obj WHERE flux IN (${range(100_000, (i) => `${i / 100}`)})`],
-  [
-    "case-10k",
-    `SELECT SUM(CASE ${chain(10_000, " ", (i) => `WHEN objectId = ${i} THEN ${i}`)} ELSE 0 END) FROM Obj`,
-  ],
+  ["case-10k", `SELECT SUM(CASE ${chain(10_000, " ", (i) => `WHEN objectId = ${i} THEN ${i}`)} ELSE 0 END) FROM Obj`],
   ["and-50k", `SELECT COUNT(*) FROM Obj WHERE ${chain(50_000, " AND ", (i) => `objectId <> ${i}`)}`],
   ["group-100k", "SELECT objectId % 100000 AS g, COUNT(*), SUM(flux) FROM Obj GROUP BY g"],
   ["order-all", "SELECT objectId, flux FROM Obj ORDER BY flux"],
@@ -71,9 +67,8 @@ try {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const httpQuery = (query: string) =>
     new Promise<void>((res, rej) => {
-      const req = http.request(
-        { host: "127.0.0.1", port, path: "/query", method: "POST", agent },
-        (r) => r.resume().on("end", res).on("error", rej),
+      const req = http.request({ host: "127.0.0.1", port, path: "/query", method: "POST", agent }, (r) =>
+        r.resume().on("end", res).on("error", rej),
       );
       req.on("error", rej);
       req.end(JSON.stringify({ query, database: "qsyn" }));

@@ -13,8 +13,10 @@ import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
 import { Spool, SpoolBudget } from "./exec/spool.js";
 import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
+import { OFF_LOOP_TEXT, PlanPool } from "./plan/planPool.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
-import { itemName, type Query, type Select, type SetStmt } from "./sql/ast.js";
+import { itemName, type Query, type Select, type SetStmt, type Statement } from "./sql/ast.js";
+import { DEFAULT_MAX_QUERY_BYTES } from "./sql/limits.js";
 import { parseStatement } from "./sql/parser.js";
 import { printMysql } from "./sql/printer.js";
 import { type MysqlType, mysqlType } from "./sql/resultTypes.js";
@@ -101,6 +103,13 @@ export interface CzarOptions {
   spoolMaxBytes?: number;
   /** DROP TABLE and DROP DATABASE go here (without it they are refused). */
   admin?: DropOps;
+  /**
+   * The catalog's metadata file: with it, long statement texts are parsed and planned by
+   * planner threads reading it (the event loop stays free); without it, all inline.
+   */
+  metadataFile?: string;
+  /** Planner threads (default 2). */
+  planThreads?: number;
   log?: Logger;
 }
 
@@ -192,6 +201,9 @@ export class Czar {
   private readonly sessions = new Map<number, Session>();
 
   private readonly spoolBudget: SpoolBudget;
+  private readonly planner: PlanPool | null;
+  /** The in-memory database SELECTs without FROM are answered in (made once: the fast path). */
+  private localDb: ReturnType<typeof scratchDb> | null = null;
   /** SUBMIT, qserv_result and CANCEL go here (set by the server once the TAP service is up). */
   asyncQueries: AsyncQueries | null = null;
 
@@ -200,6 +212,17 @@ export class Czar {
       o.spoolDir ?? join(tmpdir(), "mini-qserv-spool"),
       o.spoolMaxBytes ?? DEFAULT_SPOOL_MAX,
     );
+    this.planner =
+      o.metadataFile === undefined
+        ? null
+        : new PlanPool(o.metadataFile, o.planThreads ?? 2, process.env.MINI_QSERV_PLAN_HOLD || undefined);
+  }
+
+  /** Stops the planner threads and closes the local database. */
+  async close(): Promise<void> {
+    this.localDb?.close();
+    this.localDb = null;
+    await this.planner?.close();
   }
 
   private get maxResultBytes(): number {
@@ -272,7 +295,20 @@ export class Czar {
   /** Runs one statement. `signal` cancels it (the client went away); `sink` may take the rows as they come. */
   async execute(sql: string, session: Session, signal?: AbortSignal, sink?: ResultSink): Promise<QueryAnswer> {
     const t0 = performance.now();
-    const stmt = parseStatement(sql, "mysql", this.o.maxQueryBytes);
+    let stmt: Statement;
+    if (this.planner !== null && sql.length >= OFF_LOOP_TEXT) {
+      const p = await this.planner.parse(sql, this.o.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES, session.database);
+      if (p.kind === "plan") {
+        try {
+          return await this.runPlanned(sql, p.plan, () => p.replan(session.database), session, t0, signal, sink);
+        } finally {
+          p.done();
+        }
+      }
+      stmt = p.stmt;
+    } else {
+      stmt = parseStatement(sql, "mysql", this.o.maxQueryBytes);
+    }
     const listing = (l: Listing & { types?: Array<MysqlType | null> }): QueryAnswer => ({
       columns: typesOf(l.columns, l.rows, l.types),
       rows: l.rows,
@@ -459,7 +495,8 @@ export class Czar {
       types.push(mysqlType(it.expr, () => null));
       exprs.push(printSqliteExpr(e));
     }
-    const db = scratchDb();
+    this.localDb ??= scratchDb();
+    const db = this.localDb;
     try {
       const limit =
         s.limit === null ? "" : ` LIMIT ${s.limit.count}${s.limit.offset === null ? "" : ` OFFSET ${s.limit.offset}`}`;
@@ -468,8 +505,6 @@ export class Czar {
     } catch (e) {
       if (isQservError(e)) throw e;
       throw new QservError("SQL_ERROR", (e as Error).message);
-    } finally {
-      db.close();
     }
   }
 
@@ -483,14 +518,33 @@ export class Czar {
     /** Snapshots by database, shared by the parts of one statement. */
     snapshots = new Map<string, number>(),
   ): Promise<QueryAnswer> {
-    let plan = planSelect(stmt, session.database, this.o.catalog);
+    const plan = () => planSelect(stmt, session.database, this.o.catalog);
+    return this.runPlanned(sql, plan(), plan, session, t0, signal, sink, snapshots);
+  }
+
+  /** Runs `first` under its database's lock, planned `again` once the lock is held. */
+  private async runPlanned(
+    sql: string,
+    first: Plan,
+    again: () => Plan | Promise<Plan>,
+    session: Session,
+    t0: number,
+    signal?: AbortSignal,
+    sink?: ResultSink,
+    snapshots = new Map<string, number>(),
+  ): Promise<QueryAnswer> {
+    let plan = first;
     const unlock = (await this.o.locks?.shared(plan.database, signal)) ?? (() => {});
     try {
       // Planned again under the lock: metadata may have changed while waiting for it. The
-      // snapshot is read with the plan (no await between): the plan's chunks hold every row it
-      // sees; an earlier part's older snapshot on a newer plan is fine, the workers leave the
-      // newer rows out.
-      if (this.o.locks !== undefined) plan = planSelect(stmt, session.database, this.o.catalog);
+      // snapshot is read with the plan (no await between, inline; a planner thread's plan is
+      // made under the lock too, which a publish needs exclusive): the plan's chunks hold every
+      // row it sees; an earlier part's older snapshot on a newer plan is fine, the workers leave
+      // the newer rows out.
+      if (this.o.locks !== undefined) {
+        const p = again();
+        plan = p instanceof Promise ? await p : p;
+      }
       const seq = snapshots.get(plan.database) ?? this.o.catalog.snapshotSeq?.(plan.database);
       if (seq !== undefined) snapshots.set(plan.database, seq);
       return await this.run(sql, plan, session, t0, unlock, signal, sink, seq);
