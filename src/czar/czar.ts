@@ -300,7 +300,8 @@ export class Czar {
       const p = await this.planner.parse(sql, this.o.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES, session.database);
       if (p.kind === "plan") {
         try {
-          return await this.runPlanned(sql, p.plan, () => p.replan(session.database), session, t0, signal, sink);
+          const planning = { first: p.plan, again: () => p.replan(session.database) };
+          return await this.select(sql, planning, session, t0, signal, sink);
         } finally {
           p.done();
         }
@@ -321,7 +322,7 @@ export class Czar {
         if (isComposite(stmt)) return this.composite(stmt, session, t0, signal);
         return stmt.from.length === 0
           ? listing(this.local(stmt, session))
-          : this.select(sql, stmt, session, t0, signal, sink);
+          : this.select(sql, this.inline(stmt, session), session, t0, signal, sink);
       case "showDatabases":
         return listing(showDatabases(this.o.catalog, stmt));
       case "showTables":
@@ -396,7 +397,15 @@ export class Czar {
     const a = await runQuery(q, {
       run: async (s) => {
         if (s.from.length === 0) return this.local(s, session);
-        const part = await this.select(printMysql(s), s, session, t0, signal, undefined, snapshots);
+        const part = await this.select(
+          printMysql(s),
+          this.inline(s, session),
+          session,
+          t0,
+          signal,
+          undefined,
+          snapshots,
+        );
         chunks += part.stats.chunks;
         retries += part.stats.retries;
         const types = part.columns.map((c) => c.mysql ?? null);
@@ -508,9 +517,16 @@ export class Czar {
     }
   }
 
+  /** A SELECT planned here, on the event loop (a short text, or a part of a composite query). */
+  private inline(stmt: Select, session: Session): Planning {
+    const again = () => planSelect(stmt, session.database, this.o.catalog);
+    return { first: again(), again };
+  }
+
+  /** Runs a plan under its database's lock, planned again once the lock is held. */
   private async select(
     sql: string,
-    stmt: Select,
+    planning: Planning,
     session: Session,
     t0: number,
     signal?: AbortSignal,
@@ -518,21 +534,7 @@ export class Czar {
     /** Snapshots by database, shared by the parts of one statement. */
     snapshots = new Map<string, number>(),
   ): Promise<QueryAnswer> {
-    const plan = () => planSelect(stmt, session.database, this.o.catalog);
-    return this.runPlanned(sql, plan(), plan, session, t0, signal, sink, snapshots);
-  }
-
-  /** Runs `first` under its database's lock, planned `again` once the lock is held. */
-  private async runPlanned(
-    sql: string,
-    first: Plan,
-    again: () => Plan | Promise<Plan>,
-    session: Session,
-    t0: number,
-    signal?: AbortSignal,
-    sink?: ResultSink,
-    snapshots = new Map<string, number>(),
-  ): Promise<QueryAnswer> {
+    const { first, again } = planning;
     let plan = first;
     const unlock = (await this.o.locks?.shared(plan.database, signal)) ?? (() => {});
     try {
@@ -670,6 +672,12 @@ export class Czar {
       this.running.delete(id);
     }
   }
+}
+
+/** A plan made before its database's lock is taken, and how to make it again under the lock. */
+interface Planning {
+  first: Plan;
+  again: () => Plan | Promise<Plan>;
 }
 
 const NET_WRITE_TIMEOUT = "net_write_timeout";
