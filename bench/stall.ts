@@ -13,8 +13,8 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import mysql from "mysql2/promise";
 import { postJson } from "../src/cli/httpClient.js";
-import { up } from "../src/cluster/up.js";
 import { SYN_DATABASE_JSON, SYN_TABLE_JSON, writeObjects } from "../test/support/synthetic.js";
+import { upTwoWorkers } from "./twoWorkers.js";
 
 const { values } = parseArgs({
   options: {
@@ -64,15 +64,7 @@ function heavyQuery(url: string, query: string): Promise<string> {
   });
 }
 
-const cluster = await up({
-  dataDir: dir,
-  workers: 2,
-  replicas: 1,
-  httpPort: 0,
-  mysqlPort: 0,
-  write: () => {},
-  czarArgs: ["--query-timeout", "600", "--ingest-root", dir],
-});
+const cluster = await upTwoWorkers(dir, ["--query-timeout", "600", "--ingest-root", dir]);
 
 const ms = (x: number) => Math.round(x * 10) / 10;
 function stats(xs: number[]): { n: number; p50: number; p99: number; max: number } {
