@@ -17,10 +17,10 @@ import { parseArgs } from "node:util";
 import mysql from "mysql2";
 import mysqlPromise from "mysql2/promise";
 import { postJson } from "../src/cli/httpClient.js";
-import { up } from "../src/cluster/up.js";
 import { WorkerClient } from "../src/worker/client.js";
 import { SYN_DATABASE_JSON, SYN_TABLE_JSON, writeObjects } from "../test/support/synthetic.js";
 import { prng } from "./generate.js";
+import { upTwoWorkers } from "./twoWorkers.js";
 
 const { values } = parseArgs({
   options: {
@@ -41,15 +41,11 @@ rmSync(dir, { recursive: true, force: true });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const logs: string[] = [];
-const cluster = await up({
-  dataDir: dir,
-  workers: 2,
-  replicas: 1,
-  httpPort: 0,
-  mysqlPort: 0,
-  write: (s) => logs.push(s),
-  czarArgs: ["--net-write-timeout", String(writeTimeoutS), "--spool-memory-mb", "2", "--ingest-root", dir],
-});
+const cluster = await upTwoWorkers(
+  dir,
+  ["--net-write-timeout", String(writeTimeoutS), "--spool-memory-mb", "2", "--ingest-root", dir],
+  (s) => logs.push(s),
+);
 const rss = () => {
   const pid = cluster.node("czar").proc.pid;
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

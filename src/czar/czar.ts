@@ -13,9 +13,11 @@ import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
 import { Spool, SpoolBudget } from "./exec/spool.js";
 import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
+import { OFF_LOOP_TEXT, PlanPool } from "./plan/planPool.js";
 import type { UploadTable } from "./plan/uploads.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
-import { itemName, type Query, type Select, type SetStmt } from "./sql/ast.js";
+import { itemName, type Query, type Select, type SetStmt, type Statement } from "./sql/ast.js";
+import { DEFAULT_MAX_QUERY_BYTES } from "./sql/limits.js";
 import { parseStatement } from "./sql/parser.js";
 import { printMysql } from "./sql/printer.js";
 import { type MysqlType, mysqlType } from "./sql/resultTypes.js";
@@ -104,6 +106,13 @@ export interface CzarOptions {
   spoolMaxBytes?: number;
   /** DROP TABLE and DROP DATABASE go here (without it they are refused). */
   admin?: DropOps;
+  /**
+   * The catalog's metadata file: with it, long statement texts are parsed and planned by
+   * planner threads reading it (the event loop stays free); without it, all inline.
+   */
+  metadataFile?: string;
+  /** Planner threads (default 2). */
+  planThreads?: number;
   log?: Logger;
 }
 
@@ -195,6 +204,9 @@ export class Czar {
   private readonly sessions = new Map<number, Session>();
 
   private readonly spoolBudget: SpoolBudget;
+  private readonly planner: PlanPool | null;
+  /** The in-memory database SELECTs without FROM are answered in (made once: the fast path). */
+  private localDb: ReturnType<typeof scratchDb> | null = null;
   /** SUBMIT, qserv_result and CANCEL go here (set by the server once the TAP service is up). */
   asyncQueries: AsyncQueries | null = null;
 
@@ -203,6 +215,17 @@ export class Czar {
       o.spoolDir ?? join(tmpdir(), "mini-qserv-spool"),
       o.spoolMaxBytes ?? DEFAULT_SPOOL_MAX,
     );
+    this.planner =
+      o.metadataFile === undefined
+        ? null
+        : new PlanPool(o.metadataFile, o.planThreads ?? 2, process.env.MINI_QSERV_PLAN_HOLD || undefined);
+  }
+
+  /** Stops the planner threads and closes the local database. */
+  async close(): Promise<void> {
+    this.localDb?.close();
+    this.localDb = null;
+    await this.planner?.close();
   }
 
   private get maxResultBytes(): number {
@@ -275,7 +298,22 @@ export class Czar {
   /** Runs one statement. `signal` cancels it (the client went away); `sink` may take the rows as they come. */
   async execute(sql: string, session: Session, signal?: AbortSignal, sink?: ResultSink): Promise<QueryAnswer> {
     const t0 = performance.now();
-    const stmt = parseStatement(sql, "mysql", this.o.maxQueryBytes);
+    let stmt: Statement;
+    // Uploaded tables (TAP) live in this session only: such a query is planned here.
+    if (this.planner !== null && sql.length >= OFF_LOOP_TEXT && (session.uploads?.length ?? 0) === 0) {
+      const p = await this.planner.parse(sql, this.o.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES, session.database);
+      if (p.kind === "plan") {
+        try {
+          const planning = { first: p.plan, again: () => p.replan(session.database) };
+          return await this.select(sql, planning, session, t0, signal, sink);
+        } finally {
+          p.done();
+        }
+      }
+      stmt = p.stmt;
+    } else {
+      stmt = parseStatement(sql, "mysql", this.o.maxQueryBytes);
+    }
     const listing = (l: Listing & { types?: Array<MysqlType | null> }): QueryAnswer => ({
       columns: typesOf(l.columns, l.rows, l.types),
       rows: l.rows,
@@ -288,7 +326,7 @@ export class Czar {
         if (isComposite(stmt)) return this.composite(stmt, session, t0, signal);
         return stmt.from.length === 0
           ? listing(this.local(stmt, session))
-          : this.select(sql, stmt, session, t0, signal, sink);
+          : this.select(sql, this.inline(stmt, session), session, t0, signal, sink);
       case "showDatabases":
         return listing(showDatabases(this.o.catalog, stmt));
       case "showTables":
@@ -363,7 +401,15 @@ export class Czar {
     const a = await runQuery(q, {
       run: async (s) => {
         if (s.from.length === 0) return this.local(s, session);
-        const part = await this.select(printMysql(s), s, session, t0, signal, undefined, snapshots);
+        const part = await this.select(
+          printMysql(s),
+          this.inline(s, session),
+          session,
+          t0,
+          signal,
+          undefined,
+          snapshots,
+        );
         chunks += part.stats.chunks;
         retries += part.stats.retries;
         const types = part.columns.map((c) => c.mysql ?? null);
@@ -462,7 +508,8 @@ export class Czar {
       types.push(mysqlType(it.expr, () => null));
       exprs.push(printSqliteExpr(e));
     }
-    const db = scratchDb();
+    this.localDb ??= scratchDb();
+    const db = this.localDb;
     try {
       const limit =
         s.limit === null ? "" : ` LIMIT ${s.limit.count}${s.limit.offset === null ? "" : ` OFFSET ${s.limit.offset}`}`;
@@ -471,14 +518,19 @@ export class Czar {
     } catch (e) {
       if (isQservError(e)) throw e;
       throw new QservError("SQL_ERROR", (e as Error).message);
-    } finally {
-      db.close();
     }
   }
 
+  /** A SELECT planned here, on the event loop (a short text, or a part of a composite query). */
+  private inline(stmt: Select, session: Session): Planning {
+    const again = () => planSelect(stmt, session.database, this.o.catalog, session.uploads);
+    return { first: again(), again };
+  }
+
+  /** Runs a plan under its database's lock, planned again once the lock is held. */
   private async select(
     sql: string,
-    stmt: Select,
+    planning: Planning,
     session: Session,
     t0: number,
     signal?: AbortSignal,
@@ -486,15 +538,19 @@ export class Czar {
     /** Snapshots by database, shared by the parts of one statement. */
     snapshots = new Map<string, number>(),
   ): Promise<QueryAnswer> {
-    const planNow = () => planSelect(stmt, session.database, this.o.catalog, session.uploads);
-    let plan = planNow();
+    const { first, again } = planning;
+    let plan = first;
     const unlock = (await this.o.locks?.shared(plan.database, signal)) ?? (() => {});
     try {
       // Planned again under the lock: metadata may have changed while waiting for it. The
-      // snapshot is read with the plan (no await between): the plan's chunks hold every row it
-      // sees; an earlier part's older snapshot on a newer plan is fine, the workers leave the
-      // newer rows out.
-      if (this.o.locks !== undefined) plan = planNow();
+      // snapshot is read with the plan (no await between, inline; a planner thread's plan is
+      // made under the lock too, which a publish needs exclusive): the plan's chunks hold every
+      // row it sees; an earlier part's older snapshot on a newer plan is fine, the workers leave
+      // the newer rows out.
+      if (this.o.locks !== undefined) {
+        const p = again();
+        plan = p instanceof Promise ? await p : p;
+      }
       const seq = snapshots.get(plan.database) ?? this.o.catalog.snapshotSeq?.(plan.database);
       if (seq !== undefined) snapshots.set(plan.database, seq);
       return await this.run(sql, plan, session, t0, unlock, signal, sink, seq);
@@ -620,6 +676,12 @@ export class Czar {
       this.running.delete(id);
     }
   }
+}
+
+/** A plan made before its database's lock is taken, and how to make it again under the lock. */
+interface Planning {
+  first: Plan;
+  again: () => Plan | Promise<Plan>;
 }
 
 const NET_WRITE_TIMEOUT = "net_write_timeout";

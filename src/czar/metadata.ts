@@ -259,6 +259,32 @@ export class Metadata implements CzarCatalog {
     return new Metadata(db);
   }
 
+  /**
+   * A read-only second connection to the same file, for planning off the event loop (another
+   * thread): its answers come from `reading`, which sees what the czar's connection committed.
+   */
+  static openReader(file: string): Metadata {
+    try {
+      return new Metadata(new Database(file, { readonly: true, fileMustExist: true }));
+    } catch (e) {
+      throw new QservError("IO", `${file}: cannot open metadata: ${(e as Error).message}`);
+    }
+  }
+
+  private dataVersion = -1;
+
+  /** Runs `fn` in one read transaction (one consistent view); caches are dropped if another connection wrote since. */
+  reading<T>(fn: () => T): T {
+    return this.db.transaction(() => {
+      const v = this.db.pragma("data_version", { simple: true }) as number;
+      if (v !== this.dataVersion) {
+        this.chunksOfTable.clear();
+        this.dataVersion = v;
+      }
+      return fn();
+    })();
+  }
+
   close(): void {
     this.db.close();
   }

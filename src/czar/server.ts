@@ -280,6 +280,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
         admin(() => dropDatabase(adminCtx, db, { ifExists, ...(signal ? { signal } : {}) })),
     },
     log,
+    metadataFile: join(o.dataDir, "czar.sqlite"),
     spoolDir,
     ...(o.spoolMaxBytes === undefined ? {} : { spoolMaxBytes: o.spoolMaxBytes }),
     ...(o.spoolMemoryBytes === undefined ? {} : { spoolMemoryBytes: o.spoolMemoryBytes }),
@@ -461,6 +462,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
       await closed;
       clearTimeout(late);
       dir.close();
+      await czar.close();
       meta.close();
     },
   };

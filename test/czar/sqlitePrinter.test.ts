@@ -398,6 +398,15 @@ describe("utf8mb4_general_ci and exact integers", () => {
     assert.throws(() => query("SELECT big * 10 FROM s"), /BIGINT value is out of range in 'big \* 10'/);
     assert.deepEqual(query("SELECT big + 0.5 FROM s WHERE id = 3"), [["9223372036854775000.5"]]);
   });
+
+  test("a long checked chain prints in linear size (its error text cut short), still MySQL's error", () => {
+    const chain = (n: number) => `SELECT big${" * 1".repeat(n)} * 10 FROM s`;
+    const size = (n: number) => printSqlite(parseStatement(chain(n)) as Select, sOpts).length;
+    // Each level once carried the whole chain's text: 900 levels printed 1.8 MB.
+    assert.ok(size(900) < 12 * size(100), `${size(100)} → ${size(900)}`);
+    assert.throws(() => query(chain(100)), /BIGINT value is out of range in '\(\.\.\. \* 10\)'|'\.\.\. \* 10'/);
+    assert.throws(() => query(chain(3)), /BIGINT value is out of range in 'big \* 1 \* 1 \* 1 \* 10'/);
+  });
 });
 
 describe("literals", () => {

@@ -1,7 +1,7 @@
 /**
  * `npm run fuzz [-- --seed N --sql N --packets N --http N --grpc N --ingests N --hang-ms N --minutes M]`:
  * the full fuzz run (test/fuzz/run.ts) on a fresh small cluster, bounded to M minutes (default
- * 10; inputs not sent by then are not counted); prints the report as JSON and exits non-zero
+ * 20; inputs not sent by then are not counted); prints the report as JSON and exits non-zero
  * when anything crashed, hung or answered INTERNAL.
  */
 import { rmSync } from "node:fs";
@@ -19,7 +19,7 @@ const { values } = parseArgs({
     ingests: { type: "string", default: "100" },
     concurrency: { type: "string", default: "4" },
     "hang-ms": { type: "string", default: "30000" },
-    minutes: { type: "string", default: "10" },
+    minutes: { type: "string", default: "20" },
   },
 });
 const dir = makeTempDir("mq-fuzz-");

@@ -111,12 +111,12 @@ async function pool(n: number, concurrency: number, end: number, task: (i: numbe
 
 /** Each door's share of the time budget. */
 const SHARE: Record<string, number> = {
-  "sql/http": 0.3,
-  "sql/mysql": 0.3,
-  "mysql/packets": 0.07,
-  "http/raw": 0.07,
-  "grpc/worker": 0.08,
-  ingest: 0.18,
+  "sql/http": 0.36,
+  "sql/mysql": 0.36,
+  "mysql/packets": 0.06,
+  "http/raw": 0.06,
+  "grpc/worker": 0.06,
+  ingest: 0.1,
 };
 
 function percentile(xs: number[], p: number): number {

@@ -6,7 +6,7 @@
  */
 import { QservError } from "../../common/errors.js";
 import { SizeGuard } from "../exec/resultLimit.js";
-import { readRows, Scratch, scratchFull } from "../exec/scratch.js";
+import { Scratch, scratchFull } from "../exec/scratch.js";
 import type {
   ColumnRef,
   ExprItem,
@@ -52,7 +52,6 @@ export async function runQuery(q: Query, parts: Parts): Promise<Answer> {
  */
 async function runOverDerived(s: Select, parts: Parts): Promise<Answer> {
   const scratch = new Scratch(parts.scratch);
-  const { db } = scratch;
   try {
     const tables = new Map<string, Materialized>();
     const replace = async (f: FromItem): Promise<FromItem> => {
@@ -60,7 +59,7 @@ async function runOverDerived(s: Select, parts: Parts): Promise<Answer> {
       if (f.kind === "join") return { ...f, left: await replace(f.left), right: await replace(f.right) };
       const key = f.alias.toLowerCase();
       if (tables.has(key)) throw new QservError("BAD_QUERY", `Not unique table/alias: '${f.alias}'`);
-      tables.set(key, materialize(scratch, f.alias, await runQuery(f.select, parts)));
+      tables.set(key, await materialize(scratch, f.alias, await runQuery(f.select, parts)));
       const ref: TableRef = { kind: "table", db: null, name: f.alias, alias: null, pos: f.pos };
       return ref;
     };
@@ -73,7 +72,7 @@ async function runOverDerived(s: Select, parts: Parts): Promise<Answer> {
     // One table: its rows are in the order they came, which a group's first row follows.
     const rowOrder = from.length === 1 && from[0]!.kind === "table" ? column(null, "rowid") : undefined;
     const sql = printSqlite(query, { isText, ...(rowOrder === undefined ? {} : { rowOrder }) });
-    const rows = await readRows(db, sql, new SizeGuard(parts.maxResultBytes));
+    const rows = await scratch.read(sql, new SizeGuard(parts.maxResultBytes));
     const exprs = items as ExprItem[];
     return { columns: exprs.map(itemName), types: exprs.map((it) => mysqlType(it.expr, columnType)), rows };
   } catch (e) {
@@ -103,11 +102,10 @@ async function runUnion(u: Union, parts: Parts): Promise<Answer> {
     throw new QservError("BAD_QUERY", "The used SELECT statements have a different number of columns", { ...u.pos });
   }
   const scratch = new Scratch(parts.scratch);
-  const { db } = scratch;
   try {
     const cols = left.columns.map((_, i) => `c${i}`);
-    const l = materialize(scratch, "_mq_left", { columns: cols, types: left.types, rows: left.rows });
-    const r = materialize(scratch, "_mq_right", { columns: cols, types: right.types, rows: right.rows });
+    const l = await materialize(scratch, "_mq_left", { columns: cols, types: left.types, rows: left.rows });
+    const r = await materialize(scratch, "_mq_right", { columns: cols, types: right.types, rows: right.rows });
     // Text compares as utf8mb4_general_ci (by its key); a group of equal rows shows its first row.
     const key = (c: string) => (l.text.has(c) || r.text.has(c) ? `mysql_ci(${c})` : c);
     const both = [l, r]
@@ -122,7 +120,7 @@ async function runUnion(u: Union, parts: Parts): Promise<Answer> {
     }
     if (u.limit !== null) sql += ` LIMIT ${u.limit.count} OFFSET ${u.limit.offset ?? 0}`;
     const types = left.types.map((t, i) => t ?? right.types[i] ?? null);
-    return { columns: left.columns, types, rows: await readRows(db, sql, new SizeGuard(parts.maxResultBytes)) };
+    return { columns: left.columns, types, rows: await scratch.read(sql, new SizeGuard(parts.maxResultBytes)) };
   } catch (e) {
     throw scratchFull(e);
   } finally {

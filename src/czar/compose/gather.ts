@@ -4,7 +4,7 @@
  * and the whole query runs on the czar over those rows.
  */
 import { SizeGuard } from "../exec/resultLimit.js";
-import { readRows, Scratch, scratchFull } from "../exec/scratch.js";
+import { Scratch, scratchFull } from "../exec/scratch.js";
 import type { ColumnRef, Expr, ExprItem, Select, TableRef } from "../sql/ast.js";
 import { itemName } from "../sql/ast.js";
 import { printExpr } from "../sql/printer.js";
@@ -70,9 +70,8 @@ export async function runGathered(s: Select, parts: Parts): Promise<Answer> {
   };
   const rows = await runInScanOrder(inner, parts);
   const scratch = new Scratch(parts.scratch);
-  const { db } = scratch;
   try {
-    const table = materialize(scratch, "_mq_gathered", rows);
+    const table = await materialize(scratch, "_mq_gathered", rows);
     const m = (e: Expr): Expr => {
       if (e.kind === "column" && !isAlias(e)) return column(null, refs.get(printExpr(e))!.name);
       return mapChildren(e, m);
@@ -97,8 +96,7 @@ export async function runGathered(s: Select, parts: Parts): Promise<Answer> {
     return {
       columns: items.map((it) => it.alias!),
       types: items.map((it) => mysqlType(it.expr, columnType)),
-      rows: await readRows(
-        db,
+      rows: await scratch.read(
         outer.rollup ? rollupSql(outer, print, isText) : print(outer),
         new SizeGuard(parts.maxResultBytes),
       ),

@@ -5,6 +5,7 @@
  * MariaDB scans them; mini-qserv's chunks would otherwise give them in chunk order.
  */
 import type { Value } from "../../common/rowCodec.js";
+import { sortInTurns } from "../../common/sortInTurns.js";
 import { isAggregating } from "../plan/split.js";
 import type { Select } from "../sql/ast.js";
 import type { Answer, Parts } from "./types.js";
@@ -28,7 +29,10 @@ export async function runInScanOrder(s: Select, parts: Parts): Promise<Answer> {
     items: [...s.items, { kind: "expr", expr: key, alias: ORDER, text: ORDER, pos: s.pos }],
   });
   const last = a.columns.length - 1;
-  const rows = a.rows.map((r, i) => ({ r, i })).sort((x, y) => compare(x.r[last]!, y.r[last]!) || x.i - y.i);
+  const rows = await sortInTurns(
+    a.rows.map((r, i) => ({ r, i })),
+    (x, y) => compare(x.r[last]!, y.r[last]!) || x.i - y.i,
+  );
   return {
     columns: a.columns.slice(0, last),
     types: a.types.slice(0, last),

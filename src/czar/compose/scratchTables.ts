@@ -1,6 +1,6 @@
 /** Answers stored in the czar's scratch SQLite database, and how queries over them see their columns. */
 import { QservError } from "../../common/errors.js";
-import { createScratchTable, insertRows, type Scratch } from "../exec/scratch.js";
+import { createScratchTable, insertRowsInTurns, type Scratch } from "../exec/scratch.js";
 import type { ColumnRef } from "../sql/ast.js";
 import type { MysqlType } from "../sql/resultTypes.js";
 import type { Answer } from "./types.js";
@@ -22,7 +22,7 @@ function textColumns(a: Answer): Set<string> {
 }
 
 /** Stores an answer as table `name` (its columns must be distinct, as MySQL requires). */
-export function materialize(scratch: Scratch, name: string, a: Answer): Materialized {
+export async function materialize(scratch: Scratch, name: string, a: Answer): Promise<Materialized> {
   const seen = new Set<string>();
   for (const c of a.columns) {
     if (seen.has(c.toLowerCase())) throw new QservError("BAD_QUERY", `Duplicate column name '${c}'`);
@@ -30,7 +30,7 @@ export function materialize(scratch: Scratch, name: string, a: Answer): Material
   }
   scratch.hold(a.rows);
   createScratchTable(scratch.db, name, a.columns);
-  insertRows(scratch.db, name, a.columns.length, a.rows);
+  await insertRowsInTurns(scratch.db, name, a.columns.length, a.rows);
   return { name, columns: a.columns, types: a.types, text: textColumns(a) };
 }
 

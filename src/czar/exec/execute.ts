@@ -4,7 +4,7 @@ import type { MergeStep, Plan } from "../plan/planner.js";
 import { MERGE_TABLE } from "../plan/split.js";
 import { type DispatchOptions, type DispatchStats, dispatch, type WorkerDirectory } from "./dispatch.js";
 import { SizeGuard } from "./resultLimit.js";
-import { asSqlError, createScratchTable, readRows, rowInserter, Scratch } from "./scratch.js";
+import { asSqlError, createScratchTable, rowInserter, Scratch } from "./scratch.js";
 import type { SpoolBudget } from "./spool.js";
 
 export interface ExecuteOptions extends DispatchOptions {
@@ -82,7 +82,7 @@ async function merge(
       insert(rows);
       return true;
     });
-    return { rows: await readRows(db, step.sql, new SizeGuard(o.maxResultBytes)), stats, streamed: false };
+    return { rows: await scratch.read(step.sql, new SizeGuard(o.maxResultBytes)), stats, streamed: false };
   } catch (e) {
     throw asSqlError(e);
   } finally {
@@ -112,7 +112,7 @@ async function gather(
       stats.retries += s.retries;
       stats.hedges += s.hedges;
     }
-    return { rows: await readRows(db, step.sql, new SizeGuard(o.maxResultBytes)), stats, streamed: false };
+    return { rows: await scratch.read(step.sql, new SizeGuard(o.maxResultBytes)), stats, streamed: false };
   } catch (e) {
     throw asSqlError(e);
   } finally {

@@ -6,6 +6,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { QservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
@@ -21,7 +22,8 @@ export function scratchDb(): Database.Database {
   return withFunctions(new Database(":memory:"));
 }
 
-function withFunctions(db: Database.Database): Database.Database {
+/** A database with the SQL functions the czar's merges use (MySQL's semantics, scisql). */
+export function withFunctions(db: Database.Database): Database.Database {
   registerScisql(db);
   registerMysqlCompat(db);
   return db;
@@ -41,6 +43,8 @@ export class Scratch {
   readonly db: Database.Database;
   private readonly file: string | null;
   private held = 0;
+  /** Rows stored so far. */
+  private rows = 0;
 
   constructor(private readonly budget?: SpoolBudget) {
     if (budget === undefined) {
@@ -51,10 +55,7 @@ export class Scratch {
     mkdirSync(budget.dir, { recursive: true });
     this.file = join(budget.dir, `scratch-${process.pid}-${nextScratch++}.sqlite`);
     this.db = withFunctions(new Database(this.file));
-    this.db.pragma("journal_mode = OFF");
-    this.db.pragma("synchronous = OFF");
-    this.db.pragma("locking_mode = EXCLUSIVE");
-    this.db.pragma(`cache_size = -${SCRATCH_CACHE_KIB}`);
+    scratchPragmas(this.db);
     // A hard stop for the file itself, should the rows' estimate fall short of it.
     const pageSize = this.db.pragma("page_size", { simple: true }) as number;
     this.db.pragma(`max_page_count = ${Math.max(16, Math.floor(budget.maxBytes / pageSize))}`);
@@ -62,11 +63,24 @@ export class Scratch {
 
   /** Counts rows about to be stored against the disk budget. */
   hold(rows: readonly Value[][]): void {
+    this.rows += rows.length;
     if (this.budget === undefined) return;
     let n = 0;
     for (const r of rows) n += rowBytes(r);
     this.budget.reserve(n, "the rows gathered on the czar");
     this.held += n;
+  }
+
+  /**
+   * The rows of a SELECT over the stored rows, counted against the result limit: with many rows
+   * stored on disk, computed by a thread of its own (a sort or grouping of them takes SQLite a
+   * while), else read here between turns of the event loop. The last use of the scratch.
+   */
+  read(sql: string, guard: SizeGuard): Promise<Value[][]> {
+    if (this.file === null || this.rows < OFF_LOOP_ROWS) return readRows(this.db, sql, guard);
+    // The thread opens the file: this connection (which holds it exclusively) is done with it.
+    this.db.close();
+    return readInThread(this.file, sql, guard);
   }
 
   close(): void {
@@ -142,6 +156,75 @@ export function selectRows(db: Database.Database, sql: string, params: unknown[]
 
 /** Rows read from a scratch database between turns of the event loop. */
 const ROWS_PER_TURN = 5000;
+
+/** Scratch files holding this many rows are read by a thread (fewer: inline, no thread started). */
+export const OFF_LOOP_ROWS = 20_000;
+
+/** The pragmas of a scratch file's connection (the czar's, or a reading thread's). */
+export function scratchPragmas(db: Database.Database): void {
+  db.pragma("journal_mode = OFF");
+  db.pragma("synchronous = OFF");
+  db.pragma("locking_mode = EXCLUSIVE");
+  db.pragma(`cache_size = -${SCRATCH_CACHE_KIB}`);
+}
+
+export type FromReadThread =
+  | { t: "rows"; rows: Value[][] }
+  | { t: "done" }
+  | { t: "error"; message: string; code?: string };
+
+/** Runs `sql` over scratch file `file` in a thread (readThread.ts); its rows as they come, counted by `guard`. */
+function readInThread(file: string, sql: string, guard: SizeGuard): Promise<Value[][]> {
+  return new Promise((resolve, reject) => {
+    const thread = new Worker(new URL("./readThread.js", import.meta.url), {
+      workerData: { file, sql, batchRows: ROWS_PER_TURN },
+    });
+    const out: Value[][] = [];
+    let settled = false;
+    const end = (e: unknown) => {
+      if (settled) return;
+      settled = true;
+      void thread.terminate();
+      if (e === null) resolve(out);
+      else reject(e);
+    };
+    thread.on("message", (m: FromReadThread) => {
+      if (m.t === "done") return end(null);
+      if (m.t === "error")
+        return end(Object.assign(new Error(m.message), m.code === undefined ? {} : { code: m.code }));
+      try {
+        for (const r of m.rows) {
+          // Blobs cross the thread as plain Uint8Arrays.
+          for (let i = 0; i < r.length; i++) {
+            const v = r[i];
+            if (v instanceof Uint8Array && !Buffer.isBuffer(v))
+              r[i] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+          }
+          guard.addRow(r);
+          out.push(r);
+        }
+      } catch (e) {
+        end(e);
+      }
+    });
+    thread.on("error", (e) => end(new QservError("INTERNAL", `merge thread failed: ${e.message}`)));
+    thread.on("exit", () => end(new QservError("INTERNAL", "merge thread ended without its rows")));
+  });
+}
+
+/** Inserts rows into a scratch table in slices, with turns of the event loop between them. */
+export async function insertRowsInTurns(
+  db: Database.Database,
+  table: string,
+  ncols: number,
+  rows: readonly Value[][],
+): Promise<void> {
+  const insert = rowInserter(db, table, ncols);
+  for (let i = 0; i < rows.length; i += ROWS_PER_TURN) {
+    insert(rows.slice(i, i + ROWS_PER_TURN));
+    if (i + ROWS_PER_TURN < rows.length) await yieldToLoop();
+  }
+}
 
 /**
  * selectRows for a query's scratch database, counted against the result limit, giving the event

@@ -34,6 +34,7 @@ import { printExpr } from "./printer.js";
 import { isIntegerType, isNumericType, type MysqlType, mysqlType, T } from "./resultTypes.js";
 import { type ArgPrinter, functionSpec, unsupported, type ValueKind, wrongArguments } from "./sqliteFunctions.js";
 import { distinctAsGroupBy, hasAggregateCall, isExact, showsFirstRow, valueKind } from "./valueKinds.js";
+import { children } from "./walk.js";
 
 export interface SqlitePrintOptions {
   /** Text printed for a table reference in FROM, alias included (default: quoted name [AS quoted alias], db dropped). */
@@ -413,7 +414,7 @@ class Printer implements ArgPrinter {
     }
     if (!isIntegerType(a) || !isIntegerType(b)) return null;
     const fn = e.op === "+" ? "mysql_add" : e.op === "-" ? "mysql_sub" : "mysql_mul";
-    const what = printExpr(e).replaceAll("'", "''");
+    const what = errorText(e).replaceAll("'", "''");
     return out(`${fn}(${this.sql(e.left)}, ${this.sql(e.right)}, ${flag(a.unsigned || b.unsigned)}, '${what}')`);
   }
 
@@ -629,6 +630,24 @@ class Printer implements ArgPrinter {
 }
 
 /** A SELECT as SQLite SQL with MySQL's meaning. Throws QservError UNSUPPORTED for what cannot be translated. */
+/** Nodes of an operand printed whole in an error message's text; past them its operands are "...". */
+const ERROR_TEXT_NODES = 64;
+
+/**
+ * `e` as MySQL's error message shows it, its operands cut to `...` when it is large: every level
+ * of a chain `a * b * ...` carries its text, which would otherwise make the SQL quadratic in size.
+ */
+function errorText(e: Binary): string {
+  const big = (root: Expr): boolean => {
+    let n = 0;
+    const over = (x: Expr): boolean => ++n > ERROR_TEXT_NODES || children(x).some(over);
+    return over(root);
+  };
+  if (!big(e)) return printExpr(e);
+  const cut = (x: Expr): Expr => (big(x) ? { kind: "column", db: null, table: null, name: "...", pos: x.pos } : x);
+  return printExpr({ ...e, left: cut(e.left), right: cut(e.right) }).replaceAll("`...`", "...");
+}
+
 export function printSqlite(s: Select, o: SqlitePrintOptions = {}): string {
   return new Printer(o).select(s);
 }

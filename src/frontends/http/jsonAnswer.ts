@@ -7,6 +7,7 @@
  * the final chunk, so a client sees an incomplete transfer.
  */
 import type http from "node:http";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { type ColumnType, toJsonValue, valueType } from "../../common/jsonValue.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { ResultColumnInfo } from "../../czar/czar.js";
@@ -49,6 +50,8 @@ export class JsonAnswer {
     }
     for (const r of rows) this.put(`${this.count++ === 0 ? "" : ","}${JSON.stringify(r.map(toJsonValue))}`);
     if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+    // A turn of the event loop between batches: other clients are answered while a large one is written.
+    await yieldToLoop();
   }
 
   /** The answer's end: stats (with the row count), then the response is finished. */

@@ -6,7 +6,7 @@
  */
 import { once } from "node:events";
 import net from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as sleep, setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Logger } from "pino";
 import { isQservError } from "../../common/errors.js";
 import type { Value } from "../../common/rowCodec.js";
@@ -25,6 +25,9 @@ import {
 import { LoginThrottle, type LoginThrottleOptions } from "./loginThrottle.js";
 import { eofPayload, errPayload, frame, okPayload, type Packet, PacketParser, PayloadReader } from "./packets.js";
 import { columnCountPayload, columnPayload, rowPayload } from "./resultSet.js";
+
+/** Rows encoded between turns of the event loop. */
+const ROWS_PER_TURN = 1000;
 
 export interface MysqlServerOptions {
   czar: Czar;
@@ -154,9 +157,12 @@ class Connection {
 
   /** Queues rows, waiting only when a write has to drain. */
   private async pushRows(rows: ReadonlyArray<ReadonlyArray<Value>>, columns: ResultColumnInfo[]): Promise<void> {
+    let n = 0;
     for (const row of rows) {
       const wait = this.push(rowPayload(row, columns));
       if (wait !== undefined) await wait;
+      // A turn of the event loop now and then: other clients are answered while a large answer is encoded.
+      if (++n % ROWS_PER_TURN === 0) await yieldToLoop();
     }
   }
 
