@@ -14,7 +14,7 @@ import { scratchDb, selectRows } from "./exec/scratch.js";
 import { Spool, SpoolBudget } from "./exec/spool.js";
 import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
-import { itemName, type Query, type Select, type SetStmt } from "./sql/ast.js";
+import { itemName, type Query, type Select, type SetStmt, type Statement } from "./sql/ast.js";
 import { parseStatement } from "./sql/parser.js";
 import { printMysql } from "./sql/printer.js";
 import { type MysqlType, mysqlType } from "./sql/resultTypes.js";
@@ -101,7 +101,23 @@ export interface CzarOptions {
   spoolMaxBytes?: number;
   /** DROP TABLE and DROP DATABASE go here (without it they are refused). */
   admin?: DropOps;
+  /** Told of every query (a SELECT with FROM, a UNION, or text that does not parse) once it ends. */
+  onQueryEnd?: (q: FinishedQuery) => void;
   log?: Logger;
+}
+
+/** A query that ended, as `onQueryEnd` is told of it. */
+export interface FinishedQuery {
+  query: string;
+  user: string;
+  database: string | null;
+  /** Date.now() when it started. */
+  startedAt: number;
+  elapsedMs: number;
+  rows: number;
+  chunks: number;
+  retries: number;
+  error?: QservError;
 }
 
 /** What the czar asks of data management for the DROP statements. */
@@ -272,7 +288,63 @@ export class Czar {
   /** Runs one statement. `signal` cancels it (the client went away); `sink` may take the rows as they come. */
   async execute(sql: string, session: Session, signal?: AbortSignal, sink?: ResultSink): Promise<QueryAnswer> {
     const t0 = performance.now();
-    const stmt = parseStatement(sql, "mysql", this.o.maxQueryBytes);
+    const ended = this.o.onQueryEnd;
+    if (ended === undefined)
+      return this.statement(parseStatement(sql, "mysql", this.o.maxQueryBytes), sql, session, t0, signal, sink);
+    const startedAt = Date.now();
+    const user = session.user ?? "qsmaster";
+    const end = (a: QueryAnswer | null, rows: number, e?: unknown) =>
+      ended({
+        query: sql,
+        user,
+        database: session.database,
+        startedAt,
+        elapsedMs: performance.now() - t0,
+        rows,
+        chunks: a?.stats.chunks ?? 0,
+        retries: a?.stats.retries ?? 0,
+        ...(e === undefined ? {} : { error: isQservError(e) ? e : new QservError("INTERNAL", String(e)) }),
+      });
+    let stmt: Statement;
+    try {
+      stmt = parseStatement(sql, "mysql", this.o.maxQueryBytes);
+    } catch (e) {
+      end(null, 0, e);
+      throw e;
+    }
+    if (stmt.kind !== "union" && (stmt.kind !== "select" || stmt.from.length === 0)) {
+      return this.statement(stmt, sql, session, t0, signal, sink);
+    }
+    // Rows streamed to the sink are counted as they pass.
+    let streamed = 0;
+    const counting: ResultSink | undefined =
+      sink === undefined
+        ? undefined
+        : {
+            header: (c) => sink.header(c),
+            rows: (r) => {
+              streamed += r.length;
+              return sink.rows(r);
+            },
+          };
+    try {
+      const a = await this.statement(stmt, sql, session, t0, signal, counting);
+      end(a, a.streamed === true ? streamed : a.rows.length);
+      return a;
+    } catch (e) {
+      end(null, streamed, e);
+      throw e;
+    }
+  }
+
+  private async statement(
+    stmt: Statement,
+    sql: string,
+    session: Session,
+    t0: number,
+    signal?: AbortSignal,
+    sink?: ResultSink,
+  ): Promise<QueryAnswer> {
     const listing = (l: Listing & { types?: Array<MysqlType | null> }): QueryAnswer => ({
       columns: typesOf(l.columns, l.rows, l.types),
       rows: l.rows,

@@ -18,6 +18,7 @@ import type { Czar, Session } from "../../czar/czar.js";
 import { isUpload, type ReceivedUpload } from "../../czar/ingestInput.js";
 import { writeWithin } from "../../czar/writeWithin.js";
 import { handleTap, type TapService } from "../tap/routes.js";
+import { handleWeb, isWebRoute, type WebSources } from "../web/routes.js";
 import { JsonAnswer } from "./jsonAnswer.js";
 import { readBody } from "./requestBody.js";
 
@@ -47,6 +48,8 @@ export interface HttpRoutes {
   loads(database?: string, table?: string): unknown;
   /** Takes one load out. */
   unload(loadId: string, signal: AbortSignal): Promise<unknown>;
+  /** The web console (src/frontends/web/routes.ts). */
+  web?: WebSources;
 }
 
 /** Progress lines of a streamed ingest: at most one per this many ms within a phase. */
@@ -245,13 +248,14 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
         case "DELETE /ingest/<loadId>":
           return r.unload(decodeURIComponent(path.slice("/ingest/".length)), abort.signal);
         default:
+          if (url !== null && isWebRoute(req.method ?? "", path)) return handleWeb(r.web, caller, url, res, STREAMED);
           if (/^\/tap(\/|$)/.test(req.url ?? "")) {
             await handleTap(r.tap, req, res, abort.signal, (e) => errorBody(e).status, timeoutMs);
             return STREAMED;
           }
           throw new QservError(
             "NOT_FOUND",
-            `no route ${route} (POST /query, POST /ingest, GET /ingest, DELETE /ingest/<loadId>, GET /status, POST /replicate, POST /gc)`,
+            `no route ${route} (POST /query, POST /ingest, GET /ingest, DELETE /ingest/<loadId>, GET /status, POST /replicate, POST /gc, GET /, GET /events, GET /history, GET /chunks)`,
           );
       }
     };
