@@ -22,7 +22,7 @@ const report = (e: unknown) => {
   live.className = "live failed";
 };
 
-const history = new History();
+const history = new History(report);
 const console_ = new Console(() => {});
 const map = new SkyMap($("map"), (sql) => {
   console_.set(sql);

@@ -41,7 +41,7 @@ export class SkyMap {
   private workerOrder: string[] = [];
 
   constructor(
-    private readonly host: HTMLElement,
+    host: HTMLElement,
     /** A region drawn on the map, as the SQL that selects it. */
     private readonly onRegion: (sql: string) => void,
   ) {

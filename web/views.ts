@@ -132,8 +132,8 @@ export function renderRunning(s: Status, onError: (e: unknown) => void): void {
 export class History {
   private records: QueryRecord[] = [];
 
-  constructor() {
-    for (const id of ["hist-slowest", "hist-failed"]) $(id).addEventListener("change", () => void this.load());
+  constructor(private readonly onError: (e: unknown) => void) {
+    for (const id of ["hist-slowest", "hist-failed"]) $(id).addEventListener("change", () => this.ended());
   }
 
   private filter(): string {
@@ -149,7 +149,7 @@ export class History {
 
   /** A query just ended: the list is asked again (its order and filter are the server's). */
   ended(): void {
-    void this.load();
+    this.load().catch(this.onError);
   }
 
   private render(): void {

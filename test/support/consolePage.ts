@@ -33,7 +33,7 @@ export async function consoleRows(page: Page): Promise<string[][]> {
         trs.map((tr) => [...tr.children].map((td) => td.textContent ?? "")),
       )),
     );
-    const [at, of] = (await page.locator("#page").innerText()).match(/\d+/g)!.map(Number) as [number, number];
+    const [at, of] = ((await page.locator("#page").textContent()) ?? "").match(/\d+/g)!.map(Number) as [number, number];
     if (at >= of) return out;
     await page.click("#next");
     await page.locator("#page", { hasText: `page ${at + 1} of` }).waitFor();
