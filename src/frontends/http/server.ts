@@ -3,7 +3,8 @@
  * written as the rows come (src/frontends/http/jsonAnswer.ts: an error after rows started cuts the body
  * short), `POST /ingest` {"database","table","files"}, `GET /ingest` (or `/loads`; `?database=&table=`:
  * the recorded loads), `DELETE /ingest/<loadId>` (unload one), `GET /status` (workers, databases, queries and
- * ingests under way), `POST /replicate` (one repair pass), `POST /gc` (one garbage collection pass). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
+ * ingests under way), `POST /replicate` (one repair pass), `POST /gc` (one garbage collection pass),
+ * and the web console's `GET /`, `/console/...`, `/events`, `/history`, `/chunks` (src/frontends/web/routes.ts). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
  * status. An ingest asked for progress (`"progress":
  * true` or `Accept: application/x-ndjson`) answers 200 with NDJSON: {"progress": {...}} lines,
  * then one {"result": ...} or {"error": ...} line. A client that goes away cancels its request.
