@@ -31,7 +31,11 @@ describe("web console: a worker killed, then repaired", { skip: skip ?? false },
   const dir = tempDir();
   let rig: ConsoleRig;
   before(async () => {
-    rig = await startConsoleRig(dir, { workers: 3, objects: 2000, czar: { replicas: 2, repairGraceMs: 0 } });
+    rig = await startConsoleRig(dir, {
+      workers: 3,
+      objects: 2000,
+      czar: { replicas: 2, repairGraceMs: 0, healthIntervalMs: 2000 },
+    });
   });
   after(async () => {
     await rig?.stop();
@@ -112,6 +116,9 @@ describe("web console: a long query and an ingest", { skip: skip ?? false }, () 
         timeout: 60_000,
       });
       assert.equal(rig.czar.czar.processes().length, 0);
+      // The console that ran it says it was killed.
+      await page.waitForFunction(`document.getElementById("console-status").textContent === "failed"`);
+      assert.match((await page.locator("#console-error").textContent()) ?? "", /^CANCELLED: query \d+ killed/);
     } finally {
       w2.proc.kill("SIGCONT");
     }
@@ -128,10 +135,13 @@ describe("web console: a long query and an ingest", { skip: skip ?? false }, () 
     };
     assert.equal(h.queries[0]?.query, "SELECT objectId, COUNT(*) FROM Source GROUP BY objectId");
     assert.equal(h.queries[0]?.error.code, "CANCELLED");
+    // The killed query's 409, in the browser's console and as an answer, was asked for.
+    const killed = rig.problems.filter((p) => p.includes("409"));
+    assert.equal(killed.length, 2, killed.join("\n"));
     assert.deepEqual(
-      rig.problems.filter((p) => !p.includes("/query")),
+      rig.problems.filter((p) => !p.includes("409")),
       [],
-    ); // the killed query's 409 was asked for
+    );
     rig.problems.splice(0);
   });
 
