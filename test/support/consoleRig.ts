@@ -58,7 +58,7 @@ export async function startConsoleRig(dir: string, o: RigOptions): Promise<Conso
     httpPort: 0,
     repairIntervalMs: 0,
     gcIntervalMs: 0,
-    healthIntervalMs: 1000,
+    healthIntervalMs: 5000,
     log: createLogger("czar", "warn"),
     ...o.czar,
   };

@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { createLogger } from "../../../src/common/log.js";
 import { userEntry } from "../../../src/czar/auth/users.js";
 import { startCzar } from "../../../src/czar/server.js";
-import { chunksIn, consoleRows, download, drawnChunks, runInConsole } from "../../support/consolePage.js";
+import { consoleRows, download, drawnChunks, runInConsole } from "../../support/consolePage.js";
 import { type ConsoleRig, ensureChromium, startConsoleRig } from "../../support/consoleRig.js";
 import { demoReference, expectedRows } from "../../support/demo.js";
 import { tempDir } from "../../support/fs.js";
@@ -39,7 +39,7 @@ describe("web console", { skip: skip ?? false }, () => {
     const drawn = await drawnChunks(page, want.length);
     assert.deepEqual(drawn, want);
     // Every chunk whole on its two workers: none under-replicated.
-    assert.equal(await chunksIn(page, "ok"), want.length);
+    await page.waitForFunction(`document.querySelectorAll("path.chunk.ok").length === ${want.length}`);
     // Hover names the chunk, its rows per table and its workers.
     const first = page.locator(`path.chunk[data-chunk="${want[0]}"]`);
     await first.hover({ force: true });
