@@ -105,7 +105,17 @@ export function renderWorkers(s: Status, chunks: ChunkCell[]): void {
         ),
       ),
     );
-  $("repair").textContent = `repair: ${JSON.stringify(s.repair)}`;
+  const r = s.repair as {
+    passRunning?: boolean;
+    copiesRunning?: number;
+    totals?: { passes: number; copies: number; bytes: number; failures: number };
+  };
+  const t = r.totals;
+  $("repair").textContent =
+    `repair: ${r.passRunning === true ? "a pass is running" : "idle"}, ${r.copiesRunning ?? 0} copies running` +
+    (t === undefined
+      ? ""
+      : `; so far ${t.passes} passes copied ${t.copies} chunks (${bytes(t.bytes)}), ${t.failures} failed`);
 }
 
 export function renderRunning(s: Status, onError: (e: unknown) => void): void {
