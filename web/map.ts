@@ -1,22 +1,8 @@
 /** The sky map: every chunk of a database on the sky, coloured by live replicas, rows or worker. */
 import { geoPath } from "d3-geo";
+import type { ChunkCell, ChunkMap } from "../src/frontends/web/apiTypes.js";
 import { getJson } from "./api.js";
 import { boxPolygon, CATEGORICAL, frame, raOf, separation, sequential, skyProjection, svgEl } from "./sky.js";
-
-export interface ChunkCell {
-  id: number;
-  ra: [number, number];
-  dec: [number, number];
-  rows: Record<string, number>;
-  workers: string[];
-  live: string[];
-}
-
-export interface ChunkMap {
-  database: string;
-  target: number;
-  chunks: ChunkCell[];
-}
 
 export type Colouring = "replicas" | "rows" | "worker";
 

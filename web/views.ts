@@ -1,6 +1,7 @@
 /** The workers, queries and ingest views, drawn from status events and the history API. */
+
+import type { ChunkCell, QueryRecord } from "../src/frontends/web/apiTypes.js";
 import { getJson, query } from "./api.js";
-import type { ChunkCell } from "./map.js";
 
 export interface Status {
   workers: Array<{
@@ -35,19 +36,6 @@ export interface Status {
     elapsedMs: number;
     phases: Array<{ phase: string; done?: number; total?: number; bytes?: number; totalBytes?: number; rows?: number }>;
   }>;
-}
-
-export interface QueryRecord {
-  seq: number;
-  query: string;
-  user: string;
-  database: string | null;
-  startedAt: string;
-  elapsedMs: number;
-  rows: number;
-  chunks: number;
-  retries: number;
-  error?: { code: string; message: string };
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

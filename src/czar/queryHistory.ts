@@ -4,22 +4,9 @@
  * does not parse (a czar killed mid-write) is skipped.
  */
 import { appendFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import type { ErrorCode } from "../common/errors.js";
+import type { QueryRecord } from "../frontends/web/apiTypes.js";
 
-export interface QueryRecord {
-  /** Sequence number, increasing across restarts. */
-  seq: number;
-  query: string;
-  user: string;
-  database: string | null;
-  /** ISO time the query started. */
-  startedAt: string;
-  elapsedMs: number;
-  rows: number;
-  chunks: number;
-  retries: number;
-  error?: { code: ErrorCode; message: string };
-}
+export type { QueryRecord };
 
 export interface HistoryFilter {
   /** Only the failed ones. */

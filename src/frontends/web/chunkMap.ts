@@ -8,28 +8,9 @@ import { expectedContents } from "../../czar/chunkContents.js";
 import type { HealthMonitor } from "../../czar/health.js";
 import { type Metadata, REPLICATED_CHUNK } from "../../czar/metadata.js";
 import { chunkerOf } from "../../czar/plan/chunks.js";
+import type { ChunkCell, ChunkMap } from "./apiTypes.js";
 
-export interface ChunkCell {
-  id: number;
-  /** [min, max] degrees; raMax may be 360. */
-  ra: [number, number];
-  dec: [number, number];
-  /** Rows (not counting overlap) per table. */
-  rows: Record<string, number>;
-  /** Workers metadata places the chunk on. */
-  workers: string[];
-  /** Of those, the ones whose last listing shows it whole. */
-  live: string[];
-}
-
-export interface ChunkMap {
-  database: string;
-  numStripes: number;
-  numSubStripes: number;
-  /** Target replicas per chunk: fewer live ones is under-replicated. */
-  target: number;
-  chunks: ChunkCell[];
-}
+export type { ChunkCell, ChunkMap };
 
 export function chunkMap(meta: Metadata, monitor: HealthMonitor, db: string, target: number): ChunkMap {
   const cfg = meta.database(db);
