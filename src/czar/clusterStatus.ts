@@ -14,14 +14,16 @@ export interface StatusSources {
   replicas: number;
   /** Who asks: a user limited to their own queries sees only those. */
   caller?: Pick<Session, "user" | "ownQueriesOnly">;
+  /** false: as the health monitor last saw the workers, without probing them now. */
+  probe?: boolean;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Probes the workers, then describes the cluster. */
+/** Probes the workers (unless told not to), then describes the cluster. */
 export async function clusterStatus(s: StatusSources) {
   const { meta, monitor } = s;
-  await monitor.refresh();
+  if (s.probe !== false) await monitor.refresh();
   const health = monitor.all();
   const workers = health.map((w) => ({
     id: w.id,

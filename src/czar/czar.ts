@@ -13,7 +13,7 @@ import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
 import { Spool, SpoolBudget } from "./exec/spool.js";
 import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
-import { OFF_LOOP_TEXT, PlanPool } from "./plan/planPool.js";
+import { OFF_LOOP_TEXT, type Planned, PlanPool } from "./plan/planPool.js";
 import type { UploadTable } from "./plan/uploads.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
 import { itemName, type Query, type Select, type SetStmt, type Statement } from "./sql/ast.js";
@@ -113,7 +113,23 @@ export interface CzarOptions {
   metadataFile?: string;
   /** Planner threads (default 2). */
   planThreads?: number;
+  /** Told of every query (a SELECT with FROM, a UNION, or text that does not parse) once it ends. */
+  onQueryEnd?: (q: FinishedQuery) => void;
   log?: Logger;
+}
+
+/** A query that ended, as `onQueryEnd` is told of it. */
+export interface FinishedQuery {
+  query: string;
+  user: string;
+  database: string | null;
+  /** Date.now() when it started. */
+  startedAt: number;
+  elapsedMs: number;
+  rows: number;
+  chunks: number;
+  retries: number;
+  error?: QservError;
 }
 
 /** What the czar asks of data management for the DROP statements. */
@@ -298,22 +314,84 @@ export class Czar {
   /** Runs one statement. `signal` cancels it (the client went away); `sink` may take the rows as they come. */
   async execute(sql: string, session: Session, signal?: AbortSignal, sink?: ResultSink): Promise<QueryAnswer> {
     const t0 = performance.now();
-    let stmt: Statement;
-    // Uploaded tables (TAP) live in this session only: such a query is planned here.
-    if (this.planner !== null && sql.length >= OFF_LOOP_TEXT && (session.uploads?.length ?? 0) === 0) {
-      const p = await this.planner.parse(sql, this.o.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES, session.database);
-      if (p.kind === "plan") {
-        try {
-          const planning = { first: p.plan, again: () => p.replan(session.database) };
-          return await this.select(sql, planning, session, t0, signal, sink);
-        } finally {
-          p.done();
-        }
-      }
-      stmt = p.stmt;
-    } else {
-      stmt = parseStatement(sql, "mysql", this.o.maxQueryBytes);
+    const ended = this.o.onQueryEnd;
+    const startedAt = Date.now();
+    const end = (a: QueryAnswer | null, rows: number, e?: unknown) =>
+      ended?.({
+        query: sql,
+        user: session.user ?? "qsmaster",
+        database: session.database,
+        startedAt,
+        elapsedMs: performance.now() - t0,
+        rows,
+        chunks: a?.stats.chunks ?? 0,
+        retries: a?.stats.retries ?? 0,
+        ...(e === undefined ? {} : { error: isQservError(e) ? e : new QservError("INTERNAL", String(e)) }),
+      });
+    let parsed: Planned;
+    try {
+      // Uploaded tables (TAP) live in this session only: such a query is planned here.
+      parsed =
+        this.planner !== null && sql.length >= OFF_LOOP_TEXT && (session.uploads?.length ?? 0) === 0
+          ? await this.planner.parse(sql, this.o.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES, session.database)
+          : { kind: "statement", stmt: parseStatement(sql, "mysql", this.o.maxQueryBytes) };
+    } catch (e) {
+      end(null, 0, e);
+      throw e;
     }
+    const run = async (out?: ResultSink): Promise<QueryAnswer> => {
+      if (parsed.kind === "statement") return this.statement(parsed.stmt, sql, session, t0, signal, out);
+      const p = parsed;
+      try {
+        return await this.select(
+          sql,
+          { first: p.plan, again: () => p.replan(session.database) },
+          session,
+          t0,
+          signal,
+          out,
+        );
+      } finally {
+        p.done();
+      }
+    };
+    // The history keeps queries of tables (a SELECT with FROM, a UNION), not SET, SHOW or SELECT 1.
+    const recorded =
+      ended !== undefined &&
+      (parsed.kind === "plan" ||
+        parsed.stmt.kind === "union" ||
+        (parsed.stmt.kind === "select" && parsed.stmt.from.length > 0));
+    if (!recorded) return run(sink);
+    // Rows streamed to the sink are counted as they pass.
+    let streamed = 0;
+    const counting: ResultSink | undefined =
+      sink === undefined
+        ? undefined
+        : {
+            header: (c) => sink.header(c),
+            rows: (r) => {
+              streamed += r.length;
+              return sink.rows(r);
+            },
+          };
+    try {
+      const a = await run(counting);
+      end(a, a.streamed === true ? streamed : a.rows.length);
+      return a;
+    } catch (e) {
+      end(null, streamed, e);
+      throw e;
+    }
+  }
+
+  private async statement(
+    stmt: Statement,
+    sql: string,
+    session: Session,
+    t0: number,
+    signal?: AbortSignal,
+    sink?: ResultSink,
+  ): Promise<QueryAnswer> {
     const listing = (l: Listing & { types?: Array<MysqlType | null> }): QueryAnswer => ({
       columns: typesOf(l.columns, l.rows, l.types),
       rows: l.rows,

@@ -12,6 +12,8 @@ import { startMysqlServer } from "../frontends/mysql/server.js";
 import { QservAsync } from "../frontends/tap/qservAsync.js";
 import { TapService } from "../frontends/tap/routes.js";
 import { DEFAULT_UPLOAD_SOURCES } from "../frontends/tap/uploadUrl.js";
+import { chunkMap } from "../frontends/web/chunkMap.js";
+import { closeWeb, type WebSources } from "../frontends/web/routes.js";
 import type { DialectOverrides } from "../partitioner/dialect.js";
 import { inputFormatOf } from "../partitioner/inputFormat.js";
 import { WatchRegistry } from "../watch/registry.js";
@@ -30,6 +32,7 @@ import { DEFAULT_LOAD_IDLE_TIMEOUT_MS, ingestTable } from "./ingest.js";
 import { checkInputPaths, ingestRoots, type ReceivedUpload, receiveUpload } from "./ingestInput.js";
 import { Metadata, type WorkerInfo } from "./metadata.js";
 import { journaledScratch } from "./publishJournal.js";
+import { QueryHistory } from "./queryHistory.js";
 import { reconcile, reconciled, removeIngestScratch } from "./reconcile.js";
 import { replayJournal } from "./replay.js";
 import { Replicator } from "./replication.js";
@@ -253,8 +256,13 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   // Spill files and scratch databases of queries a previous run did not finish.
   const spoolDir = join(o.dataDir, "spool");
   removeQueryLeftovers(spoolDir, log);
-  /** Ingests under way, for status. */
-  const ingests = new Map<number, { table: string; phase: string; startedAt: number }>();
+  /** Ingests under way, for status: the phase now and the last progress of each phase seen. */
+  const ingests = new Map<
+    number,
+    { table: string; phase: string; startedAt: number; phases: Array<{ phase: string } & Record<string, unknown>> }
+  >();
+  /** Finished queries, kept across restarts (the web console's history). */
+  const history = new QueryHistory(join(o.dataDir, "query-history.jsonl"));
   let nextIngest = 1;
   const gate = new Gate();
   const adminCtx: AdminContext = {
@@ -279,6 +287,13 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
       dropDatabase: (db, ifExists, signal) =>
         admin(() => dropDatabase(adminCtx, db, { ifExists, ...(signal ? { signal } : {}) })),
     },
+    onQueryEnd: ({ startedAt, error, elapsedMs, ...q }) =>
+      history.record({
+        ...q,
+        startedAt: new Date(startedAt).toISOString(),
+        elapsedMs: Math.round(elapsedMs * 10) / 10,
+        ...(error === undefined ? {} : { error: { code: error.code, message: error.message } }),
+      }),
     log,
     metadataFile: join(o.dataDir, "czar.sqlite"),
     spoolDir,
@@ -357,6 +372,23 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const watch = new WatchRegistry();
   // Kept: the czar's own watcher (mini-qserv czar --watch) ingests through the same route.
   let routes!: HttpRoutes;
+  /** `GET /status` (probing the workers first unless `probe` is false). */
+  const status = async (caller: Parameters<typeof clusterStatus>[0]["caller"], probe = true) => ({
+    ...(await clusterStatus({ meta, monitor: dir.monitor, replicator, czar, replicas, caller, probe })),
+    ingests: [...ingests.values()].map((i) => ({
+      table: i.table,
+      phase: i.phase,
+      phases: i.phases,
+      elapsedMs: Date.now() - i.startedAt,
+    })),
+    watch: watch.summary(),
+  });
+  const web: WebSources = {
+    status: (caller) => status(caller, false),
+    chunks: (db) => chunkMap(meta, dir.monitor, db, replicas),
+    history,
+    eventEveryMs: Math.max(250, Math.min(1000, healthIntervalMs > 0 ? healthIntervalMs / 2 : 1000)),
+  };
   const kept = (r: HttpRoutes): HttpRoutes => {
     routes = r;
     return r;
@@ -372,7 +404,12 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
         gate.run("shared", async () => {
           const req = ingestRequest(body, roots, upload);
           const id = nextIngest++;
-          const run = { table: `${req.database.database}.${req.table.table}`, phase: "start", startedAt: Date.now() };
+          const run = {
+            table: `${req.database.database}.${req.table.table}`,
+            phase: "start",
+            startedAt: Date.now(),
+            phases: [] as Array<{ phase: string } & Record<string, unknown>>,
+          };
           ingests.set(id, run);
           dir.monitor.changed();
           try {
@@ -394,6 +431,8 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
                 signal,
                 onProgress: (p) => {
                   run.phase = p.phase;
+                  if (run.phases.at(-1)?.phase === p.phase) run.phases[run.phases.length - 1] = { ...p };
+                  else run.phases.push({ ...p });
                   onProgress?.(p);
                 },
               },
@@ -403,15 +442,8 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
             dir.monitor.changed();
           }
         }),
-      status: async (caller) => ({
-        ...(await clusterStatus({ meta, monitor: dir.monitor, replicator, czar, replicas, caller })),
-        ingests: [...ingests.values()].map((i) => ({
-          table: i.table,
-          phase: i.phase,
-          elapsedMs: Date.now() - i.startedAt,
-        })),
-        watch: watch.summary(),
-      }),
+      status,
+      web,
       replicate: () => replicator.pass(),
       gc: async () => ({ ...(await collector.pass()), tapJobsDestroyed: tap.sweep() }),
       loads: (database, table) => ({ loads: meta.loads(database, table) }),
@@ -454,6 +486,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
       collector.stop();
       tap.close();
       for (const p of czar.processes()) p.cancel("czar shutting down");
+      closeWeb(web);
       await mysql?.close();
       // Requests under way get up to 5 s to end; idle keep-alive connections would hold close for ever.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

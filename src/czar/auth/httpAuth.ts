@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { QservError } from "../../common/errors.js";
 import type { LoginThrottle } from "../../frontends/mysql/loginThrottle.js";
+import { isWebRoute } from "../../frontends/web/routes.js";
 import { allows, type Principal, type Role, type Users } from "./users.js";
 
 export interface HttpAuth {
@@ -22,11 +23,16 @@ export interface HttpAuth {
 }
 
 /**
- * The role a route needs: queries (`/query`, TAP) and `GET /status` a reader; every other route
+ * The role a route needs: queries (`/query`, TAP), `GET /status`, the recorded loads (`GET
+ * /ingest`, `GET /loads`) and the web console's pages and reads a reader; every other route
  * (ingest, replicate, gc, and any route added later unless listed here) a writer.
  */
 export function roleFor(method: string, path: string): Role {
-  const reads = path === "/query" || (method === "GET" && path === "/status") || /^\/tap(\/|$)/.test(path);
+  const reads =
+    path === "/query" ||
+    (method === "GET" && ["/status", "/ingest", "/loads"].includes(path)) ||
+    isWebRoute(method, path) ||
+    /^\/tap(\/|$)/.test(path);
   return reads ? "reader" : "writer";
 }
 

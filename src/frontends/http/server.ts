@@ -3,7 +3,8 @@
  * written as the rows come (src/frontends/http/jsonAnswer.ts: an error after rows started cuts the body
  * short), `POST /ingest` {"database","table","files"}, `GET /ingest` (or `/loads`; `?database=&table=`:
  * the recorded loads), `DELETE /ingest/<loadId>` (unload one), `GET /status` (workers, databases, queries and
- * ingests under way), `GET /watch` / `POST /watch` (watched directories), `POST /replicate` (one repair pass), `POST /gc` (one garbage collection pass). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
+ * ingests under way), `GET /watch` / `POST /watch` (watched directories), `POST /replicate` (one repair pass), `POST /gc` (one garbage collection pass),
+ * and the web console's `GET /`, `/console/...`, `/events`, `/history`, `/chunks` (src/frontends/web/routes.ts). Errors: {"error": {"code","message","line","column"}} with a 4xx/5xx
  * status. An ingest asked for progress (`"progress":
  * true` or `Accept: application/x-ndjson`) answers 200 with NDJSON: {"progress": {...}} lines,
  * then one {"result": ...} or {"error": ...} line. A client that goes away cancels its request.
@@ -19,6 +20,7 @@ import { isUpload, type ReceivedUpload } from "../../czar/ingestInput.js";
 import { writeWithin } from "../../czar/writeWithin.js";
 import type { WatchRegistry } from "../../watch/registry.js";
 import { handleTap, type TapService } from "../tap/routes.js";
+import { handleWeb, isWebRoute, type WebSources } from "../web/routes.js";
 import { JsonAnswer } from "./jsonAnswer.js";
 import { readBody } from "./requestBody.js";
 import { watchRoute } from "./watchRoutes.js";
@@ -51,6 +53,8 @@ export interface HttpRoutes {
   unload(loadId: string, signal: AbortSignal): Promise<unknown>;
   /** What the watchers of directories report (src/watch/registry.ts). */
   watch?: WatchRegistry;
+  /** The web console (src/frontends/web/routes.ts). */
+  web?: WebSources;
 }
 
 /** Progress lines of a streamed ingest: at most one per this many ms within a phase. */
@@ -252,13 +256,14 @@ export async function startHttp(r: HttpRoutes, port: number, host: string, log: 
         case "POST /watch":
           return watchRoute(r.watch, req.method as string, () => readJson(req));
         default:
+          if (url !== null && isWebRoute(req.method ?? "", path)) return handleWeb(r.web, caller, url, res, STREAMED);
           if (/^\/tap(\/|$)/.test(req.url ?? "")) {
             await handleTap(r.tap, req, res, abort.signal, (e) => errorBody(e).status, timeoutMs);
             return STREAMED;
           }
           throw new QservError(
             "NOT_FOUND",
-            `no route ${route} (POST /query, POST /ingest, GET /ingest, DELETE /ingest/<loadId>, GET /status, GET /watch, POST /replicate, POST /gc)`,
+            `no route ${route} (POST /query, POST /ingest, GET /ingest, DELETE /ingest/<loadId>, GET /status, GET /watch, POST /replicate, POST /gc, GET /, GET /events, GET /history, GET /chunks)`,
           );
       }
     };
