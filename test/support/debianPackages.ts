@@ -9,8 +9,9 @@ export function ensureDebianPackages(pkgs: readonly string[], have: () => boolea
   if (have()) return null;
   const names = pkgs.join(" ");
   if (process.getuid?.() !== 0) return `${names}: missing, and installing them needs root`;
+  // One apt-get at a time across test files running side by side (flock waits for the others).
   const apt = (args: string[]) =>
-    spawnSync("apt-get", args, {
+    spawnSync("flock", ["/var/lock/mini-qserv-apt.lock", "apt-get", ...args], {
       stdio: "ignore",
       timeout: 900_000,
       env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
