@@ -35,7 +35,7 @@ const { values } = parseArgs({
     queries: { type: "string", default: "300" },
     ingests: { type: "string", default: "12" },
     clients: { type: "string", default: "4" },
-    minutes: { type: "string", default: "12" },
+    minutes: { type: "string", default: "10" },
     "max-stop": { type: "string", default: "8" },
     "czar-kills": { type: "string", default: "0.4" },
     "fault-every": { type: "string", default: "8" },
@@ -62,6 +62,8 @@ const UNLOAD_POINTS = ["unload:locked", "unload:recorded", "unload:partial"];
 const t0 = performance.now();
 const say = (m: string) => console.log(`${((performance.now() - t0) / 1000).toFixed(1)}s ${m}`);
 process.setMaxListeners(0); // one exit listener per node process started, restarts included
+// Interrupted: exit, so that the exit listeners kill the node processes.
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => process.exit(130));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 rmSync(dir, { recursive: true, force: true });
@@ -116,7 +118,8 @@ const stats = {
 /** Fault counters: a query that saw one change spans a fault. */
 const epochs = { stop: 0, fault: 0 };
 let finished = false;
-const deadline = Date.now() + Number(values.minutes) * 60_000;
+/** When the queries and ingests stop being started (set once the chaos starts). */
+let deadline = Number.POSITIVE_INFINITY;
 const ingestsDone = () => stats.ingests.appends + stats.ingests.unloads;
 const enough = () => (stats.queries >= wantQueries && ingestsDone() >= wantIngests) || Date.now() > deadline;
 
@@ -371,6 +374,7 @@ try {
   settle();
   await checkCounts("initial load");
   say("loaded Object and Source part 0; chaos starts");
+  deadline = Date.now() + Number(values.minutes) * 60_000;
   const chaosLoop = chaos();
   const ingestLoop = ingests();
   await Promise.all([...Array.from({ length: Number(values.clients) }, (_, c) => client(c)), ingestLoop]);

@@ -34,6 +34,12 @@ export function queryMix(rand: () => number, objects: number, positions: Array<[
       .join(" AND "),
   });
   const same = (kind: string, sql: string): MixQuery => ({ kind, sql, reference: sql });
+  /** A query whose WHERE is `a`: areaspec for the czar, scisql filters for the reference. */
+  const within = (kind: string, a: { q: string; r: string }, sql: (where: string) => string): MixQuery => ({
+    kind,
+    sql: sql(a.q),
+    reference: sql(a.r),
+  });
   const kinds: Array<() => MixQuery> = [
     () => same("point", `SELECT objectId, ra, decl, flags FROM Object WHERE objectId = ${id()}`),
     () => same("point", `SELECT sourceId, objectId, filterId, psfFlux FROM Source WHERE objectId = ${id()}`),
@@ -44,61 +50,57 @@ export function queryMix(rand: () => number, objects: number, positions: Array<[
         `SELECT objectId, COUNT(*), SUM(sourceId) FROM Source WHERE objectId IN (${ids}) GROUP BY objectId`,
       );
     },
-    () => {
-      const a = areaspec("circle", circle(0.5 + rand() * 3), ["ra", "decl"]);
-      return {
-        kind: "cone",
-        sql: `SELECT objectId, ra, decl FROM Object WHERE ${a.q}`,
-        reference: `SELECT objectId, ra, decl FROM Object WHERE ${a.r}`,
-      };
-    },
-    () => {
-      const a = areaspec("circle", circle(0.5 + rand() * 5), ["raObject", "declObject"]);
-      const cols = "COUNT(*), SUM(sourceId), MIN(psfFlux)";
-      return {
-        kind: "cone",
-        sql: `SELECT ${cols} FROM Source WHERE ${a.q}`,
-        reference: `SELECT ${cols} FROM Source WHERE ${a.r}`,
-      };
-    },
-    () => {
-      const a = areaspec("box", box(0.5 + rand() * 3), ["ra", "decl"]);
-      return {
-        kind: "box",
-        sql: `SELECT objectId, decl FROM Object WHERE ${a.q}`,
-        reference: `SELECT objectId, decl FROM Object WHERE ${a.r}`,
-      };
-    },
-    () => {
-      const a = areaspec("box", box(0.5 + rand() * 2), ["raObject", "declObject"]);
-      return {
-        kind: "box",
-        sql: `SELECT sourceId, objectId FROM Source WHERE ${a.q}`,
-        reference: `SELECT sourceId, objectId FROM Source WHERE ${a.r}`,
-      };
-    },
+    () =>
+      within(
+        "cone",
+        areaspec("circle", circle(0.5 + rand() * 3), ["ra", "decl"]),
+        (w) => `SELECT objectId, ra, decl FROM Object WHERE ${w}`,
+      ),
+    () =>
+      within(
+        "cone",
+        areaspec("circle", circle(0.5 + rand() * 5), ["raObject", "declObject"]),
+        (w) => `SELECT COUNT(*), SUM(sourceId), MIN(psfFlux) FROM Source WHERE ${w}`,
+      ),
+    () =>
+      within(
+        "box",
+        areaspec("box", box(0.5 + rand() * 3), ["ra", "decl"]),
+        (w) => `SELECT objectId, decl FROM Object WHERE ${w}`,
+      ),
+    () =>
+      within(
+        "box",
+        areaspec("box", box(0.5 + rand() * 2), ["raObject", "declObject"]),
+        (w) => `SELECT sourceId, objectId FROM Source WHERE ${w}`,
+      ),
     () => same("aggregate", "SELECT COUNT(*), SUM(sourceId), MIN(taiMidPoint), MAX(psfFlux) FROM Source"),
     () => same("aggregate", "SELECT COUNT(*), SUM(flags), MIN(ra), MAX(decl) FROM Object"),
     () => same("group by", "SELECT filterId, COUNT(*), SUM(sourceId), MAX(taiMidPoint) FROM Source GROUP BY filterId"),
+    () =>
+      within(
+        "group by",
+        areaspec("box", box(2 + rand() * 8), ["raObject", "declObject"]),
+        (w) => `SELECT filterId, COUNT(*), SUM(objectId) FROM Source WHERE ${w} GROUP BY filterId`,
+      ),
+    () =>
+      within(
+        "join",
+        areaspec("box", box(1 + rand() * 4), ["o.ra", "o.decl"], ["s.raObject", "s.declObject"]),
+        (w) =>
+          `SELECT o.objectId, COUNT(*), SUM(s.sourceId) FROM Object o JOIN Source s ON o.objectId = s.objectId WHERE ${w} GROUP BY o.objectId`,
+      ),
     () => {
-      const a = areaspec("box", box(2 + rand() * 8), ["raObject", "declObject"]);
-      const q = (w: string) => `SELECT filterId, COUNT(*), SUM(objectId) FROM Source WHERE ${w} GROUP BY filterId`;
-      return { kind: "group by", sql: q(a.q), reference: q(a.r) };
-    },
-    () => {
-      const a = areaspec("box", box(1 + rand() * 4), ["o.ra", "o.decl"], ["s.raObject", "s.declObject"]);
-      const q = (w: string) =>
-        `SELECT o.objectId, COUNT(*), SUM(s.sourceId) FROM Object o JOIN Source s ON o.objectId = s.objectId WHERE ${w} GROUP BY o.objectId`;
-      return { kind: "join", sql: q(a.q), reference: q(a.r) };
-    },
-    () => {
-      const d = 0.005 + rand() * 0.01;
+      const d = f(0.005 + rand() * 0.01);
       const a = areaspec("box", box(1 + rand() * 2), ["o1.ra", "o1.decl"], ["o2.ra", "o2.decl"]);
-      const q = (w: string) =>
-        `SELECT o1.objectId, o2.objectId FROM Object o1, Object o2 WHERE ${w} AND scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < ${f(d)} AND o1.objectId <> o2.objectId`;
       // The reference also bounds o2's declination (implied by the distance): an index range, not n².
-      const band = `o2.decl BETWEEN o1.decl - ${f(d)} AND o1.decl + ${f(d)}`;
-      return { kind: "near neighbour", sql: q(a.q), reference: q(`${a.r} AND ${band}`) };
+      const band = `o2.decl BETWEEN o1.decl - ${d} AND o1.decl + ${d}`;
+      return within(
+        "near neighbour",
+        { q: a.q, r: `${a.r} AND ${band}` },
+        (w) =>
+          `SELECT o1.objectId, o2.objectId FROM Object o1, Object o2 WHERE ${w} AND scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < ${d} AND o1.objectId <> o2.objectId`,
+      );
     },
   ];
   return (): MixQuery => kinds[Math.floor(rand() * kinds.length)]!();

@@ -264,6 +264,7 @@ export class WorkerService {
       if (state === "done") return;
       if (m.part === "header") {
         if (state !== "start") throw new QservError("BAD_ARGUMENT", "a load has one header, first");
+        await haltPoint("worker:load", this.log); // crash tests kill the worker in the middle of a load
         header = m.header;
         ended = this.track(`${header.database}\t${header.table}`);
         const file = this.begin(m.header);
