@@ -159,7 +159,8 @@ interface Staged {
  * publishes its stage and metadata records the load in one transaction. A failure before the
  * publish (bad row, worker down, client gone) drops the stages: nothing was visible, metadata is
  * unchanged. A worker that fails to publish is dropped from its chunks' replicas as long as each
- * keeps another; else the workers that published take the load back and the ingest fails.
+ * keeps another; else the workers that published take the load back and the ingest fails. So is
+ * one that goes away while its chunks are loaded (UNAVAILABLE): the load goes on without it.
  *
  * Chunks go to live workers only; a chunk already held by a dead worker is loaded into its live
  * replicas and loses the dead one. Idempotent: the load id is derived from the config, the dialect
@@ -578,6 +579,7 @@ async function stagePartitioned(
   let done = 0;
   o.onProgress?.({ phase: "upload", done, total });
   const uploads = linkedAbort(o.signal);
+  const lost = new Map<string, QservError>();
   await onWorkers(
     [...chunksOf.keys()],
     async (id) => {
@@ -593,11 +595,15 @@ async function stagePartitioned(
         });
         checkLoaded(info, chunks, r.rows, r.overlapRows);
       } catch (e) {
-        throw context(e, `loading ${name} into worker ${id}`);
+        const err = context(e, `loading ${name} into worker ${id}`);
+        // A worker gone mid-load: its chunks keep their other targets (checked below).
+        if (err.code === "UNAVAILABLE" && !uploads.signal.aborted) lost.set(id, err);
+        else throw err;
       }
     },
     () => uploads.abort(),
   );
+  if (lost.size > 0) await goAround(ctx, targets, lost, db, table.table, stage);
   ctx.log?.info({ table: name, partitionMs, uploadMs: Math.round(performance.now() - t0) - partitionMs }, "staged");
   return {
     rows: info.totals.rows,
@@ -606,6 +612,31 @@ async function stagePartitioned(
     chunks: info.chunks.map((c) => ({ id: c.id, rows: c.nrec[0], overlapRows: c.nrec[1] })),
     ...(director ? { partitionDir: out } : {}),
   };
+}
+
+/**
+ * Takes the workers a load failed on (gone mid-load) off the targets of their chunks, as a publish
+ * that fails on a worker does; throws the first failure when a chunk would have no target left.
+ */
+async function goAround(
+  ctx: IngestContext,
+  targets: Map<number, string[]>,
+  lost: ReadonlyMap<string, QservError>,
+  db: string,
+  table: string,
+  stage: string,
+): Promise<void> {
+  for (const [chunkId, ids] of targets) {
+    const left = ids.filter((id) => !lost.has(id));
+    if (left.length === 0) throw lost.get(ids[0] as string) as QservError;
+    targets.set(chunkId, left);
+  }
+  ctx.log?.warn(
+    { workers: [...lost.keys()], err: [...lost.values()].map(String) },
+    "load failed on workers: their chunks keep their other replicas",
+  );
+  // Best effort: a worker that is back drops its part of the stage now (else at the table's next load).
+  await dropStages(ctx, [...lost.keys()], db, table, stage).catch(() => {});
 }
 
 /**

@@ -264,7 +264,7 @@ export class WorkerService {
       if (state === "done") return;
       if (m.part === "header") {
         if (state !== "start") throw new QservError("BAD_ARGUMENT", "a load has one header, first");
-        await haltPoint("worker:load", this.log); // stall tests: a load that never makes progress
+        await haltPoint("worker:load", this.log); // tests stall or kill the worker in the middle of a load
         header = m.header;
         ended = this.track(`${header.database}\t${header.table}`);
         const file = this.begin(m.header);

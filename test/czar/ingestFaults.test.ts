@@ -5,9 +5,10 @@
  * back), right after the restart; with a worker down at the restart the publish stays undecided
  * (the table served as it was, ingests of the database refused) until the worker is back.
  * Load deadlines: an ingest whose load into a worker stops making progress (the worker's load
- * handler held at a test point, then the worker SIGSTOPped) fails once `--load-idle-timeout`
- * passes, with the load's error naming the worker (not the clean-up's), and leaves nothing; once
- * the worker is back, a repair pass clears its stage and the ingest loads whole.
+ * handler held at a test point, then the worker SIGSTOPped) gives up on that worker once
+ * `--load-idle-timeout` passes and completes on the chunks' other replicas; once the worker is
+ * back, a repair pass clears its stage and copies its chunks back. A worker SIGKILLed during a
+ * load is gone around the same way.
  * A sampler asks for the table's count and sum throughout: each answer is what the table held
  * before or after the append, or a clear error. Counts and sums are those of the generated
  * catalog's parts (the rig's CSV files).
@@ -17,12 +18,13 @@ import { after, before, describe, test } from "node:test";
 import { HALT_ENV } from "../../src/common/haltPoint.js";
 import { CrashRig, haltWatch } from "../support/crashRig.js";
 import { tempDir } from "../support/fs.js";
+import { waitFor } from "../support/waitFor.js";
 
 describe("a czar SIGKILLed during a publish, a worker stopped during a load (3 workers, R = 2)", () => {
   const dir = tempDir();
   let rig: CrashRig;
   before(async () => {
-    rig = await CrashRig.start(dir, 3000, 5, 6, { repair: 0, health: 0 }, ["--load-idle-timeout", "6"]);
+    rig = await CrashRig.start(dir, 3000, 6, 6, { repair: 0, health: 0 }, ["--load-idle-timeout", "6"]);
     rig.startSampler();
   });
   after(() => rig?.stop());
@@ -48,40 +50,64 @@ describe("a czar SIGKILLed during a publish, a worker stopped during a load (3 w
     assert.equal(r.status, 409, JSON.stringify(r.body));
     assert.match(String((r.body.error as { message: string }).message), /waits for its workers to be back/);
     await rig.startWorker(w);
-    await rig.post("/replicate", {}); // the pass's reconcile replays the journal: every worker published
+    await rig.waitUp(w);
+    // A repair pass's reconcile replays the journal once its probe finds the worker up (a busy
+    // machine may make a probe time out: the next pass then finishes it).
+    await waitFor("the publish finished once the worker was back", async () => {
+      await rig.post("/replicate", {});
+      return (await rig.sample()).answer === rig.key(4) ? true : undefined;
+    });
     await rig.expectExact(4, "the publish finished once the worker was back");
     rig.allowed = rig.states(4);
   });
 
-  test("a worker stopped during a load: the ingest fails naming it, all out; the stage goes once it is back", async () => {
+  test("a worker stopped during a load: the ingest goes on with the other replicas, whole; its stage goes once it is back", async () => {
     const halt = haltWatch("worker:load");
     await rig.restartWorker(1, { [HALT_ENV]: "worker:load" }, halt.onLog);
-    await rig.waitUp(1); // else the ingest may find it down and go around it
+    await rig.waitUp(1); // else the ingest may find it down and go around it from the start
+    rig.allowed = rig.states(4, 5);
     const pending = rig.ingest(4);
     await halt.halted;
     const pid = rig.workers[1]!.proc.pid!;
     process.kill(pid, "SIGSTOP");
     try {
       const r = await pending;
-      assert.equal(r.status, 503, JSON.stringify(r.body));
-      const message = String((r.body.error as { message: string }).message);
-      assert.match(message, /^loading demo\.Object into worker w2: .*made no progress for 6 s/, message);
-      await rig.expectExact(4, "nothing of the failed ingest is seen");
-      for (const i of [0, 2]) assert.equal((await rig.held(i)).staged, 0, `w${i + 1} keeps a stage`);
+      // w2's loads made no progress for --load-idle-timeout: its chunks keep their other replica.
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      rig.allowed = rig.states(5);
+      await rig.expectExact(5, "the append is whole without w2");
     } finally {
       process.kill(pid, "SIGCONT");
     }
     await rig.restartWorker(1); // without the test point
     await rig.waitUp(1);
-    await rig.post("/replicate", {}); // its reconcile drops the stage w2 kept
-    assert.equal((await rig.held(1)).staged, 0, "w2 keeps a stage after the repair pass");
+    await rig.expectWhole(); // a repair pass: w2's stage dropped, every chunk on 2 replicas again
   });
 
-  test("an append rolled forward again is a duplicate; the next one loads; every chunk on 2 replicas, no stage left", async () => {
+  test("a worker SIGKILLed during a load: the append completes on the other replicas; a repair pass makes it whole", async () => {
+    const halt = haltWatch("worker:load");
+    await rig.restartWorker(2, { [HALT_ENV]: "worker:load" }, halt.onLog);
+    await rig.waitUp(2);
+    rig.allowed = rig.states(5, 6);
+    const pending = rig.ingest(5);
+    await halt.halted;
+    await rig.killWorker(2);
+    const r = await pending;
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.tableRows, rig.content(6).count);
+    rig.allowed = rig.states(6);
+    await rig.expectExact(6, "after the append, w3 down");
+    await rig.startWorker(2);
+    await rig.waitUp(2);
+    await rig.expectWhole();
+    await rig.expectExact(6, "after the repair pass");
+  });
+
+  test("an append rolled forward again is a duplicate; every chunk on 2 replicas, no stage left", async () => {
     const again = await rig.ingest(1);
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.equal(again.body.duplicate, true);
-    await rig.appendWhole(4);
+    await rig.expectWhole();
   });
 
   test("every sampled answer was exact or a clear error", async () => {
