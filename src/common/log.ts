@@ -15,9 +15,15 @@ export function createLogger(name: string, level = process.env.MINI_QSERV_LOG ??
  */
 export function flushLogSync(log: Logger): void {
   const stream = (log as unknown as Record<symbol, { flushSync?: () => void }>)[pino.symbols.streamSym];
-  try {
-    stream?.flushSync?.();
-  } catch {
-    // nothing more can be done for the lines
+  // A full pipe (its reader busy) answers EAGAIN: wait for it a little, a bounded number of times.
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let tries = 0; tries < 500; tries++) {
+    try {
+      stream?.flushSync?.();
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return; // nothing more can be done for the lines
+      Atomics.wait(pause, 0, 0, 10);
+    }
   }
 }
