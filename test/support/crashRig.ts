@@ -17,6 +17,7 @@ import { startNodeProcess } from "../../src/cluster/nodeProcess.js";
 import { startWorkerProcess, type WorkerProcess } from "../../src/cluster/workerProcess.js";
 import { HALT_ENV } from "../../src/common/haltPoint.js";
 import { WorkerClient } from "../../src/worker/client.js";
+import { waitFor } from "./waitFor.js";
 
 /** Where the czar dies: a test point of the publish, or on the ingest's publish progress line. */
 export type CrashPoint =
@@ -458,13 +459,14 @@ export class CrashRig {
 
   /** Waits (polling the czar's status, which probes the workers) until the czar sees worker i up. */
   async waitUp(i: number): Promise<void> {
-    const until = Date.now() + 120_000;
-    for (;;) {
-      const s = (await this.post("/status")) as { workers: Array<{ id: string; up: boolean }> };
-      if (s.workers.find((w) => w.id === `w${i + 1}`)?.up === true) return;
-      assert.ok(Date.now() < until, `the czar never saw w${i + 1} up`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(
+      `the czar sees w${i + 1} up`,
+      async () => {
+        const s = (await this.post("/status")) as { workers: Array<{ id: string; up: boolean }> };
+        return s.workers.find((w) => w.id === `w${i + 1}`)?.up === true ? true : undefined;
+      },
+      120_000,
+    );
   }
 
   async killWorker(i: number): Promise<void> {
