@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadClusterSecret } from "../common/clusterSecret.js";
 import { QservError } from "../common/errors.js";
-import { createLogger, flushLogSync } from "../common/log.js";
+import { createLogger, flushLog } from "../common/log.js";
 import { startWorker } from "../worker/server.js";
 import { exitOnSignals, int } from "./options.js";
 
@@ -36,7 +36,7 @@ export function registerWorker(program: Command): void {
         // Node's exit waits for every thread, and one inside a SQLite step (an endless scan that
         // yields no row) never returns: the process ends itself instead of hanging.
         log.warn({ threads: stuck }, "threads inside a SQLite step cannot be stopped: ending the process (SIGKILL)");
-        flushLogSync(log);
+        await flushLog(log);
         process.kill(process.pid, "SIGKILL");
       });
     });

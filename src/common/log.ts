@@ -11,10 +11,22 @@ export function createLogger(name: string, level = process.env.MINI_QSERV_LOG ??
 
 /**
  * Writes out what the logger still buffers (its JSON lines go out asynchronously): for a process
- * about to end itself by a signal, which would lose them.
+ * about to end itself by a signal, which would lose them. A write already handed to the thread
+ * pool is waited for first (a synchronous flush skips it, and the signal would lose it).
  */
-export function flushLogSync(log: Logger): void {
-  const stream = (log as unknown as Record<symbol, { flushSync?: () => void }>)[pino.symbols.streamSym];
+export async function flushLog(log: Logger, boundMs = 5000): Promise<void> {
+  type Boom = { _writing?: boolean; flushSync?: () => void; once?(ev: string, f: () => void): void };
+  const stream = (log as unknown as Record<symbol, Boom>)[pino.symbols.streamSym];
+  const deadline = Date.now() + boundMs;
+  while (stream?._writing === true && stream.once !== undefined && Date.now() < deadline) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      stream.once?.("write", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
   // A full pipe (its reader busy) answers EAGAIN: wait for it a little, a bounded number of times.
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (let tries = 0; tries < 500; tries++) {

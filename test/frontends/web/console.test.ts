@@ -103,6 +103,7 @@ describe("web console", { skip: skip ?? false }, () => {
     await page.goto(`${rig.url}/#console`);
     await page.fill("#sql", sql);
     await page.click("#run");
+    await page.locator("#console-error").waitFor({ state: "visible" });
     const text = (await page.locator("#console-error").textContent()) ?? "";
     const r = await fetch(`${rig.url}/query`, {
       method: "POST",
@@ -112,7 +113,6 @@ describe("web console", { skip: skip ?? false }, () => {
     assert.equal(r.status, 400);
     assert.ok(text.startsWith(`${e.code}: ${e.message}`), text);
     assert.match(text, new RegExp(`line ${e.line}, column ${e.column}:\\n.*\\n {${e.column - 1}}\\^`));
-    rig.problems.splice(0); // the 400 was asked for
   });
 
   test("a box drawn on the map becomes that region's query in the console", async () => {
@@ -161,7 +161,17 @@ describe("web console", { skip: skip ?? false }, () => {
   });
 
   test("no console error and no failed request in the browser", () => {
-    assert.deepEqual(rig.problems, []);
+    // The bad query's 400 was asked for: its answer, and Chromium's line about it, once each.
+    const asked = [
+      /^answer 400: POST http:\/\/[\d.:]+\/query$/,
+      /^console: Failed to load resource: the server responded with a status of 400 \(Bad Request\)$/,
+    ];
+    const rest = [...rig.problems];
+    for (const a of asked) {
+      const i = rest.findIndex((p) => a.test(p));
+      if (i >= 0) rest.splice(i, 1);
+    }
+    assert.deepEqual(rest, []);
   });
 });
 
