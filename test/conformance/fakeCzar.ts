@@ -72,6 +72,9 @@ export async function startFakeCzar(opts: FakeCzarOptions = {}): Promise<SystemU
       })
       .catch((e: Error) => send(res, 500, error("INTERNAL", e.message)));
   });
+  // As the real czar: idle connections outlive the client's own keep-alive (undici's 4 s), so a
+  // client never reuses a socket the server is closing (ECONNRESET on a busy machine).
+  server.keepAliveTimeout = 65_000;
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
