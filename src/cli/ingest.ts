@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { QservError } from "../common/errors.js";
 import { postNdjson, postUpload } from "./httpClient.js";
 import { ingestBar } from "./ingestProgress.js";
-import { czarUrl, dialectFlags, type InputOptions, printNotices, readingFlags, withInputOptions } from "./options.js";
+import { czarUrl, type InputOptions, ingestInputFields, printNotices, withInputOptions } from "./options.js";
 import { ingestWatch, type WatchFlags, withWatchOptions } from "./watch.js";
 
 const EXAMPLE = `
@@ -53,17 +53,13 @@ export function registerIngest(program: Command): void {
         const interrupt = new AbortController();
         const onSigint = () => interrupt.abort();
         process.once("SIGINT", onSigint);
-        const dialect = Object.fromEntries(Object.entries(dialectFlags(o)).filter(([, v]) => v !== undefined));
         let r: Record<string, unknown>;
         try {
           const url = `${czarUrl(o.czar)}/ingest`;
           const request = {
             database: json(o.database),
             table,
-            ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
-            ...(o.header ? { header: true } : {}),
-            ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
-            ...readingFlags(o),
+            ...ingestInputFields(o),
             ...(o.rejects ? { rejects: resolve(o.rejects) } : {}),
           };
           r =

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { Logger } from "pino";
 import { QservError } from "../common/errors.js";
 import type { DialectOverrides } from "../partitioner/dialect.js";
+import type { InputOptions as RequestInputOptions } from "../watch/rules.js";
 
 /** A whole-number option value (undefined when absent). */
 export function int(what: string, v: string | undefined): number | undefined {
@@ -92,6 +93,19 @@ export function readingFlags(o: InputOptions): { format?: string; dropExtraColum
 /** The dialect flags given on the command line (they win over the table config's fields_* settings). */
 export function dialectFlags(o: InputOptions): DialectOverrides {
   return { delimiter: o.delimiter, quote: o.quote, escape: o.escape, nullToken: o.null };
+}
+
+/** How to read the input files, as an ingest request (or a watch rule) carries it: dialect, header, reading flags. */
+export function ingestInputFields(o: InputOptions): RequestInputOptions {
+  const dialect: DialectOverrides = Object.fromEntries(
+    Object.entries(dialectFlags(o)).filter(([, v]) => v !== undefined),
+  );
+  return {
+    ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
+    ...(o.header ? { header: true } : {}),
+    ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
+    ...readingFlags(o),
+  };
 }
 
 /** Notices (columns added, reserved words, ...) on stderr, one a line. */

@@ -9,14 +9,7 @@ import { globRegExp } from "../watch/glob.js";
 import { httpLoader, type Loader } from "../watch/loaders.js";
 import { type InputOptions, makeRule, readRules, type WatchRule } from "../watch/rules.js";
 import { Watcher } from "../watch/watcher.js";
-import {
-  czarUrl,
-  dialectFlags,
-  exitOnSignals,
-  type InputOptions as InputFlags,
-  readingFlags,
-  seconds,
-} from "./options.js";
+import { czarUrl, exitOnSignals, type InputOptions as InputFlags, ingestInputFields, seconds } from "./options.js";
 
 /** The watch options under their names for `ingest` (prefix "") or `czar` (prefix "watch-"). */
 export function withWatchOptions(cmd: Command, prefix: "" | "watch-"): Command {
@@ -84,16 +77,10 @@ export function ingestWatch(
       "not supported: --rejects or --by-path with --watch (a bad file is moved to rejected/)",
     );
   }
-  const dialect = Object.fromEntries(Object.entries(dialectFlags(o)).filter(([, v]) => v !== undefined));
   const rules = watchRules(o, {
     ...(o.database === undefined ? {} : { database: o.database }),
     ...(o.table === undefined ? {} : { table: o.table }),
-    options: {
-      ...(Object.keys(dialect).length > 0 ? { dialect } : {}),
-      ...(o.header ? { header: true } : {}),
-      ...(o.columnsFromHeader ? { columnsFromHeader: true } : {}),
-      ...readingFlags(o),
-    },
+    options: ingestInputFields(o),
   });
   const log = createLogger("watch");
   const loader = httpLoader(czarUrl(o.czar));

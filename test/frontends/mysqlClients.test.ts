@@ -247,24 +247,18 @@ print(json.dumps(out))
   });
 
   test("mariadb CLI: a cone search, an aggregate, an error, 100k+ rows, Ctrl-C kills the query", async () => {
+    // The mariadb CLI's arguments for `sql` on the demo database, `flags` before it.
+    const argv = (sql: string, ...flags: string[]) => [
+      ...["-h", "127.0.0.1", "-P", String(cluster.mysqlPort), "-u", "qsmaster"],
+      ...flags,
+      ...["demo", "-e", sql],
+    ];
     const cli = (sql: string) =>
-      spawnSync(
-        "mariadb",
-        [
-          "-h",
-          "127.0.0.1",
-          "-P",
-          String(cluster.mysqlPort),
-          "-u",
-          "qsmaster",
-          "--batch",
-          "--skip-column-names",
-          "demo",
-          "-e",
-          sql,
-        ],
-        { encoding: "utf8", timeout: 120_000, maxBuffer: 1 << 28 },
-      );
+      spawnSync("mariadb", argv(sql, "--batch", "--skip-column-names"), {
+        encoding: "utf8",
+        timeout: 120_000,
+        maxBuffer: 1 << 28,
+      });
     const tsv = (out: string) =>
       out
         .trimEnd()
@@ -293,17 +287,7 @@ print(json.dumps(out))
     // Ctrl-C: the client sends KILL QUERY on a second connection.
     const watcher = await connect();
     try {
-      const p = spawn("mariadb", [
-        "-h",
-        "127.0.0.1",
-        "-P",
-        String(cluster.mysqlPort),
-        "-u",
-        "qsmaster",
-        "demo",
-        "-e",
-        SLOW,
-      ]);
+      const p = spawn("mariadb", argv(SLOW));
       let stderr = "";
       let stdout = "";
       p.stderr.on("data", (d) => (stderr += d));

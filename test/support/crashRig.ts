@@ -436,12 +436,16 @@ export class CrashRig {
       return { histogram: demo.replicas.histogram, want: { 2: demo.chunks }, staged };
     };
     let last = await whole();
-    const until = Date.now() + 120_000;
-    while (
-      (JSON.stringify(last.histogram) !== JSON.stringify(last.want) || last.staged.length > 0) &&
-      Date.now() < until
-    ) {
-      last = await whole();
+    const done = (w: typeof last) => JSON.stringify(w.histogram) === JSON.stringify(w.want) && w.staged.length === 0;
+    if (!done(last)) {
+      await waitFor(
+        "every chunk on 2 live replicas, no stage left",
+        async () => {
+          last = await whole();
+          return done(last) ? true : undefined;
+        },
+        120_000,
+      ).catch(() => undefined); // the asserts below say what is still wrong
     }
     assert.deepEqual(last.histogram, last.want, "chunks by live replicas");
     assert.deepEqual(last.staged, [], "stages left on a worker");
