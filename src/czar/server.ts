@@ -11,6 +11,7 @@ import { LoginThrottle, type LoginThrottleOptions } from "../frontends/mysql/log
 import { startMysqlServer } from "../frontends/mysql/server.js";
 import { QservAsync } from "../frontends/tap/qservAsync.js";
 import { TapService } from "../frontends/tap/routes.js";
+import { parseHostEntry } from "../frontends/tap/uploadHosts.js";
 import { DEFAULT_UPLOAD_SOURCES } from "../frontends/tap/uploadUrl.js";
 import { chunkMap } from "../frontends/web/chunkMap.js";
 import { closeWeb, type WebSources } from "../frontends/web/routes.js";
@@ -72,6 +73,8 @@ export interface CzarServerOptions {
   ingestRoots?: string[];
   /** Longest a TAP UPLOAD by http URL may take (ms, default 30 s). */
   tapUploadTimeoutMs?: number;
+  /** Hosts a TAP UPLOAD by http(s) URL may be fetched from (default none: refused). */
+  tapUploadHosts?: string[];
   /** Largest query text in bytes (default 16 MiB). */
   maxQueryBytes?: number;
   /** Milliseconds between automatic repair passes (0: only on demand, POST /replicate). */
@@ -362,11 +365,13 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const throttle = new LoginThrottle(o.mysqlLogin);
   const host = o.host ?? "127.0.0.1";
   if (!users.configured) log.warn({ host }, "no users configured: HTTP answers anyone, and only on a loopback bind");
+  for (const h of o.tapUploadHosts ?? []) parseHostEntry(h); // a bad entry stops the start
   // Async TAP jobs of an earlier run: kept, those it was running set to ERROR.
   const tap = new TapService(czar, join(o.dataDir, "tap"), log, {
     ...DEFAULT_UPLOAD_SOURCES,
     roots,
     timeoutMs: o.tapUploadTimeoutMs ?? DEFAULT_UPLOAD_SOURCES.timeoutMs,
+    hosts: o.tapUploadHosts ?? [],
   });
   czar.asyncQueries = new QservAsync(tap.jobs);
   const watch = new WatchRegistry();
