@@ -109,6 +109,11 @@ export function registerCzar(program: Command): void {
           .filter((h) => h !== ""),
       ],
     )
+    .option(
+      "--log-loop-stalls <ms>",
+      "log a warning naming the statements in flight whenever the event loop is held longer than this (0: never)",
+      "0",
+    )
     .option("--max-query-mb <n>", "largest query text accepted (longer ones are refused)", "16")
     .option(
       "--repair-interval <seconds>",
@@ -156,6 +161,7 @@ export function registerCzar(program: Command): void {
         ingestRoot?: string[];
         tapUploadTimeout: string;
         uploadUrlHosts?: string[];
+        logLoopStalls: string;
         repairInterval: string;
         repairGrace: string;
         healthInterval: string;
@@ -192,6 +198,7 @@ export function registerCzar(program: Command): void {
           ingestRoots: o.ingestRoot ?? [],
           tapUploadTimeoutMs: (seconds("--tap-upload-timeout", o.tapUploadTimeout) ?? 30) * 1000,
           tapUploadHosts: o.uploadUrlHosts ?? [],
+          loopStallLogMs: int("--log-loop-stalls", o.logLoopStalls) ?? 0,
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
           repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
           healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,

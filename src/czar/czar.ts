@@ -12,6 +12,7 @@ import type { WorkerDirectory } from "./exec/dispatch.js";
 import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
 import { Spool, SpoolBudget } from "./exec/spool.js";
+import { type InFlight, watchLoop } from "./loopWatch.js";
 import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
 import { OFF_LOOP_TEXT, type Planned, PlanPool } from "./plan/planPool.js";
 import type { UploadTable } from "./plan/uploads.js";
@@ -113,6 +114,8 @@ export interface CzarOptions {
   metadataFile?: string;
   /** Planner threads (default 2). */
   planThreads?: number;
+  /** Log the statements in flight when the event loop is held longer than this (ms; 0: never). */
+  loopStallLogMs?: number;
   /** Told of every query (a SELECT with FROM, a UNION, or text that does not parse) once it ends. */
   onQueryEnd?: (q: FinishedQuery) => void;
   log?: Logger;
@@ -225,6 +228,9 @@ export class Czar {
   private localDb: ReturnType<typeof scratchDb> | null = null;
   /** SUBMIT, qserv_result and CANCEL go here (set by the server once the TAP service is up). */
   asyncQueries: AsyncQueries | null = null;
+  /** Statements being executed (what the loop watch names when the loop is held). */
+  private readonly inFlight = new Set<InFlight>();
+  private readonly stopWatch: () => void;
 
   constructor(private readonly o: CzarOptions) {
     this.spoolBudget = new SpoolBudget(
@@ -235,10 +241,15 @@ export class Czar {
       o.metadataFile === undefined
         ? null
         : new PlanPool(o.metadataFile, o.planThreads ?? 2, process.env.MINI_QSERV_PLAN_HOLD || undefined);
+    this.stopWatch =
+      (o.loopStallLogMs ?? 0) > 0 && o.log !== undefined
+        ? watchLoop(o.loopStallLogMs ?? 0, () => this.inFlight, o.log)
+        : () => {};
   }
 
   /** Stops the planner threads and closes the local database. */
   async close(): Promise<void> {
+    this.stopWatch();
     this.localDb?.close();
     this.localDb = null;
     await this.planner?.close();
@@ -313,6 +324,21 @@ export class Czar {
 
   /** Runs one statement. `signal` cancels it (the client went away); `sink` may take the rows as they come. */
   async execute(sql: string, session: Session, signal?: AbortSignal, sink?: ResultSink): Promise<QueryAnswer> {
+    const flight: InFlight = { sql, since: performance.now() };
+    this.inFlight.add(flight);
+    try {
+      return await this.executeStatement(sql, session, signal, sink);
+    } finally {
+      this.inFlight.delete(flight);
+    }
+  }
+
+  private async executeStatement(
+    sql: string,
+    session: Session,
+    signal?: AbortSignal,
+    sink?: ResultSink,
+  ): Promise<QueryAnswer> {
     const t0 = performance.now();
     const ended = this.o.onQueryEnd;
     const startedAt = Date.now();

@@ -75,6 +75,8 @@ export interface CzarServerOptions {
   tapUploadTimeoutMs?: number;
   /** Hosts a TAP UPLOAD by http(s) URL may be fetched from (default none: refused). */
   tapUploadHosts?: string[];
+  /** Log the statements in flight when the event loop is held longer than this (ms; 0: never). */
+  loopStallLogMs?: number;
   /** Largest query text in bytes (default 16 MiB). */
   maxQueryBytes?: number;
   /** Milliseconds between automatic repair passes (0: only on demand, POST /replicate). */
@@ -307,6 +309,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     ...(o.netWriteTimeoutS === undefined ? {} : { netWriteTimeoutS: o.netWriteTimeoutS }),
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
     ...(o.maxQueryBytes === undefined ? {} : { maxQueryBytes: o.maxQueryBytes }),
+    ...(o.loopStallLogMs === undefined ? {} : { loopStallLogMs: o.loopStallLogMs }),
   });
   const replicas = Math.max(1, Math.min(o.replicas ?? (meta.workers().length >= 2 ? 2 : 1), meta.workers().length));
   /** The live workers made to agree with metadata (no ingest may run: callers hold the gate). */
