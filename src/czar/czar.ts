@@ -14,7 +14,7 @@ import { scratchDb, selectRows } from "./exec/scratch.js";
 import { Spool, SpoolBudget } from "./exec/spool.js";
 import { type InFlight, watchLoop } from "./loopWatch.js";
 import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
-import { OFF_LOOP_TEXT, type Planned, PlanPool } from "./plan/planPool.js";
+import { type Planned, PlanPool, planOffLoop } from "./plan/planPool.js";
 import type { UploadTable } from "./plan/uploads.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
 import { itemName, type Query, type Select, type SetStmt, type Statement } from "./sql/ast.js";
@@ -358,7 +358,7 @@ export class Czar {
     try {
       // Uploaded tables (TAP) live in this session only: such a query is planned here.
       parsed =
-        this.planner !== null && sql.length >= OFF_LOOP_TEXT && (session.uploads?.length ?? 0) === 0
+        this.planner !== null && planOffLoop(sql) && (session.uploads?.length ?? 0) === 0
           ? await this.planner.parse(sql, this.o.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES, session.database)
           : { kind: "statement", stmt: parseStatement(sql, "mysql", this.o.maxQueryBytes) };
     } catch (e) {
@@ -505,15 +505,14 @@ export class Czar {
     const a = await runQuery(q, {
       run: async (s) => {
         if (s.from.length === 0) return this.local(s, session);
-        const part = await this.select(
-          printMysql(s),
-          this.inline(s, session),
-          session,
-          t0,
-          signal,
-          undefined,
-          snapshots,
-        );
+        const text = printMysql(s);
+        const planned = await this.partPlanning(text, s, session);
+        let part: QueryAnswer;
+        try {
+          part = await this.select(text, planned.planning, session, t0, signal, undefined, snapshots);
+        } finally {
+          planned.done();
+        }
         chunks += part.stats.chunks;
         retries += part.stats.retries;
         const types = part.columns.map((c) => c.mysql ?? null);
@@ -623,6 +622,24 @@ export class Czar {
       if (isQservError(e)) throw e;
       throw new QservError("SQL_ERROR", (e as Error).message);
     }
+  }
+
+  /**
+   * A part of a composite query: planned by a planner thread when its text (as printed, with the
+   * rows of its subqueries in it) is long or has many operators, else here.
+   */
+  private async partPlanning(
+    text: string,
+    s: Select,
+    session: Session,
+  ): Promise<{ planning: Planning; done: () => void }> {
+    if (this.planner === null || !planOffLoop(text) || (session.uploads?.length ?? 0) > 0) {
+      return { planning: this.inline(s, session), done: () => {} };
+    }
+    // The printed part may be longer than its statement (subquery rows in it): a larger bound.
+    const p = await this.planner.parse(text, 4 * (this.o.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES), session.database);
+    if (p.kind !== "plan") return { planning: this.inline(s, session), done: () => {} };
+    return { planning: { first: p.plan, again: () => p.replan(session.database) }, done: p.done };
   }
 
   /** A SELECT planned here, on the event loop (a short text, or a part of a composite query). */

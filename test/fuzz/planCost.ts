@@ -4,6 +4,7 @@
  * plans, against the czar's own metadata file) each seeded fuzz SQL text in this one thread,
  * timing each, and prints the slowest with their kind, length and whether the czar plans them
  * inline (text under OFF_LOOP_TEXT) or in a planner thread, and whether they are composite.
+ * `--sql TEXT` times that text instead, `--n` times (run under --cpu-prof to see where it goes).
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     n: { type: "string", default: "3000" },
     heavy: { type: "string", default: "0.005" },
+    sql: { type: "string" },
   },
 });
 const dir = makeTempDir("mq-plancost-");
@@ -31,7 +33,8 @@ try {
   const r = prng(Number(values.seed) * 1000 + 1);
   const out: Array<{ ms: number; kind: string; chars: number; where: string; what: string; sql: string }> = [];
   for (let i = 0; i < Number(values.n); i++) {
-    const { kind, sql } = sqlCase(r, Number(values.heavy));
+    const { kind, sql } =
+      values.sql === undefined ? sqlCase(r, Number(values.heavy)) : { kind: "given", sql: values.sql };
     const t = performance.now();
     let what = "error";
     try {
