@@ -179,6 +179,9 @@ function tokens(sql: string): string[] {
 
 const rep = (s: string, n: number) => s.repeat(n);
 
+/** The largest nesting, chain, list or CASE of a light input (heavy ones go to the issue's sizes). */
+const LIGHT_SIZE = 200;
+
 /** What kind of SQL text a fuzz input is (the run counts them apart). */
 export type SqlKind = "shape" | "heavy" | "bytes" | "splice" | "limit" | "mutation";
 
@@ -190,7 +193,7 @@ export function sqlInput(r: Rand, big: boolean): string {
 /**
  * One SQL text and its kind: with probability `heavy` a nesting, chain, `IN` list or `CASE` at
  * the issue's sizes (up to 12k deep, 110k long, 100k keys, 10k branches), else a light one (the
- * same shapes up to 1500, random bytes, spliced or mutated valid queries, huge LIMITs).
+ * same shapes up to LIGHT_SIZE, random bytes, spliced or mutated valid queries, huge LIMITs).
  */
 export function sqlCase(r: Rand, heavy: number): { kind: SqlKind; sql: string } {
   if (heavy > 0 && r() < heavy) return { kind: "heavy", sql: shape(r, int(r, 5), (n) => 1 + int(r, n)) };
@@ -202,7 +205,7 @@ export function sqlCase(r: Rand, heavy: number): { kind: SqlKind; sql: string } 
     case 2:
     case 3:
     case 4:
-      return { kind: "shape", sql: shape(r, which, (n) => 1 + int(r, Math.min(n, 1500))) };
+      return { kind: "shape", sql: shape(r, which, (n) => 1 + int(r, Math.min(n, LIGHT_SIZE))) };
     case 5:
       return {
         kind: "bytes",
