@@ -3,7 +3,7 @@
  * event loop would go in the fuzz's SQL mix. Starts the small cluster once, then parses (and
  * plans, against the czar's own metadata file) each seeded fuzz SQL text in this one thread,
  * timing each, and prints the slowest with their kind, length and whether the czar plans them
- * inline (text under OFF_LOOP_TEXT) or in a planner thread, and whether they are composite.
+ * inline or in a planner thread (planOffLoop), and whether they are composite.
  * `--sql TEXT` times that text instead, `--n` times (run under --cpu-prof to see where it goes).
  */
 import { join } from "node:path";
@@ -12,7 +12,7 @@ import { prng } from "../../bench/generate.js";
 import { isComposite } from "../../src/czar/compose/compose.js";
 import { Metadata } from "../../src/czar/metadata.js";
 import { planSelect } from "../../src/czar/plan/planner.js";
-import { OFF_LOOP_TEXT } from "../../src/czar/plan/planPool.js";
+import { planOffLoop } from "../../src/czar/plan/planPool.js";
 import { parseStatement } from "../../src/czar/sql/parser.js";
 import { makeTempDir } from "../support/fs.js";
 import { startSmallCluster } from "../support/smallCluster.js";
@@ -49,7 +49,7 @@ try {
       }
     } catch {}
     const ms = performance.now() - t;
-    out.push({ ms, kind, chars: sql.length, where: sql.length >= OFF_LOOP_TEXT ? "thread" : "inline", what, sql });
+    out.push({ ms, kind, chars: sql.length, where: planOffLoop(sql) ? "thread" : "inline", what, sql });
   }
   out.sort((a, b) => b.ms - a.ms);
   for (const x of out.slice(0, 25)) {
