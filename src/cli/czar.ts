@@ -98,6 +98,22 @@ export function registerCzar(program: Command): void {
       "longest the czar waits for a TAP UPLOAD table it fetches by http URL",
       "30",
     )
+    .option(
+      "--upload-url-hosts <hosts>",
+      "hosts (name or name:port, comma-separated, repeatable) a TAP UPLOAD by http(s) URL may be fetched from (default none: refused; loopback only if listed)",
+      (v: string, prev: string[] = []) => [
+        ...prev,
+        ...v
+          .split(",")
+          .map((h) => h.trim())
+          .filter((h) => h !== ""),
+      ],
+    )
+    .option(
+      "--log-loop-stalls <ms>",
+      "log a warning naming the statements in flight whenever the event loop is held longer than this (0: never)",
+      "0",
+    )
     .option("--max-query-mb <n>", "largest query text accepted (longer ones are refused)", "16")
     .option(
       "--repair-interval <seconds>",
@@ -144,6 +160,8 @@ export function registerCzar(program: Command): void {
         maxQueryMb: string;
         ingestRoot?: string[];
         tapUploadTimeout: string;
+        uploadUrlHosts?: string[];
+        logLoopStalls: string;
         repairInterval: string;
         repairGrace: string;
         healthInterval: string;
@@ -179,6 +197,8 @@ export function registerCzar(program: Command): void {
           maxQueryBytes: (int("--max-query-mb", o.maxQueryMb) ?? 16) * 2 ** 20,
           ingestRoots: o.ingestRoot ?? [],
           tapUploadTimeoutMs: (seconds("--tap-upload-timeout", o.tapUploadTimeout) ?? 30) * 1000,
+          tapUploadHosts: o.uploadUrlHosts ?? [],
+          loopStallLogMs: int("--log-loop-stalls", o.logLoopStalls) ?? 0,
           repairIntervalMs: (int("--repair-interval", o.repairInterval) ?? 60) * 1000,
           repairGraceMs: (seconds("--repair-grace", o.repairGrace) ?? 60) * 1000,
           healthIntervalMs: (int("--health-interval", o.healthInterval) ?? 5) * 1000,

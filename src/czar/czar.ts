@@ -12,8 +12,9 @@ import type { WorkerDirectory } from "./exec/dispatch.js";
 import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
 import { Spool, SpoolBudget } from "./exec/spool.js";
+import { type InFlight, watchLoop } from "./loopWatch.js";
 import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
-import { OFF_LOOP_TEXT, type Planned, PlanPool } from "./plan/planPool.js";
+import { type Planned, PlanPool, planOffLoop } from "./plan/planPool.js";
 import type { UploadTable } from "./plan/uploads.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
 import { itemName, type Query, type Select, type SetStmt, type Statement } from "./sql/ast.js";
@@ -113,6 +114,8 @@ export interface CzarOptions {
   metadataFile?: string;
   /** Planner threads (default 2). */
   planThreads?: number;
+  /** Log the statements in flight when the event loop is held longer than this (ms; 0: never). */
+  loopStallLogMs?: number;
   /** Told of every query (a SELECT with FROM, a UNION, or text that does not parse) once it ends. */
   onQueryEnd?: (q: FinishedQuery) => void;
   log?: Logger;
@@ -225,6 +228,9 @@ export class Czar {
   private localDb: ReturnType<typeof scratchDb> | null = null;
   /** SUBMIT, qserv_result and CANCEL go here (set by the server once the TAP service is up). */
   asyncQueries: AsyncQueries | null = null;
+  /** Statements being executed (what the loop watch names when the loop is held). */
+  private readonly inFlight = new Set<InFlight>();
+  private readonly stopWatch: () => void;
 
   constructor(private readonly o: CzarOptions) {
     this.spoolBudget = new SpoolBudget(
@@ -235,10 +241,15 @@ export class Czar {
       o.metadataFile === undefined
         ? null
         : new PlanPool(o.metadataFile, o.planThreads ?? 2, process.env.MINI_QSERV_PLAN_HOLD || undefined);
+    this.stopWatch =
+      (o.loopStallLogMs ?? 0) > 0 && o.log !== undefined
+        ? watchLoop(o.loopStallLogMs ?? 0, () => this.inFlight, o.log)
+        : () => {};
   }
 
   /** Stops the planner threads and closes the local database. */
   async close(): Promise<void> {
+    this.stopWatch();
     this.localDb?.close();
     this.localDb = null;
     await this.planner?.close();
@@ -313,6 +324,21 @@ export class Czar {
 
   /** Runs one statement. `signal` cancels it (the client went away); `sink` may take the rows as they come. */
   async execute(sql: string, session: Session, signal?: AbortSignal, sink?: ResultSink): Promise<QueryAnswer> {
+    const flight: InFlight = { sql, since: performance.now() };
+    this.inFlight.add(flight);
+    try {
+      return await this.executeStatement(sql, session, signal, sink);
+    } finally {
+      this.inFlight.delete(flight);
+    }
+  }
+
+  private async executeStatement(
+    sql: string,
+    session: Session,
+    signal?: AbortSignal,
+    sink?: ResultSink,
+  ): Promise<QueryAnswer> {
     const t0 = performance.now();
     const ended = this.o.onQueryEnd;
     const startedAt = Date.now();
@@ -332,7 +358,7 @@ export class Czar {
     try {
       // Uploaded tables (TAP) live in this session only: such a query is planned here.
       parsed =
-        this.planner !== null && sql.length >= OFF_LOOP_TEXT && (session.uploads?.length ?? 0) === 0
+        this.planner !== null && planOffLoop(sql) && (session.uploads?.length ?? 0) === 0
           ? await this.planner.parse(sql, this.o.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES, session.database)
           : { kind: "statement", stmt: parseStatement(sql, "mysql", this.o.maxQueryBytes) };
     } catch (e) {
@@ -479,15 +505,14 @@ export class Czar {
     const a = await runQuery(q, {
       run: async (s) => {
         if (s.from.length === 0) return this.local(s, session);
-        const part = await this.select(
-          printMysql(s),
-          this.inline(s, session),
-          session,
-          t0,
-          signal,
-          undefined,
-          snapshots,
-        );
+        const text = printMysql(s);
+        const planned = await this.partPlanning(text, s, session);
+        let part: QueryAnswer;
+        try {
+          part = await this.select(text, planned.planning, session, t0, signal, undefined, snapshots);
+        } finally {
+          planned.done();
+        }
         chunks += part.stats.chunks;
         retries += part.stats.retries;
         const types = part.columns.map((c) => c.mysql ?? null);
@@ -597,6 +622,24 @@ export class Czar {
       if (isQservError(e)) throw e;
       throw new QservError("SQL_ERROR", (e as Error).message);
     }
+  }
+
+  /**
+   * A part of a composite query: planned by a planner thread when its text (as printed, with the
+   * rows of its subqueries in it) is long or has many operators, else here.
+   */
+  private async partPlanning(
+    text: string,
+    s: Select,
+    session: Session,
+  ): Promise<{ planning: Planning; done: () => void }> {
+    if (this.planner === null || !planOffLoop(text) || (session.uploads?.length ?? 0) > 0) {
+      return { planning: this.inline(s, session), done: () => {} };
+    }
+    // The printed part may be longer than its statement (subquery rows in it): a larger bound.
+    const p = await this.planner.parse(text, 4 * (this.o.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES), session.database);
+    if (p.kind !== "plan") return { planning: this.inline(s, session), done: () => {} };
+    return { planning: { first: p.plan, again: () => p.replan(session.database) }, done: p.done };
   }
 
   /** A SELECT planned here, on the event loop (a short text, or a part of a composite query). */

@@ -11,6 +11,7 @@ import { LoginThrottle, type LoginThrottleOptions } from "../frontends/mysql/log
 import { startMysqlServer } from "../frontends/mysql/server.js";
 import { QservAsync } from "../frontends/tap/qservAsync.js";
 import { TapService } from "../frontends/tap/routes.js";
+import { parseHostEntry } from "../frontends/tap/uploadHosts.js";
 import { DEFAULT_UPLOAD_SOURCES } from "../frontends/tap/uploadUrl.js";
 import { chunkMap } from "../frontends/web/chunkMap.js";
 import { closeWeb, type WebSources } from "../frontends/web/routes.js";
@@ -72,6 +73,10 @@ export interface CzarServerOptions {
   ingestRoots?: string[];
   /** Longest a TAP UPLOAD by http URL may take (ms, default 30 s). */
   tapUploadTimeoutMs?: number;
+  /** Hosts a TAP UPLOAD by http(s) URL may be fetched from (default none: refused). */
+  tapUploadHosts?: string[];
+  /** Log the statements in flight when the event loop is held longer than this (ms; 0: never). */
+  loopStallLogMs?: number;
   /** Largest query text in bytes (default 16 MiB). */
   maxQueryBytes?: number;
   /** Milliseconds between automatic repair passes (0: only on demand, POST /replicate). */
@@ -304,6 +309,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
     ...(o.netWriteTimeoutS === undefined ? {} : { netWriteTimeoutS: o.netWriteTimeoutS }),
     ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
     ...(o.maxQueryBytes === undefined ? {} : { maxQueryBytes: o.maxQueryBytes }),
+    ...(o.loopStallLogMs === undefined ? {} : { loopStallLogMs: o.loopStallLogMs }),
   });
   const replicas = Math.max(1, Math.min(o.replicas ?? (meta.workers().length >= 2 ? 2 : 1), meta.workers().length));
   /** The live workers made to agree with metadata (no ingest may run: callers hold the gate). */
@@ -362,11 +368,13 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
   const throttle = new LoginThrottle(o.mysqlLogin);
   const host = o.host ?? "127.0.0.1";
   if (!users.configured) log.warn({ host }, "no users configured: HTTP answers anyone, and only on a loopback bind");
+  for (const h of o.tapUploadHosts ?? []) parseHostEntry(h); // a bad entry stops the start
   // Async TAP jobs of an earlier run: kept, those it was running set to ERROR.
   const tap = new TapService(czar, join(o.dataDir, "tap"), log, {
     ...DEFAULT_UPLOAD_SOURCES,
     roots,
     timeoutMs: o.tapUploadTimeoutMs ?? DEFAULT_UPLOAD_SOURCES.timeoutMs,
+    hosts: o.tapUploadHosts ?? [],
   });
   czar.asyncQueries = new QservAsync(tap.jobs);
   const watch = new WatchRegistry();

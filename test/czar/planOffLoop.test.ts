@@ -4,6 +4,8 @@
  * czar's test hold, MINI_QSERV_PLAN_HOLD) other clients' `SELECT 1` and point lookups over HTTP
  * and the MySQL port are answered; released, the long query's answer is the one SQLite gives.
  * Long texts that are not plain SELECTs, or are wrong, come back from the thread as inline ones do.
+ * Short texts with many operators, and parts of composite queries whose text (with their
+ * subqueries' rows) is long, are planned there too.
  */
 import assert from "node:assert/strict";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
@@ -12,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import mysql from "mysql2/promise";
 import { toJsonValue } from "../../src/common/jsonValue.js";
 import type { Value } from "../../src/common/rowCodec.js";
-import { OFF_LOOP_TEXT } from "../../src/czar/plan/planPool.js";
+import { OFF_LOOP_TERMS, OFF_LOOP_TEXT } from "../../src/czar/plan/planPool.js";
 import { tempDir } from "../support/fs.js";
 import { SKIP_ITEST } from "../support/paths.js";
 import { rowSet } from "../support/rows.js";
@@ -35,6 +37,33 @@ describe("planning off the czar's event loop", { skip: SKIP_ITEST }, () => {
     const r = await postQuery(c.czar.url, sql);
     assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
     assert.deepEqual(rowSet(r.body.rows as never, false, 12), reference(sql), sql.slice(0, 80));
+  };
+
+  /**
+   * Sends `sql` with planning held, checks that SELECT 1 (HTTP and MySQL) is answered while it is
+   * held in a planner thread, releases it; its answer.
+   */
+  const heldInPlanning = async (sql: string) => {
+    rmSync(`${hold}.reached`, { force: true });
+    writeFileSync(hold, "");
+    let settled = false;
+    const r = postQuery(c.czar.url, sql).finally(() => {
+      settled = true;
+    });
+    try {
+      await waitFor("the query held in its planner thread", async () =>
+        existsSync(`${hold}.reached`) ? true : undefined,
+      );
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual((await postQuery(c.czar.url, "SELECT 1")).body.rows, [[1]]);
+        const [rows] = await conn.query({ sql: "SELECT 1", rowsAsArray: true });
+        assert.deepEqual(rows, [[1]]);
+      }
+      assert.equal(settled, false, "the query answered while held");
+    } finally {
+      rmSync(hold, { force: true });
+    }
+    return r;
   };
 
   before(async () => {
@@ -101,5 +130,22 @@ describe("planning off the czar's event loop", { skip: SKIP_ITEST }, () => {
     const [e, eLong] = [bad.body.error as Err, badLong.body.error as Err];
     assert.equal(eLong.code, e.code);
     assert.deepEqual([eLong.line, eLong.column], [e.line, e.column + OFF_LOOP_TEXT]);
+  });
+
+  test("a short text with many operators is planned in a thread", async () => {
+    const chain = `SELECT objectId, ra_PS FROM Object WHERE objectId > 0${" * 1".repeat(2 * OFF_LOOP_TERMS)}`;
+    assert.ok(chain.length < OFF_LOOP_TEXT);
+    const r = await heldInPlanning(chain);
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
+    assert.deepEqual(rowSet(r.body.rows as never, false, 12), reference(chain));
+  });
+
+  test("a part of a composite query, long with its subquery's rows, is planned in a thread", async () => {
+    // The statement is short (planned here); its outer part holds every objectId of Source.
+    const sql = "SELECT COUNT(*), SUM(objectId % 1000) FROM Object WHERE objectId IN (SELECT objectId FROM Source)";
+    assert.ok((c.ref.prepare("SELECT COUNT(DISTINCT objectId) FROM Source").pluck().get() as number) > OFF_LOOP_TERMS);
+    const r = await heldInPlanning(sql);
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
+    assert.deepEqual(rowSet(r.body.rows as never, false, 12), reference(sql));
   });
 });

@@ -65,7 +65,14 @@ describe("TAP: pyvo, astropy and taplint against a cluster", { skip: skip ?? fal
       replicas: 1,
       httpPort: 0,
       write: () => {},
-      czarArgs: ["--ingest-root", join(dir, "uploads"), "--tap-upload-timeout", "10"],
+      czarArgs: [
+        "--ingest-root",
+        join(dir, "uploads"),
+        "--tap-upload-timeout",
+        "10",
+        "--upload-url-hosts",
+        "127.0.0.1",
+      ],
     });
     await loadDemo({ czarUrl: cluster.url, dataDir: join(dir, "demo"), objects: 5_000 });
     ref = demoReference(join(dir, "demo"));
@@ -593,6 +600,11 @@ print(json.dumps({"sync": rows(sync), "async": rows(asy)}))`,
         [`targets,${base}/missing.vot`, 400, /answered HTTP 404/],
         [`targets,${base}/big.vot`, 413, /holds more than 16777216 bytes/],
         [`targets,${base}/hang.vot`, 400, /did not answer within 10 s/],
+        [
+          `targets,${base.replace("127.0.0.1", "localhost")}/targets.vot`,
+          400,
+          /not among the hosts .*--upload-url-hosts/,
+        ],
       ];
       for (const [upload, status, message] of refusals) {
         const r = await sync(upload);

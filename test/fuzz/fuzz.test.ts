@@ -19,7 +19,7 @@ test("fuzz subset (seed 7): 0 crashes, 0 hangs, 0 INTERNAL", { skip: SKIP_ITEST 
     grpc: 60,
     ingests: 6,
     concurrency: 4,
-    big: false,
+    heavy: 0,
     // A hang is no answer at all: the bound is far past any answer, even on a loaded machine.
     hangMs: 120_000,
   });

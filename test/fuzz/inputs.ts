@@ -179,11 +179,72 @@ function tokens(sql: string): string[] {
 
 const rep = (s: string, n: number) => s.repeat(n);
 
+/** The largest nesting, chain, list or CASE of a light input (heavy ones go to the issue's sizes). */
+const LIGHT_SIZE = 200;
+
+/** What kind of SQL text a fuzz input is (the run counts them apart). */
+export type SqlKind = "shape" | "heavy" | "bytes" | "splice" | "limit" | "mutation";
+
 /** One SQL text; `big` allows the issue's sizes (1 in 20 of the nested and long shapes), else they stay small. */
 export function sqlInput(r: Rand, big: boolean): string {
+  return sqlCase(r, big ? 0.05 * (5 / 12) : 0).sql;
+}
+
+/**
+ * One SQL text and its kind: with probability `heavy` a nesting, chain, `IN` list or `CASE` at
+ * the issue's sizes (up to 12k deep, 110k long, 100k keys, 10k branches), else a light one (the
+ * same shapes up to LIGHT_SIZE, random bytes, spliced or mutated valid queries, huge LIMITs).
+ */
+export function sqlCase(r: Rand, heavy: number): { kind: SqlKind; sql: string } {
+  if (heavy > 0 && r() < heavy) return { kind: "heavy", sql: shape(r, int(r, 5), (n) => 1 + int(r, n)) };
   const base = pick(r, CORPUS);
-  const size = (n: number) => 1 + int(r, big && r() < 0.05 ? n : Math.min(n, 1500));
-  switch (int(r, 12)) {
+  const which = int(r, 12);
+  switch (which) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+      return { kind: "shape", sql: shape(r, which, (n) => 1 + int(r, Math.min(n, LIGHT_SIZE))) };
+    case 5:
+      return {
+        kind: "bytes",
+        sql: Array.from({ length: 1 + int(r, 200) }, () => String.fromCharCode(int(r, r() < 0.9 ? 128 : 0xffff))).join(
+          "",
+        ),
+      };
+    case 6: {
+      const other = tokens(pick(r, CORPUS));
+      const t = tokens(base);
+      return {
+        kind: "splice",
+        sql: [...t.slice(0, int(r, t.length + 1)), ...other.slice(int(r, other.length))].join(" "),
+      };
+    }
+    case 7:
+      return {
+        kind: "limit",
+        sql: `${base} LIMIT ${pick(r, ["18446744073709551615", "9223372036854775807", "0", "-1", "1e3", "1, 18446744073709551615", "99999999999999999999"])}`,
+      };
+    default: {
+      // 1 to 5 token edits: replace, delete, insert, duplicate.
+      const t = tokens(base);
+      for (let k = 1 + int(r, 5); k > 0; k--) {
+        const at = int(r, t.length + 1);
+        const what = int(r, 4);
+        if (what === 0 && t.length > 0) t[Math.min(at, t.length - 1)] = pick(r, ATOMS);
+        else if (what === 1 && t.length > 1) t.splice(Math.min(at, t.length - 1), 1);
+        else if (what === 2) t.splice(at, 0, pick(r, ATOMS));
+        else t.splice(at, 0, ...t.slice(at, at + 1 + int(r, 4)));
+      }
+      return { kind: "mutation", sql: t.join(r() < 0.9 ? " " : "") };
+    }
+  }
+}
+
+/** Nesting (0), a unary chain (1), a binary chain (2), an `IN` list (3) or a `CASE` (4) of `size(max)`. */
+function shape(r: Rand, which: number, size: (max: number) => number): string {
+  switch (which) {
     case 0: {
       const d = size(12_000);
       const [open, close] = pick(r, [
@@ -210,34 +271,10 @@ export function sqlInput(r: Rand, big: boolean): string {
       );
       return `SELECT COUNT(*) FROM Object WHERE objectId ${r() < 0.2 ? "NOT " : ""}IN (${ids.join(",")})`;
     }
-    case 4: {
+    default: {
       const n = size(10_000);
       const whens = Array.from({ length: n }, (_, i) => `WHEN objectId = ${i} THEN ${i}`).join(" ");
       return `SELECT CASE ${whens} ELSE -1 END FROM Object LIMIT 2`;
-    }
-    case 5:
-      return Array.from({ length: 1 + int(r, 200) }, () => String.fromCharCode(int(r, r() < 0.9 ? 128 : 0xffff))).join(
-        "",
-      );
-    case 6: {
-      const other = tokens(pick(r, CORPUS));
-      const t = tokens(base);
-      return [...t.slice(0, int(r, t.length + 1)), ...other.slice(int(r, other.length))].join(" ");
-    }
-    case 7:
-      return `${base} LIMIT ${pick(r, ["18446744073709551615", "9223372036854775807", "0", "-1", "1e3", "1, 18446744073709551615", "99999999999999999999"])}`;
-    default: {
-      // 1 to 5 token edits: replace, delete, insert, duplicate.
-      const t = tokens(base);
-      for (let k = 1 + int(r, 5); k > 0; k--) {
-        const at = int(r, t.length + 1);
-        const what = int(r, 4);
-        if (what === 0 && t.length > 0) t[Math.min(at, t.length - 1)] = pick(r, ATOMS);
-        else if (what === 1 && t.length > 1) t.splice(Math.min(at, t.length - 1), 1);
-        else if (what === 2) t.splice(at, 0, pick(r, ATOMS));
-        else t.splice(at, 0, ...t.slice(at, at + 1 + int(r, 4)));
-      }
-      return t.join(r() < 0.9 ? " " : "");
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz [-- --seed N --sql N --packets N --http N --grpc N --ingests N --hang-ms N --minutes M]`:
+ * `npm run fuzz [-- --seed N --sql N --packets N --http N --grpc N --ingests N --hang-ms N --minutes M --heavy F]`:
  * the full fuzz run (test/fuzz/run.ts) on a fresh small cluster, bounded to M minutes (default
  * 20; inputs not sent by then are not counted); prints the report as JSON and exits non-zero
  * when anything crashed, hung or answered INTERNAL.
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "4" },
     "hang-ms": { type: "string", default: "30000" },
     minutes: { type: "string", default: "20" },
+    heavy: { type: "string", default: "0.005" },
   },
 });
 const dir = makeTempDir("mq-fuzz-");
@@ -33,7 +34,7 @@ try {
     grpc: Number(values.grpc),
     ingests: Number(values.ingests),
     concurrency: Number(values.concurrency),
-    big: true,
+    heavy: Number(values.heavy),
     hangMs: Number(values["hang-ms"]),
     budgetMs: Number(values.minutes) * 60_000,
     log: (line) => process.stderr.write(`${line}\n`),

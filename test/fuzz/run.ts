@@ -7,9 +7,9 @@
  * connections; the nodes' peak RSS; and the `SELECT 1` latencies throughout.
  */
 import { readFileSync } from "node:fs";
-import http from "node:http";
 import net from "node:net";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
 import mysql from "mysql2/promise";
 import { prng } from "../../bench/generate.js";
@@ -17,7 +17,17 @@ import type { NodeProcess } from "../../src/cluster/nodeProcess.js";
 import { UPLOAD_CONTENT_TYPE } from "../../src/czar/ingestInput.js";
 import { workerService } from "../../src/worker/grpc.js";
 import { CASE01, type SmallCluster, startSmallCluster } from "../support/smallCluster.js";
-import { bytes, httpRequest, ingestInput, int, mysqlSession, type Rand, sqlInput } from "./inputs.js";
+import {
+  bytes,
+  httpRequest,
+  ingestInput,
+  int,
+  mysqlSession,
+  type Rand,
+  type SqlKind,
+  sqlCase,
+  sqlInput,
+} from "./inputs.js";
 
 export interface FuzzOptions {
   dir: string;
@@ -28,8 +38,8 @@ export interface FuzzOptions {
   http: number;
   grpc: number;
   ingests: number;
-  /** Allow the multi-megabyte SQL shapes. */
-  big: boolean;
+  /** The fraction of SQL texts drawn at the issue's sizes (nesting, chains, IN lists, CASE): see sqlCase. */
+  heavy: number;
   /** No answer within this many ms is a hang. */
   hangMs: number;
   /** Clients per transport at a time. */
@@ -50,9 +60,33 @@ export interface FuzzCounts {
   dropped: number;
 }
 
+/** SQL inputs of one kind through one door: how many, how many answered without an error, the slowest. */
+export interface KindCounts {
+  inputs: number;
+  ok: number;
+  errors: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
+/**
+ * The czar's event loop late past 50 ms (its `--log-loop-stalls` warnings): `count` all of them,
+ * `busy` those where the loop ran code for over 50 ms of it (a block, not the machine's load).
+ */
+export interface LoopStalls {
+  count: number;
+  busy: number;
+  maxMs: number;
+  /** The longest busy ones, with the statements in flight then. */
+  worst: Array<{ blockedMs: number; activeMs: number; statements: unknown }>;
+}
+
 export interface FuzzReport {
   seed: number;
   counts: Record<string, FuzzCounts>;
+  /** SQL inputs per door and kind. */
+  kinds: Record<string, Record<string, KindCounts>>;
+  loopStalls: LoopStalls;
   /** Examples of what went wrong (at most a few per kind). */
   examples: string[];
   rssMb: Record<string, number>;
@@ -128,7 +162,14 @@ function percentile(xs: number[], p: number): number {
 export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const t0 = performance.now();
   const log = o.log ?? (() => {});
-  const c: SmallCluster = await startSmallCluster(o.dir, ["--query-timeout", "20", "--max-result-mb", "256"]);
+  const c: SmallCluster = await startSmallCluster(o.dir, [
+    "--query-timeout",
+    "20",
+    "--max-result-mb",
+    "256",
+    "--log-loop-stalls",
+    "50",
+  ]);
   const counts: Record<string, FuzzCounts> = {};
   const examples: string[] = [];
   const peak: Record<string, number> = {};
@@ -155,45 +196,36 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     }
   };
 
-  // The other client: SELECT 1 over HTTP on a keep-alive connection, back to back.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  // The other client (pinger.ts, a thread of its own): SELECT 1 over HTTP, back to back.
   const pings: number[] = [];
-  /** The latencies by the phase they were measured in. */
+  /** The latencies by the phase they were measured in (phases by start time, in order). */
   const phasePings: Record<string, number[]> = {};
-  let phase = "start";
-  let stopPing = false;
+  const phases: Array<[number, string]> = [[0, "start"]];
+  const setPhase = (p: string) => {
+    phases.push([performance.timeOrigin + performance.now(), p]);
+  };
   const port = Number(new URL(c.czar.url).port);
-  const ping = () =>
-    new Promise<void>((resolve) => {
-      const req = http.request(
-        {
-          host: "127.0.0.1",
-          port,
-          path: "/query",
-          method: "POST",
-          agent,
-          headers: { "content-type": "application/json" },
-        },
-        (res) => {
-          res.resume();
-          res.on("end", resolve);
-          res.on("error", () => resolve());
-        },
-      );
-      req.on("error", () => resolve());
-      req.end(JSON.stringify({ query: "SELECT 1" }));
-    });
-  const pinger = (async () => {
-    while (!stopPing) {
-      const t = performance.now();
-      await ping();
-      const ms = performance.now() - t;
-      pings.push(ms);
-      const mine = phasePings[phase] ?? [];
-      phasePings[phase] = mine;
-      mine.push(ms);
-    }
-  })();
+  const pinger = new Worker(new URL("./pinger.js", import.meta.url), { workerData: { port } });
+  pinger.on("message", ({ at, ms }: { at: number; ms: number }) => {
+    pings.push(ms);
+    let p = "start";
+    for (const [t, name] of phases) if (t <= at - ms) p = name;
+    const mine = phasePings[p] ?? [];
+    phasePings[p] = mine;
+    mine.push(ms);
+  });
+  const pingerDone = new Promise<void>((resolve) => pinger.once("exit", () => resolve()));
+  /** SQL inputs by door and kind, with their times. */
+  const kinds: Record<string, Record<string, { n: number; ok: number; ms: number[] }>> = {};
+  const kindDone = (door: string, kind: SqlKind, ok: boolean, ms: number) => {
+    const byKind = kinds[door] ?? {};
+    kinds[door] = byKind;
+    const k = byKind[kind] ?? { n: 0, ok: 0, ms: [] };
+    byKind[kind] = k;
+    k.n++;
+    if (ok) k.ok++;
+    k.ms.push(ms);
+  };
 
   const rand = (k: number): Rand => prng(o.seed * 1000 + k);
   /**
@@ -210,7 +242,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   ): Promise<void> => {
     const count = zero();
     counts[kind] = count;
-    phase = kind;
+    setPhase(kind);
     const r = rand(stream);
     const inputs = Array.from({ length: n }, () => make(r));
     const end = Date.now() + (o.budgetMs ?? Number.POSITIVE_INFINITY) * (SHARE[kind] ?? 0.1);
@@ -256,10 +288,13 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       "sql/http",
       1,
       o.sql,
-      (r) => sqlInput(r, o.big),
-      async (sql, count) => {
+      (r) => sqlCase(r, o.heavy),
+      async ({ kind, sql }, count) => {
         const body = JSON.stringify({ query: sql, database: "qcase01" });
-        httpVerdict("sql/http", count, await post("/query", body, {}, o.hangMs), sql);
+        const t = performance.now();
+        const res = await post("/query", body, {}, o.hangMs);
+        kindDone("sql/http", kind, res !== "hang" && res.status === 200, performance.now() - t);
+        httpVerdict("sql/http", count, res, sql);
         return sql;
       },
     );
@@ -278,9 +313,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       "sql/mysql",
       2,
       o.sql,
-      (r) => sqlInput(r, o.big),
-      async (sql, count) => {
+      (r) => sqlCase(r, o.heavy),
+      async ({ kind, sql }, count) => {
         const me = slot++ % conns.length;
+        const t = performance.now();
         const res = await within(
           conns[me]!.query({ sql, rowsAsArray: true }).then(
             () => "ok",
@@ -289,6 +325,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
           ),
           o.hangMs,
         );
+        kindDone("sql/mysql", kind, res === "ok", performance.now() - t);
         if (res === "hang" || res.startsWith("fatal")) {
           if (res === "hang") count.hangs++;
           else count.dropped++;
@@ -394,16 +431,43 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       1,
     );
   } finally {
-    stopPing = true;
-    await pinger;
-    agent.destroy();
+    pinger.postMessage("stop");
+    await pingerDone;
     clearInterval(sampler);
     sample();
     await c.stop();
   }
+  const stalls = c.czar.logs
+    .filter((l) => l.msg === "event loop blocked")
+    .map((l) => ({ blockedMs: Number(l.blockedMs), activeMs: Number(l.activeMs), statements: l.statements }))
+    .sort((a, b) => b.activeMs - a.activeMs);
+  const busy = stalls.filter((x) => x.activeMs > 50);
   return {
     seed: o.seed,
     counts,
+    kinds: Object.fromEntries(
+      Object.entries(kinds).map(([d, byKind]) => [
+        d,
+        Object.fromEntries(
+          Object.entries(byKind).map(([k, v]) => [
+            k,
+            {
+              inputs: v.n,
+              ok: v.ok,
+              errors: v.n - v.ok,
+              p50Ms: Math.round(percentile(v.ms, 50)),
+              maxMs: Math.round(percentile(v.ms, 100)),
+            },
+          ]),
+        ),
+      ]),
+    ),
+    loopStalls: {
+      count: stalls.length,
+      busy: busy.length,
+      maxMs: busy[0]?.activeMs ?? 0,
+      worst: busy.slice(0, 10),
+    },
     examples,
     rssMb: peak,
     ping: pingStats(pings),

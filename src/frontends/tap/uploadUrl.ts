@@ -1,7 +1,8 @@
 /**
  * UPLOAD by URL: `UPLOAD=name,file:///path` reads a regular file under one of the czar's
  * `--ingest-root` directories (the ingest's own root check), `name,http://...` (or https) is
- * fetched by the czar, bounded in size and time. Each table read is put with the request's file
+ * fetched by the czar, bounded in size and time, only from a host of `--upload-url-hosts`
+ * (uploadHosts.ts; redirects are followed only to listed hosts too). Each table read is put with the request's file
  * parts and its UPLOAD entry rewritten to `param:`, so the tables are then read as inline ones.
  * Sync queries fetch before they run, async jobs when they start (UWS: the URL is read then).
  */
@@ -11,6 +12,7 @@ import { QservError } from "../../common/errors.js";
 import { checkInputPaths } from "../../czar/ingestInput.js";
 import { MAX_BODY } from "../http/requestBody.js";
 import type { Params } from "./params.js";
+import { fetchListed } from "./uploadHosts.js";
 
 export interface UploadSources {
   /** Real paths of the czar's --ingest-root directories: file:// URLs must be under one. */
@@ -19,9 +21,16 @@ export interface UploadSources {
   maxBytes: number;
   /** Longest an http fetch may take (ms). */
   timeoutMs: number;
+  /** Hosts (`name` or `name:port`) http(s) URLs may name (none: uploads by http URL refused). */
+  hosts: readonly string[];
 }
 
-export const DEFAULT_UPLOAD_SOURCES: UploadSources = { roots: [], maxBytes: MAX_BODY, timeoutMs: 30_000 };
+export const DEFAULT_UPLOAD_SOURCES: UploadSources = {
+  roots: [],
+  maxBytes: MAX_BODY,
+  timeoutMs: 30_000,
+  hosts: [],
+};
 
 const bad = (m: string) => new QservError("BAD_ARGUMENT", m);
 
@@ -72,7 +81,7 @@ async function readFileUrl(name: string, uri: string, o: UploadSources): Promise
 async function fetchUrl(name: string, uri: string, o: UploadSources): Promise<Buffer> {
   const signal = AbortSignal.timeout(o.timeoutMs);
   try {
-    const r = await fetch(uri, { signal });
+    const r = await fetchListed(name, uri, o.hosts, signal);
     if (!r.ok) throw bad(`UPLOAD ${name}: ${uri} answered HTTP ${r.status}`);
     if (Number(r.headers.get("content-length") ?? 0) > o.maxBytes) throw tooLarge(name, uri, o.maxBytes);
     const parts: Buffer[] = [];
