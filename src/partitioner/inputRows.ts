@@ -2,6 +2,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { basename } from "node:path";
 import { QservError } from "../common/errors.js";
 import type { ColumnConfig } from "../common/ingestConfig.js";
+import type { RecordEncoder } from "../common/rowBatch.js";
 import { type BinaryOptions, readBinaryRows } from "./binaryRows.js";
 import { openBinarySource } from "./binarySources.js";
 import { type ColumnCheck, columnCheck, isNumericColumn, NUMBER } from "./columnChecks.js";
@@ -35,6 +36,8 @@ export interface InputRow {
   place?: string;
   /** Column i's value (null for NULL). */
   value(i: number): string | null;
+  /** Appends the row's values to a binary row batch record (src/common/rowBatch.ts). */
+  record(enc: RecordEncoder): void;
 }
 
 /** A row refused: where, why, and its text as read. */
@@ -115,10 +118,17 @@ export async function readInputRows(
         const why = (checks[i] as ColumnCheck)(value(i));
         if (why !== null) return reject({ file: name, line }, why, raw());
       }
-      if (map === null) return onRow({ buf, start, end: sc.rowEnd(), file: name, line, value });
+      const record = (enc: RecordEncoder) => {
+        for (let i = 0; i < checks.length; i++) {
+          const v = value(i);
+          if (v === null) enc.null();
+          else enc.field(v, "latin1");
+        }
+      };
+      if (map === null) return onRow({ buf, start, end: sc.rowEnd(), file: name, line, value, record });
       // Fields reordered into the schema's order, each as written (quotes and escapes kept).
       const text = Buffer.from(map.map((j) => sc.field(buf, j)).join(sep), "latin1");
-      onRow({ buf: text, start: 0, end: text.length, file: name, line, value });
+      onRow({ buf: text, start: 0, end: text.length, file: name, line, value, record });
     },
     onBytes,
   );
