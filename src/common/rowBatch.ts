@@ -84,6 +84,14 @@ export class RecordEncoder {
     this.length += 5 + n;
   }
 
+  /** A field's bytes as they are, `src[start, end)`. */
+  fieldBytes(src: Buffer, start: number, end: number): void {
+    this.room(5 + end - start);
+    this.buf[this.length] = FIELD_TAG;
+    this.buf.writeUInt32LE(end - start, this.length + 1);
+    this.length += 5 + src.copy(this.buf, this.length + 5, start, end);
+  }
+
   /** A value as binary sources give it: text (UTF-8), a double, an exact integer (beyond 64 bits: its digits), or NULL. */
   value(v: BatchValue): void {
     if (v === null) this.null();

@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { QservError } from "../common/errors.js";
 import type { ColumnConfig } from "../common/ingestConfig.js";
 import type { BatchValue, RecordEncoder } from "../common/rowBatch.js";
-import { type ColumnCheck, columnCheck } from "./columnChecks.js";
+import { type ColumnCheck, columnCheck, parseCoord } from "./columnChecks.js";
 import type { Dialect } from "./dialect.js";
 import type { InputRow, Reject } from "./inputRows.js";
 import { Refusal } from "./valueText.js";
@@ -174,6 +174,10 @@ export async function readBinaryRows(
     const v = textOf(i);
     return v === null || !/[^ -~\t]/.test(v) ? v : Buffer.from(v, "utf8").toString("latin1");
   };
+  const coord = (i: number): number => {
+    const v = typed[i] as BatchValue;
+    return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : parseCoord(v ?? "");
+  };
   const record = (enc: RecordEncoder): void => {
     for (let i = 0; i < typed.length; i++) enc.value(typed[i] as BatchValue);
   };
@@ -223,6 +227,7 @@ export async function readBinaryRows(
         },
         value,
         record,
+        coord,
       });
     },
     onBytes,

@@ -215,8 +215,8 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
             tmp.addText(buckets + bucketOf(key, buckets), `${key}\t${fi}\t${line}\t${raw()}\n`);
             return;
           }
-          const ra = parseCoord(lonText);
-          const dec = parseCoord(latText);
+          const ra = row.coord(lonIdx);
+          const dec = row.coord(latIdx);
           if (Number.isNaN(ra)) return reject(`${table.longitudeKey} ${JSON.stringify(lonText)} is not a number`);
           if (Number.isNaN(dec)) return reject(`${table.latitudeKey} ${JSON.stringify(latText)} is not a number`);
           if (dec < -90 || dec > 90) return reject(`${table.latitudeKey} ${dec} outside [-90, 90]`);
@@ -353,13 +353,6 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
     progress.stop();
     rejects.close();
   }
-}
-
-/** A coordinate's value, NaN when the text is not a plain decimal number. */
-function parseCoord(s: string): number {
-  const t = s.trim();
-  if (t === "" || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number.NaN;
-  return Number(t);
 }
 
 function writeLatin1(path: string, text: string): void {
