@@ -431,6 +431,11 @@ function removeRows(
       onRemoved(why.origin, why.reason, buf.toString("latin1", start, sc.bounds[2 * (sc.fieldCount - 2) - 1]));
     ord++;
   });
+  writeKept(path, kept);
+}
+
+/** A chunk file rewritten with the rows kept; removed when none is. */
+function writeKept(path: string, kept: Buffer[]): void {
   if (kept.length === 0) rmSync(path);
   else writeFileSync(path, Buffer.concat(kept));
 }
@@ -462,8 +467,7 @@ function removeRecords(
     }
     ord++;
   });
-  if (kept.length === 0) rmSync(path);
-  else writeFileSync(path, Buffer.concat(kept));
+  writeKept(path, kept);
 }
 
 /** Qserv-shaped chunk_info from the rows written per chunk file. */

@@ -81,25 +81,18 @@ export class PendingRows {
   }
 }
 
-/**
- * Inserts delimited text (MySQL LOAD DATA conventions, pieces cut anywhere) into a SQLite table,
- * each field as fieldValueFor takes it. NULL token and empty numeric fields → NULL. A row with the
- * wrong field count or a non-number in a numeric column → BAD_INPUT naming `label`, line and column.
- */
-export class RowInserter {
-  private readonly scanner: RowScanner;
-  private readonly pending: PendingRows;
-  private readonly kinds: SqliteType[];
-  private readonly bits: boolean[];
+/** What the text and the row batch inserters share: the columns' SQLite kinds and BIT flags, the rows pending. */
+export abstract class ColumnInserter {
+  protected readonly pending: PendingRows;
+  protected readonly kinds: SqliteType[];
+  protected readonly bits: boolean[];
 
   constructor(
     db: Database.Database,
     table: string,
-    private readonly columns: readonly FileColumn[],
-    private readonly dialect: Dialect,
-    private readonly label: string,
+    protected readonly columns: readonly FileColumn[],
+    protected readonly label: string,
   ) {
-    this.scanner = new RowScanner(dialect);
     this.kinds = columns.map((c) => sqliteType(c.mysqlType));
     this.bits = columns.map((c) => BIT.test(c.mysqlType.trim()));
     this.pending = new PendingRows(
@@ -113,6 +106,34 @@ export class RowInserter {
     return this.pending.rows;
   }
 
+  /** The next piece (cut anywhere); `final` inserts every row read. */
+  abstract feed(data: Buffer, final: boolean): void;
+
+  /** BAD_INPUT naming the label and where (`line 3`, `record 3`). */
+  protected fail(where: string, reason: string, details: Record<string, number>): never {
+    throw new QservError("BAD_INPUT", `${this.label}, ${where}: ${reason}`, details);
+  }
+}
+
+/**
+ * Inserts delimited text (MySQL LOAD DATA conventions, pieces cut anywhere) into a SQLite table,
+ * each field as fieldValueFor takes it. NULL token and empty numeric fields → NULL. A row with the
+ * wrong field count or a non-number in a numeric column → BAD_INPUT naming `label`, line and column.
+ */
+export class RowInserter extends ColumnInserter {
+  private readonly scanner: RowScanner;
+
+  constructor(
+    db: Database.Database,
+    table: string,
+    columns: readonly FileColumn[],
+    private readonly dialect: Dialect,
+    label: string,
+  ) {
+    super(db, table, columns, label);
+    this.scanner = new RowScanner(dialect);
+  }
+
   /** The next piece; `final` flushes a last row without a newline and inserts every row parsed. */
   feed(data: Buffer, final: boolean): void {
     this.scanner.feed(data, final, (buf, _start, line) => this.row(buf, line));
@@ -121,19 +142,19 @@ export class RowInserter {
 
   private row(buf: Buffer, line: number): void {
     const { columns, dialect, scanner: sc } = this;
-    if (sc.fieldCount !== columns.length) this.fail(line, `expected ${columns.length} fields, got ${sc.fieldCount}`);
+    if (sc.fieldCount !== columns.length) {
+      this.fail(`line ${line}`, `expected ${columns.length} fields, got ${sc.fieldCount}`, { line });
+    }
     const values = this.pending.values;
     const at = this.pending.at;
     for (let i = 0; i < columns.length; i++) {
       const raw = fieldValue(sc.field(buf, i), dialect);
       const v = fieldValueFor(raw, this.kinds[i] as SqliteType, this.bits[i] === true);
-      if (v === undefined) this.fail(line, `column ${columns[i]?.name}: ${JSON.stringify(raw)} is not a number`);
+      if (v === undefined) {
+        this.fail(`line ${line}`, `column ${columns[i]?.name}: ${JSON.stringify(raw)} is not a number`, { line });
+      }
       values[at + i] = v;
     }
     this.pending.done();
-  }
-
-  private fail(line: number, reason: string): never {
-    throw new QservError("BAD_INPUT", `${this.label}, line ${line}: ${reason}`, { line });
   }
 }
