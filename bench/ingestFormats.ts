@@ -4,12 +4,14 @@
  *
  * The generated Object catalog (bench/generate.ts) is converted to Parquet by DuckDB (zstd,
  * its default row groups); then, per format, a fresh czar over two fresh workers ingests it
- * (`POST /ingest` by path) and reports rows/s and the czar's peak RSS (VmHWM). It also times
- * the partitioner alone in this process on three inputs: the CSV, the Parquet read directly
- * into rows, and the Parquet turned into CSV text first and that partitioned (the "via text"
- * path the code does not take), to show which is faster.
+ * (`POST /ingest` by path) and reports rows/s and the czar's peak RSS (VmHWM), once with the
+ * rows uploaded as binary row batches (the default) and once as delimited text (the czar run with
+ * MINI_QSERV_LOAD_FORMAT=text, the path before row batches). It also times the partitioner alone
+ * in this process on the CSV and the Parquet, writing text and writing row batches, and on the
+ * Parquet turned into CSV text first (the "via text" path the code does not take).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -67,7 +69,7 @@ const peakMb = (pid: number) =>
   Math.round(Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024);
 
 /** One ingest through a fresh czar and two fresh workers. */
-async function ingest(file: string, name: string) {
+async function ingest(file: string, name: string, loadFormat: "batch" | "text") {
   const base = join(dir, `cluster-${name}`);
   rmSync(base, { recursive: true, force: true });
   const workers = await Promise.all([1, 2].map((i) => startWorkerProcess(join(base, `w${i}`))));
@@ -75,6 +77,7 @@ async function ingest(file: string, name: string) {
     join(base, "czar"),
     workers.map((w, i) => `w${i + 1}=${w.address}`),
     ["--health-interval", "0", "--ingest-root", cat],
+    { env: { MINI_QSERV_LOAD_FORMAT: loadFormat } },
   );
   try {
     const t0 = performance.now();
@@ -91,6 +94,7 @@ async function ingest(file: string, name: string) {
     const secs = (performance.now() - t0) / 1000;
     return {
       format: name,
+      upload: loadFormat,
       inputMB: mb(file),
       rows: body.rows,
       seconds: +secs.toFixed(1),
@@ -113,14 +117,24 @@ async function partitionOnly(name: string, run: () => Promise<number>) {
   return { path: name, rows: n, seconds: +secs.toFixed(1), rowsPerSecond: Math.round(n / secs) };
 }
 const out = join(dir, "chunks");
-const part = async (f: string) => (await partition({ database, table, files: [f], outDir: out })).info.totals.rows;
+const part = async (f: string, batch = false) =>
+  (await partition({ database, table, files: [f], outDir: out, batch })).info.totals.rows;
 
 const report = {
   rows,
-  ingest: [await ingest(csv, "csv"), await ingest(parquet, "parquet")],
+  loadavg: os.loadavg().map((x) => +x.toFixed(1)),
+  ingest: [
+    // Each pair back to back: a loaded machine's swings touch both alike.
+    await ingest(csv, "csv", "text"),
+    await ingest(csv, "csv", "batch"),
+    await ingest(parquet, "parquet", "text"),
+    await ingest(parquet, "parquet", "batch"),
+  ],
   partitionOnly: [
-    await partitionOnly("csv", () => part(csv)),
-    await partitionOnly("parquet, direct to rows", () => part(parquet)),
+    await partitionOnly("csv, text out", () => part(csv)),
+    await partitionOnly("parquet, text out", () => part(parquet)),
+    await partitionOnly("csv, row batches out", () => part(csv, true)),
+    await partitionOnly("parquet, row batches out", () => part(parquet, true)),
     await partitionOnly("parquet, via CSV text", async () => {
       const text = join(dir, "via-text.csv");
       const rejects = new Rejects(undefined);

@@ -543,6 +543,7 @@ async function stagePartitioned(
     files: req.files,
     outDir: out,
     dialect: tableDialectOverrides(table, req.dialect),
+    batch: process.env.MINI_QSERV_LOAD_FORMAT !== "text",
     ...binaryOptionsOf(req),
     ...(req.rejectsFile === undefined ? {} : { rejectsFile: req.rejectsFile }),
     ...(table.directorTable !== "" ? { directorDir: dirs[0] as string } : {}),

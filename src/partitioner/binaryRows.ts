@@ -1,7 +1,8 @@
 import { basename } from "node:path";
 import { QservError } from "../common/errors.js";
 import type { ColumnConfig } from "../common/ingestConfig.js";
-import { type ColumnCheck, columnCheck } from "./columnChecks.js";
+import type { BatchValue, RecordEncoder } from "../common/rowBatch.js";
+import { type ColumnCheck, columnCheck, parseCoord } from "./columnChecks.js";
 import type { Dialect } from "./dialect.js";
 import type { InputRow, Reject } from "./inputRows.js";
 import { Refusal } from "./valueText.js";
@@ -31,18 +32,17 @@ const HOLDS: Record<string, ReadonlyArray<string>> = {
   INTEGER: ["int32", "bool"],
 };
 
-/** A column's check, reduced to NOT NULL where the file's type keeps every value within the declared one. */
-function checkFor(c: ColumnConfig, kind: FileColumn["kind"]): ColumnCheck {
-  const full = columnCheck(c);
+/** Whether every value of the file's type is a valid value of the column's: then only NOT NULL is checked. */
+function holds(c: ColumnConfig, kind: FileColumn["kind"]): boolean {
   const t = c.type.trim().toUpperCase();
   const base = /^[A-Z]+/.exec(t)?.[0] ?? "";
-  if (kind === undefined || /\bUNSIGNED\b/.test(t) || !HOLDS[base]?.includes(kind)) return full;
-  return (v) => (v === null ? full(null) : null);
+  return kind !== undefined && !/\bUNSIGNED\b/.test(t) && HOLDS[base]?.includes(kind) === true;
 }
 
 /**
  * A binary file opened for reading: its columns, and its rows, each handed over as a getter of
- * the value (text, null for NULL; a Refusal thrown for a value no row can carry) of the k-th
+ * the value (valueText.ts: typed, its text String(value); null for NULL; a Refusal thrown for a
+ * value no row can carry) of the k-th
  * of the `wanted` file columns, with the row's number in the file (from 1) and its place in
  * words for errors ("row group 2, row 17"), made only when asked for.
  */
@@ -50,7 +50,7 @@ export interface BinarySource {
   readonly columns: ReadonlyArray<FileColumn>;
   read(
     wanted: ReadonlyArray<number>,
-    row: (get: (k: number) => string | null, n: number, place: () => string) => void,
+    row: (get: (k: number) => BatchValue, n: number, place: () => string) => void,
     onBytes?: (bytes: number) => void,
   ): Promise<void>;
 }
@@ -121,9 +121,10 @@ function fieldWriter(d: Dialect, column: string): (v: string | null) => string {
 }
 
 /**
- * Reads a binary source as the partitioner's rows: the schema's columns in order, written in
- * the dialect of the run (so chunk files are alike whatever the input), checked against their
- * declared types like text input; a bad row goes to `reject` with the user's file and row.
+ * Reads a binary source as the partitioner's rows: the schema's columns in order, checked
+ * against their declared types like text input; a bad row goes to `reject` with the user's file
+ * and row. A row's text (in the dialect of the run, so that chunk files are alike whatever the
+ * input) is made only when asked for; its record (rowBatch.ts) takes the typed values.
  */
 export async function readBinaryRows(
   file: string,
@@ -139,54 +140,94 @@ export async function readBinaryRows(
   const map = matchColumns(source.columns, columns, o, name);
   const wanted = [...new Set(map.filter((j) => j >= 0))];
   const slot = map.map((j) => (j < 0 ? -1 : wanted.indexOf(j)));
-  const checks: ColumnCheck[] = columns.map((c, i) =>
-    checkFor(c, (map[i] as number) < 0 ? undefined : source.columns[map[i] as number]?.kind),
+  const checks: ColumnCheck[] = columns.map(columnCheck);
+  const nullOnly = columns.map((c, i) =>
+    holds(c, (map[i] as number) < 0 ? undefined : source.columns[map[i] as number]?.kind),
   );
   const writers = columns.map((c) => fieldWriter(dialect, c.name));
-  const values: (string | null)[] = new Array(columns.length).fill(null);
-  // value(i) as the text reader gives it: the field's bytes read as latin1.
-  const latin1 = values.map(() => null as string | null);
-  const value = (i: number): string | null => {
-    const v = values[i] as string | null;
-    if (v === null || !/[^ -~\t]/.test(v)) return v;
-    const cached = latin1[i];
-    if (cached !== null && cached !== undefined) return cached;
-    const l = Buffer.from(v, "utf8").toString("latin1");
-    latin1[i] = l;
-    return l;
+  const typed: BatchValue[] = new Array(columns.length).fill(null);
+  const texts: (string | null | undefined)[] = new Array(columns.length).fill(undefined);
+  /** Column i's value as text (the file's strings as they are). */
+  const textOf = (i: number): string | null => {
+    let t = texts[i];
+    if (t === undefined) {
+      const v = typed[i] as BatchValue;
+      t = v === null ? null : String(v);
+      texts[i] = t;
+    }
+    return t;
   };
-  const sep = dialect.delimiter;
+  /** The row in the dialect; `partial`: up to a value it cannot write (else a Refusal). */
+  const line = (partial = false): string => {
+    let text = "";
+    try {
+      for (let i = 0; i < columns.length; i++) {
+        text += (i === 0 ? "" : dialect.delimiter) + (writers[i] as (v: string | null) => string)(textOf(i));
+      }
+    } catch (e) {
+      if (!partial || !(e instanceof Refusal)) throw e;
+    }
+    return text;
+  };
+  // value(i) as the text reader gives it: the field's bytes read as latin1.
+  const value = (i: number): string | null => {
+    const v = textOf(i);
+    return v === null || !/[^ -~\t]/.test(v) ? v : Buffer.from(v, "utf8").toString("latin1");
+  };
+  const coord = (i: number): number => {
+    const v = typed[i] as BatchValue;
+    return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : parseCoord(v ?? "");
+  };
+  const record = (enc: RecordEncoder): void => {
+    for (let i = 0; i < typed.length; i++) enc.value(typed[i] as BatchValue);
+  };
   await source.read(
     wanted,
     (get, n, place) => {
-      let text = "";
+      let refused: string | null = null;
       try {
         for (let i = 0; i < slot.length; i++) {
           const s = slot[i] as number;
           const v = s < 0 ? null : get(s);
-          values[i] = v;
-          latin1[i] = null;
-          text += (i === 0 ? "" : sep) + (writers[i] as (v: string | null) => string)(v);
+          typed[i] = v;
+          texts[i] = undefined;
+          // Strings are checked as the dialect writes them (the NULL token, a delimiter without escape).
+          if (typeof v === "string") (writers[i] as (v: string | null) => string)(v);
         }
       } catch (e) {
         if (!(e instanceof Refusal)) throw e;
-        return reject({ file: name, line: n, place: place() }, e.message, text);
+        refused = e.message;
       }
-      for (let i = 0; i < checks.length; i++) {
-        const why = (checks[i] as ColumnCheck)(values[i] as string | null);
-        if (why !== null) return reject({ file: name, line: n, place: place() }, why, text);
+      if (refused === null) {
+        for (let i = 0; i < checks.length && refused === null; i++) {
+          if (nullOnly[i] && typed[i] !== null) continue;
+          refused = (checks[i] as ColumnCheck)(nullOnly[i] ? null : textOf(i));
+        }
       }
-      const buf = Buffer.from(text, "utf8");
+      if (refused !== null) {
+        return reject({ file: name, line: n, place: place() }, refused, line(true));
+      }
+      let buf: Buffer | null = null;
+      const text = () => {
+        buf ??= Buffer.from(line(), "utf8");
+        return buf;
+      };
       onRow({
-        buf,
+        get buf() {
+          return text();
+        },
         start: 0,
-        end: buf.length,
+        get end() {
+          return text().length;
+        },
         file: name,
         line: n,
         get place() {
           return place();
         },
         value,
+        record,
+        coord,
       });
     },
     onBytes,

@@ -28,7 +28,24 @@ export class BufferedFiles {
 
   /** Append `src[start, end)` followed by `suffix` (latin1) as one row; returns its 0-based ordinal in the file. */
   add(key: number, src: Buffer | null, start: number, end: number, suffix: string): number {
-    const len = end - start + suffix.length;
+    this.reserve(key, end - start + suffix.length);
+    if (src !== null) this.used += src.copy(this.arena, this.used, start, end);
+    this.used += this.arena.write(suffix, this.used, "latin1");
+    return this.next(key);
+  }
+
+  /** Append a binary row batch record (rowBatch.ts): its length, `body[0, bodyLen)`, `tail[0, tailLen)`; returns its ordinal. */
+  addRecord(key: number, body: Buffer, bodyLen: number, tail: Buffer, tailLen: number): number {
+    this.reserve(key, 4 + bodyLen + tailLen);
+    this.arena.writeUInt32LE(bodyLen + tailLen, this.used);
+    this.used += 4;
+    this.used += body.copy(this.arena, this.used, 0, bodyLen);
+    this.used += tail.copy(this.arena, this.used, 0, tailLen);
+    return this.next(key);
+  }
+
+  /** Room for a row of `len` bytes of `key`'s file at `used`. */
+  private reserve(key: number, len: number): void {
     if (this.used + len > this.arena.length) {
       this.flush();
       if (len > this.arena.length) this.grow(len);
@@ -40,8 +57,10 @@ export class BufferedFiles {
     this.keys[this.records] = key;
     this.offsets[this.records] = this.used;
     this.records++;
-    if (src !== null) this.used += src.copy(this.arena, this.used, start, end);
-    this.used += this.arena.write(suffix, this.used, "latin1");
+  }
+
+  /** The ordinal of the row just added to `key`'s file. */
+  private next(key: number): number {
     const ordinal = this.counts.get(key) ?? 0;
     this.counts.set(key, ordinal + 1);
     return ordinal;

@@ -105,3 +105,10 @@ function integerOf(v: string): bigint | null {
   if (!/^0*$/.test(digits.slice(Math.max(cut, 0)))) return null;
   return cut <= 0 ? 0n : BigInt(`${m[1]}${digits.slice(0, cut)}`);
 }
+
+/** A coordinate's value, NaN when the text is not a plain decimal number. */
+export function parseCoord(s: string): number {
+  const t = s.trim();
+  if (t === "" || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number.NaN;
+  return Number(t);
+}

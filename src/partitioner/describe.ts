@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import type { SchemaElement, SchemaTree } from "hyparquet";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetSchema } from "hyparquet";
 import { QservError } from "../common/errors.js";
+import { arrowFieldMeta } from "./arrowSchema.js";
 import { astropyColumns, type ColumnMeta } from "./astropyMeta.js";
 import { dialectFor, fieldValue } from "./dialect.js";
 import { type FitsColumn, integerZero, isScaled } from "./fitsHeader.js";
@@ -146,6 +147,8 @@ async function parquetColumns(path: string, notices: string[]): Promise<Describe
     throw new QservError("BAD_INPUT", `${file}: not a readable Parquet file: ${(e as Error).message}`, { file });
   }
   const meta = astropyColumns(kv.find((k) => k.key === "table_meta_yaml")?.value ?? "");
+  // Arrow writers keep each field's metadata (units, descriptions) in the Arrow schema.
+  const arrow = arrowFieldMeta(kv.find((k) => k.key === "ARROW:schema")?.value ?? "");
   const out: Described[] = [];
   for (const t of tops) {
     const e = t.element;
@@ -156,7 +159,8 @@ async function parquetColumns(path: string, notices: string[]): Promise<Describe
       );
       continue;
     }
-    out.push(described(e.name, `${type}${e.repetition_type === "REQUIRED" ? " NOT NULL" : ""}`, meta.get(e.name)));
+    const m = { ...arrow.get(e.name), ...meta.get(e.name) };
+    out.push(described(e.name, `${type}${e.repetition_type === "REQUIRED" ? " NOT NULL" : ""}`, m));
   }
   return out;
 }

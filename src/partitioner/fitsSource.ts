@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { QservError } from "../common/errors.js";
+import type { BatchValue } from "../common/rowBatch.js";
 import type { BinaryOptions, BinarySource } from "./binaryRows.js";
 import {
   BLOCK,
@@ -15,7 +16,7 @@ import {
   parseCards,
 } from "./fitsHeader.js";
 import { readError } from "./inputFiles.js";
-import { doubleText, floatText, Refusal } from "./valueText.js";
+import { doubleValue, floatValue, Refusal } from "./valueText.js";
 
 /** Bytes of a stream taken in exact amounts, without holding more than one piece ahead. */
 class ByteReader {
@@ -125,9 +126,9 @@ function fitsError(path: string, e: unknown): QservError {
   });
 }
 
-type Decode = (row: Buffer, at: number) => string | null;
+type Decode = (row: Buffer, at: number) => BatchValue;
 
-/** A column's value as text, chosen once from its TFORM, TNULL, TSCAL and TZERO. */
+/** A column's value (see valueText.ts), chosen once from its TFORM, TNULL, TSCAL and TZERO. */
 function decoder(c: FitsColumn, file: string, o: BinaryOptions): Decode {
   const refuse = (what: string) =>
     new QservError("UNSUPPORTED", `${file}: column ${c.name}: not supported: ${what}`, { file, column: c.name });
@@ -160,7 +161,7 @@ function decoder(c: FitsColumn, file: string, o: BinaryOptions): Decode {
   if (c.code === "E" || c.code === "D") {
     const read =
       c.code === "E" ? (b: Buffer, at: number) => b.readFloatBE(at) : (b: Buffer, at: number) => b.readDoubleBE(at);
-    const text = c.code === "E" && scal === 1 && zero === 0 ? floatText : doubleText;
+    const text = c.code === "E" && scal === 1 && zero === 0 ? floatValue : doubleValue;
     return (b, at) => {
       const x = read(b, at + offset);
       return Number.isNaN(x) ? null : text(x * scal + zero, name, nan);
@@ -179,7 +180,7 @@ function decoder(c: FitsColumn, file: string, o: BinaryOptions): Decode {
   if (isScaled(c)) {
     return (b, at) => {
       const v = readInt(b, at + offset);
-      return isNull(v) ? null : doubleText(Number(v) * scal + zero, name, nan);
+      return isNull(v) ? null : doubleValue(Number(v) * scal + zero, name, nan);
     };
   }
   const z = integerZero(c) as bigint;
@@ -187,13 +188,13 @@ function decoder(c: FitsColumn, file: string, o: BinaryOptions): Decode {
   if (c.code === "K") {
     return (b, at) => {
       const v = readInt(b, at + offset) as bigint;
-      return isNull(v) ? null : String(v + z);
+      return isNull(v) ? null : v + z;
     };
   }
   const zn = Number(z);
   return (b, at) => {
     const v = readInt(b, at + offset) as number;
-    return isNull(v) ? null : String(v + zn);
+    return isNull(v) ? null : v + zn;
   };
 }
 

@@ -2,9 +2,10 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { basename } from "node:path";
 import { QservError } from "../common/errors.js";
 import type { ColumnConfig } from "../common/ingestConfig.js";
+import type { RecordEncoder } from "../common/rowBatch.js";
 import { type BinaryOptions, readBinaryRows } from "./binaryRows.js";
 import { openBinarySource } from "./binarySources.js";
-import { type ColumnCheck, columnCheck, isNumericColumn, NUMBER } from "./columnChecks.js";
+import { type ColumnCheck, columnCheck, isNumericColumn, NUMBER, parseCoord } from "./columnChecks.js";
 import { type Dialect, fieldValue } from "./dialect.js";
 import { readRows } from "./inputFiles.js";
 import { inputFormatOf } from "./inputFormat.js";
@@ -35,6 +36,10 @@ export interface InputRow {
   place?: string;
   /** Column i's value (null for NULL). */
   value(i: number): string | null;
+  /** Appends the row's values to a binary row batch record (src/common/rowBatch.ts). */
+  record(enc: RecordEncoder): void;
+  /** Column i's value (not NULL) as a coordinate: NaN when it is not a plain decimal number. */
+  coord(i: number): number;
 }
 
 /** A row refused: where, why, and its text as read. */
@@ -80,6 +85,7 @@ export async function readInputRows(
   let fields = columns.length;
   let first = true;
   const sep = dialect.delimiter;
+  const plain = plainField(dialect);
   await readRows(
     file,
     dialect,
@@ -115,13 +121,42 @@ export async function readInputRows(
         const why = (checks[i] as ColumnCheck)(value(i));
         if (why !== null) return reject({ file: name, line }, why, raw());
       }
-      if (map === null) return onRow({ buf, start, end: sc.rowEnd(), file: name, line, value });
+      const record = (enc: RecordEncoder) => {
+        for (let i = 0; i < checks.length; i++) {
+          const j = map === null ? i : (map[i] as number);
+          const s = sc.bounds[2 * j] as number;
+          const e = sc.bounds[2 * j + 1] as number;
+          // A field without quotes, escapes or the NULL token is its value: its bytes go as they are.
+          if (plain(buf, s, e)) {
+            enc.fieldBytes(buf, s, e);
+            continue;
+          }
+          const v = value(i);
+          if (v === null) enc.null();
+          else enc.field(v, "latin1");
+        }
+      };
+      const coord = (i: number) => parseCoord(value(i) ?? "");
+      if (map === null) return onRow({ buf, start, end: sc.rowEnd(), file: name, line, value, record, coord });
       // Fields reordered into the schema's order, each as written (quotes and escapes kept).
       const text = Buffer.from(map.map((j) => sc.field(buf, j)).join(sep), "latin1");
-      onRow({ buf: text, start: 0, end: text.length, file: name, line, value });
+      onRow({ buf: text, start: 0, end: text.length, file: name, line, value, record, coord });
     },
     onBytes,
   );
+}
+
+/** Whether a field's bytes are its value: no quotes around it, no escape in it, not the NULL token. */
+function plainField(d: Dialect): (buf: Buffer, start: number, end: number) => boolean {
+  const quote = d.quote === null ? -1 : d.quote.charCodeAt(0);
+  const esc = d.escape === null ? -1 : d.escape.charCodeAt(0);
+  const nul = Buffer.from(d.nullToken, "latin1");
+  return (buf, start, end) => {
+    if (end > start && buf[start] === quote) return false;
+    if (end - start === nul.length && buf.compare(nul, 0, nul.length, start, end) === 0) return false;
+    if (esc >= 0) for (let i = start; i < end; i++) if (buf[i] === esc) return false;
+    return true;
+  };
 }
 
 /** The input field of each schema column, by the header's names (case-insensitive); every name must match. */

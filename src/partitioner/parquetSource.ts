@@ -3,8 +3,9 @@ import type { DecodedArray, FileMetaData, SchemaElement, SchemaTree } from "hypa
 import { asyncBufferFromFile, parquetMetadataAsync, parquetScan, parquetSchema } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { QservError } from "../common/errors.js";
+import type { BatchValue } from "../common/rowBatch.js";
 import type { BinaryOptions, BinarySource } from "./binaryRows.js";
-import { dateText, doubleText, floatText, Refusal, timestampText } from "./valueText.js";
+import { dateText, doubleValue, floatValue, Refusal, timestampText } from "./valueText.js";
 
 /** Times and dates as exact text (hyparquet's default goes through a Date: milliseconds only). */
 const parsers = {
@@ -14,9 +15,9 @@ const parsers = {
   dateFromDays: (d: number) => dateText(new Date(d * 86400000)),
 };
 
-type Convert = (v: unknown) => string | null;
+type Convert = (v: unknown) => BatchValue;
 
-/** A Parquet column's value as text, chosen once from its schema element (a QservError when it is not supported). */
+/** A Parquet column's value (see valueText.ts), chosen once from its schema element (a QservError when it is not supported). */
 function converter(e: SchemaElement, nested: boolean, file: string, o: BinaryOptions): Convert {
   const name = e.name;
   const refuse = (what: string) =>
@@ -32,16 +33,16 @@ function converter(e: SchemaElement, nested: boolean, file: string, o: BinaryOpt
     if (p > 15) throw refuse(`DECIMAL(${p}, ${e.scale ?? 0}) with more than 15 digits`);
   }
   const nan = o.nanAsNull === true;
-  const plain = (v: unknown): string | null => {
+  const plain = (v: unknown): BatchValue => {
     if (v === null || v === undefined) return null;
-    if (typeof v === "string") return v;
-    if (typeof v === "bigint" || typeof v === "number") return String(v);
+    if (typeof v === "string" || typeof v === "bigint") return v;
+    if (typeof v === "number") return v === 0 ? 0 : v;
     if (typeof v === "boolean") return v ? "1" : "0";
     throw new Refusal(`column ${name}: a value of a kind not supported (${Object.prototype.toString.call(v)})`);
   };
   if (e.type === "FLOAT" || lt === "FLOAT16")
-    return (v) => (v === null || v === undefined ? null : floatText(v as number, name, nan));
-  if (e.type === "DOUBLE") return (v) => (v === null || v === undefined ? null : doubleText(v as number, name, nan));
+    return (v) => (v === null || v === undefined ? null : floatValue(v as number, name, nan));
+  if (e.type === "DOUBLE") return (v) => (v === null || v === undefined ? null : doubleValue(v as number, name, nan));
   if (e.type === "BYTE_ARRAY" || e.type === "FIXED_LEN_BYTE_ARRAY") {
     return (v) => {
       if (v instanceof Uint8Array) throw new Refusal(`column ${name}: binary values are not supported`);

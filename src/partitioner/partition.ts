@@ -13,6 +13,7 @@ import {
 import { basename, join } from "node:path";
 import { QservError } from "../common/errors.js";
 import { type DatabaseConfig, inputColumns, isDirector, type TableConfig } from "../common/ingestConfig.js";
+import { type BatchValue, decodeRecord, RecordEncoder, RecordReader } from "../common/rowBatch.js";
 import { Chunker, type ChunkLocation, normalizeRa } from "../sphere/index.js";
 import { BufferedFiles } from "./bufferedFiles.js";
 import { type Dialect, type DialectOverrides, dialectFor } from "./dialect.js";
@@ -42,6 +43,11 @@ export interface PartitionOptions extends HeaderOptions {
   readonly progress?: Progress;
   /** Bytes of rows buffered in memory before they are written out. */
   readonly maxBuffered?: number;
+  /**
+   * Chunk files as binary row batches (src/common/rowBatch.ts), the rows' values decoded once
+   * here, for the upload to workers; not text in the dialect (the files users get).
+   */
+  readonly batch?: boolean;
 }
 
 export interface ChunkCount {
@@ -58,6 +64,8 @@ export interface ChunkInfo {
   numSubStripes: number;
   overlap: number;
   dialect: Dialect;
+  /** "batch": the chunk files are binary row batches (PartitionOptions.batch), not text in `dialect`. */
+  rowFormat?: "batch";
   columns: string[];
   /** `unique` false: a key may have several entries (config `unique_primary_key: 0`). */
   directorIndex: { dir: string; buckets: number; keyColumn: string; unique?: boolean } | null;
@@ -145,6 +153,17 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
     Math.max(1 << 20, (opts.maxBuffered ?? 64 << 20) / 4),
   );
   const progress = opts.progress ?? silentProgress;
+  const batch = opts.batch === true;
+  // A batch row's record: its values once, then per chunk it goes to a tail of chunkId and subChunkId.
+  const enc = new RecordEncoder();
+  const tail = new RecordEncoder();
+  const addRow = (k: number, l: ChunkLocation, row: { buf: Buffer; start: number; end: number }): number => {
+    if (!batch) return out.add(k, row.buf, row.start, row.end, `${sep}${l.chunkId}${sep}${l.subChunkId}\n`);
+    tail.reset();
+    tail.int(l.chunkId);
+    tail.int(l.subChunkId);
+    return out.addRecord(k, enc.buf, enc.length, tail.buf, tail.length);
+  };
   const rejects = new Rejects(opts.rejectsFile);
   const rejectRow = rejects.reject;
 
@@ -164,16 +183,23 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
         opts,
         (row) => {
           rows++;
-          const { buf, start, end, line, place } = row;
+          const { line } = row;
+          // A binary file's row has its text (and place) made only when asked for.
           const reject = (reason: string) =>
-            rejectRow({ file: name, line, place }, reason, buf.toString("latin1", start, end));
+            rejectRow({ file: name, line, place: row.place }, reason, row.buf.toString("latin1", row.start, row.end));
           const key = keyIdx < 0 ? null : row.value(keyIdx);
           const lonText = lonIdx < 0 ? null : row.value(lonIdx);
           const latText = latIdx < 0 ? null : row.value(latIdx);
           if (director && key === null) return reject(`director key ${table.directorKey} is NULL`);
           if (lonText === null || latText === null) {
             if (director) return reject(`position ${table.longitudeKey}/${table.latitudeKey} is NULL`);
-            const raw = () => JSON.stringify(buf.toString("latin1", start, end));
+            const raw = () => {
+              const text = JSON.stringify(row.buf.toString("latin1", row.start, row.end));
+              if (!batch) return text;
+              enc.reset();
+              row.record(enc);
+              return `${text}\t${enc.buf.toString("base64", 0, enc.length)}`;
+            };
             const key2 = key === null && key2Idx >= 0 ? row.value(key2Idx) : null;
             if (key2 !== null) {
               if (lookup2 === null)
@@ -189,18 +215,22 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
             tmp.addText(buckets + bucketOf(key, buckets), `${key}\t${fi}\t${line}\t${raw()}\n`);
             return;
           }
-          const ra = parseCoord(lonText);
-          const dec = parseCoord(latText);
+          const ra = row.coord(lonIdx);
+          const dec = row.coord(latIdx);
           if (Number.isNaN(ra)) return reject(`${table.longitudeKey} ${JSON.stringify(lonText)} is not a number`);
           if (Number.isNaN(dec)) return reject(`${table.latitudeKey} ${JSON.stringify(latText)} is not a number`);
           if (dec < -90 || dec > 90) return reject(`${table.latitudeKey} ${dec} outside [-90, 90]`);
           chunker.locateAll(normalizeRa(ra), dec, locs);
           const home = locs[0] as ChunkLocation;
-          const homeOrd = out.add(home.chunkId * 2, buf, start, end, `${sep}${home.chunkId}${sep}${home.subChunkId}\n`);
+          if (batch) {
+            enc.reset();
+            row.record(enc);
+          }
+          const homeOrd = addRow(home.chunkId * 2, home, row);
           let overlaps = "";
           for (let i = 1; i < locs.length; i++) {
             const l = locs[i] as ChunkLocation;
-            const ord = out.add(l.chunkId * 2 + 1, buf, start, end, `${sep}${l.chunkId}${sep}${l.subChunkId}\n`);
+            const ord = addRow(l.chunkId * 2 + 1, l, row);
             overlaps += `${overlaps === "" ? "" : ","}${l.chunkId}:${ord}`;
           }
           if (director) {
@@ -237,7 +267,7 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
     const placePending = (l: DirectorLookup, pending: string, b: number, keyColumn: string): void => {
       const index = loadIndexBucket(l.indexDir, b);
       for (const entry of readLines(join(stage, TMP, pending))) {
-        const [key, fi, line, rawJson] = entry.split("\t") as string[];
+        const [key, fi, line, rawJson, record] = entry.split("\t") as string[];
         const raw = JSON.parse(rawJson as string) as string;
         const loc = index.get(key as string);
         if (loc === undefined) {
@@ -248,7 +278,15 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
           );
           continue;
         }
-        out.addText(loc.chunkId * 2, `${raw}${sep}${loc.chunkId}${sep}${loc.subChunkId}\n`);
+        if (record === undefined) {
+          out.addText(loc.chunkId * 2, `${raw}${sep}${loc.chunkId}${sep}${loc.subChunkId}\n`);
+          continue;
+        }
+        const body = Buffer.from(record, "base64");
+        tail.reset();
+        tail.int(loc.chunkId);
+        tail.int(loc.subChunkId);
+        out.addRecord(loc.chunkId * 2, body, body.length, tail.buf, tail.length);
       }
       out.flush();
     };
@@ -288,7 +326,8 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
       }
     }
     for (const [file, ords] of removals) {
-      removeRows(join(stage, file), dialect, ords, rejectRow);
+      if (batch) removeRecords(join(stage, file), dialect, ords, rejectRow);
+      else removeRows(join(stage, file), dialect, ords, rejectRow);
     }
     rmSync(join(stage, TMP), { recursive: true, force: true });
 
@@ -302,6 +341,7 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
       director ? { dir: INDEX_DIR, buckets, keyColumn: table.directorKey, unique } : null,
     );
     info.totals.rejected = rejects.count;
+    if (batch) info.rowFormat = "batch";
     writeLatin1(join(stage, CHUNK_INFO), `${JSON.stringify(info, null, 1)}\n`);
     rmSync(outDir, { recursive: true, force: true });
     renameSync(stage, outDir);
@@ -313,13 +353,6 @@ export async function partition(opts: PartitionOptions): Promise<PartitionResult
     progress.stop();
     rejects.close();
   }
-}
-
-/** A coordinate's value, NaN when the text is not a plain decimal number. */
-function parseCoord(s: string): number {
-  const t = s.trim();
-  if (t === "" || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number.NaN;
-  return Number(t);
 }
 
 function writeLatin1(path: string, text: string): void {
@@ -398,8 +431,43 @@ function removeRows(
       onRemoved(why.origin, why.reason, buf.toString("latin1", start, sc.bounds[2 * (sc.fieldCount - 2) - 1]));
     ord++;
   });
+  writeKept(path, kept);
+}
+
+/** A chunk file rewritten with the rows kept; removed when none is. */
+function writeKept(path: string, kept: Buffer[]): void {
   if (kept.length === 0) rmSync(path);
   else writeFileSync(path, Buffer.concat(kept));
+}
+
+/** Rewrite a batch chunk file without the records at the given ordinals (removeRows' twin for rowBatch.ts). */
+function removeRecords(
+  path: string,
+  dialect: Dialect,
+  ords: Map<number, { origin: Origin; reason: string } | null>,
+  onRemoved: (o: Origin, reason: string, raw: string) => void,
+): void {
+  const kept: Buffer[] = [];
+  const values: BatchValue[] = [];
+  let ord = 0;
+  new RecordReader().feed(readFileSync(path), true, (buf, start, end) => {
+    const why = ords.get(ord);
+    if (!ords.has(ord)) kept.push(buf.subarray(start - 4, end));
+    else if (why) {
+      // The reject shows the row's values in the dialect's order, without chunkId and subChunkId.
+      const n = decodeRecord(buf, start, end, values);
+      onRemoved(
+        why.origin,
+        why.reason,
+        values
+          .slice(0, n - 2)
+          .map((v) => (v === null ? dialect.nullToken : String(v)))
+          .join(dialect.delimiter),
+      );
+    }
+    ord++;
+  });
+  writeKept(path, kept);
 }
 
 /** Qserv-shaped chunk_info from the rows written per chunk file. */

@@ -240,6 +240,8 @@ export interface ChunkLoad {
   latitudeKey?: string;
   longitudeKey?: string;
   dialect: Dialect;
+  /** The data are binary row batches (src/common/rowBatch.ts) rather than text in `dialect`. */
+  batch?: boolean;
   /** The stage to load into ("" or absent: the live tables). */
   stage?: string;
 }
@@ -262,6 +264,7 @@ export function loadHeader(l: ChunkLoad, chunkId: number): LoadHeader {
       nullToken: l.dialect.nullToken,
     },
     stage: l.stage ?? "",
+    rowFormat: l.batch === true ? "batch" : "",
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The load thread: parses delimited text and inserts it, one SQLite transaction per load, so
+ * The load thread: parses delimited text (or decodes binary row batches) and inserts it, one SQLite transaction per load, so
  * inserts never block the main thread. Loads into different files interleave message by message;
  * the main thread lets only one load at a time touch a file. Nothing is committed before the
  * "commit" message; any failure or "abort" rolls back and removes a file the load created.
@@ -8,6 +8,7 @@
 import { parentPort } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { isQservError, QservError } from "../common/errors.js";
+import { RecordInserter } from "../sqlite/recordInserter.js";
 import { RowInserter } from "../sqlite/rowInserter.js";
 import { quoteIdent } from "../sqlite/types.js";
 import { removeDataFile } from "./catalog.js";
@@ -32,7 +33,7 @@ function post(m: FromLoadThread): void {
 
 class Load {
   readonly db: Database.Database;
-  private readonly parts = new Map<LoadPart, RowInserter>();
+  private readonly parts = new Map<LoadPart, RowInserter | RecordInserter>();
 
   constructor(readonly job: LoadJob) {
     this.db = new Database(job.file);
@@ -79,7 +80,9 @@ class Load {
       const table = part === "OVERLAP" ? names.overlap : names.rows;
       if (table === null) throw new QservError("BAD_ARGUMENT", `replicated table ${this.job.table} has no overlap`);
       const label = `${this.job.table} ${part === "OVERLAP" ? "overlap rows" : "rows"}`;
-      w = new RowInserter(this.db, table, this.job.columns, this.job.dialect, label);
+      w = this.job.batch
+        ? new RecordInserter(this.db, table, this.job.columns, label)
+        : new RowInserter(this.db, table, this.job.columns, this.job.dialect, label);
       this.parts.set(part, w);
     }
     w.feed(data, false);

@@ -84,6 +84,8 @@ export interface LoadHeader {
   /** A director table's position columns, indexed with subChunkId ("" for none). */
   latitudeKey: string;
   longitudeKey: string;
+  /** "": delimited text in `dialect`; "batch": binary row batches (src/common/rowBatch.ts). */
+  rowFormat: string;
 }
 
 export type LoadPart = "ROWS" | "OVERLAP";

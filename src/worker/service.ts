@@ -283,6 +283,7 @@ export class WorkerService {
           latitudeKey: header.latitudeKey,
           longitudeKey: header.longitudeKey,
           dialect: file.dialect,
+          batch: header.rowFormat === "batch",
           stage: header.stage,
         };
         state = "loading";
@@ -362,6 +363,9 @@ export class WorkerService {
     checkName("table", h.table);
     if (h.loadId === "") throw new QservError("BAD_ARGUMENT", "a load needs a load_id");
     if (h.stage !== "") checkStage(h.stage);
+    if (h.rowFormat !== "" && h.rowFormat !== "batch") {
+      throw new QservError("BAD_ARGUMENT", `not supported: row format ${JSON.stringify(h.rowFormat)}`);
+    }
     if (h.chunkId < NO_CHUNK) throw new QservError("BAD_ARGUMENT", `bad chunk id ${h.chunkId}`);
     if (h.columns.length === 0) throw new QservError("BAD_ARGUMENT", `table ${h.table} has no columns`);
     for (const c of h.columns) checkName("column", c.name);

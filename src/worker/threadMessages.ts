@@ -53,6 +53,8 @@ export interface LoadJob {
   latitudeKey: string;
   longitudeKey: string;
   dialect: Dialect;
+  /** The data are binary row batches (src/common/rowBatch.ts), not text in `dialect`. */
+  batch: boolean;
   /** "": the live tables; else the stage the rows go to. */
   stage: string;
 }

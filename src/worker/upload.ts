@@ -64,6 +64,7 @@ export async function uploadPartition(
     latitudeKey: table.latitudeKey,
     longitudeKey: table.longitudeKey,
     dialect: info.dialect,
+    batch: info.rowFormat === "batch",
     ...(o.stage === undefined ? {} : { stage: o.stage }),
   };
   const limit = pLimit(o.concurrency ?? 2);
