@@ -7,6 +7,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { isQservError, QservError } from "../../common/errors.js";
+import type { CombineSpec } from "../../common/partialCombine.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { WorkerClient } from "../../worker/client.js";
 import type { Job } from "../plan/planner.js";
@@ -41,6 +42,11 @@ export interface DispatchOptions {
   signal: AbortSignal;
   /** The query's snapshot, passed to the workers (QueryRequest.snapshotSeq). */
   snapshotSeq?: number;
+  /**
+   * The partial rows of batched calls are combined by group on the worker (common/
+   * partialCombine.ts): such a call's chunks complete together, its rows given with the first.
+   */
+  combine?: CombineSpec;
   /** Called as jobs complete. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -177,10 +183,11 @@ export async function dispatch(
    */
   const attempt = async (batch: Pending[], address: string, signal: AbortSignal, onEvent: () => void) => {
     const lead = batch[0]!;
+    const combined = o.combine !== undefined && batch.length > 1;
     const spec =
       batch.length === 1
         ? { chunkId: lead.job.chunkId, subChunkIds: lead.job.subChunkIds, sql: lead.job.sql }
-        : { chunkId: lead.job.chunkId, sql: "", chunks: batch.map((p) => p.job) };
+        : { chunkId: lead.job.chunkId, sql: "", chunks: batch.map((p) => p.job), ...combineFields(o.combine) };
     let completed = 0;
     let rows: Value[][] = [];
     const events = dir.client(address).query(
@@ -198,6 +205,7 @@ export async function dispatch(
       else if (ev.kind === "chunkDone") {
         const p = batch[completed++];
         if (p === undefined) throw new QservError("INTERNAL", `${address}: more chunks done than asked`);
+        if (combined) continue; // the batch completes as a whole, below
         await complete(p, rows);
         rows = [];
         if (signal.aborted) return;
@@ -207,6 +215,7 @@ export async function dispatch(
     if (batch.length === 1) await complete(lead, rows);
     else if (completed < batch.length)
       throw new QservError("UNAVAILABLE", `${address}: batch ended after ${completed} of ${batch.length} chunks`);
+    else if (combined) for (const [i, p] of batch.entries()) await complete(p, i === 0 ? rows : []);
   };
 
   /** Per-chunk times of the jobs completed so far in this query (for the hedge delay). */
@@ -224,6 +233,8 @@ export async function dispatch(
    * live replica (one call per replica); whichever call completes a chunk first gives its rows.
    */
   const hedge = (batch: Pending[], address: string, signal: AbortSignal, onAllDone: () => void) => {
+    // A combined call's rows belong to all its chunks at once: no other call may complete some of them.
+    if (o.combine !== undefined && batch.length > 1) return null;
     const byReplica = new Map<string, Pending[]>();
     for (const p of batch) {
       const alt = p.done ? undefined : orderOf(p).find((w) => w !== address && !isDown(w));
@@ -332,4 +343,9 @@ function missingChunks(database: string, chunks: number[], down: Set<string>, la
     `no replica answered for chunk${ids.length > 1 ? "s" : ""} ${shown} of ${database}${workers}; ${why}`,
     { chunks: ids },
   );
+}
+
+/** The QueryRequest fields asking a worker to combine a batch's partial rows (none without a spec). */
+function combineFields(spec: CombineSpec | undefined): { combineOps?: string[]; combineOrder?: number } {
+  return spec === undefined ? {} : { combineOps: spec.ops, combineOrder: spec.orderColumn };
 }
