@@ -76,7 +76,8 @@ function targets(ms_: Metric[], qservs: SystemReport[], pg: SystemReport): strin
   out.push(`| target | goal | ${qservs.map((s) => s.name.replace("mini-qserv ", "")).join(" | ")} |`);
   out.push(`|---|---:|${qservs.map(() => "---:").join("|")}|`);
   for (const t of TARGETS) {
-    const m = ms_.find((x) => x.id === t.id) as Metric;
+    const m = ms_.find((x) => x.id === t.id);
+    if (m === undefined) continue; // a query left out of the run (--queries)
     const cells = qservs.map((s) => {
       const v = m.value(s) / m.value(pg);
       return `${ratio(v)} ${v <= t.goal ? "met" : `missed by ${ratio(v / t.goal)}`}`;

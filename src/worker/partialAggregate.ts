@@ -37,9 +37,10 @@ export class BatchCombine {
     this.combiner.add(decodeRows(data, this.ncols(), count));
   }
 
-  /** A chunk is done: its ChunkDone waits for the end. */
+  /** A chunk is done: its ChunkDone waits for the end; an empty batch tells the caller the call is alive. */
   chunkDone(chunkId: number, rowCount: number): void {
     this.done.push({ chunkId, rowCount });
+    this.send(0, Buffer.alloc(0));
   }
 
   /** The combined rows, sent; then the ChunkDones, in order, to write. */

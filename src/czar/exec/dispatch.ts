@@ -169,12 +169,22 @@ export async function dispatch(
     return null;
   };
 
+  const deliver = async (p: Pending, rows: Value[][]): Promise<void> => {
+    if (!(await sink(rows, p.job))) stop.abort();
+    o.onProgress?.(++done, jobs.length);
+  };
   const complete = async (p: Pending, rows: Value[][]): Promise<void> => {
     // A hedged chunk may complete on two replicas: the first answer wins, the other is dropped.
     if (p.done) return;
     p.done = true;
-    if (!(await sink(rows, p.job))) stop.abort();
-    o.onProgress?.(++done, jobs.length);
+    await deliver(p, rows);
+  };
+  /** A combined call's chunks, all at once (the rows with the first); none if another call completed one. */
+  const completeAll = async (ps: Pending[], rows: Value[][], address: string): Promise<void> => {
+    if (ps.some((p) => p.done))
+      throw new QservError("CANCELLED", `${address}: some chunks of the combined call were answered by another call`);
+    for (const p of ps) p.done = true;
+    for (const [i, p] of ps.entries()) await deliver(p, i === 0 ? rows : []);
   };
 
   /**
@@ -215,7 +225,7 @@ export async function dispatch(
     if (batch.length === 1) await complete(lead, rows);
     else if (completed < batch.length)
       throw new QservError("UNAVAILABLE", `${address}: batch ended after ${completed} of ${batch.length} chunks`);
-    else if (combined) for (const [i, p] of batch.entries()) await complete(p, i === 0 ? rows : []);
+    else if (combined) await completeAll(batch, rows, address);
   };
 
   /** Per-chunk times of the jobs completed so far in this query (for the hedge delay). */
@@ -233,8 +243,6 @@ export async function dispatch(
    * live replica (one call per replica); whichever call completes a chunk first gives its rows.
    */
   const hedge = (batch: Pending[], address: string, signal: AbortSignal, onAllDone: () => void) => {
-    // A combined call's rows belong to all its chunks at once: no other call may complete some of them.
-    if (o.combine !== undefined && batch.length > 1) return null;
     const byReplica = new Map<string, Pending[]>();
     for (const p of batch) {
       const alt = p.done ? undefined : orderOf(p).find((w) => w !== address && !isDown(w));
