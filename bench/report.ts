@@ -77,7 +77,7 @@ function targets(ms_: Metric[], qservs: SystemReport[], pg: SystemReport): strin
   out.push(`|---|---:|${qservs.map(() => "---:").join("|")}|`);
   for (const t of TARGETS) {
     const m = ms_.find((x) => x.id === t.id);
-    if (m === undefined) continue; // a query left out of the run (--queries)
+    if (m === undefined || Number.isNaN(m.value(pg))) continue; // a query left out of the run (--queries)
     const cells = qservs.map((s) => {
       const v = m.value(s) / m.value(pg);
       return `${ratio(v)} ${v <= t.goal ? "met" : `missed by ${ratio(v / t.goal)}`}`;
@@ -88,7 +88,8 @@ function targets(ms_: Metric[], qservs: SystemReport[], pg: SystemReport): strin
     const v = p50(s, "point");
     return `${ms(v)} ms ${v <= 2 ? "met" : `missed by ${ratio(v / 2)}`}`;
   });
-  out.push(`| point p50 | 2 ms | ${point.join(" | ")} |`, "");
+  if (!Number.isNaN(p50(pg, "point"))) out.push(`| point p50 | 2 ms | ${point.join(" | ")} |`);
+  out.push("");
   return out;
 }
 

@@ -20,26 +20,21 @@ import { runCli } from "../support/cli.js";
 import { tempDir } from "../support/fs.js";
 import { loadReference, referenceDb } from "../support/referenceDb.js";
 import { rowSet } from "../support/rows.js";
+import { SYN_DATABASE_JSON, SYN_TABLE_JSON } from "../support/synthetic.js";
 
-const DATABASE = { database: "qgb", num_stripes: 85, num_sub_stripes: 12, overlap: 0.01667 };
+const DATABASE = { ...SYN_DATABASE_JSON, database: "qgb" };
+/** The synthetic table's positions and chunk columns, with grouping columns of every kind. */
 const TABLE = {
+  ...SYN_TABLE_JSON,
   database: "qgb",
-  table: "Obj",
-  is_partitioned: 1,
-  director_key: "objectId",
-  longitude_key: "ra",
-  latitude_key: "decl",
   schema: [
-    { name: "objectId", type: "BIGINT NOT NULL" },
-    { name: "ra", type: "DOUBLE" },
-    { name: "decl", type: "DOUBLE" },
+    ...SYN_TABLE_JSON.schema.slice(0, 3),
     { name: "flags", type: "INT" },
     { name: "band", type: "VARCHAR(8)" },
     { name: "small", type: "INT" },
     { name: "cnt", type: "BIGINT" },
     { name: "mag", type: "DOUBLE" },
-    { name: "chunkId", type: "INT" },
-    { name: "subChunkId", type: "INT" },
+    ...SYN_TABLE_JSON.schema.slice(4),
   ],
 };
 /** Spellings equal under utf8mb4_general_ci (and NULL): groups whose spelling is the first row's. */
