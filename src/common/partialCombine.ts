@@ -79,9 +79,11 @@ function earlier(a: Value, b: Value): boolean {
 export class PartialCombiner {
   private readonly groups = new Map<string, Group>();
   private readonly keyCols: number[];
+  private readonly sumCols: number[];
 
   constructor(private readonly spec: CombineSpec) {
     this.keyCols = spec.ops.flatMap((o, i) => (o === "key" || o === "text" ? [i] : []));
+    this.sumCols = spec.ops.flatMap((o, i) => (o === "sum" || o === "intSum" ? [i] : []));
   }
 
   /** Groups held. */
@@ -101,7 +103,7 @@ export class PartialCombiner {
     const out: Value[][] = [];
     for (const g of this.groups.values()) {
       g.sums.forEach((st, i) => {
-        if (st !== null) g.row[i] = sumValue(st, this.spec.ops[i]!);
+        if (st !== null) g.row[i] = sumValue(st);
       });
       out.push(g.row);
     }
@@ -146,29 +148,20 @@ export class PartialCombiner {
     const { ops, orderColumn } = this.spec;
     const g = this.groups.get(k);
     if (g === undefined) {
-      const sums = ops.map((op, i) => {
-        if (op !== "sum" && op !== "intSum") return null;
-        const v = r[i];
-        return {
-          n: v === null ? 0 : 1,
-          i: typeof v === "bigint" ? v : 0n,
-          approx: typeof v === "number",
-          s: 0,
-          err: 0,
-        };
-      });
-      sums.forEach((st, i) => {
-        if (st?.approx) {
-          st.s = r[i] as number;
-          st.err = 0;
-        }
-      });
+      const sums = ops.map((op) =>
+        op === "sum" || op === "intSum" ? { n: 0, i: 0n, approx: false, s: 0, err: 0 } : null,
+      );
+      for (const i of this.sumCols) step(sums[i]!, r[i]!);
       this.groups.set(k, { row: [...r], sums });
       return true;
     }
-    // Sums first, on copies: a sum past 64 bits refuses the row before anything changed.
-    const next = g.sums.map((st, i) => (st === null ? null : step(st, r[i]!, ops[i]!)));
-    if (next.some((st) => st === undefined)) return false;
+    // A sum() of integers past 64 bits (SQLite raises an error there) refuses the row before anything changes.
+    for (const i of this.sumCols) {
+      const v = r[i];
+      const st = g.sums[i]!;
+      if (ops[i] === "sum" && typeof v === "bigint" && !st.approx && !fits64(st.i + v)) return false;
+    }
+    for (const i of this.sumCols) step(g.sums[i]!, r[i]!);
     const pickNow = orderColumn >= 0 && earlier(r[orderColumn]!, g.row[orderColumn]!);
     for (let i = 0; i < ops.length; i++) {
       const v = r[i]!;
@@ -188,32 +181,26 @@ export class PartialCombiner {
           break;
       }
     }
-    g.sums = next as Array<SumState | null>;
     return true;
   }
 }
 
-/** `st` with `v` added (a new state), or undefined where SQLite's sum() would overflow. */
-function step(st: SumState, v: Value, op: CombineOp): SumState | undefined {
-  if (v === null) return st;
-  const n = { ...st, n: st.n + 1 };
-  if (typeof v === "bigint") {
-    if (n.approx) kbn(n, Number(v));
-    else {
-      n.i += v;
-      // sum() raises "integer overflow" there; a DECIMAL sum goes on exactly (its rows decide).
-      if (n.i > I64_MAX || n.i < I64_MIN) return op === "intSum" ? n : undefined;
-    }
-    return n;
+const fits64 = (v: bigint) => v <= I64_MAX && v >= I64_MIN;
+
+/** Adds `v` to `st` as SQLite's sum() does (exact integers until a real comes; addRow checks overflow). */
+function step(st: SumState, v: Value): void {
+  if (v === null) return;
+  st.n++;
+  if (typeof v === "bigint" && !st.approx) st.i += v;
+  else {
+    if (!st.approx) toApprox(st);
+    kbn(st, Number(v));
   }
-  if (!n.approx) toApprox(n);
-  kbn(n, v as number);
-  return n;
 }
 
-function sumValue(st: SumState, op: CombineOp): Value {
+function sumValue(st: SumState): Value {
   if (st.n === 0) return null;
-  if (!st.approx) return op === "intSum" && (st.i > I64_MAX || st.i < I64_MIN) ? st.i.toString() : st.i;
+  if (!st.approx) return fits64(st.i) ? st.i : st.i.toString(); // past 64 bits: an exact DECIMAL sum's digits
   return Number.isFinite(st.err) ? st.s + st.err : st.s;
 }
 
