@@ -76,7 +76,8 @@ function targets(ms_: Metric[], qservs: SystemReport[], pg: SystemReport): strin
   out.push(`| target | goal | ${qservs.map((s) => s.name.replace("mini-qserv ", "")).join(" | ")} |`);
   out.push(`|---|---:|${qservs.map(() => "---:").join("|")}|`);
   for (const t of TARGETS) {
-    const m = ms_.find((x) => x.id === t.id) as Metric;
+    const m = ms_.find((x) => x.id === t.id);
+    if (m === undefined || Number.isNaN(m.value(pg))) continue; // a query left out of the run (--queries)
     const cells = qservs.map((s) => {
       const v = m.value(s) / m.value(pg);
       return `${ratio(v)} ${v <= t.goal ? "met" : `missed by ${ratio(v / t.goal)}`}`;
@@ -87,7 +88,8 @@ function targets(ms_: Metric[], qservs: SystemReport[], pg: SystemReport): strin
     const v = p50(s, "point");
     return `${ms(v)} ms ${v <= 2 ? "met" : `missed by ${ratio(v / 2)}`}`;
   });
-  out.push(`| point p50 | 2 ms | ${point.join(" | ")} |`, "");
+  if (!Number.isNaN(p50(pg, "point"))) out.push(`| point p50 | 2 ms | ${point.join(" | ")} |`);
+  out.push("");
   return out;
 }
 
@@ -131,6 +133,7 @@ export function markdown(r: Report, suite: SuiteQuery[]): string {
   }
   out.push("");
   if (pg) out.push(...targets(ms_, qservs, pg));
+  out.push(...scanRates(r));
   for (const q of suite) {
     out.push(
       `## ${q.title}`,
@@ -163,4 +166,35 @@ export function markdown(r: Report, suite: SuiteQuery[]): string {
   }
   out.push("");
   return out.join("\n");
+}
+
+/**
+ * Rows a full scan (`scan`, `groupby`) reads per second per core, against one SQLite file's
+ * single-thread rate on the same query (the one-file baseline runs each query on one thread): the
+ * physical limit of this machine's cores. Cores: the machine's.
+ */
+function scanRates(r: Report): string[] {
+  const sqlite = r.systems.find((s) => s.dialect === "sqlite");
+  const cores = Number.parseInt(String(r.machine.cpus), 10);
+  const ids = ["scan", "groupby"].filter((id) => sqlite !== undefined && !Number.isNaN(p50(sqlite, id)));
+  if (sqlite === undefined || ids.length === 0 || !(cores > 0)) return [];
+  const rate = (s: SystemReport, id: string) => r.objects / (p50(s, id) / 1000);
+  const m = (x: number) => `${(x / 1e6).toFixed(2)}M`;
+  const out = [
+    "## Full-scan rate per core",
+    "",
+    `Object rows read per second (p50), over ${cores} cores for mini-qserv, against one SQLite file on one thread.`,
+    "",
+    "| query | SQLite 1 thread, rows/s | system | rows/s | rows/s per core | per core ÷ SQLite 1 thread |",
+    "|---|---:|---|---:|---:|---:|",
+  ];
+  for (const id of ids) {
+    const one = rate(sqlite, id);
+    for (const s of r.systems.filter((x) => x.dialect === "qserv")) {
+      const v = rate(s, id);
+      out.push(`| ${id} | ${m(one)} | ${s.name} | ${m(v)} | ${m(v / cores)} | ${ratio(v / cores / one)} |`);
+    }
+  }
+  out.push("");
+  return out;
 }

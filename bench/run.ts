@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- [--size N] [--configs 18/6/2,85/12/2] [--quick] [--runs R] [--clients 16] [--no-pg]`:
+ * `npm run bench -- [--size N] [--configs 18/6/2,85/12/2] [--quick] [--runs R] [--clients 16] [--no-pg]
+ * [--queries groupby,scan,concurrent]`:
  * the query suite on a single SQLite file, PostgreSQL+q3c and mini-qserv under each configuration
  * (stripes/sub-stripes/workers), same rows everywhere, in one run; writes
  * bench/results/<date>-<size>.md and .json, and the PNG plots the .md links (bench/plot.ts).
@@ -29,6 +30,8 @@ const { values } = parseArgs({
     runs: { type: "string" },
     clients: { type: "string", default: "16" },
     "no-pg": { type: "boolean", default: false },
+    /** Only these queries of the suite (ids, and `concurrent` for the concurrent cones); default all. */
+    queries: { type: "string" },
     "pg-port": { type: "string", default: "54329" },
     out: { type: "string", default: "bench/out" },
     results: { type: "string", default: "bench/results" },
@@ -72,8 +75,12 @@ const positions = (n: number, seed: number): Position[] => {
   return out;
 };
 const suiteOptions: SuiteOptions = { runs, scanRuns: Math.max(3, Math.ceil(runs / 6)), objects: size, positions };
-const suite = buildSuite(suiteOptions);
-const cones = concurrentCones(suiteOptions, clients * Math.max(4, Math.ceil(runs / 2)));
+const only = values.queries === undefined ? null : new Set((values.queries as string).split(","));
+const suite = buildSuite(suiteOptions).filter((q) => only === null || only.has(q.id));
+const cones =
+  only === null || only.has("concurrent")
+    ? concurrentCones(suiteOptions, clients * Math.max(4, Math.ceil(runs / 2)))
+    : [];
 const sqliteVersion = (probe.prepare("SELECT sqlite_version()").pluck().get() as string) ?? "?";
 probe.close();
 
@@ -111,8 +118,10 @@ async function measure(sys: System, config?: QservConfig): Promise<void> {
           `${sys.name}: ${q.id} ${res.ms.length} runs${res.mismatches.length ? `, ${res.mismatches.length} differ` : ""}`,
         );
     }
-    r.concurrent = await measureConcurrent(sys, cones, clients, progress);
-    say(`${sys.name}: done (${r.concurrent.qps.toFixed(1)} concurrent cone QPS)`);
+    if (cones.length > 0) {
+      r.concurrent = await measureConcurrent(sys, cones, clients, progress);
+      say(`${sys.name}: done (${r.concurrent.qps.toFixed(1)} concurrent cone QPS)`);
+    }
   } finally {
     reports.push(r);
     systemsLeft--;

@@ -17,6 +17,10 @@ export interface QueryRequest {
   chunks: ChunkQuery[];
   /** Rows of loads published with a higher sequence number are left out; 0 (or absent): none are. */
   snapshotSeq?: number;
+  /** Non-empty (a batch): its partial aggregate rows are combined by group first (common/partialCombine.ts ops). */
+  combineOps?: string[];
+  /** The column of each partial row's first row order (-1: none). */
+  combineOrder?: number;
 }
 
 export interface ChunkQuery {

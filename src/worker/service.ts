@@ -28,6 +28,7 @@ import type {
   RunningQuery,
   StatusResponse,
 } from "./messages.js";
+import { BatchCombine, requestedCombine } from "./partialAggregate.js";
 import type { JobHandle, QueryPool } from "./queryPool.js";
 
 export const WORKER_VERSION = "mini-qserv-worker/0.1.0 (miniqserv.worker.v1)";
@@ -159,10 +160,26 @@ export class WorkerService {
     if (haltsAt("worker:query")) return void call.on("cancelled", () => this.running.delete(callId));
     const total = { rows: 0, bytes: 0, queuedMs: 0, execMs: 0 };
     let headerSent = false;
+    let ncols = 0;
+    // A batch of partial aggregates, combined across its chunks before it is sent (partialAggregate.ts).
+    const spec = requestedCombine(req);
+    const combined =
+      spec === null
+        ? null
+        : new BatchCombine(
+            spec,
+            () => ncols,
+            (rowCount, rows) => call.write({ part: "batch", batch: { rowCount, rows } } satisfies QueryResponse),
+            req.maxBatchRows || DEFAULT_BATCH_ROWS,
+          );
     let next = 0;
     const runNext = (): void => {
       if (finished) return;
       const part = parts[next++];
+      if (part === undefined && combined !== null) {
+        for (const chunkDone of combined.end()) call.write({ part: "chunkDone", chunkDone } satisfies QueryResponse);
+        info.rowsSent = combined.rowsOut;
+      }
       if (part === undefined) {
         const { rows, bytes, queuedMs, execMs } = total;
         const summary = { rowCount: rows, bytes, queuedMs, execMs, elapsedMs: performance.now() - t0 };
@@ -180,12 +197,21 @@ export class WorkerService {
       info.chunkId = part.chunkId;
       handle = this.pool.run(spec, {
         header: (columns) => {
+          ncols = columns.length;
           if (finished || headerSent) return;
           headerSent = true;
           call.write({ part: "header", header: { columns } } satisfies QueryResponse);
         },
         batch: (rows, data, taken) => {
           if (finished) return;
+          if (combined !== null) {
+            try {
+              combined.rows(rows, data);
+            } catch (e) {
+              end(e);
+            }
+            return taken();
+          }
           info.rowsSent += rows;
           call.write({ part: "batch", batch: { rowCount: rows, rows: data } } satisfies QueryResponse, () => taken());
         },
@@ -195,7 +221,8 @@ export class WorkerService {
           total.bytes += s.bytes;
           total.queuedMs += s.queuedMs;
           total.execMs += s.execMs;
-          if (batched) call.write({ part: "chunkDone", chunkDone: { chunkId: part.chunkId, rowCount: s.rows } });
+          if (combined !== null) combined.chunkDone(part.chunkId, s.rows);
+          else if (batched) call.write({ part: "chunkDone", chunkDone: { chunkId: part.chunkId, rowCount: s.rows } });
           runNext();
         },
         error: (e) => end(e),

@@ -7,6 +7,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { isQservError, QservError } from "../../common/errors.js";
+import type { CombineSpec } from "../../common/partialCombine.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { WorkerClient } from "../../worker/client.js";
 import type { Job } from "../plan/planner.js";
@@ -41,6 +42,11 @@ export interface DispatchOptions {
   signal: AbortSignal;
   /** The query's snapshot, passed to the workers (QueryRequest.snapshotSeq). */
   snapshotSeq?: number;
+  /**
+   * The partial rows of batched calls are combined by group on the worker (common/
+   * partialCombine.ts): such a call's chunks complete together, its rows given with the first.
+   */
+  combine?: CombineSpec;
   /** Called as jobs complete. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -163,12 +169,22 @@ export async function dispatch(
     return null;
   };
 
+  const deliver = async (p: Pending, rows: Value[][]): Promise<void> => {
+    if (!(await sink(rows, p.job))) stop.abort();
+    o.onProgress?.(++done, jobs.length);
+  };
   const complete = async (p: Pending, rows: Value[][]): Promise<void> => {
     // A hedged chunk may complete on two replicas: the first answer wins, the other is dropped.
     if (p.done) return;
     p.done = true;
-    if (!(await sink(rows, p.job))) stop.abort();
-    o.onProgress?.(++done, jobs.length);
+    await deliver(p, rows);
+  };
+  /** A combined call's chunks, all at once (the rows with the first); none if another call completed one. */
+  const completeAll = async (ps: Pending[], rows: Value[][], address: string): Promise<void> => {
+    if (ps.some((p) => p.done))
+      throw new QservError("CANCELLED", `${address}: some chunks of the combined call were answered by another call`);
+    for (const p of ps) p.done = true;
+    for (const [i, p] of ps.entries()) await deliver(p, i === 0 ? rows : []);
   };
 
   /**
@@ -177,10 +193,11 @@ export async function dispatch(
    */
   const attempt = async (batch: Pending[], address: string, signal: AbortSignal, onEvent: () => void) => {
     const lead = batch[0]!;
+    const combined = o.combine !== undefined && batch.length > 1;
     const spec =
       batch.length === 1
         ? { chunkId: lead.job.chunkId, subChunkIds: lead.job.subChunkIds, sql: lead.job.sql }
-        : { chunkId: lead.job.chunkId, sql: "", chunks: batch.map((p) => p.job) };
+        : { chunkId: lead.job.chunkId, sql: "", chunks: batch.map((p) => p.job), ...combineFields(o.combine) };
     let completed = 0;
     let rows: Value[][] = [];
     const events = dir.client(address).query(
@@ -198,6 +215,7 @@ export async function dispatch(
       else if (ev.kind === "chunkDone") {
         const p = batch[completed++];
         if (p === undefined) throw new QservError("INTERNAL", `${address}: more chunks done than asked`);
+        if (combined) continue; // the batch completes as a whole, below
         await complete(p, rows);
         rows = [];
         if (signal.aborted) return;
@@ -207,6 +225,7 @@ export async function dispatch(
     if (batch.length === 1) await complete(lead, rows);
     else if (completed < batch.length)
       throw new QservError("UNAVAILABLE", `${address}: batch ended after ${completed} of ${batch.length} chunks`);
+    else if (combined) await completeAll(batch, rows, address);
   };
 
   /** Per-chunk times of the jobs completed so far in this query (for the hedge delay). */
@@ -332,4 +351,9 @@ function missingChunks(database: string, chunks: number[], down: Set<string>, la
     `no replica answered for chunk${ids.length > 1 ? "s" : ""} ${shown} of ${database}${workers}; ${why}`,
     { chunks: ids },
   );
+}
+
+/** The QueryRequest fields asking a worker to combine a batch's partial rows (none without a spec). */
+function combineFields(spec: CombineSpec | undefined): { combineOps?: string[]; combineOrder?: number } {
+  return spec === undefined ? {} : { combineOps: spec.ops, combineOrder: spec.orderColumn };
 }

@@ -1,4 +1,5 @@
 /** Runs a plan: dispatches its jobs and turns their rows into the answer (concatenated or merged). */
+import { FlushingCombiner } from "../../common/partialCombine.js";
 import type { Value } from "../../common/rowCodec.js";
 import type { MergeStep, Plan } from "../plan/planner.js";
 import { MERGE_TABLE } from "../plan/split.js";
@@ -76,12 +77,20 @@ async function merge(
       MERGE_TABLE,
       Array.from({ length: step.ncols }, (_, i) => `c${i}`),
     );
-    const insert = rowInserter(db, MERGE_TABLE, step.ncols);
-    const stats = await dispatch(plan.database, plan.jobs, dir, o, (rows) => {
+    const inserter = rowInserter(db, MERGE_TABLE, step.ncols);
+    const insert = (rows: Value[][]) => {
       scratch.hold(rows);
-      insert(rows);
+      inserter(rows);
+    };
+    // Partials combined by group in a hash map first: only one row per group reaches SQLite.
+    const combiner = step.combine === undefined ? null : new FlushingCombiner(step.combine, insert);
+    const options = step.combine === undefined ? o : { ...o, combine: step.combine };
+    const stats = await dispatch(plan.database, plan.jobs, dir, options, (rows) => {
+      if (combiner === null) insert(rows);
+      else combiner.add(rows);
       return true;
     });
+    combiner?.end();
     return { rows: await scratch.read(step.sql, new SizeGuard(o.maxResultBytes)), stats, streamed: false };
   } catch (e) {
     throw asSqlError(e);

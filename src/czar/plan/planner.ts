@@ -1,5 +1,6 @@
 /** SELECT → plan: the jobs (chunk id, sub-chunks, SQLite text) and how their rows are merged. */
 import { QservError } from "../../common/errors.js";
+import type { CombineSpec } from "../../common/partialCombine.js";
 import { maxAlpha } from "../../sphere/angles.js";
 import type { SphericalBox } from "../../sphere/box.js";
 import type { Chunker } from "../../sphere/chunker.js";
@@ -29,8 +30,11 @@ export interface Job {
 export type MergeStep =
   /** The jobs' rows are the answer; skip `offset` rows, stop after `limit`. */
   | { kind: "concat"; limit: number | null; offset: number }
-  /** The jobs' rows (columns c0..c<ncols-1>) go into MERGE_TABLE; `sql` computes the answer. */
-  | { kind: "merge"; ncols: number; sql: string }
+  /**
+   * The jobs' rows (columns c0..c<ncols-1>) go into MERGE_TABLE; `sql` computes the answer.
+   * With `combine`, partial rows are first combined by group (on the workers and the czar).
+   */
+  | { kind: "merge"; ncols: number; sql: string; combine?: CombineSpec }
   /** Each table's rows are gathered into a czar table; `sql` runs the whole query over them. */
   | { kind: "gather"; tables: GatherTable[]; sql: string };
 
@@ -235,7 +239,12 @@ export function planSelect(
   const merge: MergeStep =
     split.kind === "concat"
       ? { kind: "concat", limit: split.limit, offset: split.offset }
-      : { kind: "merge", ncols: split.chunk.items.length, sql: mergeSql(split) };
+      : {
+          kind: "merge",
+          ncols: split.chunk.items.length,
+          sql: mergeSql(split),
+          ...(split.combine === null ? {} : { combine: split.combine }),
+        };
   return { database: db, columns, types, jobs, merge, shape: shape.kind };
 }
 

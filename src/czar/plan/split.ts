@@ -7,6 +7,7 @@
  * run at the merge, and ORDER BY + LIMIT also per chunk where that is safe.
  */
 import { QservError } from "../../common/errors.js";
+import type { CombineSpec } from "../../common/partialCombine.js";
 import { VAR_KINDS } from "../../sqlite/mysqlAggregates.js";
 import { unsupported } from "../analyze/bindings.js";
 import type { ColumnRef, Expr, OrderItem, Select, TableRef } from "../sql/ast.js";
@@ -14,6 +15,7 @@ import { printExpr } from "../sql/printer.js";
 import { type MysqlType, mysqlType, T } from "../sql/resultTypes.js";
 import { showsFirstRow, valueKind } from "../sql/valueKinds.js";
 import { call, column, integer, mapChildren, visit } from "../sql/walk.js";
+import { combineSpec } from "./combineSpec.js";
 
 /** The table chunk rows are merged in; its columns are c0, c1, ... */
 export const MERGE_TABLE = "_mq_merge";
@@ -84,6 +86,8 @@ export type Split =
       rowOrder: ColumnRef | null;
       text: boolean[];
       types: Array<MysqlType | null>;
+      /** How an aggregating query's partial rows combine by group before the merge (null: they don't). */
+      combine: CombineSpec | null;
     };
 
 export interface SplitOptions {
@@ -248,12 +252,24 @@ export function splitSelect(
   }
   const pushOrder = !aggregate && pushedLimit !== null;
   const mergeFrom: TableRef = { kind: "table", db: null, name: MERGE_TABLE, alias: null, pos: s.pos };
+  const chunkGroupBy =
+    aggregate && (s.groupBy.length > 0 || distinctArgs.length > 0) ? [...s.groupBy, ...distinctArgs] : [];
+  const combine = aggregate
+    ? combineSpec({
+        items: cols.exprs,
+        groupBy: chunkGroupBy,
+        orderColumn: rowOrder?.name ?? null,
+        isText,
+        isAggregate: isAggregateCall,
+        typeOf,
+      })
+    : null;
   return {
     kind: "merge",
     chunk: {
       items: cols.exprs,
       distinct: s.distinct && !aggregate,
-      groupBy: aggregate && (s.groupBy.length > 0 || distinctArgs.length > 0) ? [...s.groupBy, ...distinctArgs] : [],
+      groupBy: chunkGroupBy,
       orderBy: pushOrder ? s.orderBy : [],
       limit: pushOrder ? pushedLimit : null,
     },
@@ -273,5 +289,6 @@ export function splitSelect(
     rowOrder,
     text: cols.exprs.map(isText),
     types: cols.exprs.map(typeOf),
+    combine,
   };
 }
