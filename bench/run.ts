@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- [--size N] [--configs 18/6/2,85/12/2] [--quick] [--runs R] [--clients 16] [--no-pg]`:
+ * `npm run bench -- [--size N] [--configs 18/6/2,85/12/2] [--quick] [--runs R] [--clients 16] [--no-pg]
+ * [--queries nn,nnDense,xmatch]`:
  * the query suite on a single SQLite file, PostgreSQL+q3c and mini-qserv under each configuration
  * (stripes/sub-stripes/workers), same rows everywhere, in one run; writes
  * bench/results/<date>-<size>.md and .json, and the PNG plots the .md links (bench/plot.ts).
@@ -15,11 +16,14 @@ import { prng } from "./generate.js";
 import { measureConcurrent, measureQuery, type Progress, type Reference } from "./measure.js";
 import { withPlots, writePlots } from "./plot.js";
 import { markdown, type Report, type SystemReport } from "./report.js";
-import { buildSuite, concurrentCones, type Position, type SuiteOptions } from "./suite.js";
+import { buildSuite, concurrentCones, densest, type Position, type SuiteOptions } from "./suite.js";
 import { startPg } from "./systems/pg.js";
 import { configLabel, parseConfig, type QservConfig, startQserv } from "./systems/qserv.js";
 import { buildSqlite, startSqlite } from "./systems/sqlite.js";
 import type { System } from "./systems/system.js";
+
+/** The Hsc table (the cross-match's second catalog) holds this fraction of the objects. */
+const HSC_FRACTION = 0.1;
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +33,7 @@ const { values } = parseArgs({
     runs: { type: "string" },
     clients: { type: "string", default: "16" },
     "no-pg": { type: "boolean", default: false },
+    queries: { type: "string" },
     "pg-port": { type: "string", default: "54329" },
     out: { type: "string", default: "bench/out" },
     results: { type: "string", default: "bench/results" },
@@ -52,7 +57,7 @@ const bars = tty
 const bar = bars?.create(1, 0, { step: "" });
 const say = (line: string) => (bars ? bars.log(`${line}\n`) : process.stdout.write(`${line}\n`));
 
-const catalog = await cachedCatalog(join(outDir, `catalog-${size}`), size, say, "bench");
+const catalog = await cachedCatalog(join(outDir, `catalog-${size}`), size, say, "bench", HSC_FRACTION);
 say(`catalog: ${catalog.objects} objects, ${catalog.sources} sources`);
 
 const sqliteFile = join(outDir, `bench-${size}.sqlite`);
@@ -71,9 +76,20 @@ const positions = (n: number, seed: number): Position[] => {
   }
   return out;
 };
-const suiteOptions: SuiteOptions = { runs, scanRuns: Math.max(3, Math.ceil(runs / 6)), objects: size, positions };
-const suite = buildSuite(suiteOptions);
-const cones = concurrentCones(suiteOptions, clients * Math.max(4, Math.ceil(runs / 2)));
+const suiteOptions: SuiteOptions = {
+  runs,
+  scanRuns: Math.max(3, Math.ceil(runs / 6)),
+  objects: size,
+  positions,
+  dense: densest(probe, positions(400, 17)),
+  hsc: (catalog.hscCsv ?? null) !== null,
+};
+const only = values.queries === undefined ? null : new Set(values.queries.split(","));
+const suite = buildSuite(suiteOptions).filter((q) => only === null || only.has(q.id));
+const cones =
+  only === null || only.has("concurrent")
+    ? concurrentCones(suiteOptions, clients * Math.max(4, Math.ceil(runs / 2)))
+    : [];
 const sqliteVersion = (probe.prepare("SELECT sqlite_version()").pluck().get() as string) ?? "?";
 probe.close();
 
@@ -111,8 +127,10 @@ async function measure(sys: System, config?: QservConfig): Promise<void> {
           `${sys.name}: ${q.id} ${res.ms.length} runs${res.mismatches.length ? `, ${res.mismatches.length} differ` : ""}`,
         );
     }
-    r.concurrent = await measureConcurrent(sys, cones, clients, progress);
-    say(`${sys.name}: done (${r.concurrent.qps.toFixed(1)} concurrent cone QPS)`);
+    if (cones.length > 0) {
+      r.concurrent = await measureConcurrent(sys, cones, clients, progress);
+      say(`${sys.name}: done (${r.concurrent.qps.toFixed(1)} concurrent cone QPS)`);
+    }
   } finally {
     reports.push(r);
     systemsLeft--;
