@@ -27,7 +27,7 @@ import { SYN_DATABASE_JSON, SYN_TABLE_JSON, synDatabase, synTable } from "../sup
 
 const R = 0.015;
 const SEP = `scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < ${R}`;
-/** Cross-match radius: 1″; Hsc positions are within about 1.5″ of their object's. */
+/** Cross-match radius: 1″; Hsc positions are up to 1.8″ a coordinate from their object's. */
 const XR = 1 / 3600;
 const XSEP = `scisql_angSep(o.ra, o.decl, h.ra, h.decl) < ${XR}`;
 
@@ -68,9 +68,9 @@ function catalogs(): { obj: string; hsc: string } {
   const add = (ra: number, dec: number) => {
     obj.push(`${obj.length + 1},${norm(ra)},${dec.toFixed(6)},${(rnd() * 100).toFixed(3)}\n`);
     if (rnd() < 0.4) {
-      // Within ~1.5″: some pairs inside 1″, some outside, a few near it.
-      const s = (rnd() - 0.5) * 3e-4;
-      const t = (rnd() - 0.5) * 3e-4;
+      // Up to 1.8″ a coordinate: about a quarter within 1″, some near it.
+      const s = (rnd() - 0.5) * 1e-3;
+      const t = (rnd() - 0.5) * 1e-3;
       const cosd = Math.cos((dec * Math.PI) / 180);
       hsc.push(`${hsc.length + 1},${norm(ra + s / cosd)},${(dec + t).toFixed(6)},${(rnd() * 100).toFixed(3)}\n`);
     }
@@ -109,6 +109,9 @@ describe("native near-neighbour join and cross-match", () => {
     writeFileSync(objCsv, obj);
     writeFileSync(hscCsv, hsc);
     cluster = await startCluster(dir, 2, 1);
+    // Both workers answering first (the ingest's own probe gives a worker 2 s; a loaded machine's
+    // fresh worker can take longer).
+    await Promise.all(["w1", "w2"].map((id) => cluster.client(id).status({ timeoutMs: 300_000 })));
     await ingestTable(cluster.ctx, { database, table: objTable, files: [objCsv] });
     await ingestTable(cluster.ctx, { database, table: hscTable, files: [hscCsv] });
     const meta = cluster.ctx.meta;
@@ -134,7 +137,7 @@ describe("native near-neighbour join and cross-match", () => {
     const want = reference(
       `SELECT o1.objectId, o2.objectId FROM Obj o1, Obj o2 WHERE o2.decl BETWEEN o1.decl - ${R} AND o1.decl + ${R} AND ${SEP} AND o1.objectId <> o2.objectId`,
     );
-    assert.ok(want.length > 10_000, `${want.length} pairs`);
+    assert.ok(want.length > 5000, `${want.length} pairs`);
     assert.deepEqual(got, want);
     // Pairs across ra 0 and near the pole are among them.
     const pairs = (where: string) =>
@@ -166,7 +169,7 @@ describe("native near-neighbour join and cross-match", () => {
       .prepare(`SELECT COUNT(*) FROM Hsc h WHERE NOT EXISTS (SELECT 1 FROM Obj o WHERE ${XSEP})`)
       .pluck()
       .get() as number;
-    assert.ok(want.length > 300 && unmatched > 0, `${want.length} matches, ${unmatched} Hsc rows farther than 1″`);
+    assert.ok(want.length > 100 && unmatched > 0, `${want.length} matches, ${unmatched} Hsc rows farther than 1″`);
     assert.deepEqual(got, want);
     // Matches across ra 0 (a side each) and near the pole are among them.
     const matches = (where: string) => count(`SELECT COUNT(*) FROM Hsc h, Obj o WHERE ${XSEP} AND ${where}`);
