@@ -26,6 +26,8 @@ export interface GenerateOptions {
   database?: string;
   /** Fraction of objects in dense clusters (skews chunk sizes). */
   clusterFraction?: number;
+  /** Fraction of objects also in the second director table Hsc, at shifted positions (0: no Hsc). */
+  hscFraction?: number;
 }
 
 export interface GeneratedCatalog {
@@ -34,8 +36,11 @@ export interface GeneratedCatalog {
   objectCsv: string;
   sourceJson: string | null;
   sourceCsv: string | null;
+  hscJson: string | null;
+  hscCsv: string | null;
   objects: number;
   sources: number;
+  hsc: number;
 }
 
 const BANDS = ["u", "g", "r", "i", "z"] as const;
@@ -53,6 +58,17 @@ export const OBJECT_COLUMNS: Array<[string, string]> = [
   ),
   ["flags", "int(11) NOT NULL"],
 ];
+
+/** A second catalog ("HSC"): its own director table in the same partitioning, matched to Object by position. */
+export const HSC_COLUMNS: Array<[string, string]> = [
+  ["hscId", "bigint(20) NOT NULL"],
+  ["ra", "double NOT NULL"],
+  ["decl", "double NOT NULL"],
+  ["iFlux", "double DEFAULT NULL"],
+];
+
+/** Standard deviation of an Hsc position about its object's, per coordinate: 0.2″. */
+export const HSC_SHIFT_DEG = 0.2 / 3600;
 
 export const SOURCE_COLUMNS: Array<[string, string]> = [
   ["sourceId", "bigint(20) NOT NULL"],
@@ -79,6 +95,8 @@ const COLUMN_META: Record<string, { unit?: string; ucd: string; description: str
   taiMidPoint: { unit: "d", ucd: "time.epoch", description: "Mid-exposure time (MJD, TAI)" },
   psfFlux: { unit: "nJy", ucd: "phot.flux", description: "PSF flux" },
   psfFluxErr: { unit: "nJy", ucd: "stat.error;phot.flux", description: "PSF flux error" },
+  hscId: { ucd: "meta.id;meta.main", description: "Unique HSC object id" },
+  iFlux: { unit: "nJy", ucd: "phot.flux", description: "HSC i-band flux" },
   flags: { ucd: "meta.code", description: "Bit flags" },
   ...Object.fromEntries(
     BANDS.flatMap((b) => [
@@ -88,6 +106,12 @@ const COLUMN_META: Record<string, { unit?: string; ucd: string; description: str
   ),
 };
 
+const DESCRIPTIONS: Record<string, string> = {
+  Object: "Synthetic objects (demo catalog)",
+  Source: "Synthetic sources of the objects (demo catalog)",
+  Hsc: "A second synthetic catalog: a subsample of the objects at shifted positions",
+};
+
 function tableJson(
   db: string,
   table: string,
@@ -95,6 +119,7 @@ function tableJson(
   director: string,
   lon: string,
   lat: string,
+  key = "objectId",
 ) {
   return {
     version: 12,
@@ -102,11 +127,10 @@ function tableJson(
     table,
     is_partitioned: 1,
     director_table: director,
-    director_key: "objectId",
+    director_key: key,
     longitude_key: lon,
     latitude_key: lat,
-    description:
-      table === "Object" ? "Synthetic objects (demo catalog)" : "Synthetic sources of the objects (demo catalog)",
+    description: DESCRIPTIONS[table],
     schema: [
       ...cols.map(([name, type]) => ({ name, type, ...COLUMN_META[name] })),
       { name: "chunkId", type: "int(11) NOT NULL" },
@@ -133,6 +157,8 @@ export async function generateCatalog(o: GenerateOptions): Promise<GeneratedCata
     objectCsv: join(o.outDir, "Object.csv"),
     sourceJson: o.sourcesPerObject ? join(o.outDir, "Source.json") : null,
     sourceCsv: o.sourcesPerObject ? join(o.outDir, "Source.csv") : null,
+    hscJson: o.hscFraction ? join(o.outDir, "Hsc.json") : null,
+    hscCsv: o.hscFraction ? join(o.outDir, "Hsc.csv") : null,
   };
   writeFileSync(
     paths.databaseJson,
@@ -148,6 +174,12 @@ export async function generateCatalog(o: GenerateOptions): Promise<GeneratedCata
       `${JSON.stringify(tableJson(db, "Source", SOURCE_COLUMNS, "Object", "raObject", "declObject"), null, 2)}\n`,
     );
   }
+  if (paths.hscJson) {
+    writeFileSync(
+      paths.hscJson,
+      `${JSON.stringify(tableJson(db, "Hsc", HSC_COLUMNS, "", "ra", "decl", "hscId"), null, 2)}\n`,
+    );
+  }
   const clusters = Array.from({ length: 20 }, () => ({
     ra: rnd() * 360,
     dec: Math.asin(2 * rnd() - 1) * (180 / Math.PI) * 0.8,
@@ -156,9 +188,15 @@ export async function generateCatalog(o: GenerateOptions): Promise<GeneratedCata
   const clusterFraction = o.clusterFraction ?? 0.3;
   const objects = createWriteStream(paths.objectCsv);
   const sources = paths.sourceCsv ? createWriteStream(paths.sourceCsv) : null;
+  const hsc = paths.hscCsv ? createWriteStream(paths.hscCsv) : null;
+  // Its own generator: Object and Source stay the rows they were without Hsc.
+  const hrnd = prng((o.seed ?? 42) + 1);
+  const hgauss = () => Math.sqrt(-2 * Math.log(hrnd() + 1e-300)) * Math.cos(2 * Math.PI * hrnd());
   let sourceId = 1;
+  let hscId = 1;
   let batch = "";
   let sbatch = "";
+  let hbatch = "";
   const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-300)) * Math.cos(2 * Math.PI * rnd());
   for (let i = 1; i <= o.objects; i++) {
     let ra: number;
@@ -190,9 +228,18 @@ export async function generateCatalog(o: GenerateOptions): Promise<GeneratedCata
         sbatch += `${sourceId++},${i},${sra.toFixed(7)},${sdec.toFixed(7)},${ra.toFixed(7)},${dec.toFixed(7)},${Math.floor(rnd() * 5)},${(50000 + rnd() * 3650).toFixed(6)},${flux.toExponential(6)},${(flux * 0.05).toExponential(4)}\n`;
       }
     }
+    if (hsc !== null && hrnd() < (o.hscFraction ?? 0)) {
+      const hdec = Math.max(-90, Math.min(90, dec + hgauss() * HSC_SHIFT_DEG));
+      const hra = (ra + 360 + (hgauss() * HSC_SHIFT_DEG) / Math.max(0.01, Math.cos((dec * Math.PI) / 180))) % 360;
+      hbatch += `${hscId++},${hra.toFixed(7)},${hdec.toFixed(7)},${(10 ** (-0.4 * (18 + hrnd() * 8 + 48.6))).toExponential(6)}\n`;
+    }
     if (batch.length > 1 << 20) {
       await write(objects, batch);
       batch = "";
+    }
+    if (hsc !== null && hbatch.length > 1 << 20) {
+      await write(hsc, hbatch);
+      hbatch = "";
     }
     if (sources !== null && sbatch.length > 1 << 20) {
       await write(sources, sbatch);
@@ -207,5 +254,10 @@ export async function generateCatalog(o: GenerateOptions): Promise<GeneratedCata
     sources.end();
     await once(sources, "finish");
   }
-  return { ...paths, objects: o.objects, sources: sourceId - 1 };
+  if (hsc !== null) {
+    await write(hsc, hbatch);
+    hsc.end();
+    await once(hsc, "finish");
+  }
+  return { ...paths, objects: o.objects, sources: sourceId - 1, hsc: hscId - 1 };
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [--size N] [--configs 18/6/2,85/12/2] [--quick] [--runs R] [--clients 16] [--no-pg]
- * [--queries groupby,scan,concurrent]`:
+ * [--queries groupby,scan,nn,nnDense,xmatch,concurrent]`:
  * the query suite on a single SQLite file, PostgreSQL+q3c and mini-qserv under each configuration
  * (stripes/sub-stripes/workers), same rows everywhere, in one run; writes
  * bench/results/<date>-<size>.md and .json, and the PNG plots the .md links (bench/plot.ts).
@@ -16,11 +16,14 @@ import { prng } from "./generate.js";
 import { measureConcurrent, measureQuery, type Progress, type Reference } from "./measure.js";
 import { withPlots, writePlots } from "./plot.js";
 import { markdown, type Report, type SystemReport } from "./report.js";
-import { buildSuite, concurrentCones, type Position, type SuiteOptions } from "./suite.js";
+import { buildSuite, concurrentCones, densest, type Position, type SuiteOptions } from "./suite.js";
 import { startPg } from "./systems/pg.js";
 import { configLabel, parseConfig, type QservConfig, startQserv } from "./systems/qserv.js";
 import { buildSqlite, startSqlite } from "./systems/sqlite.js";
 import type { System } from "./systems/system.js";
+
+/** The Hsc table (the cross-match's second catalog) holds this fraction of the objects. */
+const HSC_FRACTION = 0.1;
 
 const { values } = parseArgs({
   options: {
@@ -55,7 +58,7 @@ const bars = tty
 const bar = bars?.create(1, 0, { step: "" });
 const say = (line: string) => (bars ? bars.log(`${line}\n`) : process.stdout.write(`${line}\n`));
 
-const catalog = await cachedCatalog(join(outDir, `catalog-${size}`), size, say, "bench");
+const catalog = await cachedCatalog(join(outDir, `catalog-${size}`), size, say, "bench", HSC_FRACTION);
 say(`catalog: ${catalog.objects} objects, ${catalog.sources} sources`);
 
 const sqliteFile = join(outDir, `bench-${size}.sqlite`);
@@ -74,7 +77,14 @@ const positions = (n: number, seed: number): Position[] => {
   }
   return out;
 };
-const suiteOptions: SuiteOptions = { runs, scanRuns: Math.max(3, Math.ceil(runs / 6)), objects: size, positions };
+const suiteOptions: SuiteOptions = {
+  runs,
+  scanRuns: Math.max(3, Math.ceil(runs / 6)),
+  objects: size,
+  positions,
+  dense: densest(probe, positions(400, 17)),
+  hsc: (catalog.hscCsv ?? null) !== null,
+};
 const only = values.queries === undefined ? null : new Set((values.queries as string).split(","));
 const suite = buildSuite(suiteOptions).filter((q) => only === null || only.has(q.id));
 const cones =

@@ -2,6 +2,7 @@
  * The query suite: each query as mini-qserv (Qserv SQL), SQLite (scisql functions, (decl, ra)
  * index ranges) and PostgreSQL+q3c text, with the same seeded parameters for every system.
  */
+import type Database from "better-sqlite3";
 import { angSep } from "../src/sphere/index.js";
 import { prng } from "./generate.js";
 
@@ -25,6 +26,28 @@ export interface SuiteOptions {
   objects: number;
   /** Positions of randomly chosen objects (|dec| ≤ 60, 10 ≤ ra ≤ 350: no box crosses ra 0 or a pole). */
   positions: (n: number, seed: number) => Position[];
+  /** The centre of the densest field found (the dense-field near-neighbour run), if any. */
+  dense: Position | null;
+  /** Whether the catalog has the Hsc table (the cross-match). */
+  hsc: boolean;
+}
+
+/** Cross-match radius: 1″. */
+export const XMATCH_RADIUS = 1 / 3600;
+
+/**
+ * The densest of `candidates`: the one with the most objects within 0.05° in declination and ra
+ * (read through the (decl, ra) index of the one-file SQLite baseline); null when there are none.
+ */
+export function densest(db: Database.Database, candidates: readonly Position[]): Position | null {
+  const count = db.prepare("SELECT COUNT(*) FROM Object WHERE decl BETWEEN ? AND ? AND ra BETWEEN ? AND ?").pluck();
+  let best: Position | null = null;
+  let most = -1;
+  for (const [ra, dec] of candidates) {
+    const n = count.get(dec - 0.05, dec + 0.05, ra - 0.05, ra + 0.05) as number;
+    if (n > most) [best, most] = [[ra, dec], n];
+  }
+  return best;
 }
 
 /** Near-neighbour radius: 1′, within the catalog's 0.01667° overlap. */
@@ -107,31 +130,73 @@ export function buildSuite(o: SuiteOptions): SuiteQuery[] {
     {
       id: "nn",
       title: "Near-neighbour pairs within 1′ in a 2° × 2° box",
-      runs: o.positions(o.scanRuns, 15).map((p) => {
-        // qserv_areaspec_* restricts every partitioned table of FROM, as in Qserv: both sides here.
-        const [b, b2] = [box(p, 2, "o1."), box(p, 2, "o2.")];
-        const head = "SELECT COUNT(*) FROM Object o1, Object o2 WHERE o1.objectId <> o2.objectId AND";
-        // |dec| ≤ 61 here: 0.04° of ra is more than 1′ of arc.
-        const near = `o2.decl BETWEEN o1.decl - ${NN_RADIUS} AND o1.decl + ${NN_RADIUS} AND o2.ra BETWEEN o1.ra - 0.04 AND o1.ra + 0.04`;
-        const sep = `scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < ${NN_RADIUS}`;
-        // SQLite: each o1's neighbourhood from the R*Tree, then o2 by rowid (CROSS JOIN fixes
-        // that order; left to itself, SQLite scans a declination band of the whole sky per row).
-        const rtree =
-          `r.minDec <= o1.decl + ${NN_RADIUS} AND r.maxDec >= o1.decl - ${NN_RADIUS}` +
-          " AND r.minRa <= o1.ra + 0.04 AND r.maxRa >= o1.ra - 0.04 AND o2.objectId = r.id";
-        return {
-          qserv: `${head} ${b.areaspec} AND ${sep}`,
-          sqlite:
-            `SELECT COUNT(*) FROM Object o1 CROSS JOIN Object_rtree r CROSS JOIN Object o2 WHERE o1.objectId <> o2.objectId AND` +
-            ` ${b.range} AND ${rtree} AND ${b2.range} AND ${near} AND ${sep}`,
-          // OFFSET 0 fences the pairs off: with o2's range beside q3c_join, PostgreSQL scans o2 per o1 row.
-          pg:
-            `SELECT COUNT(*) FROM (SELECT o2.ra, o2.decl FROM Object o1, Object o2 WHERE o1.objectId <> o2.objectId AND ${b.q3c}` +
-            ` AND q3c_join(o1.ra, o1.decl, o2.ra, o2.decl, ${NN_RADIUS}) OFFSET 0) p WHERE ${box(p, 2, "p.").range}`,
-        };
-      }),
+      runs: o.positions(o.scanRuns, 15).map(nearPairs),
     },
+    ...(o.dense === null
+      ? []
+      : [
+          {
+            id: "nnDense",
+            title: "Near-neighbour pairs within 1′ in the 2° × 2° box around the densest field",
+            runs: Array.from({ length: o.scanRuns }, () => nearPairs(o.dense as Position)),
+          },
+        ]),
+    ...(o.hsc ? [crossMatch(o.scanRuns)] : []),
   ];
+}
+
+/** The near-neighbour pair count in a 2° × 2° box centred on p. */
+function nearPairs(p: Position): QueryText {
+  // qserv_areaspec_* restricts every partitioned table of FROM, as in Qserv: both sides here.
+  const [b, b2] = [box(p, 2, "o1."), box(p, 2, "o2.")];
+  const head = "SELECT COUNT(*) FROM Object o1, Object o2 WHERE o1.objectId <> o2.objectId AND";
+  // |dec| ≤ 61 here: 0.04° of ra is more than 1′ of arc.
+  const near = `o2.decl BETWEEN o1.decl - ${NN_RADIUS} AND o1.decl + ${NN_RADIUS} AND o2.ra BETWEEN o1.ra - 0.04 AND o1.ra + 0.04`;
+  const sep = `scisql_angSep(o1.ra, o1.decl, o2.ra, o2.decl) < ${NN_RADIUS}`;
+  // SQLite: each o1's neighbourhood from the R*Tree, then o2 by rowid (CROSS JOIN fixes
+  // that order; left to itself, SQLite scans a declination band of the whole sky per row).
+  const rtree =
+    `r.minDec <= o1.decl + ${NN_RADIUS} AND r.maxDec >= o1.decl - ${NN_RADIUS}` +
+    " AND r.minRa <= o1.ra + 0.04 AND r.maxRa >= o1.ra - 0.04 AND o2.objectId = r.id";
+  return {
+    qserv: `${head} ${b.areaspec} AND ${sep}`,
+    sqlite:
+      `SELECT COUNT(*) FROM Object o1 CROSS JOIN Object_rtree r CROSS JOIN Object o2 WHERE o1.objectId <> o2.objectId AND` +
+      ` ${b.range} AND ${rtree} AND ${b2.range} AND ${near} AND ${sep}`,
+    // OFFSET 0 fences the pairs off: with o2's range beside q3c_join, PostgreSQL scans o2 per o1 row.
+    pg:
+      `SELECT COUNT(*) FROM (SELECT o2.ra, o2.decl FROM Object o1, Object o2 WHERE o1.objectId <> o2.objectId AND ${b.q3c}` +
+      ` AND q3c_join(o1.ra, o1.decl, o2.ra, o2.decl, ${NN_RADIUS}) OFFSET 0) p WHERE ${box(p, 2, "p.").range}`,
+  };
+}
+
+/**
+ * The cross-match of Hsc to Object within 1″ over the sky away from ra 0/360 and the poles (the
+ * areaspec restricts both tables, as in Qserv): each Hsc row's Object neighbours.
+ */
+function crossMatch(runs: number): SuiteQuery {
+  const r = XMATCH_RADIUS;
+  const [r0, d0, r1, d1] = [10, -60, 350, 60];
+  const inBox = (p: string) => `${p}decl BETWEEN ${d0} AND ${d1} AND ${p}ra BETWEEN ${r0} AND ${r1}`;
+  const head = "SELECT COUNT(*), SUM(o.objectId), SUM(h.hscId)";
+  const sep = `scisql_angSep(o.ra, o.decl, h.ra, h.decl) < ${r}`;
+  // |dec| ≤ 60 here: 1″ of arc is at most 2″ of ra.
+  const w = (2.1 * r).toFixed(7);
+  const rtree =
+    `r.minDec <= h.decl + ${r} AND r.maxDec >= h.decl - ${r}` +
+    ` AND r.minRa <= h.ra + ${w} AND r.maxRa >= h.ra - ${w} AND o.objectId = r.id`;
+  const text: QueryText = {
+    qserv: `${head} FROM Object o, Hsc h WHERE qserv_areaspec_box(${r0}, ${d0}, ${r1}, ${d1}) AND ${sep}`,
+    sqlite: `${head} FROM Hsc h CROSS JOIN Object_rtree r CROSS JOIN Object o WHERE ${inBox("h.")} AND ${rtree} AND ${inBox("o.")} AND ${sep}`,
+    pg:
+      `SELECT COUNT(*), SUM(p.objectId), SUM(p.hscId) FROM (SELECT o.objectId, o.ra, o.decl, h.hscId FROM Hsc h, Object o` +
+      ` WHERE ${inBox("h.")} AND q3c_join(h.ra, h.decl, o.ra, o.decl, ${r}) OFFSET 0) p WHERE ${inBox("p.")}`,
+  };
+  return {
+    id: "xmatch",
+    title: "Cross-match: Hsc (10% of the objects, shifted) to Object within 1″, |dec| ≤ 60°",
+    runs: Array.from({ length: runs }, () => text),
+  };
 }
 
 /** Texts for the concurrent cone searches (r = 0.1°), `n` of them. */

@@ -103,11 +103,14 @@ export async function startPg(
   const script = join(o.dir, "load.sql");
   let sql = copyScript(cat.objectJson, cat.objectCsv);
   if (cat.sourceJson !== null && cat.sourceCsv !== null) sql += copyScript(cat.sourceJson, cat.sourceCsv);
+  const hsc = (cat.hscJson ?? null) !== null && (cat.hscCsv ?? null) !== null;
+  if (hsc) sql += copyScript(cat.hscJson as string, cat.hscCsv as string);
   sql += [
     "CREATE INDEX object_q3c ON Object (q3c_ang2ipix(ra, decl));",
     "CLUSTER Object USING object_q3c;",
     "ALTER TABLE Object ADD PRIMARY KEY (objectId);",
     cat.sourceJson === null ? "" : "CREATE INDEX source_objectId ON Source (objectId);",
+    hsc ? "CREATE INDEX hsc_q3c ON Hsc (q3c_ang2ipix(ra, decl));\nCLUSTER Hsc USING hsc_q3c;" : "",
     "ANALYZE;",
     "",
   ].join("\n");

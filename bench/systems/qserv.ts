@@ -56,6 +56,7 @@ export async function startQserv(
     for (const [table, json, csv] of [
       ["Object", cat.objectJson, cat.objectCsv],
       ["Source", cat.sourceJson, cat.sourceCsv],
+      ["Hsc", cat.hscJson ?? null, cat.hscCsv ?? null],
     ] as const) {
       if (json === null || csv === null) continue;
       say(`mini-qserv ${configLabel(c)}: ingesting ${table}`);

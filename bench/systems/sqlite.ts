@@ -3,7 +3,8 @@
  * a pool of read-only connections in worker threads (one per core, as a server would).
  * Indexes: objectId and sourceId are the rowids; Object(decl, ra) serves cone and box searches
  * (the decl range is searched, ra is tested on the index entry, the exact test runs on the few
- * rows left); Source(objectId) serves the join; an R*Tree of (ra, decl) serves near-neighbour pairs.
+ * rows left); Source(objectId) serves the join; an R*Tree of (ra, decl) serves near-neighbour pairs
+ * and the cross-match of Hsc (each Hsc row's neighbourhood in Object).
  */
 import { closeSync, openSync, readSync, rmSync } from "node:fs";
 import { Worker } from "node:worker_threads";
@@ -56,12 +57,17 @@ export function buildSqlite(cat: GeneratedCatalog, file: string, say: (line: str
       say("SQLite: loading Source");
       loadTable(db, cat.sourceJson, cat.sourceCsv);
     }
+    if ((cat.hscJson ?? null) !== null && (cat.hscCsv ?? null) !== null) {
+      say("SQLite: loading Hsc");
+      loadTable(db, cat.hscJson as string, cat.hscCsv as string);
+    }
     say("SQLite: indexing");
     db.exec("CREATE INDEX Object_decl_ra ON Object (decl, ra)");
     // An R*Tree of positions for the near-neighbour self-join (a decl band alone spans all ra).
     db.exec("CREATE VIRTUAL TABLE Object_rtree USING rtree(id, minRa, maxRa, minDec, maxDec)");
     db.exec("INSERT INTO Object_rtree SELECT objectId, ra, ra, decl, decl FROM Object");
     if (cat.sourceJson !== null) db.exec("CREATE INDEX Source_objectId ON Source (objectId)");
+    if ((cat.hscCsv ?? null) !== null) db.exec("CREATE INDEX Hsc_decl_ra ON Hsc (decl, ra)");
     db.exec("ANALYZE");
   } finally {
     db.close();

@@ -34,16 +34,26 @@ export async function cachedCatalog(
   objects: number,
   say: (line: string) => void,
   database = DEMO_DATABASE,
+  hscFraction = 0,
 ): Promise<GeneratedCatalog> {
   const marker = join(dir, MARKER);
   if (existsSync(marker)) {
     const cat = JSON.parse(readFileSync(marker, "utf8")) as GeneratedCatalog & { requested: number; database?: string };
-    if (cat.requested === objects && (cat.database ?? DEMO_DATABASE) === database) return cat;
+    const hsc = (cat.hscCsv ?? null) !== null;
+    if (cat.requested === objects && (cat.database ?? DEMO_DATABASE) === database && hsc === hscFraction > 0)
+      return cat;
   }
   // The files are overwritten in place (the dir may be a mount point, so it is not removed).
   rmSync(marker, { force: true });
   say(`generating the ${database} catalog (${objects} objects) in ${dir}`);
-  const cat = await generateCatalog({ outDir: resolve(dir), objects, sourcesPerObject: 4, database, ...DEMO_LAYOUT });
+  const cat = await generateCatalog({
+    outDir: resolve(dir),
+    objects,
+    sourcesPerObject: 4,
+    database,
+    hscFraction,
+    ...DEMO_LAYOUT,
+  });
   writeFileSync(`${marker}.tmp`, JSON.stringify({ ...cat, requested: objects, database }, null, 2));
   renameSync(`${marker}.tmp`, marker);
   return cat;

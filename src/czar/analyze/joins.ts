@@ -103,6 +103,13 @@ function angSepLimit(
   return best;
 }
 
+/** The near-neighbour shape: home is the side restricted by a region or key (else the first). */
+function nearNeighbor(a: Binding, b: Binding, r: Restrictors, distance: number): JoinShape {
+  const restricted = (x: Binding) => r.keys.some((k) => k.binding === x) || r.regions.some((g) => g.binding === x);
+  const home = restricted(b) && !restricted(a) ? b : a;
+  return { kind: "nearNeighbor", home, other: home === a ? b : a, distance };
+}
+
 export function joinShape(
   s: Select,
   r: Restrictors,
@@ -125,7 +132,14 @@ export function joinShape(
   const groups = new Set(parts.map(root));
   if (groups.size === 1) return { kind: "chunk" };
   const [a, b] = parts as [Binding, Binding];
-  if (parts.length === 2 && a.meta.kind === "director" && a.meta.name === b.meta.name) {
+  const directors = parts.length === 2 && a.meta.kind === "director" && b.meta.kind === "director";
+  // Two director tables of one database share its partitioning: a cross-match within the overlap
+  // pairs them per sub-chunk like a self-join; other joins of them are gathered.
+  const crossMatch = directors && a.meta.name !== b.meta.name ? angSepLimit(r.where, a, b, bindings, db) : null;
+  if (crossMatch !== null && crossMatch <= (cat.database(db)?.overlap ?? 0)) {
+    return nearNeighbor(a, b, r, crossMatch);
+  }
+  if (directors && a.meta.name === b.meta.name) {
     const distance = angSepLimit(r.where, a, b, bindings, db);
     const overlap = cat.database(db)?.overlap ?? 0;
     if (distance === null) {
@@ -140,9 +154,7 @@ export function joinShape(
         b.ref.pos,
       );
     }
-    const restricted = (x: Binding) => r.keys.some((k) => k.binding === x) || r.regions.some((g) => g.binding === x);
-    const home = restricted(b) && !restricted(a) ? b : a;
-    return { kind: "nearNeighbor", home, other: home === a ? b : a, distance };
+    return nearNeighbor(a, b, r, distance);
   }
   if (new Set(parts.map((p) => p.meta.name)).size === parts.length) return { kind: "gather" };
   const names = parts.map((p) => p.name).join(", ");

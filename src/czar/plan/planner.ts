@@ -16,6 +16,7 @@ import { distinctAsGroupBy } from "../sql/valueKinds.js";
 import { andAll, between, binary, column, conjuncts, decimal, integer, selectExprs, visit } from "../sql/walk.js";
 import { chunkerOf, chunkSet } from "./chunks.js";
 import { keyListsByChunk, lookingUpOnce, withChunkKeys } from "./keyLists.js";
+import { type NearZones, nearSide, nearWhere, nearZones } from "./nearZones.js";
 import { type ChunkQuery, isAggregateCall, isAggregating, resolveAliases, type Split, splitSelect } from "./split.js";
 import { type UploadTable, uploadsOf, valuesTable } from "./uploads.js";
 
@@ -164,15 +165,16 @@ export function planSelect(
   // results the merge adds up like any other chunks'. Separate jobs, rather than a UNION ALL
   // subquery, let SQLite seek the other side's (subChunkId, latitude, longitude) index.
   const tableText =
-    (chunkId: number, overlap = false) =>
+    (chunkId: number, overlap = false, zones: NearZones | null = null) =>
     (t: TableRef): string => {
       const b = byRef.get(t)!;
       const name = b.meta.name;
       if (b.upload !== undefined) return valuesTable(b, uploadRows.get(b)?.get(chunkId) ?? []);
       if (b.meta.kind === "replicated") return `${quoteIdent(name)} AS ${alias(t)}`;
       if (shape.kind !== "nearNeighbor") return `${quoteIdent(`${name}_${chunkId}`)} AS ${alias(t)}`;
-      const from = b !== shape.home && overlap ? `${name}FullOverlap` : name;
-      return `${quoteIdent(`${from}_${chunkId}_{SUBCHUNK}`)} AS ${alias(t)}`;
+      const from = `${b !== shape.home && overlap ? `${name}FullOverlap` : name}_${chunkId}_{SUBCHUNK}`;
+      if (zones !== null) return nearSide(shape, b, zones, from, b === shape.home ? [] : zoned.otherTerms, printing);
+      return `${quoteIdent(from)} AS ${alias(t)}`;
     };
   const subChunks = (chunkId: number): number[] => {
     if (shape.kind !== "nearNeighbor") return [];
@@ -212,10 +214,26 @@ export function planSelect(
   const split = splitSelect(distinctAsGroupBy(s, isText), { isText, rowOrder: rowOrder ?? null, columnType });
   const cs = chunkSelect(s, split.chunk);
   const jobs: Job[] = [];
+  // Native zone join and chord test per pass, where the FROM is the two tables alone (nearZones.ts).
+  const printing = { isText, columnType };
+  const plainFrom = s.from.every((f) => f.kind === "table");
+  const zoned =
+    shape.kind === "nearNeighbor" && plainFrom
+      ? nearWhere(cs.where, shape, (c) => candidates(bindings, c, db))
+      : { where: null, otherTerms: [] };
   if (shape.kind === "nearNeighbor") {
     for (const id of chunks) {
       const subChunkIds = subChunks(id);
       if (subChunkIds.length === 0) continue;
+      const zones = plainFrom ? nearZones(shape, chunker.chunkBounds(id)) : null;
+      if (zones !== null) {
+        const near = { ...cs, where: zoned.where };
+        for (const overlap of [false, true]) {
+          const table = tableText(id, overlap, zones);
+          jobs.push({ chunkId: id, subChunkIds, sql: printSqlite(near, { ...printing, rowOrder, table }) });
+        }
+        continue;
+      }
       // The bands first: SQLite tests them before the (JavaScript) angular separation.
       const bands = nearBands(shape, chunker.chunkBounds(id));
       const near = { ...cs, where: andAll([...bands, ...conjuncts(cs.where)]) };
