@@ -7,6 +7,7 @@ import { haltPoint, haltsAt } from "../common/haltPoint.js";
 import type { Dialect } from "../partitioner/dialect.js";
 import { type Catalog, removeDataFile, type TableMeta } from "./catalog.js";
 import { toGrpcError } from "./grpc.js";
+import { InlineQueries } from "./inlineQuery.js";
 import { KeyedMutex } from "./keyedMutex.js";
 import { checkName, checkStage, databaseDir, dataFile, NO_CHUNK } from "./layout.js";
 import type { Loader } from "./loader.js";
@@ -61,6 +62,8 @@ export class WorkerService {
   private readonly running = new Map<number, RunningQuery & { startedAt: number }>();
   private nextCall = 1;
   private readonly startedAt = performance.now();
+  /** Index-seek-sized chunk queries run on this thread (inlineQuery.ts). */
+  private readonly inline = InlineQueries.fromEnv();
 
   constructor(
     private readonly dataDir: string,
@@ -178,7 +181,7 @@ export class WorkerService {
         return;
       }
       info.chunkId = part.chunkId;
-      handle = this.pool.run(spec, {
+      const sink: Parameters<QueryPool["run"]>[1] = {
         header: (columns) => {
           if (finished || headerSent) return;
           headerSent = true;
@@ -199,7 +202,10 @@ export class WorkerService {
           runNext();
         },
         error: (e) => end(e),
-      });
+      };
+      const keys = () => this.catalog.partitionedTables(req.database).map((t) => t.directorKey);
+      if (this.inline?.tryRun(spec, keys(), sink) === true) return;
+      handle = this.pool.run(spec, sink);
     };
     runNext();
     call.on("cancelled", () => {
@@ -395,6 +401,7 @@ export class WorkerService {
   /** Closes and deletes a data file left without tables (the caller holds its lock). */
   private removeFile(file: string): void {
     this.pool.closeFile(file);
+    this.inline?.closeFile(file);
     removeDataFile(file);
   }
 
