@@ -7,7 +7,7 @@
  * queries sent to both in turn (same load on both), and the ratio of their p50s. With
  * MINI_QSERV_CPU_PROF=DIR every node writes a CPU profile there.
  */
-import { rmSync } from "node:fs";
+import { appendFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     workers: { type: "string", default: "2" },
     replicas: { type: "string", default: "1" },
     compare: { type: "boolean", default: false },
+    kinds: { type: "string", default: "point,lightcurve,in1000" },
+    log: { type: "string" },
     catalog: { type: "string", default: join(tmpdir(), "mini-qserv-point-catalog") },
   },
 });
@@ -53,7 +55,7 @@ async function start(name: string, env: Record<string, string>): Promise<Target>
       httpPort: 0,
       restartDelayS: 0,
       czarArgs: ["--repair-interval", "0"],
-      write: () => {},
+      write: (line) => (values.log === undefined ? undefined : appendFileSync(values.log, `${name} ${line}`)),
     });
   } finally {
     for (const [k, v] of Object.entries(saved)) {
@@ -82,7 +84,8 @@ try {
     http: (t: Target, sql: string) => postJson(`${t.cluster.url}/query`, { query: sql, database: DEMO_DATABASE }),
     mysql: (t: Target, sql: string) => t.conn.query(sql),
   };
-  for (const [kind, text] of Object.entries(kinds)) {
+  const chosen = (values.kinds as string).split(",");
+  for (const [kind, text] of Object.entries(kinds).filter(([k]) => chosen.includes(k))) {
     for (const [name, run] of Object.entries(via)) {
       const n = kind === "in1000" ? Math.ceil(runs / 10) : runs;
       for (let i = 0; i < 10; i++) for (const t of targets) await run(t, text()); // warm-up

@@ -27,10 +27,10 @@ export interface ExecHooks {
 }
 
 /**
- * Whether a prepared statement may run here (its EXPLAIN QUERY PLAN details): false sends the job
- * elsewhere, before any row is made.
+ * Whether a prepared statement may run here (`details`: its EXPLAIN QUERY PLAN, made when asked
+ * for): false sends the job elsewhere, before any row is made.
  */
-export type PlanGate = (details: readonly string[]) => boolean;
+export type PlanGate = (details: () => readonly string[]) => boolean;
 
 /** Where _mq_rows puts the rows of the running job. */
 class Sink {
@@ -284,10 +284,11 @@ export class ChunkExecutor {
         const text = s === null ? sql : sql.replaceAll(SUBCHUNK, String(s));
         const stmt = this.prepare(conn, text, s === null && keep);
         if (gate !== undefined) {
-          stmt.plan ??= (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all() as Array<{ detail: string }>).map(
-            (r) => r.detail,
-          );
-          if (!gate(stmt.plan)) return false;
+          const details = () =>
+            (stmt.plan ??= (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all() as Array<{ detail: string }>).map(
+              (r) => r.detail,
+            ));
+          if (!gate(details)) return false;
         }
         if (!headerSent) {
           this.hooks.post({ t: "header", job: job.job, columns: stmt.columns });

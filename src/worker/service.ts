@@ -204,7 +204,8 @@ export class WorkerService {
         error: (e) => end(e),
       };
       const keys = () => this.catalog.partitionedTables(req.database).map((t) => t.directorKey);
-      if (this.inline?.tryRun(spec, keys(), sink) === true) return;
+      // One chunk only: a batch of chunks keeps the pool's threads working side by side.
+      if (!batched && this.inline?.tryRun(spec, keys(), sink) === true) return;
       handle = this.pool.run(spec, sink);
     };
     runNext();
