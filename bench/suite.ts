@@ -102,6 +102,21 @@ export function buildSuite(o: SuiteOptions): SuiteQuery[] {
       title: "Point lookup by objectId",
       runs: points.flatMap((id) => same(`SELECT ${pointCols} FROM Object WHERE objectId = ${id}`, 1)),
     },
+    {
+      id: "lightcurve",
+      title: "Light curve: one object's Sources by objectId",
+      runs: Array.from({ length: o.runs }, () => 1 + Math.floor(rnd() * o.objects)).flatMap((id) =>
+        same(`SELECT sourceId, taiMidPoint, filterId, psfFlux, psfFluxErr FROM Source WHERE objectId = ${id}`, 1),
+      ),
+    },
+    {
+      id: "in1000",
+      title: "objectId IN (1,000 random ids)",
+      runs: Array.from({ length: o.runs }, () => {
+        const ids = Array.from({ length: 1000 }, () => 1 + Math.floor(rnd() * o.objects));
+        return same(`SELECT objectId, ra, decl FROM Object WHERE objectId IN (${ids.join(", ")})`, 1)[0]!;
+      }),
+    },
     { id: "cone01", title: "Cone search r = 0.1°", runs: o.positions(o.runs, 11).map((p) => cone(p, 0.1)) },
     { id: "cone1", title: "Cone search r = 1°", runs: o.positions(o.runs, 12).map((p) => cone(p, 1)) },
     {

@@ -37,6 +37,11 @@ export interface CzarCatalog {
     hi: bigint | number | null,
     hiInclusive: boolean,
   ): number[];
+  /**
+   * Changes whenever the metadata does (a load, a drop, a replica moved): plans made under one
+   * generation hold under it (the plan cache's key); absent: plans are not cached.
+   */
+  generation?(): string;
   /** The database's snapshot for queries planned now (Metadata.snapshotSeq); absent: none. */
   snapshotSeq?(db: string): number;
 }

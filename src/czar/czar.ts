@@ -13,6 +13,7 @@ import { executePlan } from "./exec/execute.js";
 import { scratchDb, selectRows } from "./exec/scratch.js";
 import { Spool, SpoolBudget } from "./exec/spool.js";
 import { type InFlight, watchLoop } from "./loopWatch.js";
+import { PlanCache } from "./plan/planCache.js";
 import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
 import { type Planned, PlanPool, planOffLoop } from "./plan/planPool.js";
 import type { UploadTable } from "./plan/uploads.js";
@@ -116,6 +117,8 @@ export interface CzarOptions {
   planThreads?: number;
   /** Log the statements in flight when the event loop is held longer than this (ms; 0: never). */
   loopStallLogMs?: number;
+  /** Keep plans (src/czar/plan/planCache.ts); default: on unless MINI_QSERV_PLAN_CACHE=0. */
+  planCache?: boolean;
   /** Told of every query (a SELECT with FROM, a UNION, or text that does not parse) once it ends. */
   onQueryEnd?: (q: FinishedQuery) => void;
   log?: Logger;
@@ -224,6 +227,7 @@ export class Czar {
 
   private readonly spoolBudget: SpoolBudget;
   private readonly planner: PlanPool | null;
+  private readonly plans: PlanCache | null;
   /** The in-memory database SELECTs without FROM are answered in (made once: the fast path). */
   private localDb: ReturnType<typeof scratchDb> | null = null;
   /** SUBMIT, qserv_result and CANCEL go here (set by the server once the TAP service is up). */
@@ -245,6 +249,7 @@ export class Czar {
       (o.loopStallLogMs ?? 0) > 0 && o.log !== undefined
         ? watchLoop(o.loopStallLogMs ?? 0, () => this.inFlight, o.log)
         : () => {};
+    this.plans = (o.planCache ?? process.env.MINI_QSERV_PLAN_CACHE !== "0") ? new PlanCache(o.catalog) : null;
   }
 
   /** Stops the planner threads and closes the local database. */
@@ -360,7 +365,7 @@ export class Czar {
       parsed =
         this.planner !== null && planOffLoop(sql) && (session.uploads?.length ?? 0) === 0
           ? await this.planner.parse(sql, this.o.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES, session.database)
-          : { kind: "statement", stmt: parseStatement(sql, "mysql", this.o.maxQueryBytes) };
+          : this.parseInline(sql, session);
     } catch (e) {
       end(null, 0, e);
       throw e;
@@ -430,7 +435,7 @@ export class Czar {
         if (isComposite(stmt)) return this.composite(stmt, session, t0, signal);
         return stmt.from.length === 0
           ? listing(this.local(stmt, session))
-          : this.select(sql, this.inline(stmt, session), session, t0, signal, sink);
+          : this.select(sql, this.inline(stmt, session, sql), session, t0, signal, sink);
       case "showDatabases":
         return listing(showDatabases(this.o.catalog, stmt));
       case "showTables":
@@ -642,10 +647,38 @@ export class Czar {
     return { planning: { first: p.plan, again: () => p.replan(session.database) }, done: p.done };
   }
 
-  /** A SELECT planned here, on the event loop (a short text, or a part of a composite query). */
-  private inline(stmt: Select, session: Session): Planning {
+  /**
+   * A statement parsed here, on the event loop; a plain SELECT through the plan cache: one made
+   * from a template is planned at once, and parsed from its text after all if that fails (so
+   * that its error is the parser's and planner's on the text as written).
+   */
+  private parseInline(sql: string, session: Session): Planned {
+    const parse = () => parseStatement(sql, "mysql", this.o.maxQueryBytes);
+    if (this.plans === null || (session.uploads?.length ?? 0) > 0) return { kind: "statement", stmt: parse() };
+    const db = session.database;
+    const plain = (s: Statement) => s.kind === "select" && s.from.length > 0 && !isComposite(s);
+    const { stmt, fromTemplate } = this.plans.statement(sql, db, parse, plain);
+    if (!fromTemplate) return { kind: "statement", stmt };
+    try {
+      this.plans.plan(sql, db, () => planSelect(stmt as Select, db, this.o.catalog));
+      return { kind: "statement", stmt };
+    } catch {
+      this.plans.forget(sql, db);
+      return { kind: "statement", stmt: parse() };
+    }
+  }
+
+  /**
+   * A SELECT planned here, on the event loop (a short text, or a part of a composite query);
+   * with its text `sql`, through the plan cache (and not planned again under the lock while the
+   * metadata is unchanged).
+   */
+  private inline(stmt: Select, session: Session, sql?: string): Planning {
     const again = () => planSelect(stmt, session.database, this.o.catalog, session.uploads);
-    return { first: again(), again };
+    if (sql === undefined || this.plans === null || (session.uploads?.length ?? 0) > 0)
+      return { first: again(), again };
+    const generation = this.plans.generation();
+    return { first: this.plans.plan(sql, session.database, again), again, generation };
   }
 
   /** Runs a plan under its database's lock, planned again once the lock is held. */
@@ -668,7 +701,10 @@ export class Czar {
       // made under the lock too, which a publish needs exclusive): the plan's chunks hold every
       // row it sees; an earlier part's older snapshot on a newer plan is fine, the workers leave
       // the newer rows out.
-      if (this.o.locks !== undefined) {
+      if (
+        this.o.locks !== undefined &&
+        (planning.generation === undefined || planning.generation !== this.plans?.generation())
+      ) {
         const p = again();
         plan = p instanceof Promise ? await p : p;
       }
@@ -803,6 +839,8 @@ export class Czar {
 interface Planning {
   first: Plan;
   again: () => Plan | Promise<Plan>;
+  /** The metadata generation `first` was planned under (plan cache): unchanged, it holds. */
+  generation?: string;
 }
 
 const NET_WRITE_TIMEOUT = "net_write_timeout";

@@ -289,6 +289,17 @@ export class Metadata implements CzarCatalog {
     this.db.close();
   }
 
+  /**
+   * Changes with every write to the metadata: this connection's (total_changes) or another's
+   * (data_version). A cheap read: plans are cached under it.
+   */
+  generation(): string {
+    const [changes, version] = this.prepare("SELECT total_changes(), (SELECT data_version FROM pragma_data_version)")
+      .raw(true)
+      .get() as [number, number];
+    return `${version}.${changes}`;
+  }
+
   // ---------------------------------------------------------------- workers
 
   upsertWorker(w: WorkerInfo): void {

@@ -7,6 +7,7 @@ import { haltPoint, haltsAt } from "../common/haltPoint.js";
 import type { Dialect } from "../partitioner/dialect.js";
 import { type Catalog, removeDataFile, type TableMeta } from "./catalog.js";
 import { toGrpcError } from "./grpc.js";
+import { InlineQueries } from "./inlineQuery.js";
 import { KeyedMutex } from "./keyedMutex.js";
 import { checkName, checkStage, databaseDir, dataFile, NO_CHUNK } from "./layout.js";
 import type { Loader } from "./loader.js";
@@ -62,6 +63,8 @@ export class WorkerService {
   private readonly running = new Map<number, RunningQuery & { startedAt: number }>();
   private nextCall = 1;
   private readonly startedAt = performance.now();
+  /** Index-seek-sized chunk queries run on this thread (inlineQuery.ts). */
+  private readonly inline = InlineQueries.fromEnv();
 
   constructor(
     private readonly dataDir: string,
@@ -195,7 +198,7 @@ export class WorkerService {
         return;
       }
       info.chunkId = part.chunkId;
-      handle = this.pool.run(spec, {
+      const sink: Parameters<QueryPool["run"]>[1] = {
         header: (columns) => {
           ncols = columns.length;
           if (finished || headerSent) return;
@@ -226,7 +229,11 @@ export class WorkerService {
           runNext();
         },
         error: (e) => end(e),
-      });
+      };
+      const keys = () => this.catalog.partitionedTables(req.database).map((t) => t.directorKey);
+      // One chunk only: a batch of chunks keeps the pool's threads working side by side.
+      if (!batched && this.inline?.tryRun(spec, keys(), sink) === true) return;
+      handle = this.pool.run(spec, sink);
     };
     runNext();
     call.on("cancelled", () => {
@@ -426,6 +433,7 @@ export class WorkerService {
   /** Closes and deletes a data file left without tables (the caller holds its lock). */
   private removeFile(file: string): void {
     this.pool.closeFile(file);
+    this.inline?.closeFile(file);
     removeDataFile(file);
   }
 

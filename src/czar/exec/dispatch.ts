@@ -313,7 +313,8 @@ export async function dispatch(
       }
     } finally {
       clearTimeout(timer);
-      secondary.abort();
+      // Only a hedge listens to it (an abort makes a DOMException, a cost per call otherwise).
+      if (hedging !== null) secondary.abort();
       await hedging;
     }
   };

@@ -1,0 +1,117 @@
+/**
+ * `npm run bench:point -- [--objects N] [--runs R] [--workers W] [--replicas R] [--compare]`: the
+ * fixed cost of a query. A cluster on loopback with the demo catalog; point lookups by objectId,
+ * light curves and `IN` lists of 1,000 ids, each over HTTP (POST /query) and over the MySQL port
+ * (mysql2); p50/p95 per kind. `--compare`: a second cluster beside it with the plan cache and the
+ * workers' inline queries off (MINI_QSERV_PLAN_CACHE=0, MINI_QSERV_WORKER_INLINE=0), the same
+ * queries sent to both in turn (same load on both), and the ratio of their p50s. With
+ * MINI_QSERV_CPU_PROF=DIR every node writes a CPU profile there.
+ */
+import { appendFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import mysql from "mysql2/promise";
+import { postJson } from "../src/cli/httpClient.js";
+import { DEMO_DATABASE, loadDemo } from "../src/cluster/demo.js";
+import { type UpCluster, up } from "../src/cluster/up.js";
+import { prng } from "./generate.js";
+import { quantile } from "./stats.js";
+
+const { values } = parseArgs({
+  options: {
+    objects: { type: "string", default: "20000" },
+    runs: { type: "string", default: "300" },
+    workers: { type: "string", default: "2" },
+    replicas: { type: "string", default: "1" },
+    compare: { type: "boolean", default: false },
+    kinds: { type: "string", default: "point,lightcurve,in1000" },
+    log: { type: "string" },
+    catalog: { type: "string", default: join(tmpdir(), "mini-qserv-point-catalog") },
+  },
+});
+const objects = Number(values.objects);
+const runs = Number(values.runs);
+const OFF = { MINI_QSERV_PLAN_CACHE: "0", MINI_QSERV_WORKER_INLINE: "0" };
+
+interface Target {
+  name: string;
+  cluster: UpCluster;
+  dir: string;
+  conn: mysql.Connection;
+}
+
+/** A cluster with the demo catalog; `env` set for its processes (they take it when started). */
+async function start(name: string, env: Record<string, string>): Promise<Target> {
+  const dir = join(tmpdir(), `mini-qserv-point-${process.pid}-${name}`);
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  let cluster: UpCluster;
+  try {
+    cluster = await up({
+      dataDir: dir,
+      workers: Number(values.workers),
+      replicas: Number(values.replicas),
+      httpPort: 0,
+      restartDelayS: 0,
+      czarArgs: ["--repair-interval", "0"],
+      write: (line) => (values.log === undefined ? undefined : appendFileSync(values.log, `${name} ${line}`)),
+    });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+  await loadDemo({ czarUrl: cluster.url, dataDir: values.catalog as string, objects });
+  const conn = await mysql.createConnection({ host: "127.0.0.1", port: cluster.mysqlPort, user: "qsmaster" });
+  await conn.query(`USE ${DEMO_DATABASE}`);
+  return { name, cluster, dir, conn };
+}
+
+const targets: Target[] = [];
+try {
+  targets.push(await start("on", {}));
+  if (values.compare) targets.push(await start("off", OFF));
+  const rnd = prng(5);
+  const id = () => 1 + Math.floor(rnd() * objects);
+  const kinds: Record<string, () => string> = {
+    point: () => `SELECT objectId, ra, decl, gFlux, rFlux, flags FROM Object WHERE objectId = ${id()}`,
+    lightcurve: () => `SELECT sourceId, taiMidPoint, filterId, psfFlux FROM Source WHERE objectId = ${id()}`,
+    in1000: () => `SELECT objectId, ra, decl FROM Object WHERE objectId IN (${Array.from({ length: 1000 }, id)})`,
+  };
+  const via = {
+    http: (t: Target, sql: string) => postJson(`${t.cluster.url}/query`, { query: sql, database: DEMO_DATABASE }),
+    mysql: (t: Target, sql: string) => t.conn.query(sql),
+  };
+  const chosen = (values.kinds as string).split(",");
+  for (const [kind, text] of Object.entries(kinds).filter(([k]) => chosen.includes(k))) {
+    for (const [name, run] of Object.entries(via)) {
+      const n = kind === "in1000" ? Math.ceil(runs / 10) : runs;
+      for (let i = 0; i < 10; i++) for (const t of targets) await run(t, text()); // warm-up
+      const ms = targets.map(() => [] as number[]);
+      for (let i = 0; i < n; i++) {
+        const sql = text();
+        // Each in turn, the first one alternating: both see the same load.
+        for (let k = 0; k < targets.length; k++) {
+          const j = (i + k) % targets.length;
+          const t0 = performance.now();
+          await run(targets[j]!, sql);
+          ms[j]!.push(performance.now() - t0);
+        }
+      }
+      const p = (xs: number[], q: number) => quantile(xs, q);
+      const cells = targets.map(
+        (t, j) => `${t.name}: p50 ${p(ms[j]!, 0.5).toFixed(2)} ms p95 ${p(ms[j]!, 0.95).toFixed(2)} ms`,
+      );
+      const ratio = targets.length === 2 ? `  on/off p50 ${(p(ms[0]!, 0.5) / p(ms[1]!, 0.5)).toFixed(2)}×` : "";
+      process.stdout.write(`${kind.padEnd(10)} ${name.padEnd(5)} n=${n}  ${cells.join("  ")}${ratio}\n`);
+    }
+  }
+} finally {
+  for (const t of targets) {
+    await t.conn.end().catch(() => {});
+    await t.cluster.stop();
+    rmSync(t.dir, { recursive: true, force: true });
+  }
+}
