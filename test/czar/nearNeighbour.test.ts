@@ -11,7 +11,6 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type Database from "better-sqlite3";
 import { parseTableConfig, tableDialect } from "../../src/common/ingestConfig.js";
-import { toJsonValue } from "../../src/common/jsonValue.js";
 import type { Value } from "../../src/common/rowCodec.js";
 import { Czar } from "../../src/czar/czar.js";
 import { ingestTable } from "../../src/czar/ingest.js";
@@ -22,7 +21,7 @@ import { Chunker } from "../../src/sphere/chunker.js";
 import { startCluster, type TestCluster } from "../support/cluster.js";
 import { tempDir } from "../support/fs.js";
 import { loadReference, referenceDb } from "../support/referenceDb.js";
-import { rowSet } from "../support/rows.js";
+import { jsonRowSet } from "../support/rows.js";
 import { SYN_DATABASE_JSON, SYN_TABLE_JSON, synDatabase, synTable } from "../support/synthetic.js";
 
 const R = 0.015;
@@ -92,13 +91,9 @@ describe("native near-neighbour join and cross-match", () => {
   let ref: Database.Database;
 
   const query = async (sql: string): Promise<string[]> =>
-    rowSet((await czar.execute(sql, { database: "qsyn" })).rows.map((r) => r.map((v) => toJsonValue(v) as Value)));
+    jsonRowSet((await czar.execute(sql, { database: "qsyn" })).rows);
   const reference = (sql: string): string[] =>
-    rowSet(
-      (ref.prepare(sql).raw(true).safeIntegers(true).all() as Value[][]).map((r) =>
-        r.map((v) => toJsonValue(v) as Value),
-      ),
-    );
+    jsonRowSet(ref.prepare(sql).raw(true).safeIntegers(true).all() as Value[][]);
   /** The one number a COUNT(*) answers. */
   const count = async (sql: string): Promise<number> => Number((await query(sql))[0]?.slice(1));
   const plan = (sql: string) => planSelect(parseStatement(sql) as Select, "qsyn", cluster.ctx.meta);

@@ -1,3 +1,4 @@
+import { toJsonValue } from "../../src/common/jsonValue.js";
 import type { Value } from "../../src/common/rowCodec.js";
 
 /** A value as a string that keeps its type: bigint, float, text and blob never compare equal. */
@@ -18,4 +19,9 @@ function key(v: unknown, digits: number): string {
 export function rowSet(rows: ReadonlyArray<ReadonlyArray<Value | unknown>>, ordered = false, digits = 0): string[] {
   const out = rows.map((r) => r.map((v) => key(v, digits)).join("|"));
   return ordered ? out : out.sort();
+}
+
+/** Rows as the HTTP API's JSON gives them (integers past 2^53 as text), as `rowSet` of them. */
+export function jsonRowSet(rows: ReadonlyArray<ReadonlyArray<Value>>): string[] {
+  return rowSet(rows.map((r) => r.map((v) => toJsonValue(v) as Value)));
 }
