@@ -31,6 +31,8 @@ const X = "_mq_nn_x";
 const Y = "_mq_nn_y";
 const Z = "_mq_nn_z";
 const KEY = "_mq_nn_key";
+/** The other side's own zone key, before its shifts. */
+const BASE = "_mq_nn_base";
 
 /** The zones of one chunk: declination zone height and longitude bucket width (degrees), buckets per zone row. */
 export interface NearZones {
@@ -82,10 +84,12 @@ export function nearSide(
   const where = andAll(ownTerms);
   const filter = where === null ? "" : ` WHERE ${printSqliteExpr(where, print)}`;
   if (b === shape.home) return `(SELECT ${cols} FROM ${quoteIdent(table)} AS ${t}${filter} LIMIT -1) AS ${t}`;
+  // Read (vectors, own terms) once per row, then copied to the nine shifted keys.
   const shifts = [-z.perRow, 0, z.perRow].flatMap((row) => [-1, 0, 1].map((s) => `(${row + s})`)).join(", ");
+  const once = `(SELECT ${cols.replace(` AS ${KEY}`, ` AS ${BASE}`)} FROM ${quoteIdent(table)} AS ${t}${filter} LIMIT -1)`;
   return (
-    `(SELECT ${cols.replace(` AS ${KEY}`, ` + _mq_nn_shift.column1 AS ${KEY}`)} FROM ${quoteIdent(table)} AS ${t},` +
-    ` (VALUES ${shifts}) AS _mq_nn_shift${filter} LIMIT -1) AS ${t}`
+    `(SELECT ${t}.*, ${t}.${BASE} + _mq_nn_shift.column1 AS ${KEY} FROM ${once} AS ${t},` +
+    ` (VALUES ${shifts}) AS _mq_nn_shift LIMIT -1) AS ${t}`
   );
 }
 
