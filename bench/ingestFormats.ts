@@ -1,6 +1,6 @@
 /**
  * Ingest of one catalog from CSV and from Parquet, side by side in one run:
- * `npm run bench:ingest-formats -- --rows 1000000`.
+ * `npm run bench:ingest-formats -- --rows 1000000 [--modes text,batch,partition]`.
  *
  * The generated Object catalog (bench/generate.ts) is converted to Parquet by DuckDB (zstd,
  * its default row groups); then, per format, a fresh czar over two fresh workers ingests it
@@ -30,8 +30,11 @@ const { values } = parseArgs({
     dir: { type: "string", default: "bench/out/ingest-formats" },
     stripes: { type: "string", default: "18" },
     "sub-stripes": { type: "string", default: "6" },
+    /** Which runs: `text` and `batch` ingests (upload format), `partition` (the partitioner alone). */
+    modes: { type: "string", default: "text,batch,partition" },
   },
 });
+const modes = new Set((values.modes as string).split(","));
 const rows = Number(values.rows);
 const dir = resolve(values.dir as string);
 const cat = join(dir, `catalog-${rows}-${values.stripes}`);
@@ -123,14 +126,16 @@ const part = async (f: string, batch = false) =>
 const report = {
   rows,
   loadavg: os.loadavg().map((x) => +x.toFixed(1)),
-  ingest: [
-    // Each pair back to back: a loaded machine's swings touch both alike.
-    await ingest(csv, "csv", "text"),
-    await ingest(csv, "csv", "batch"),
-    await ingest(parquet, "parquet", "text"),
-    await ingest(parquet, "parquet", "batch"),
-  ],
-  partitionOnly: [
+  ingest: [] as Array<Awaited<ReturnType<typeof ingest>>>,
+  partitionOnly: [] as Array<Awaited<ReturnType<typeof partitionOnly>>>,
+};
+// Each pair back to back: a loaded machine's swings touch both alike.
+for (const mode of ["text", "batch"] as const) {
+  if (!modes.has(mode)) continue;
+  report.ingest.push(await ingest(csv, "csv", mode), await ingest(parquet, "parquet", mode));
+}
+if (modes.has("partition")) {
+  report.partitionOnly.push(
     await partitionOnly("csv, text out", () => part(csv)),
     await partitionOnly("parquet, text out", () => part(parquet)),
     await partitionOnly("csv, row batches out", () => part(csv, true)),
@@ -143,7 +148,7 @@ const report = {
       rmSync(text);
       return n;
     }),
-  ],
-};
+  );
+}
 rmSync(out, { recursive: true, force: true });
 process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
