@@ -23,6 +23,16 @@ export function registerUp(program: Command): void {
       "--users-file <file>",
       "the czar's users (HTTP and MySQL, with roles; `mini-qserv user add`); --demo then needs --user of a writer",
     )
+    .option(
+      "--ingest-root <dir>",
+      "passed to the czar: a directory whose files POST /ingest may name by path (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      "--upload-url-hosts <hosts>",
+      "passed to the czar: hosts a TAP UPLOAD by http(s) URL may be fetched from (comma-separated, repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option("--demo", "load the demo catalog (database demo: Object, Source) unless it is loaded already")
     .option("--demo-objects <n>", "objects in the demo catalog", "50000")
     .option("--restart-delay <s>", "seconds before a node that died is started again (0: never)", "2")
@@ -38,6 +48,8 @@ export function registerUp(program: Command): void {
         mysqlUser?: string;
         mysqlPasswordFile?: string;
         usersFile?: string;
+        ingestRoot?: string[];
+        uploadUrlHosts?: string[];
         demo?: boolean;
         demoObjects: string;
         restartDelay: string;
@@ -61,6 +73,8 @@ export function registerUp(program: Command): void {
             ...(o.mysqlUser === undefined ? [] : ["--mysql-user", o.mysqlUser]),
             ...(o.mysqlPasswordFile === undefined ? [] : ["--mysql-password-file", resolve(o.mysqlPasswordFile)]),
             ...(o.usersFile === undefined ? [] : ["--users-file", resolve(o.usersFile)]),
+            ...(o.ingestRoot ?? []).flatMap((d) => ["--ingest-root", resolve(d)]),
+            ...(o.uploadUrlHosts ?? []).flatMap((h) => ["--upload-url-hosts", h]),
           ],
           ...(workers === undefined ? {} : { workers }),
           ...(replicas === undefined ? {} : { replicas }),

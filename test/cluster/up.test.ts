@@ -94,12 +94,30 @@ describe("mini-qserv up (the CLI)", () => {
     ).workers;
     assert.equal(workers.length, 3);
     for (const w of workers) assert.ok(await refused(`127.0.0.1:${w.port}`), `worker port ${w.port} is closed`);
-    // No --workers this time: the data dir remembers 3.
-    const { proc, url, out } = await startUp(["--data-dir", dir, "--http-port", "0", "--mysql-port", "0", "--demo"]);
+    // No --workers this time: the data dir remembers 3. --ingest-root reaches the czar.
+    const demo = join(dir, "demo");
+    const { proc, url, out } = await startUp([
+      "--data-dir",
+      dir,
+      "--http-port",
+      "0",
+      "--mysql-port",
+      "0",
+      "--demo",
+      "--ingest-root",
+      demo,
+    ]);
     try {
       assert.match(out.join("\n"), /the demo catalog is loaded already/);
       assert.match(out.join("\n"), new RegExp(workers.map((w) => `w\\d=127\\.0\\.0\\.1:${w.port}`).join(" ")));
       await answersMatch(url);
+      const config = (f: string) => JSON.parse(readFileSync(join(demo, f), "utf8")) as unknown;
+      const ingest = { database: config("database.json"), table: config("Object.json") };
+      await assert.rejects(postJson(`${url}/ingest`, { ...ingest, files: ["/etc/hostname"] }), (e: QservError) => {
+        assert.equal(e.code, "BAD_ARGUMENT");
+        assert.match(e.message, /not under an ingest root of the czar/);
+        return true;
+      });
     } finally {
       proc.kill("SIGTERM");
       assert.equal((await once(proc, "exit"))[0], 0);
