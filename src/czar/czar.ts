@@ -14,7 +14,7 @@ import { scratchDb, selectRows } from "./exec/scratch.js";
 import { Spool, SpoolBudget } from "./exec/spool.js";
 import { type InFlight, watchLoop } from "./loopWatch.js";
 import { PlanCache } from "./plan/planCache.js";
-import { type Plan, planSelect, scanOrder } from "./plan/planner.js";
+import { namesTableColumn, type Plan, planSelect, scanOrder } from "./plan/planner.js";
 import { type Planned, PlanPool, planOffLoop } from "./plan/planPool.js";
 import type { UploadTable } from "./plan/uploads.js";
 import { type Listing, showColumns, showDatabases, showTables } from "./show.js";
@@ -528,6 +528,13 @@ export class Czar {
           return scanOrder(s, session.database, this.o.catalog);
         } catch {
           return null; // the query itself will say what is wrong with it
+        }
+      },
+      isTableColumn: (s, c) => {
+        try {
+          return namesTableColumn(s, c, session.database, this.o.catalog);
+        } catch {
+          return false; // as above
         }
       },
       maxResultBytes: this.maxResultBytes,

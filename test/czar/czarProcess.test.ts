@@ -124,6 +124,18 @@ describe("czar process over three workers (case01)", { skip: SKIP_ITEST }, () =>
       line: 1,
       column: 8,
     });
+    // Over a derived table too: the names are checked against its columns, not left to SQLite.
+    const d = await post(
+      czar.url,
+      "WITH t AS (SELECT objectId, ra_PS FROM Object) SELECT COUNT(*) FROM t WHERE nosuch < 1",
+    );
+    assert.equal(d.status, 400);
+    assert.deepEqual(d.body.error, {
+      code: "BAD_QUERY",
+      message: "Unknown column 'nosuch' in 'where clause' (line 1, column 77)",
+      line: 1,
+      column: 77,
+    });
   });
 
   test("a worker killed with SIGKILL: every chunk is answered by a replica, same rows", async () => {

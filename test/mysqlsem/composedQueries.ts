@@ -115,6 +115,13 @@ export const COMPOSED_QUERIES: Record<string, DiffQuery[]> = {
     o("SELECT objectId, vMag, ROW_NUMBER() OVER (ORDER BY vMag DESC, objectId) AS rn FROM Object ORDER BY rn LIMIT 5"),
     q("SELECT spType, COUNT(*), RANK() OVER (ORDER BY COUNT(*) DESC, spType) FROM Object GROUP BY spType"),
     q("SELECT objectId, NTILE(4) OVER (ORDER BY ra, objectId) FROM Object"),
+    // In a window's ORDER BY an alias comes before a column of its name, in its PARTITION BY
+    // after one; one naming a window function is refused; elsewhere in the select list a name is
+    // the column.
+    q("SELECT objectId, -nObs AS vMag, ROW_NUMBER() OVER (PARTITION BY vMag ORDER BY vMag, objectId) FROM Object"),
+    q("SELECT objectId, nObs % 3 AS p, ROW_NUMBER() OVER (PARTITION BY p ORDER BY objectId) FROM Object"),
+    o("SELECT objectId, ra AS nObs, nObs + 1, RANK() OVER (ORDER BY nObs DESC, objectId) AS r FROM Object ORDER BY r"),
+    q("SELECT objectId, ROW_NUMBER() OVER (ORDER BY vMag, objectId) vMag FROM Object"),
     q("SELECT ROW_NUMBER() FROM Object"),
   ],
   groupConcat: [

@@ -85,7 +85,10 @@ export function bindTables(
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 /** The bindings a column reference may denote. */
-export function candidates(bindings: readonly Binding[], ref: ColumnRef, db: string): Binding[] {
+/** What column checks need of a FROM table: its name, its reference and its columns. */
+export type ColumnScope = Pick<Binding, "name" | "ref" | "columns">;
+
+export function candidates<B extends ColumnScope>(bindings: readonly B[], ref: ColumnRef, db: string): B[] {
   if (ref.db !== null && ref.db !== db) return [];
   return bindings.filter(
     (b) => (ref.table === null || b.name === ref.table) && b.columns.some((c) => same(c, ref.name)),
@@ -99,12 +102,12 @@ export function bindingOf(bindings: readonly Binding[], ref: ColumnRef, db: stri
 
 /** A visible column of a FROM item: which binding it comes from. */
 interface Visible {
-  binding: Binding;
+  binding: ColumnScope;
   name: string;
 }
 
 /** The columns `*` shows for a FROM item: MySQL puts USING/NATURAL columns first, once. */
-function visibleColumns(f: FromItem, byRef: Map<TableRef, Binding>): Visible[] {
+function visibleColumns(f: FromItem, byRef: Map<TableRef, ColumnScope>): Visible[] {
   if (f.kind === "table") {
     const b = byRef.get(f)!;
     return b.columns.map((name) => ({ binding: b, name }));
@@ -152,7 +155,7 @@ export function expandStars(s: Select, bindings: readonly Binding[]): SelectItem
 }
 
 /** USING / NATURAL column names of the FROM list's joins (an unqualified reference to one is not ambiguous). */
-function usingColumns(from: readonly FromItem[], byRef: Map<TableRef, Binding>): string[] {
+function usingColumns(from: readonly FromItem[], byRef: Map<TableRef, ColumnScope>): string[] {
   const out: string[] = [];
   const walk = (f: FromItem): void => {
     if (f.kind !== "join") return;
@@ -173,7 +176,7 @@ function usingColumns(from: readonly FromItem[], byRef: Map<TableRef, Binding>):
  * Checks that every column reference denotes exactly one table column; in GROUP BY, HAVING and
  * ORDER BY a bare name may also be a select-list alias.
  */
-export function checkColumns(s: Select, bindings: readonly Binding[], db: string): void {
+export function checkColumns(s: Select, bindings: readonly ColumnScope[], db: string): void {
   const byRef = new Map(bindings.map((b) => [b.ref, b] as const));
   const usingCols = usingColumns(s.from, byRef);
   const aliases = s.items.flatMap((it) => (it.kind === "expr" && it.alias !== null ? [it.alias] : []));

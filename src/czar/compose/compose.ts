@@ -5,6 +5,7 @@
  * scratch SQLite database with MySQL's semantics (the same SQLite printer as chunk queries).
  */
 import { QservError } from "../../common/errors.js";
+import { checkColumns } from "../analyze/bindings.js";
 import { SizeGuard } from "../exec/resultLimit.js";
 import { Scratch, scratchFull } from "../exec/scratch.js";
 import type {
@@ -19,7 +20,7 @@ import type {
   Union,
 } from "../sql/ast.js";
 import { itemName } from "../sql/ast.js";
-import { type MysqlType, mysqlType } from "../sql/resultTypes.js";
+import { mysqlType } from "../sql/resultTypes.js";
 import { unsupported } from "../sql/sqliteFunctions.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
 import { column } from "../sql/walk.js";
@@ -69,6 +70,21 @@ async function runOverDerived(s: Select, parts: Parts): Promise<Answer> {
     const items = s.items.flatMap((it): SelectItem[] => (it.kind === "expr" ? [it] : expandStar(it, order)));
     const { isText, columnType } = scratchColumns(order);
     const query: Select = { ...s, from, items };
+    // Every name must be a column of the derived tables (or an alias where one may stand).
+    const refs: TableRef[] = [];
+    const walk = (f: FromItem): void => {
+      if (f.kind === "table") refs.push(f);
+      else if (f.kind === "join") {
+        walk(f.left);
+        walk(f.right);
+      }
+    };
+    for (const f of from) walk(f);
+    checkColumns(
+      query,
+      refs.map((ref) => ({ name: ref.name, ref, columns: tables.get(ref.name.toLowerCase())!.columns })),
+      "",
+    );
     // One table: its rows are in the order they came, which a group's first row follows.
     const rowOrder = from.length === 1 && from[0]!.kind === "table" ? column(null, "rowid") : undefined;
     const sql = printSqlite(query, { isText, ...(rowOrder === undefined ? {} : { rowOrder }) });

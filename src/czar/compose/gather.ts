@@ -3,9 +3,11 @@
  * gathered: the chunks send the columns the query uses (their WHERE and joins applied there),
  * and the whole query runs on the czar over those rows.
  */
+
+import { badQuery } from "../analyze/bindings.js";
 import { SizeGuard } from "../exec/resultLimit.js";
 import { Scratch, scratchFull } from "../exec/scratch.js";
-import type { ColumnRef, Expr, ExprItem, Select, TableRef } from "../sql/ast.js";
+import type { Call, ColumnRef, Expr, ExprItem, Select, SelectItem, TableRef } from "../sql/ast.js";
 import { itemName } from "../sql/ast.js";
 import { printExpr } from "../sql/printer.js";
 import { mysqlType } from "../sql/resultTypes.js";
@@ -39,18 +41,58 @@ export function needsGathering(s: Select): boolean {
   return found;
 }
 
-export async function runGathered(s: Select, parts: Parts): Promise<Answer> {
-  const star = s.items.find((it) => it.kind === "allColumns");
+/**
+ * The select list with select aliases in windows replaced by their items' expressions, as
+ * MariaDB reads them: in a window's ORDER BY an alias comes before a column of its name, in its
+ * PARTITION BY after one; an alias standing for a window function is refused there.
+ */
+function windowAliases(items: readonly SelectItem[], isTableColumn: (c: ColumnRef) => boolean): SelectItem[] {
+  const byAlias = new Map<string, Expr>();
+  for (const it of items) if (it.kind === "expr" && it.alias !== null) byAlias.set(it.alias.toLowerCase(), it.expr);
+  const inSpec =
+    (columnsFirst: boolean) =>
+    (e: Expr): Expr => {
+      const aliased = e.kind === "column" && e.table === null ? byAlias.get(e.name.toLowerCase()) : undefined;
+      if (aliased === undefined || (columnsFirst && isTableColumn(e as ColumnRef))) {
+        return mapChildren(e, inSpec(columnsFirst));
+      }
+      let window = false;
+      visit(aliased, (x) => {
+        if (x.kind === "window") window = true;
+        return !window;
+      });
+      if (window) throw badQuery("Window function is not allowed in window specification", e.pos);
+      return aliased;
+    };
+  const outside = (e: Expr): Expr => {
+    if (e.kind !== "window") return mapChildren(e, outside);
+    return {
+      ...e,
+      call: mapChildren(e.call, outside) as Call,
+      partitionBy: e.partitionBy.map(inSpec(true)),
+      orderBy: e.orderBy.map((o) => ({ ...o, expr: inSpec(false)(o.expr) })),
+    };
+  };
+  return items.map((it) => (it.kind === "expr" ? { ...it, expr: outside(it.expr) } : it));
+}
+
+export async function runGathered(written: Select, parts: Parts): Promise<Answer> {
+  const star = written.items.find((it) => it.kind === "allColumns");
   if (star !== undefined) throw unsupported("* in a query with window functions or GROUP_CONCAT", star.pos);
+  const s: Select = { ...written, items: windowAliases(written.items, (c) => parts.isTableColumn(written, c)) };
   const aliases = new Set(
     s.items.flatMap((it) => (it.kind === "expr" && it.alias !== null ? [it.alias.toLowerCase()] : [])),
   );
-  // Each distinct column reference becomes a gathered column _mq_g<i>; select aliases stay.
+  // Each distinct column reference becomes a gathered column _mq_g<i>. A select alias names its
+  // item in GROUP BY, HAVING and ORDER BY; in the select list (windows' aliases already replaced)
+  // a name is always the table's column, as in MySQL.
   const refs = new Map<string, { ref: ColumnRef; name: string }>();
   const isAlias = (c: ColumnRef) => c.table === null && aliases.has(c.name.toLowerCase());
+  const itemExprs = new Set(s.items.flatMap((it) => (it.kind === "expr" ? [it.expr] : [])));
   for (const e of gatheredExprs(s)) {
+    const aliasesSeen = !itemExprs.has(e);
     visit(e, (x) => {
-      if (x.kind === "column" && !isAlias(x) && !refs.has(printExpr(x)))
+      if (x.kind === "column" && !(aliasesSeen && isAlias(x)) && !refs.has(printExpr(x)))
         refs.set(printExpr(x), { ref: x, name: `_mq_g${refs.size}` });
     });
   }
@@ -72,13 +114,16 @@ export async function runGathered(s: Select, parts: Parts): Promise<Answer> {
   const scratch = new Scratch(parts.scratch);
   try {
     const table = await materialize(scratch, "_mq_gathered", rows);
-    const m = (e: Expr): Expr => {
-      if (e.kind === "column" && !isAlias(e)) return column(null, refs.get(printExpr(e))!.name);
-      return mapChildren(e, m);
-    };
+    const mapRefs =
+      (aliasesSeen: boolean) =>
+      (e: Expr): Expr => {
+        if (e.kind === "column" && !(aliasesSeen && isAlias(e))) return column(null, refs.get(printExpr(e))!.name);
+        return mapChildren(e, mapRefs(aliasesSeen));
+      };
+    const m = mapRefs(true);
     const items: ExprItem[] = s.items.map((it) => {
       const x = it as ExprItem;
-      return { ...x, expr: m(x.expr), alias: itemName(x) };
+      return { ...x, expr: mapRefs(false)(x.expr), alias: itemName(x) };
     });
     const from: TableRef = { kind: "table", db: null, name: table.name, alias: null, pos: s.pos };
     const outer: Select = {

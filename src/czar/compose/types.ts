@@ -17,6 +17,8 @@ export interface Parts {
   run(s: Select): Promise<Answer>;
   /** The column a one-table SELECT is scanned in by MySQL (its primary key), or null. */
   scanOrder(s: Select): ColumnRef | null;
+  /** Whether `c` names a column of a table in the FROM list of `s` (false where `s` cannot be planned). */
+  isTableColumn(s: Select, c: ColumnRef): boolean;
   /** Bytes of rows an answer combined on the czar may have (`--max-result-mb`): past it, TOO_LARGE. */
   maxResultBytes: number;
   /** Disk for the answers combined on the czar (without it, they are held in memory). */

@@ -91,6 +91,12 @@ export function scanOrder(s: Select, defaultDb: string | null, cat: CzarCatalog)
   return scanKey(bindTables(s, defaultDb, cat).bindings);
 }
 
+/** Whether `c` names a column of a table in the FROM list of `s`. */
+export function namesTableColumn(s: Select, c: ColumnRef, defaultDb: string | null, cat: CzarCatalog): boolean {
+  const { db, bindings } = bindTables(s, defaultDb, cat);
+  return candidates(bindings, c, db).length > 0;
+}
+
 /** Plans a SELECT with a FROM clause; `uploads` are the request's TAP_UPLOAD tables. */
 export function planSelect(
   stmt: Select,
