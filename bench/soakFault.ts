@@ -108,7 +108,8 @@ const stats = {
   wrong: [] as Array<{ kind: string; sql: string; states: string[]; got: number; want: number[] }>,
   failed: {} as Record<string, number>,
   unclear: [] as string[],
-  ms: { calm: [] as number[], fault: [] as number[], stopped: [] as number[] },
+  /** Query times: undisturbed, beside a kill or restart, beside a stopped worker (`stoppedSole`: one that was the only replica of some chunks). */
+  ms: { calm: [] as number[], fault: [] as number[], stopped: [] as number[], stoppedSole: [] as number[] },
   ingests: {
     appends: 0,
     unloads: 0,
@@ -121,10 +122,13 @@ const stats = {
   /** Ingests while a worker was stopped (held until its SIGCONT: no load-call deadline yet). */
   ingestsWithStop: [] as number[],
   counts: { checks: 0, lost: 0, doubled: 0, violations: [] as string[] },
-  chaos: { workerKills: 0, workerStops: 0 },
+  /** `soleStops`: stops of a worker metadata listed as some chunks' only replica (their other copy lost to a kill, not yet repaired); `unknownStops`: the czar could not say. */
+  chaos: { workerKills: 0, workerStops: 0, soleStops: 0, unknownStops: 0 },
 };
 /** Fault counters: a query that saw one change spans a fault. */
-const epochs = { stop: 0, fault: 0 };
+const epochs = { stop: 0, fault: 0, soleStop: 0 };
+/** True while the stopped worker is some chunks' only replica. */
+let soleStop = false;
 let finished = false;
 /** When the queries and ingests stop being started (set once the chaos starts). */
 let deadline = Number.POSITIVE_INFINITY;
@@ -156,12 +160,14 @@ async function client(c: number): Promise<void> {
   const next = queryMix(prng(seed * 1000 + c), objects, positions);
   while (!enough()) {
     const q = next();
-    const [i0, stop0, fault0, stopped0, disturbed0] = [
+    const [i0, stop0, fault0, stopped0, disturbed0, sole0, soleStop0] = [
       from,
       epochs.stop,
       epochs.fault,
       cluster.stopped.size > 0,
       cluster.disturbed,
+      epochs.soleStop,
+      soleStop,
     ];
     const start = performance.now();
     const a = await ask(q.sql);
@@ -184,7 +190,10 @@ async function client(c: number): Promise<void> {
       while (a.code === "NO ANSWER" && cluster.czarDown && !finished) await sleep(50);
       continue;
     }
-    (sawStop ? stats.ms.stopped : sawFault ? stats.ms.fault : stats.ms.calm).push(ms);
+    const sawSole = soleStop0 || soleStop || epochs.soleStop !== sole0;
+    (sawStop ? (sawSole ? stats.ms.stoppedSole : stats.ms.stopped) : sawFault ? stats.ms.fault : stats.ms.calm).push(
+      ms,
+    );
     const states = [...new Set(possible.slice(i0))];
     const got = rowSet(a.rows, false, 9);
     const same = (want: string[]) => want.length === got.length && want.every((w, j) => w === got[j]);
@@ -213,12 +222,32 @@ async function chaos(): Promise<void> {
       await cluster.restartWorker(i);
     } else {
       stats.chaos.workerStops++;
+      const sole = await soleReplicaChunks(i);
+      if (sole === null) stats.chaos.unknownStops++;
+      else if (sole > 0) {
+        stats.chaos.soleStops++;
+        epochs.soleStop++;
+        soleStop = true;
+      }
       epochs.stop++;
       cluster.pause(i);
       await sleep(2000 + rand() * (maxStopMs - 2000));
       cluster.resume(i);
+      soleStop = false;
     }
     epochs.fault++;
+  }
+}
+
+/** How many chunks metadata places on worker `i` alone (null: the czar did not say within 10 s). */
+async function soleReplicaChunks(i: number): Promise<number | null> {
+  try {
+    const m = (await persist("chunks", () => getJson(`${cluster.url}/chunks?database=demo`), 10_000)) as {
+      chunks: Array<{ workers: string[] }>;
+    };
+    return m.chunks.filter((c) => c.workers.length === 1 && c.workers[0] === `w${i + 1}`).length;
+  } catch {
+    return null;
   }
 }
 
@@ -420,6 +449,7 @@ try {
       undisturbed: lat(stats.ms.calm),
       withoutStoppedWorker: lat(withoutStop),
       withStoppedWorker: lat(stats.ms.stopped),
+      withStoppedSoleReplica: lat(stats.ms.stoppedSole),
     },
     rssMb: rss,
   };
@@ -440,7 +470,10 @@ try {
       `${stats.ingests.appends} appends, ${stats.ingests.unloads} unloads, ${stats.ingests.retries} retried, ${stats.ingests.failedClearly} failed with an error, ${stats.ingests.gaveUp.length} given up`,
     ],
     ["czar kills", JSON.stringify(stats.ingests.czarKills)],
-    ["worker faults", `${stats.chaos.workerKills} SIGKILL+restart, ${stats.chaos.workerStops} SIGSTOP+SIGCONT`],
+    [
+      "worker faults",
+      `${stats.chaos.workerKills} SIGKILL+restart, ${stats.chaos.workerStops} SIGSTOP+SIGCONT (${stats.chaos.soleStops} of a chunk's only replica, ${stats.chaos.unknownStops} unknown)`,
+    ],
     [
       "ingests beside a stop",
       `${stats.ingestsWithStop.length} (longest ${(pct(stats.ingestsWithStop, 100) / 1000).toFixed(1)} s)`,
@@ -452,6 +485,7 @@ try {
     ["latency undisturbed", lat(stats.ms.calm)],
     ["latency no worker stopped", lat(withoutStop)],
     ["latency a worker stopped", lat(stats.ms.stopped)],
+    ["  … the only replica", lat(stats.ms.stoppedSole)],
     [
       "RSS at end (MB)",
       Object.entries(rss)

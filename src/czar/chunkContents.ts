@@ -6,6 +6,11 @@ export interface TableRows {
   table: string;
   rows: number;
   overlapRows: number;
+  /**
+   * The stages whose rows these are, sorted: in metadata, of the loads it records there; in a
+   * listing, of the published stages the worker keeps records of (undefined: none listed).
+   */
+  stages?: readonly string[];
 }
 
 /** Per chunk of a database (REPLICATED_CHUNK: its replicated tables), the tables and rows it holds. */
@@ -49,15 +54,19 @@ export function holdingsOf(
       );
     }
     for (const p of d.published ?? []) {
-      if (!publishing(d.name, p.table, p.stage)) continue;
       const t = files.get(p.chunkId)?.get(p.table);
-      if (t !== undefined) {
-        files.get(p.chunkId)?.set(p.table, {
-          table: t.table,
-          rows: t.rows - Number(p.rows),
-          overlapRows: t.overlapRows - Number(p.overlapRows),
-        });
+      if (t === undefined) continue;
+      if (!publishing(d.name, p.table, p.stage)) {
+        if (Number(p.rows) + Number(p.overlapRows) > 0) {
+          files.get(p.chunkId)?.set(p.table, { ...t, stages: [...(t.stages ?? []), p.stage].sort() });
+        }
+        continue;
       }
+      files.get(p.chunkId)?.set(p.table, {
+        ...t,
+        rows: t.rows - Number(p.rows),
+        overlapRows: t.overlapRows - Number(p.overlapRows),
+      });
     }
     held.set(d.name, files);
   }
@@ -65,15 +74,19 @@ export function holdingsOf(
 }
 
 /**
- * True when `held` has every expected table of the chunk with exactly the expected rows, and no
- * rows of a table metadata does not expect there (a dropped one a worker down at the drop kept).
+ * True when `held` has every expected table of the chunk with exactly the expected rows — from
+ * exactly the expected loads where both sides name them (as many rows from another load, say one
+ * whose unload or append a worker missed while down, are not the same rows) — and no rows of a
+ * table metadata does not expect there (a dropped one a worker down at the drop kept).
  */
 export function holdsAll(held: Holdings, db: string, chunkId: number, expected: readonly TableRows[]): boolean {
   const file = held.get(db)?.get(chunkId);
   if (file === undefined) return false;
+  const sameStages = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
+    a === undefined || b === undefined || a.length === 0 || b.length === 0 || a.join("\n") === b.join("\n");
   const matches = expected.every((e) => {
     const t = file.get(e.table);
-    return t !== undefined && t.rows === e.rows && t.overlapRows === e.overlapRows;
+    return t !== undefined && t.rows === e.rows && t.overlapRows === e.overlapRows && sameStages(e.stages, t.stages);
   });
   const names = new Set(expected.map((e) => e.table));
   return matches && [...file.values()].every((t) => names.has(t.table) || t.rows + t.overlapRows === 0);

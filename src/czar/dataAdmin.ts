@@ -14,8 +14,9 @@ import { haltPoint, haltsAt } from "../common/haltPoint.js";
 import type { WorkerClient } from "../worker/client.js";
 import { NO_CHUNK } from "../worker/layout.js";
 import type { DatabaseLocks } from "./databaseLocks.js";
-import { claimTable, stageOfLoad } from "./ingest.js";
+import { claimTable } from "./ingest.js";
 import { clearTable, context, liveWorkers } from "./ingestWorkers.js";
+import { stageOfLoad } from "./loadIds.js";
 import type { LoadInfo, Metadata, Removed } from "./metadata.js";
 import { refusePending } from "./publishJournal.js";
 

@@ -14,6 +14,7 @@ import { uploadPartition, uploadReplicated } from "../worker/upload.js";
 import type { DatabaseLocks } from "./databaseLocks.js";
 import { exportDirectorIndex, readDirectorIndex } from "./directorIndexFiles.js";
 import { clearTable, context, dropStages, liveWorkers, onWorkers, publishStage } from "./ingestWorkers.js";
+import { stageOfLoad } from "./loadIds.js";
 import { type Metadata, REPLICATED_CHUNK, tableKind } from "./metadata.js";
 import {
   chunksByWorker,
@@ -268,16 +269,6 @@ function reservedNotices(t: TableConfig): string[] {
   return [
     `${t.table}: ${names.map((n) => `\`${n}\``).join(", ")} ${names.length > 1 ? "are words" : "is a word"} MySQL reserves: queries must quote ${names.length > 1 ? "them" : "it"} in backquotes, e.g. SELECT \`${names[0]}\` FROM ${t.table}`,
   ];
-}
-
-/** The stage a load goes to on the workers: named for its load id ("db.table.hash"). */
-export function stageOfLoad(loadId: string): string {
-  return `L${loadId.slice(loadId.lastIndexOf(".") + 1)}`;
-}
-
-/** The load id of a table's stage (stageOf's inverse). */
-export function loadIdOfStage(db: string, table: string, stage: string): string {
-  return `${db}.${table}.${stage.slice(1)}`;
 }
 
 /** Same config, same files (path, size, mtime; or the same identity) and reading options: same load id. */

@@ -3,6 +3,7 @@ import { QservError } from "../common/errors.js";
 import type { DatabaseConfig, TableConfig } from "../common/ingestConfig.js";
 import { sqliteType } from "../sqlite/types.js";
 import type { CzarCatalog, TableKind, TableMeta } from "./catalog.js";
+import { stageOfLoad } from "./loadIds.js";
 
 export interface WorkerInfo {
   id: string;
@@ -913,21 +914,43 @@ export class Metadata implements CzarCatalog {
   // ---------------------------------------------------------------- replication
 
   /** Per chunk, the rows each partitioned table has in it (overlap-only chunks included): what a replica holds. */
-  chunkContents(db: string): Map<number, Array<{ table: string; rows: number; overlapRows: number }>> {
+  /**
+   * Per chunk of `db`, its tables with their rows, and the stages (`stageOfLoad`) of the loads
+   * that put rows there, sorted.
+   */
+  chunkContents(
+    db: string,
+  ): Map<number, Array<{ table: string; rows: number; overlapRows: number; stages: string[] }>> {
     const rows = this.prepare(
       `SELECT c.chunk_id, t.name, c.rows, c.overlap_rows FROM table_chunks c JOIN tables t ON t.id = c.table_id
          WHERE t.db = ? AND (c.rows > 0 OR c.overlap_rows > 0) ORDER BY c.chunk_id, t.name`,
     )
       .raw(true)
       .all(db) as Array<[number, string, number, number]>;
-    const out = new Map<number, Array<{ table: string; rows: number; overlapRows: number }>>();
+    const loads = this.prepare(
+      `SELECT l.chunk_id, t.name, l.load_id FROM load_chunks l JOIN tables t ON t.id = l.table_id
+         WHERE t.db = ? AND (l.rows > 0 OR l.overlap_rows > 0) ORDER BY l.load_id`,
+    )
+      .raw(true)
+      .all(db) as Array<[number, string, string]>;
+    const stages = new Map<string, string[]>();
+    for (const [chunkId, table, loadId] of loads) {
+      const k = `${chunkId}\u0000${table}`;
+      let list = stages.get(k);
+      if (list === undefined) {
+        list = [];
+        stages.set(k, list);
+      }
+      list.push(stageOfLoad(loadId));
+    }
+    const out = new Map<number, Array<{ table: string; rows: number; overlapRows: number; stages: string[] }>>();
     for (const [chunkId, table, n, overlapRows] of rows) {
       let list = out.get(chunkId);
       if (list === undefined) {
         list = [];
         out.set(chunkId, list);
       }
-      list.push({ table, rows: n, overlapRows });
+      list.push({ table, rows: n, overlapRows, stages: (stages.get(`${chunkId}\u0000${table}`) ?? []).sort() });
     }
     return out;
   }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { WorkerClient } from "../worker/client.js";
 import type { ListResponse } from "../worker/messages.js";
-import { loadIdOfStage } from "./ingest.js";
+import { loadIdOfStage } from "./loadIds.js";
 import type { Metadata } from "./metadata.js";
 import { journalEntries } from "./publishJournal.js";
 

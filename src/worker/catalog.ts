@@ -139,6 +139,14 @@ export class Catalog {
     if (db !== undefined && s !== undefined) db.published.set(k, s);
   }
 
+  /** Records the published stages a data file keeps records of (a file just imported). */
+  notePublishedIn(database: string, chunkId: number, file: string): void {
+    for (const r of readRecords(file)?.stages ?? []) {
+      if (r.published !== 0)
+        this.entry(database).published.set(stageKey(chunkId, r.table_name, r.stage), stageHeld(r, chunkId));
+    }
+  }
+
   /** A published stage of a file was undone. */
   noteUnpublished(database: string, chunkId: number, table: string, stage: string): void {
     this.dbs.get(database)?.published.delete(stageKey(chunkId, table, stage));

@@ -181,6 +181,8 @@ export class ChunkTransferService {
       }
       this.catalog.forget(h.database, h.chunkId, null);
       for (const m of metas) this.catalog.record(h.database, h.chunkId, m.meta, m.counts);
+      // The czar tells a whole replica by its loads' stages too.
+      this.catalog.notePublishedIn(h.database, h.chunkId, dest);
       this.log.info({ database: h.database, chunkId: h.chunkId, bytes: size, replaced }, "chunk imported");
       return {
         tables: metas.map((m) => ({ table: m.meta.name, rows: m.counts.rows, overlapRows: m.counts.overlapRows })),
