@@ -270,10 +270,40 @@ export class ChunkExecutor {
     return p;
   }
 
+  /**
+   * The job's sub-chunk passes as one statement, when every `{SUBCHUNK}` of its text is in a
+   * sub-chunk table's name: each `"T_c_{SUBCHUNK}"` becomes the subquery of T_c's rows with
+   * subChunkId = @mqSubChunk, so that one statement, prepared once (and kept), runs every pass with the
+   * sub-chunk bound — no view made and dropped, nor statement prepared, per pass. Null: it is not.
+   */
+  private sharedPasses(job: QueryJob, sql: string): string | null {
+    const total = sql.split(SUBCHUNK).length - 1;
+    let covered = 0;
+    let text = sql;
+    for (const t of job.tables) {
+      const names = tableNames(t.name, job.chunkId);
+      for (const base of [names.rows, names.overlap]) {
+        if (base === null) continue;
+        const named = quoteIdent(`${base}_${SUBCHUNK}`);
+        covered += sql.split(named).length - 1;
+        text = text.replaceAll(named, `(SELECT * FROM ${quoteIdent(base)} WHERE subChunkId = @mqSubChunk)`);
+      }
+    }
+    return total > 0 && covered === total ? text : null;
+  }
+
   /** Runs the job's statement (per sub-chunk pass); false when `gate` refused it (nothing was sent). */
   private execute(job: QueryJob, conn: Conn, current: Sink, keep: boolean, gate?: PlanGate): boolean {
     const { db } = conn;
     const sql = job.sql.replace(/[\s;]+$/, "");
+    const shared = job.subChunkIds.length > 0 && gate === undefined ? this.sharedPasses(job, sql) : null;
+    if (shared !== null) {
+      const stmt = this.prepare(conn, shared, keep);
+      this.hooks.post({ t: "header", job: job.job, columns: stmt.columns });
+      for (const s of job.subChunkIds) stmt.wrapped.get({ mqSubChunk: s });
+      current.flush();
+      return true;
+    }
     const passes = job.subChunkIds.length > 0 ? job.subChunkIds : [null];
     let headerSent = false;
     for (const s of passes) {
