@@ -7,7 +7,7 @@
  * queries sent to both in turn (same load on both), and the ratio of their p50s. With
  * MINI_QSERV_CPU_PROF=DIR every node writes a CPU profile there.
  */
-import { appendFileSync, rmSync } from "node:fs";
+import { appendFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -69,6 +69,17 @@ async function start(name: string, env: Record<string, string>): Promise<Target>
   return { name, cluster, dir, conn };
 }
 
+/** CPU milliseconds (user + system) each node of `t`'s cluster has used so far. */
+function cpuMs(t: Target): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const node of ["czar", ...t.cluster.workers.map((w) => w.id)]) {
+    const pid = t.cluster.node(node).proc.pid;
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    out[node] = ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
+  }
+  return out;
+}
+
 const targets: Target[] = [];
 try {
   targets.push(await start("on", {}));
@@ -90,6 +101,7 @@ try {
       const n = kind === "in1000" ? Math.ceil(runs / 10) : runs;
       for (let i = 0; i < 10; i++) for (const t of targets) await run(t, text()); // warm-up
       const ms = targets.map(() => [] as number[]);
+      const cpu0 = targets.map(cpuMs);
       for (let i = 0; i < n; i++) {
         const sql = text();
         // Each in turn, the first one alternating: both see the same load.
@@ -106,6 +118,11 @@ try {
       );
       const ratio = targets.length === 2 ? `  on/off p50 ${(p(ms[0]!, 0.5) / p(ms[1]!, 0.5)).toFixed(2)}×` : "";
       process.stdout.write(`${kind.padEnd(10)} ${name.padEnd(5)} n=${n}  ${cells.join("  ")}${ratio}\n`);
+      // CPU per query of each node (user + system, from /proc): what the wall time is not waiting.
+      targets.forEach((t, j) => {
+        const used = Object.entries(cpuMs(t)).map(([node, ms]) => `${node} ${((ms - cpu0[j]![node]!) / n).toFixed(2)}`);
+        process.stdout.write(`${"".padEnd(17)}${t.name}: CPU ms per query: ${used.join(", ")}\n`);
+      });
     }
   }
 } finally {
