@@ -108,7 +108,7 @@ const stats = {
   wrong: [] as Array<{ kind: string; sql: string; states: string[]; got: number; want: number[] }>,
   failed: {} as Record<string, number>,
   unclear: [] as string[],
-  /** Query times: undisturbed, beside a kill or restart, beside a stopped worker (`stoppedSole`: one that was the only replica of some chunks). */
+  /** Query times: undisturbed, beside a kill or restart, beside a stopped worker (`stoppedSole`: one that was some chunks' only whole replica). */
   ms: { calm: [] as number[], fault: [] as number[], stopped: [] as number[], stoppedSole: [] as number[] },
   ingests: {
     appends: 0,
@@ -119,15 +119,15 @@ const stats = {
     gaveUp: [] as string[],
     czarKills: {} as Record<string, number>,
   },
-  /** Ingests while a worker was stopped (held until its SIGCONT: no load-call deadline yet). */
+  /** Ingests while a worker was stopped. */
   ingestsWithStop: [] as number[],
   counts: { checks: 0, lost: 0, doubled: 0, violations: [] as string[] },
-  /** `soleStops`: stops of a worker metadata listed as some chunks' only replica (their other copy lost to a kill, not yet repaired); `unknownStops`: the czar could not say. */
+  /** `soleStops`: stops of a worker that was some chunks' only whole replica (their other copy lost to a kill, not yet repaired); `unknownStops`: the czar could not say. */
   chaos: { workerKills: 0, workerStops: 0, soleStops: 0, unknownStops: 0 },
 };
 /** Fault counters: a query that saw one change spans a fault. */
 const epochs = { stop: 0, fault: 0, soleStop: 0 };
-/** True while the stopped worker is some chunks' only replica. */
+/** True while the stopped worker is some chunks' only whole replica. */
 let soleStop = false;
 let finished = false;
 /** When the queries and ingests stop being started (set once the chaos starts). */
@@ -239,13 +239,13 @@ async function chaos(): Promise<void> {
   }
 }
 
-/** How many chunks metadata places on worker `i` alone (null: the czar did not say within 10 s). */
+/** How many chunks worker `i` is the only whole replica of (GET /chunks; null: the czar did not say within 10 s). */
 async function soleReplicaChunks(i: number): Promise<number | null> {
   try {
     const m = (await persist("chunks", () => getJson(`${cluster.url}/chunks?database=demo`), 10_000)) as {
-      chunks: Array<{ workers: string[] }>;
+      chunks: Array<{ live: string[] }>;
     };
-    return m.chunks.filter((c) => c.workers.length === 1 && c.workers[0] === `w${i + 1}`).length;
+    return m.chunks.filter((c) => c.live.length === 1 && c.live[0] === `w${i + 1}`).length;
   } catch {
     return null;
   }

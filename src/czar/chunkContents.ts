@@ -1,5 +1,6 @@
 /** What a replica of a chunk must hold, and whether a worker's listing shows it does. */
 import type { ListResponse } from "../worker/messages.js";
+import { addStage, type StagesByChunk } from "./loadIds.js";
 import { type Metadata, REPLICATED_CHUNK } from "./metadata.js";
 
 export interface TableRows {
@@ -21,7 +22,14 @@ export function expectedContents(meta: Metadata, db: string): Map<number, TableR
     .map((t) => ({ table: t.name, rows: t.rows, overlapRows: 0 }));
   // The replicated tables first: a repair copies them before the chunks that may join them.
   const out = new Map<number, TableRows[]>(replicated.length > 0 ? [[REPLICATED_CHUNK, replicated]] : []);
-  for (const [chunkId, tables] of meta.chunkContents(db)) out.set(chunkId, tables);
+  const stages = meta.loadStages(db);
+  for (const [chunkId, tables] of meta.chunkContents(db)) {
+    const byTable = stages.get(chunkId);
+    out.set(
+      chunkId,
+      tables.map((t) => ({ ...t, stages: byTable?.get(t.table) ?? [] })),
+    );
+  }
   return out;
 }
 
@@ -53,20 +61,24 @@ export function holdingsOf(
         new Map(replicated.map((t) => [t.name, { table: t.name, rows: t.rows, overlapRows: 0 }])),
       );
     }
+    // Per chunk, per table: the published stages with rows there, but one being published now.
+    const stages: StagesByChunk = new Map();
     for (const p of d.published ?? []) {
       const t = files.get(p.chunkId)?.get(p.table);
       if (t === undefined) continue;
-      if (!publishing(d.name, p.table, p.stage)) {
-        if (Number(p.rows) + Number(p.overlapRows) > 0) {
-          files.get(p.chunkId)?.set(p.table, { ...t, stages: [...(t.stages ?? []), p.stage].sort() });
-        }
-        continue;
+      if (publishing(d.name, p.table, p.stage)) {
+        files.get(p.chunkId)?.set(p.table, {
+          ...t,
+          rows: t.rows - Number(p.rows),
+          overlapRows: t.overlapRows - Number(p.overlapRows),
+        });
+      } else if (Number(p.rows) + Number(p.overlapRows) > 0) {
+        addStage(stages, p.chunkId, p.table, p.stage);
       }
-      files.get(p.chunkId)?.set(p.table, {
-        ...t,
-        rows: t.rows - Number(p.rows),
-        overlapRows: t.overlapRows - Number(p.overlapRows),
-      });
+    }
+    for (const [chunkId, byTable] of stages) {
+      const tables = files.get(chunkId)!;
+      for (const [name, listed] of byTable) tables.set(name, { ...tables.get(name)!, stages: listed.sort() });
     }
     held.set(d.name, files);
   }

@@ -9,3 +9,15 @@ export function stageOfLoad(loadId: string): string {
 export function loadIdOfStage(db: string, table: string, stage: string): string {
   return `${db}.${table}.${stage.slice(1)}`;
 }
+
+/** Stages by chunk, then table. */
+export type StagesByChunk = Map<number, Map<string, string[]>>;
+
+/** Adds `stage` to the list of a chunk's table. */
+export function addStage(to: StagesByChunk, chunkId: number, table: string, stage: string): void {
+  const byTable = to.get(chunkId) ?? new Map<string, string[]>();
+  to.set(chunkId, byTable);
+  const list = byTable.get(table) ?? [];
+  list.push(stage);
+  byTable.set(table, list);
+}

@@ -3,7 +3,7 @@ import { QservError } from "../common/errors.js";
 import type { DatabaseConfig, TableConfig } from "../common/ingestConfig.js";
 import { sqliteType } from "../sqlite/types.js";
 import type { CzarCatalog, TableKind, TableMeta } from "./catalog.js";
-import { stageOfLoad } from "./loadIds.js";
+import { addStage, type StagesByChunk, stageOfLoad } from "./loadIds.js";
 
 export interface WorkerInfo {
   id: string;
@@ -914,44 +914,36 @@ export class Metadata implements CzarCatalog {
   // ---------------------------------------------------------------- replication
 
   /** Per chunk, the rows each partitioned table has in it (overlap-only chunks included): what a replica holds. */
-  /**
-   * Per chunk of `db`, its tables with their rows, and the stages (`stageOfLoad`) of the loads
-   * that put rows there, sorted.
-   */
-  chunkContents(
-    db: string,
-  ): Map<number, Array<{ table: string; rows: number; overlapRows: number; stages: string[] }>> {
+  chunkContents(db: string): Map<number, Array<{ table: string; rows: number; overlapRows: number }>> {
     const rows = this.prepare(
       `SELECT c.chunk_id, t.name, c.rows, c.overlap_rows FROM table_chunks c JOIN tables t ON t.id = c.table_id
          WHERE t.db = ? AND (c.rows > 0 OR c.overlap_rows > 0) ORDER BY c.chunk_id, t.name`,
     )
       .raw(true)
       .all(db) as Array<[number, string, number, number]>;
-    const loads = this.prepare(
-      `SELECT l.chunk_id, t.name, l.load_id FROM load_chunks l JOIN tables t ON t.id = l.table_id
-         WHERE t.db = ? AND (l.rows > 0 OR l.overlap_rows > 0) ORDER BY l.load_id`,
-    )
-      .raw(true)
-      .all(db) as Array<[number, string, string]>;
-    const stages = new Map<string, string[]>();
-    for (const [chunkId, table, loadId] of loads) {
-      const k = `${chunkId}\u0000${table}`;
-      let list = stages.get(k);
-      if (list === undefined) {
-        list = [];
-        stages.set(k, list);
-      }
-      list.push(stageOfLoad(loadId));
-    }
-    const out = new Map<number, Array<{ table: string; rows: number; overlapRows: number; stages: string[] }>>();
+    const out = new Map<number, Array<{ table: string; rows: number; overlapRows: number }>>();
     for (const [chunkId, table, n, overlapRows] of rows) {
       let list = out.get(chunkId);
       if (list === undefined) {
         list = [];
         out.set(chunkId, list);
       }
-      list.push({ table, rows: n, overlapRows, stages: (stages.get(`${chunkId}\u0000${table}`) ?? []).sort() });
+      list.push({ table, rows: n, overlapRows });
     }
+    return out;
+  }
+
+  /** Per chunk of `db`, per table: the stages (`stageOfLoad`) of the loads that put rows there, sorted. */
+  loadStages(db: string): StagesByChunk {
+    const loads = this.prepare(
+      `SELECT l.chunk_id, t.name, l.load_id FROM load_chunks l JOIN tables t ON t.id = l.table_id
+         WHERE t.db = ? AND (l.rows > 0 OR l.overlap_rows > 0) ORDER BY l.chunk_id`,
+    )
+      .raw(true)
+      .all(db) as Array<[number, string, string]>;
+    const out: StagesByChunk = new Map();
+    for (const [chunkId, table, loadId] of loads) addStage(out, chunkId, table, stageOfLoad(loadId));
+    for (const byTable of out.values()) for (const list of byTable.values()) list.sort();
     return out;
   }
 

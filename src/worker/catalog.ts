@@ -139,12 +139,10 @@ export class Catalog {
     if (db !== undefined && s !== undefined) db.published.set(k, s);
   }
 
-  /** Records the published stages a data file keeps records of (a file just imported). */
-  notePublishedIn(database: string, chunkId: number, file: string): void {
-    for (const r of readRecords(file)?.stages ?? []) {
-      if (r.published !== 0)
-        this.entry(database).published.set(stageKey(chunkId, r.table_name, r.stage), stageHeld(r, chunkId));
-    }
+  /** Records the published stages of a file just imported (its `_mq_stages` rows). */
+  notePublishedIn(database: string, chunkId: number, published: readonly StageRecord[]): void {
+    for (const r of published)
+      this.entry(database).published.set(stageKey(chunkId, r.table_name, r.stage), stageHeld(r, chunkId));
   }
 
   /** A published stage of a file was undone. */

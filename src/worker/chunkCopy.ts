@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { QservError } from "../common/errors.js";
-import type { TableRecord } from "./layout.js";
+import type { StageRecord, TableRecord } from "./layout.js";
 
 export type CopyTask =
   | { t: "snapshot"; src: string; tmp: string }
@@ -12,7 +12,7 @@ export type CopyTask =
 
 export type CopyResult =
   | { t: "snapshot"; size: number; sha256: string }
-  | { t: "verified"; records: TableRecord[] }
+  | { t: "verified"; records: TableRecord[]; published: StageRecord[] }
   | { t: "replaced" };
 
 /** Where exports and imports in progress live; not a database name (names start with a letter or _). */

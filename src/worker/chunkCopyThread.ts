@@ -9,7 +9,7 @@ import { parentPort } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { quoteIdent } from "../sqlite/types.js";
 import type { CopyResult, CopyTask } from "./chunkCopy.js";
-import { type TableRecord, tableNames } from "./layout.js";
+import { type StageRecord, type TableRecord, tableNames } from "./layout.js";
 
 function sha256Of(file: string): { size: number; sha256: string } {
   const hash = createHash("sha256");
@@ -64,8 +64,10 @@ function verify(tmp: string, chunkId: number): CopyResult {
         throw new Error(`table ${r.name}: row counts differ from _mq_tables`);
       }
     }
+    const stages = db.prepare("SELECT 1 FROM sqlite_master WHERE name = '_mq_stages'").get() !== undefined;
+    const published = stages ? (db.prepare("SELECT * FROM _mq_stages WHERE published = 1").all() as StageRecord[]) : [];
     db.pragma("journal_mode = WAL");
-    return { t: "verified", records };
+    return { t: "verified", records, published };
   } finally {
     db.close();
   }

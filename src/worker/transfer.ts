@@ -157,7 +157,7 @@ export class ChunkTransferService {
     if (sha256 !== h.sha256) {
       throw new QservError("BAD_INPUT", `checksum mismatch: received sha256 ${sha256}, announced ${h.sha256}`);
     }
-    const { records } = await runCopyTask<"verified">({ t: "verify", tmp, chunkId: h.chunkId }, "BAD_INPUT");
+    const { records, published } = await runCopyTask<"verified">({ t: "verify", tmp, chunkId: h.chunkId }, "BAD_INPUT");
     const metas = records.map((r) => ({
       meta: {
         name: r.name,
@@ -182,7 +182,7 @@ export class ChunkTransferService {
       this.catalog.forget(h.database, h.chunkId, null);
       for (const m of metas) this.catalog.record(h.database, h.chunkId, m.meta, m.counts);
       // The czar tells a whole replica by its loads' stages too.
-      this.catalog.notePublishedIn(h.database, h.chunkId, dest);
+      this.catalog.notePublishedIn(h.database, h.chunkId, published);
       this.log.info({ database: h.database, chunkId: h.chunkId, bytes: size, replaced }, "chunk imported");
       return {
         tables: metas.map((m) => ({ table: m.meta.name, rows: m.counts.rows, overlapRows: m.counts.overlapRows })),

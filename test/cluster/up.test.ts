@@ -51,19 +51,8 @@ function refused(address: string): Promise<boolean> {
 
 describe("mini-qserv up (the CLI)", () => {
   const dir = tempDir();
-  const args = [
-    "--data-dir",
-    dir,
-    "--http-port",
-    "0",
-    "--mysql-port",
-    "0",
-    "--workers",
-    "3",
-    "--demo",
-    "--demo-objects",
-    "3000",
-  ];
+  const where = ["--data-dir", dir, "--http-port", "0", "--mysql-port", "0"];
+  const args = [...where, "--workers", "3", "--demo", "--demo-objects", "3000"];
   let ref: Database.Database;
 
   /** Every query of QUERIES answered as the reference answers it. */
@@ -96,17 +85,7 @@ describe("mini-qserv up (the CLI)", () => {
     for (const w of workers) assert.ok(await refused(`127.0.0.1:${w.port}`), `worker port ${w.port} is closed`);
     // No --workers this time: the data dir remembers 3. --ingest-root reaches the czar.
     const demo = join(dir, "demo");
-    const { proc, url, out } = await startUp([
-      "--data-dir",
-      dir,
-      "--http-port",
-      "0",
-      "--mysql-port",
-      "0",
-      "--demo",
-      "--ingest-root",
-      demo,
-    ]);
+    const { proc, url, out } = await startUp([...where, "--demo", "--ingest-root", demo]);
     try {
       assert.match(out.join("\n"), /the demo catalog is loaded already/);
       assert.match(out.join("\n"), new RegExp(workers.map((w) => `w\\d=127\\.0\\.0\\.1:${w.port}`).join(" ")));

@@ -55,5 +55,7 @@ describe("holdsAll: rows and the loads they came from", () => {
     const publishing = (_db: string, _t: string, s: string) => s === "Lb";
     const { held } = holdingsOf(listing([stage("La", 2, 1), stage("Lb", 3)]), publishing);
     assert.equal(holdsAll(held, "d", 7, [{ table: "Source", rows: 2, overlapRows: 1, stages: ["La"] }]), true);
+    // The other stages are still compared.
+    assert.equal(holdsAll(held, "d", 7, [{ table: "Source", rows: 2, overlapRows: 1, stages: ["Lc"] }]), false);
   });
 });

@@ -107,6 +107,27 @@ describe("chunk transfer between worker processes (case01)", { skip: SKIP_ITEST 
     );
   });
 
+  test("a copied chunk lists the published stages of its loads, as the original does", async () => {
+    // A chunk the other tests leave alone, with Source rows.
+    const withSource = new Set(readChunkInfo(sourceOut).chunks.map((c) => c.id));
+    const chunkId = chunks.slice(2).find((c) => withSource.has(c))!;
+    const source = loadTableConfig(join(DATA, "ingest", "Source.json"));
+    await uploadPartition(c1, sourceOut, source, "S", { stage: "Ls1", chunks: new Set([chunkId]) });
+    await c1.publish({ database: DB, table: "Source", stage: "Ls1", chunkIds: [chunkId] });
+    await copyChunk(t1, t2, DB, chunkId);
+    const published = async (c: WorkerClient) =>
+      (await c.list(DB)).databases[0]!.published.filter((p) => p.chunkId === chunkId).map(
+        (p) => `${p.table} ${p.stage} ${p.rows}`,
+      );
+    const want = await published(c1);
+    assert.ok(
+      want.some((p) => p.startsWith("Source Ls1 ")),
+      "the publish is listed on the original",
+    );
+    // The czar tells a whole replica by these (src/czar/chunkContents.ts): the copy must list them.
+    assert.deepEqual(await published(c2), want);
+  });
+
   test("a wrong checksum, a short file or a file that is not a chunk is rejected, leaving nothing", async () => {
     const chunkId = chunks[1]!;
     const { header, bytes } = await exported(t1, chunkId);

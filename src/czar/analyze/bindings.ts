@@ -84,10 +84,10 @@ export function bindTables(
 
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
-/** The bindings a column reference may denote. */
 /** What column checks need of a FROM table: its name, its reference and its columns. */
 export type ColumnScope = Pick<Binding, "name" | "ref" | "columns">;
 
+/** The bindings a column reference may denote. */
 export function candidates<B extends ColumnScope>(bindings: readonly B[], ref: ColumnRef, db: string): B[] {
   if (ref.db !== null && ref.db !== db) return [];
   return bindings.filter(

@@ -23,7 +23,7 @@ import { itemName } from "../sql/ast.js";
 import { mysqlType } from "../sql/resultTypes.js";
 import { unsupported } from "../sql/sqliteFunctions.js";
 import { printSqlite } from "../sql/sqlitePrinter.js";
-import { column } from "../sql/walk.js";
+import { column, tableRefs } from "../sql/walk.js";
 import { needsGathering, runGathered } from "./gather.js";
 import { runInScanOrder } from "./scanOrder.js";
 import { type Materialized, materialize, scratchColumns } from "./scratchTables.js";
@@ -71,18 +71,9 @@ async function runOverDerived(s: Select, parts: Parts): Promise<Answer> {
     const { isText, columnType } = scratchColumns(order);
     const query: Select = { ...s, from, items };
     // Every name must be a column of the derived tables (or an alias where one may stand).
-    const refs: TableRef[] = [];
-    const walk = (f: FromItem): void => {
-      if (f.kind === "table") refs.push(f);
-      else if (f.kind === "join") {
-        walk(f.left);
-        walk(f.right);
-      }
-    };
-    for (const f of from) walk(f);
     checkColumns(
       query,
-      refs.map((ref) => ({ name: ref.name, ref, columns: tables.get(ref.name.toLowerCase())!.columns })),
+      tableRefs(from).map((ref) => ({ name: ref.name, ref, columns: tables.get(ref.name.toLowerCase())!.columns })),
       "",
     );
     // One table: its rows are in the order they came, which a group's first row follows.

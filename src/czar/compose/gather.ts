@@ -3,7 +3,6 @@
  * gathered: the chunks send the columns the query uses (their WHERE and joins applied there),
  * and the whole query runs on the czar over those rows.
  */
-
 import { badQuery } from "../analyze/bindings.js";
 import { SizeGuard } from "../exec/resultLimit.js";
 import { Scratch, scratchFull } from "../exec/scratch.js";
@@ -19,14 +18,19 @@ import { runInScanOrder } from "./scanOrder.js";
 import { materialize, scratchColumns } from "./scratchTables.js";
 import type { Answer, Parts } from "./types.js";
 
+/** The select list's expressions. */
+const itemExprs = (s: Select): Expr[] => s.items.flatMap((it) => (it.kind === "expr" ? [it.expr] : []));
+
+/** GROUP BY, HAVING and ORDER BY: where a bare name may be a select alias. */
+const clauseExprs = (s: Select): Expr[] => [
+  ...s.groupBy,
+  ...(s.having === null ? [] : [s.having]),
+  ...s.orderBy.map((o) => o.expr),
+];
+
 /** The expressions the czar evaluates after gathering: all but WHERE and the FROM list. */
 function gatheredExprs(s: Select): Expr[] {
-  return [
-    ...s.items.flatMap((it) => (it.kind === "expr" ? [it.expr] : [])),
-    ...s.groupBy,
-    ...(s.having === null ? [] : [s.having]),
-    ...s.orderBy.map((o) => o.expr),
-  ];
+  return [...itemExprs(s), ...clauseExprs(s)];
 }
 
 /** Whether `s` has a window function or a GROUP_CONCAT, or groups WITH ROLLUP. */
@@ -88,14 +92,13 @@ export async function runGathered(written: Select, parts: Parts): Promise<Answer
   // a name is always the table's column, as in MySQL.
   const refs = new Map<string, { ref: ColumnRef; name: string }>();
   const isAlias = (c: ColumnRef) => c.table === null && aliases.has(c.name.toLowerCase());
-  const itemExprs = new Set(s.items.flatMap((it) => (it.kind === "expr" ? [it.expr] : [])));
-  for (const e of gatheredExprs(s)) {
-    const aliasesSeen = !itemExprs.has(e);
+  const gather = (aliasesSeen: boolean) => (e: Expr) =>
     visit(e, (x) => {
       if (x.kind === "column" && !(aliasesSeen && isAlias(x)) && !refs.has(printExpr(x)))
         refs.set(printExpr(x), { ref: x, name: `_mq_g${refs.size}` });
     });
-  }
+  itemExprs(s).forEach(gather(false));
+  clauseExprs(s).forEach(gather(true));
   const gathered = [...refs.values()];
   const inner: Select = {
     ...s,
