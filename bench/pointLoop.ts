@@ -4,12 +4,14 @@
  * light curves and `IN` lists of 1,000 ids, each over HTTP (POST /query) and over the MySQL port
  * (mysql2); p50/p95 per kind. `--compare`: a second cluster beside it with the plan cache and the
  * workers' inline queries off (MINI_QSERV_PLAN_CACHE=0, MINI_QSERV_WORKER_INLINE=0), the same
- * queries sent to both in turn (same load on both), and the ratio of their p50s. With
+ * queries sent to both in turn (same load on both), and the ratio of their p50s. `--baseline DIR`:
+ * the second cluster runs another checkout's build (DIR/bin/mini-qserv.js, e.g. the commit before a
+ * change), features on in both. With
  * MINI_QSERV_CPU_PROF=DIR every node writes a CPU profile there.
  */
 import { appendFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import mysql from "mysql2/promise";
 import { postJson } from "../src/cli/httpClient.js";
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     workers: { type: "string", default: "2" },
     replicas: { type: "string", default: "1" },
     compare: { type: "boolean", default: false },
+    baseline: { type: "string" },
     kinds: { type: "string", default: "point,lightcurve,in1000" },
     log: { type: "string" },
     catalog: { type: "string", default: join(tmpdir(), "mini-qserv-point-catalog") },
@@ -83,7 +86,9 @@ function cpuMs(t: Target): Record<string, number> {
 const targets: Target[] = [];
 try {
   targets.push(await start("on", {}));
-  if (values.compare) targets.push(await start("off", OFF));
+  if (values.baseline !== undefined)
+    targets.push(await start("base", { MINI_QSERV_NODE_CLI: resolve(values.baseline, "bin/mini-qserv.js") }));
+  else if (values.compare) targets.push(await start("off", OFF));
   const rnd = prng(5);
   const id = () => 1 + Math.floor(rnd() * objects);
   const kinds: Record<string, () => string> = {
@@ -116,7 +121,10 @@ try {
       const cells = targets.map(
         (t, j) => `${t.name}: p50 ${p(ms[j]!, 0.5).toFixed(2)} ms p95 ${p(ms[j]!, 0.95).toFixed(2)} ms`,
       );
-      const ratio = targets.length === 2 ? `  on/off p50 ${(p(ms[0]!, 0.5) / p(ms[1]!, 0.5)).toFixed(2)}×` : "";
+      const ratio =
+        targets.length === 2
+          ? `  ${targets[0]!.name}/${targets[1]!.name} p50 ${(p(ms[0]!, 0.5) / p(ms[1]!, 0.5)).toFixed(2)}×`
+          : "";
       process.stdout.write(`${kind.padEnd(10)} ${name.padEnd(5)} n=${n}  ${cells.join("  ")}${ratio}\n`);
       // CPU per query of each node (user + system, from /proc): what the wall time is not waiting.
       targets.forEach((t, j) => {

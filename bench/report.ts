@@ -12,12 +12,16 @@ export interface SystemReport {
   detail: string;
   queries: Record<string, QueryResult>;
   concurrent: ConcurrentResult | null;
+  /** Every concurrent-cone measurement, one per client count (`concurrent` is the first). */
+  concurrentRuns?: ConcurrentResult[];
   /** mini-qserv only: the partitioning and cluster shape (older reports have it only in `name`). */
   config?: QservConfig;
 }
 
 export interface Report {
   date: string;
+  /** The commit measured (older reports have none). */
+  commit?: string;
   objects: number;
   sources: number;
   quick: boolean;
@@ -61,34 +65,98 @@ const best = (r: Report, m: Metric) =>
       .filter((x) => !Number.isNaN(x)),
   );
 
-/** Issue 7's goals, as mini-qserv's figure over PostgreSQL+q3c's (point lookup: milliseconds). */
-const TARGETS: Array<{ id: string; goal: number }> = [
-  { id: "scan", goal: 1 },
-  { id: "groupby", goal: 1 },
-  { id: "cone01", goal: 1 },
-  { id: "concurrent", goal: 1 },
-  { id: "nn", goal: 0.2 },
-  { id: "ingest", goal: 0.5 },
+/**
+ * The open issues' goals. `ratio`: mini-qserv's figure over PostgreSQL+q3c's, met when at most
+ * `goal`; `ms`: a latency quantile, met when at most `goal` ms; `qps`: concurrent QPS over
+ * PostgreSQL's with as many clients, met when at least `goal`; `hold`: QPS with the most clients
+ * over QPS with the fewest, met when at least `goal` (and the run ended without an error).
+ */
+type Target =
+  | { issue: number; id: string; goal: number; kind: "ratio" }
+  | { issue: number; id: string; goal: number; kind: "ms"; q: number }
+  | { issue: number; id: string; goal: number; kind: "qps"; clients: number }
+  | { issue: number; id: string; goal: number; kind: "hold" };
+
+const TARGETS: Target[] = [
+  { issue: 16, id: "point", goal: 1, kind: "ms", q: 0.5 },
+  { issue: 16, id: "point", goal: 3, kind: "ms", q: 0.95 },
+  { issue: 16, id: "cone01", goal: 1, kind: "ratio" },
+  { issue: 16, id: "cone1", goal: 1, kind: "ratio" },
+  { issue: 16, id: "lightcurve", goal: 1, kind: "ratio" },
+  { issue: 16, id: "in1000", goal: 1, kind: "ratio" },
+  { issue: 16, id: "concurrent", goal: 1.5, kind: "qps", clients: 16 },
+  { issue: 16, id: "concurrent", goal: 1, kind: "hold" },
+  { issue: 19, id: "groupby", goal: 1, kind: "ratio" },
+  { issue: 19, id: "scan", goal: 1, kind: "ratio" },
+  { issue: 19, id: "nn", goal: 0.5, kind: "ratio" },
+  { issue: 19, id: "nnDense", goal: 1, kind: "ratio" },
+  { issue: 19, id: "xmatch", goal: 1, kind: "ratio" },
+  { issue: 19, id: "ingest", goal: 1, kind: "ratio" },
 ];
 
-function targets(ms_: Metric[], qservs: SystemReport[], pg: SystemReport): string[] {
-  const out = ["## Targets (issue 7: ratios to PostgreSQL+q3c; met when at most the goal)", ""];
-  out.push(`| target | goal | ${qservs.map((s) => s.name.replace("mini-qserv ", "")).join(" | ")} |`);
-  out.push(`|---|---:|${qservs.map(() => "---:").join("|")}|`);
-  for (const t of TARGETS) {
-    const m = ms_.find((x) => x.id === t.id);
-    if (m === undefined || Number.isNaN(m.value(pg))) continue; // a query left out of the run (--queries)
-    const cells = qservs.map((s) => {
+const runWith = (s: SystemReport, clients: number) => s.concurrentRuns?.find((c) => c.clients === clients);
+
+/** One target's cell for system `s`: the figure and met / missed by how much; null when not measured. */
+function targetCell(t: Target, ms_: Metric[], s: SystemReport, pg: SystemReport): string | null {
+  const verdict = (v: number, met: boolean, by: number, show: string) =>
+    Number.isNaN(v) ? null : `${show} ${met ? "met" : `missed by ${ratio(by)}`}`;
+  switch (t.kind) {
+    case "ratio": {
+      const m = ms_.find((x) => x.id === t.id);
+      if (m === undefined) return null;
       const v = m.value(s) / m.value(pg);
-      return `${ratio(v)} ${v <= t.goal ? "met" : `missed by ${ratio(v / t.goal)}`}`;
-    });
-    out.push(`| ${t.id} | ${ratio(t.goal)} | ${cells.join(" | ")} |`);
+      return verdict(v, v <= t.goal, v / t.goal, ratio(v));
+    }
+    case "ms": {
+      const v = quantile(s.queries[t.id]?.ms ?? [], t.q);
+      return verdict(v, v <= t.goal, v / t.goal, `${ms(v)} ms`);
+    }
+    case "qps": {
+      const mine = runWith(s, t.clients);
+      const theirs = runWith(pg, t.clients);
+      if (mine === undefined || theirs === undefined) return null;
+      const v = mine.qps / theirs.qps;
+      return verdict(v, v >= t.goal, t.goal / v, `${ratio(v)} (${mine.qps.toFixed(0)} QPS)`);
+    }
+    case "hold": {
+      const runs = s.concurrentRuns ?? [];
+      if (runs.length < 2) return null;
+      const few = runs.reduce((a, b) => (b.clients < a.clients ? b : a));
+      const many = runs.reduce((a, b) => (b.clients > a.clients ? b : a));
+      const v = many.qps / few.qps;
+      return verdict(v, v >= t.goal, t.goal / v, `${ratio(v)} (${many.clients} clients: ${many.qps.toFixed(0)} QPS)`);
+    }
   }
-  const point = qservs.map((s) => {
-    const v = p50(s, "point");
-    return `${ms(v)} ms ${v <= 2 ? "met" : `missed by ${ratio(v / 2)}`}`;
-  });
-  if (!Number.isNaN(p50(pg, "point"))) out.push(`| point p50 | 2 ms | ${point.join(" | ")} |`);
+}
+
+function targetName(t: Target): string {
+  switch (t.kind) {
+    case "ratio":
+      return `${t.id} ÷ PostgreSQL`;
+    case "ms":
+      return `${t.id} p${Math.round(t.q * 100)}`;
+    case "qps":
+      return `${t.clients} clients' QPS ÷ PostgreSQL's`;
+    case "hold":
+      return "most clients' QPS ÷ fewest clients'";
+  }
+}
+
+function targets(ms_: Metric[], qservs: SystemReport[], pg: SystemReport): string[] {
+  const out = [
+    "## Targets (issues 16 and 19)",
+    "",
+    "Ratios are mini-qserv's figure over PostgreSQL+q3c's (latency, ingest time; met when at most the goal); QPS ratios are mini-qserv's over PostgreSQL's (met when at least the goal). Point lookups over the MySQL port: `npm run bench:point`.",
+    "",
+  ];
+  out.push(`| issue | target | goal | ${qservs.map((s) => s.name.replace("mini-qserv ", "")).join(" | ")} |`);
+  out.push(`|---|---|---:|${qservs.map(() => "---:").join("|")}|`);
+  for (const t of TARGETS) {
+    const cells = qservs.map((s) => targetCell(t, ms_, s, pg));
+    if (cells.every((c) => c === null)) continue; // left out of the run (--queries)
+    const goal = t.kind === "ms" ? `${t.goal} ms` : t.kind === "ratio" ? `≤ ${ratio(t.goal)}` : `≥ ${ratio(t.goal)}`;
+    out.push(`| ${t.issue} | ${targetName(t)} | ${goal} | ${cells.map((c) => c ?? "–").join(" | ")} |`);
+  }
   out.push("");
   return out;
 }
@@ -101,6 +169,7 @@ export function markdown(r: Report, suite: SuiteQuery[]): string {
     `# mini-qserv benchmark, ${r.objects.toLocaleString("en")} objects, ${r.date}${r.quick ? " (quick)" : ""}`,
     "",
   );
+  if (r.commit !== undefined) out.push(`Commit measured: ${r.commit}.`, "");
   out.push(
     `Machine: ${Object.entries(r.machine)
       .map(([k, v]) => `${k} ${v}`)
@@ -159,10 +228,12 @@ export function markdown(r: Report, suite: SuiteQuery[]): string {
   out.push("## Concurrent cone searches (r = 0.1°) and ingest", "");
   out.push("| system | clients | queries | QPS | ingest s | layout |", "|---|---:|---:|---:|---:|---|");
   for (const s of r.systems) {
-    const c = s.concurrent;
-    out.push(
-      `| ${s.name} | ${c?.clients ?? "–"} | ${c?.queries ?? "–"} | ${c ? c.qps.toFixed(1) : "–"} | ${s.ingestSeconds.toFixed(1)} | ${s.detail} |`,
-    );
+    const runs = s.concurrentRuns ?? (s.concurrent === null ? [null] : [s.concurrent]);
+    for (const c of runs) {
+      out.push(
+        `| ${s.name} | ${c?.clients ?? "–"} | ${c?.queries ?? "–"} | ${c ? c.qps.toFixed(1) : "–"} | ${s.ingestSeconds.toFixed(1)} | ${s.detail} |`,
+      );
+    }
   }
   out.push("");
   return out.join("\n");

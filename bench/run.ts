@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- [--size N] [--configs 18/6/2,85/12/2] [--quick] [--runs R] [--clients 16] [--no-pg]
+ * `npm run bench -- [--size N] [--configs 18/6/2,85/12/2] [--quick] [--runs R] [--clients 16,64] [--no-pg]
  * [--queries groupby,scan,nn,nnDense,xmatch,concurrent]`:
  * the query suite on a single SQLite file, PostgreSQL+q3c and mini-qserv under each configuration
  * (stripes/sub-stripes/workers), same rows everywhere, in one run; writes
  * bench/results/<date>-<size>.md and .json, and the PNG plots the .md links (bench/plot.ts).
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -24,6 +25,8 @@ import type { System } from "./systems/system.js";
 
 /** The Hsc table (the cross-match's second catalog) holds this fraction of the objects. */
 const HSC_FRACTION = 0.1;
+/** Point lookups per table that open every chunk file before mini-qserv is timed. */
+const WARM_LOOKUPS = 3000;
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +34,8 @@ const { values } = parseArgs({
     configs: { type: "string" },
     quick: { type: "boolean", default: false },
     runs: { type: "string" },
-    clients: { type: "string", default: "16" },
+    /** Concurrent cone clients: one measurement per count (the first is the suite's `concurrent`). */
+    clients: { type: "string", default: "16,64" },
     "no-pg": { type: "boolean", default: false },
     /** Only these queries of the suite (ids, and `concurrent` for the concurrent cones); default all. */
     queries: { type: "string" },
@@ -46,7 +50,7 @@ const configs = (values.configs ?? (quick ? "18/6/1,42/8/2" : "18/6/2,42/8/2,85/
   .split(",")
   .map(parseConfig);
 const runs = Number(values.runs ?? (quick ? 5 : 30));
-const clients = Number(values.clients);
+const clientCounts = (values.clients as string).split(",").map(Number);
 const outDir = values.out as string;
 mkdirSync(outDir, { recursive: true });
 
@@ -89,12 +93,15 @@ const only = values.queries === undefined ? null : new Set((values.queries as st
 const suite = buildSuite(suiteOptions).filter((q) => only === null || only.has(q.id));
 const cones =
   only === null || only.has("concurrent")
-    ? concurrentCones(suiteOptions, clients * Math.max(4, Math.ceil(runs / 2)))
+    ? clientCounts.map((n) => ({
+        clients: n,
+        texts: concurrentCones(suiteOptions, n * Math.max(4, Math.ceil(runs / 2))),
+      }))
     : [];
 const sqliteVersion = (probe.prepare("SELECT sqlite_version()").pluck().get() as string) ?? "?";
 probe.close();
 
-const perSystem = suite.reduce((n, q) => n + q.runs.length, 0) + cones.length;
+const perSystem = suite.reduce((n, q) => n + q.runs.length, 0) + cones.reduce((n, c) => n + c.texts.length, 0);
 let systemsLeft = 1 + (values["no-pg"] ? 0 : 1) + configs.length;
 bar?.setTotal(perSystem * systemsLeft);
 const progress: Progress = {
@@ -106,7 +113,8 @@ const reports: SystemReport[] = [];
 const notes: string[] = [
   "SQLite: one file, objectId/sourceId as rowids, an index on Object(decl, ra) for cone and box searches (decl range searched, ra tested on the index entries, exact scisql test on what is left), Source(objectId), an R*Tree of positions for near-neighbour pairs (each o1's 1′ neighbourhood, then o2 by rowid); queried by one read-only connection per core in worker threads.",
   "PostgreSQL: COPY, a q3c_ang2ipix(ra, decl) index, CLUSTER on it, primary key objectId, Source(objectId) index, ANALYZE; boxes as q3c_radial_query on the circle around the box AND the ra/decl ranges; near-neighbours with q3c_join, the pairs fenced by OFFSET 0 before the box test on o2; jit=off (q3c's cost estimates make it JIT-compile index lookups); psql sessions on a Unix socket.",
-  "mini-qserv: a supervised cluster (up()) on loopback, ingest through POST /ingest (partition + load + director index), queries through POST /query; times are wall-clock at the client, HTTP and JSON included. As in Qserv, qserv_areaspec_* restricts every partitioned table of FROM (both sides of the near-neighbour self-join); the baselines' SQL does the same.",
+  `mini-qserv: a supervised cluster (up()) on loopback, ingest through POST /ingest (partition + load + director index), queries through POST /query; times are wall-clock at the client, HTTP and JSON included. Before timing, ${WARM_LOOKUPS.toLocaleString("en")} point lookups on Object and on Source open every chunk file on the workers (as on a server that has been up: a chunk's first query opens its file).`,
+  "mini-qserv: as in Qserv, qserv_areaspec_* restricts every partitioned table of FROM (both sides of the near-neighbour self-join); the baselines' SQL does the same.",
 ];
 
 async function measure(sys: System, config?: QservConfig): Promise<void> {
@@ -128,9 +136,11 @@ async function measure(sys: System, config?: QservConfig): Promise<void> {
           `${sys.name}: ${q.id} ${res.ms.length} runs${res.mismatches.length ? `, ${res.mismatches.length} differ` : ""}`,
         );
     }
-    if (cones.length > 0) {
-      r.concurrent = await measureConcurrent(sys, cones, clients, progress);
-      say(`${sys.name}: done (${r.concurrent.qps.toFixed(1)} concurrent cone QPS)`);
+    for (const c of cones) {
+      const m = await measureConcurrent(sys, c.texts, c.clients, progress);
+      r.concurrent ??= m;
+      r.concurrentRuns = [...(r.concurrentRuns ?? []), m];
+      say(`${sys.name}: ${m.qps.toFixed(1)} concurrent cone QPS with ${c.clients} clients`);
     }
   } finally {
     reports.push(r);
@@ -149,6 +159,7 @@ try {
   for (const c of configs) {
     const sys = await startQserv(catalog, c, join(outDir, "qserv"), say);
     say(`mini-qserv ${configLabel(c)}: ingested in ${sys.ingestSeconds.toFixed(1)} s`);
+    await warmChunks(sys);
     await measure(sys, c);
   }
 } finally {
@@ -158,6 +169,7 @@ try {
 const cpus = os.cpus();
 const report: Report = {
   date: new Date().toISOString(),
+  commit: commitMeasured(),
   objects: catalog.objects,
   sources: catalog.sources,
   quick,
@@ -183,3 +195,28 @@ const plots = await writePlots(report, base).catch((e: Error) => ({
 const md = withPlots(markdown(report, suite), plots);
 writeFileSync(`${base}.md`, md);
 process.stdout.write(`${md}\nwrote ${[`${base}.md`, `${base}.json`, ...plots.files].join(", ")}\n`);
+
+/**
+ * Point lookups by random key on Object and Source: each chunk file's first query opens it on its
+ * worker (connection, pragmas, functions), which a server that has been up has done long before.
+ */
+async function warmChunks(sys: System): Promise<void> {
+  const rnd = prng(23);
+  for (const table of ["Object", "Source"]) {
+    for (let i = 0; i < WARM_LOOKUPS; i++) {
+      const id = 1 + Math.floor(rnd() * size);
+      await sys.query(`SELECT objectId FROM ${table} WHERE objectId = ${id}`);
+    }
+  }
+}
+
+/** The commit this run measured (with "+changes" when the work tree differed from it). */
+function commitMeasured(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim();
+    return dirty === "" ? head : `${head}+changes`;
+  } catch {
+    return "unknown";
+  }
+}

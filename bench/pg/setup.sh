@@ -34,7 +34,7 @@ start)
     # q3c's huge cost estimates make PostgreSQL JIT-compile small index queries (0.8 s each).
     as_pg $BIN/pg_ctl -D "$dir/data" -l "$dir/server.log" -w -o "-c port=$port -c listen_addresses=127.0.0.1 \
       -c unix_socket_directories=$dir/sock -c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=1GB \
-      -c wal_level=minimal -c max_wal_senders=0 -c max_connections=64 -c jit=off" start >/dev/null
+      -c wal_level=minimal -c max_wal_senders=0 -c max_connections=200 -c jit=off" start >/dev/null
   fi
   q() { psql -h "$dir/sock" -p "$port" -U postgres -X -Atq "$@"; }
   [ "$(q -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'bench'")" = 1 ] || q -d postgres -c "CREATE DATABASE bench"

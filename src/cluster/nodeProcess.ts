@@ -41,7 +41,9 @@ export async function startNodeProcess(
   o: NodeProcessOptions = {},
 ): Promise<NodeProcess & { ready: Record<string, unknown> }> {
   const [cmd, ...pre] = [...(o.prefix ?? []), process.execPath];
-  const proc = spawn(cmd as string, [...pre, ...profiling(), CLI, ...args], {
+  // MINI_QSERV_NODE_CLI: another build's bin/mini-qserv.js (benchmarks compare two builds side by side).
+  const cli = process.env.MINI_QSERV_NODE_CLI || CLI;
+  const proc = spawn(cmd as string, [...pre, ...profiling(), cli, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ...o.env },
   });

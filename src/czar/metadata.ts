@@ -194,6 +194,15 @@ interface TableRow {
   load_id: string;
 }
 
+/** `v` and everything it holds, frozen (a memoised answer is shared by every caller). */
+function deepFreeze<T>(v: T): T {
+  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
 function toMeta(r: TableRow): TableMeta {
   return { database: r.db, name: r.name, kind: r.kind, config: JSON.parse(r.config) as TableConfig, rows: r.rows };
 }
@@ -215,6 +224,15 @@ export class Metadata implements CzarCatalog {
   /** tableChunks answers; table_chunks only changes in recordLoad, which clears it. */
   private readonly chunksOfTable = new Map<string, number[]>();
 
+  /**
+   * The generation, read once per turn of the event loop (null: read it again). Every write is
+   * prepared through `prepare`, which drops it first; a transaction never keeps it.
+   */
+  private generationNow: string | null = null;
+  /** Answers of the read-only lookups the planner makes per query, valid under `memoGeneration`. */
+  private readonly memo = new Map<string, unknown>();
+  private memoGeneration = "";
+
   private constructor(private readonly db: Database.Database) {}
 
   /** A prepared statement, kept per SQL text: the czar asks the same few questions per chunk job. */
@@ -224,7 +242,25 @@ export class Metadata implements CzarCatalog {
       s = this.db.prepare(sql);
       this.statements.set(sql, s);
     }
+    if (!s.reader) this.generationNow = null; // a write follows
     return s;
+  }
+
+  /**
+   * `read()`'s answer, kept (frozen) until the metadata changes; read anew inside a transaction
+   * (which may yet roll back what it sees).
+   */
+  private memoised<T>(key: string, read: () => T): T {
+    if (this.db.inTransaction) return read();
+    const g = this.generation();
+    if (g !== this.memoGeneration) {
+      this.memo.clear();
+      this.memoGeneration = g;
+    }
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const v = deepFreeze(read());
+    this.memo.set(key, v);
+    return v;
   }
 
   static open(file: string): Metadata {
@@ -295,10 +331,19 @@ export class Metadata implements CzarCatalog {
    * (data_version). A cheap read: plans are cached under it.
    */
   generation(): string {
+    if (this.generationNow !== null) return this.generationNow;
     const [changes, version] = this.prepare("SELECT total_changes(), (SELECT data_version FROM pragma_data_version)")
       .raw(true)
       .get() as [number, number];
-    return `${version}.${changes}`;
+    const g = `${version}.${changes}`;
+    if (!this.db.inTransaction) {
+      // Kept for this turn: another connection's commit (data_version) is seen from the next on.
+      this.generationNow = g;
+      setImmediate(() => {
+        this.generationNow = null;
+      });
+    }
+    return g;
   }
 
   // ---------------------------------------------------------------- workers
@@ -340,8 +385,10 @@ export class Metadata implements CzarCatalog {
   }
 
   database(name: string): DatabaseConfig | null {
-    const r = this.prepare("SELECT config FROM databases WHERE name = ?").pluck().get(name) as string | undefined;
-    return r === undefined ? null : (JSON.parse(r) as DatabaseConfig);
+    return this.memoised(`database\0${name}`, () => {
+      const r = this.prepare("SELECT config FROM databases WHERE name = ?").pluck().get(name) as string | undefined;
+      return r === undefined ? null : (JSON.parse(r) as DatabaseConfig);
+    });
   }
 
   databases(): DatabaseConfig[] {
@@ -352,8 +399,10 @@ export class Metadata implements CzarCatalog {
   // ---------------------------------------------------------------- tables
 
   table(db: string, name: string): TableMeta | null {
-    const r = this.tableRow(db, name);
-    return r === null ? null : toMeta(r);
+    return this.memoised(`table\0${db}\0${name}`, () => {
+      const r = this.tableRow(db, name);
+      return r === null ? null : toMeta(r);
+    });
   }
 
   tables(db: string): TableMeta[] {
@@ -372,8 +421,10 @@ export class Metadata implements CzarCatalog {
    * ones publish; the next publish takes the number after it.
    */
   snapshotSeq(db: string): number {
-    const r = this.prepare("SELECT seq FROM publish_seq WHERE db = ?").pluck().get(db) as number | undefined;
-    return r ?? 1;
+    return this.memoised(`snapshotSeq\0${db}`, () => {
+      const r = this.prepare("SELECT seq FROM publish_seq WHERE db = ?").pluck().get(db) as number | undefined;
+      return r ?? 1;
+    });
   }
 
   /** Rows a recorded load of the table brought, or null when no such load is recorded. */
@@ -709,9 +760,15 @@ export class Metadata implements CzarCatalog {
 
   /** worker ids holding the chunk (chunkId -1 = the replicated tables), in preference order */
   replicas(db: string, chunkId: number): string[] {
-    return this.prepare("SELECT worker_id FROM replicas WHERE db = ? AND chunk_id = ? ORDER BY rank")
-      .pluck()
-      .all(db, chunkId) as string[];
+    return [
+      ...this.memoised(
+        `replicas\0${db}\0${chunkId}`,
+        () =>
+          this.prepare("SELECT worker_id FROM replicas WHERE db = ? AND chunk_id = ? ORDER BY rank")
+            .pluck()
+            .all(db, chunkId) as string[],
+      ),
+    ];
   }
 
   /** Every placement (chunk -1 = the replicated tables of a database): for status and repair. */
@@ -952,14 +1009,16 @@ export class Metadata implements CzarCatalog {
   }
 
   private director(db: string, name: string): DirectorRef {
-    const r = this.tableRow(db, name);
-    if (r === null || r.kind !== "director") {
-      throw new QservError("NOT_FOUND", `${db}.${name} is not a registered director table`, {
-        database: db,
-        table: name,
-      });
-    }
-    return { id: r.id, integer: keyIsInteger(JSON.parse(r.config) as TableConfig) };
+    return this.memoised(`director\0${db}\0${name}`, () => {
+      const r = this.tableRow(db, name);
+      if (r === null || r.kind !== "director") {
+        throw new QservError("NOT_FOUND", `${db}.${name} is not a registered director table`, {
+          database: db,
+          table: name,
+        });
+      }
+      return { id: r.id, integer: keyIsInteger(JSON.parse(r.config) as TableConfig) };
+    });
   }
 }
 

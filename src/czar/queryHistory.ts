@@ -3,7 +3,7 @@
  * DATA_DIR, bounded (past twice `max` lines it is rewritten with the last `max`). A line that
  * does not parse (a czar killed mid-write) is skipped.
  */
-import { appendFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import type { QueryRecord } from "../frontends/web/apiTypes.js";
 
 export type { QueryRecord };
@@ -25,6 +25,8 @@ export class QueryHistory {
   private records: QueryRecord[] = [];
   private lines = 0;
   private listeners = new Set<(r: QueryRecord) => void>();
+  /** The file, open for appending (null: opened at the next record). */
+  private fd: number | null = null;
 
   constructor(
     private readonly file: string,
@@ -55,17 +57,31 @@ export class QueryHistory {
     if (this.records.length > this.max) this.records.shift();
     try {
       if (++this.lines > 2 * this.max) {
+        this.close();
         writeFileSync(`${this.file}.tmp`, this.records.map((x) => `${JSON.stringify(x)}\n`).join(""));
         renameSync(`${this.file}.tmp`, this.file);
         this.lines = this.records.length;
       } else {
-        appendFileSync(this.file, `${JSON.stringify(rec)}\n`);
+        // One write on a descriptor kept open (a line at a time, so a kill tears at most the last).
+        this.fd ??= openSync(this.file, "a");
+        writeSync(this.fd, `${JSON.stringify(rec)}\n`);
       }
     } catch {
       // history is best effort: a full disk must not fail queries
     }
     for (const l of this.listeners) l(rec);
     return rec;
+  }
+
+  /** Closes the file (a later record opens it again). */
+  close(): void {
+    if (this.fd === null) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // nothing more to do
+    }
+    this.fd = null;
   }
 
   list(f: HistoryFilter = {}): QueryRecord[] {

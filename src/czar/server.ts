@@ -504,6 +504,7 @@ export async function startCzar(o: CzarServerOptions): Promise<CzarServer> {
       clearTimeout(late);
       dir.close();
       await czar.close();
+      history.close();
       meta.close();
     },
   };

@@ -35,6 +35,8 @@ export interface ConformanceOptions {
   ingestTimeoutMs?: number;
   /** Starts the system under test in `dir`; by default `workers` worker processes and a czar process. */
   start?: (dir: string) => Promise<SystemUnderTest>;
+  /** Told each query's time at the client: its statements' round trips only, not the judging. */
+  onTime?: (where: { case: string; file: string }, ms: number) => void;
 }
 
 /** What the runner talks to: a czar's base URL, and how to stop everything. */
@@ -165,8 +167,18 @@ async function runCase(url: string, ask: Ask, name: string, opts: ConformanceOpt
     for (const q of queryFiles([name])) {
       const file = relative(join(ITEST, name, "queries"), join(ITEST, q.rel));
       const started = Date.now();
-      const outcome = await runQuery(ask, q, data, reference.db, opts.queryTimeoutMs ?? 60_000);
+      let asked = 0;
+      const timed: Ask = async (query, database, timeoutMs) => {
+        const t = performance.now();
+        try {
+          return await ask(query, database, timeoutMs);
+        } finally {
+          asked += performance.now() - t;
+        }
+      };
+      const outcome = await runQuery(timed, q, data, reference.db, opts.queryTimeoutMs ?? 60_000);
       tally.add({ case: name, file }, outcome, Date.now() - started);
+      if (outcome.status !== "skip") opts.onTime?.({ case: name, file }, asked);
     }
   } finally {
     reference.db.close();

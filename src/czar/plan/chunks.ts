@@ -50,8 +50,7 @@ export function chunkSet(
   regions: readonly RegionRestrictor[],
   keys: readonly KeyRestrictor[],
 ): number[] {
-  const held = new Set<number>();
-  for (const b of tables) for (const id of cat.tableChunks(db, b.meta.name)) held.add(id);
+  const lists = tables.map((b) => cat.tableChunks(db, b.meta.name));
   // Narrowed from what the restrictors allow (a few chunks for a key or a small region) rather
   // than by testing every chunk the tables hold.
   let ids: number[] | null = null;
@@ -66,5 +65,24 @@ export function chunkSet(
     const allowed = keyChunks(cat, db, k);
     ids = ids === null ? [...allowed] : ids.filter((id) => allowed.has(id));
   }
-  return (ids === null ? [...held] : ids.filter((id) => held.has(id))).sort((a, b) => a - b);
+  if (ids === null) {
+    const held = new Set<number>();
+    for (const l of lists) for (const id of l) held.add(id);
+    return [...held].sort((a, b) => a - b);
+  }
+  return ids.filter((id) => lists.some((l) => holds(l, id))).sort((a, b) => a - b);
+}
+
+/** Whether the ascending list holds `id` (binary search). */
+function holds(ascending: readonly number[], id: number): boolean {
+  let lo = 0;
+  let hi = ascending.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = ascending[mid] as number;
+    if (v === id) return true;
+    if (v < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }

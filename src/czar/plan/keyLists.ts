@@ -26,12 +26,18 @@ export function lookingUpOnce(cat: CzarCatalog): CzarCatalog {
   };
   const lookupKeys = (db: string, table: string, keys: ReadonlyArray<Key>): number[] =>
     [...new Set(keyChunks(db, table, keys).flat())].sort((a, b) => a - b);
+  const bound = new Map<string | symbol, unknown>();
   return new Proxy(cat, {
     get(target, prop) {
       if (prop === "keyChunks") return keyChunks;
       if (prop === "lookupKeys") return lookupKeys;
-      const v = Reflect.get(target, prop, target) as unknown;
-      return typeof v === "function" ? v.bind(target) : v;
+      let v = bound.get(prop);
+      if (v === undefined) {
+        v = Reflect.get(target, prop, target) as unknown;
+        if (typeof v === "function") v = v.bind(target);
+        bound.set(prop, v);
+      }
+      return v;
     },
   });
 }
