@@ -24,7 +24,8 @@ function configOf(s: SystemReport): QservConfig | null {
   return m ? { stripes: Number(m[1]), subStripes: Number(m[2]), workers: Number(m[3]) } : null;
 }
 
-async function png(spec: TopLevelSpec): Promise<Buffer> {
+/** A Vega-Lite chart as PNG bytes. */
+export async function png(spec: TopLevelSpec): Promise<Buffer> {
   const view = new View(parse(compile(spec).spec), { renderer: "none" });
   const svg = await view.toSVG();
   view.finalize();
@@ -33,7 +34,11 @@ async function png(spec: TopLevelSpec): Promise<Buffer> {
 }
 
 const workersLabel = (n: number) => `mini-qserv, ${n} worker${n === 1 ? "" : "s"}`;
-const config = { font: FONT, legend: { orient: "bottom", labelLimit: 300 }, header: { labelFontSize: 13 } } as const;
+export const config = {
+  font: FONT,
+  legend: { orient: "bottom", labelLimit: 300 },
+  header: { labelFontSize: 13 },
+} as const;
 
 /** Small multiples, one per query: mini-qserv p50 by num_stripes (a line per worker count), baselines as rules. */
 function latencySpec(r: Report, queries: string[], qservs: [SystemReport, QservConfig][]): TopLevelSpec {

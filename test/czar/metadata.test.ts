@@ -256,6 +256,43 @@ describe("Metadata", () => {
     m.close();
   });
 
+  test("kept lookups follow every write at once, and another connection's from the next turn; they are frozen", async () => {
+    const file = join(tempDir(), "meta.sqlite");
+    const m = Metadata.open(file);
+    const reader = Metadata.openReader(file);
+    m.createDatabase(DB);
+    m.assignChunks("db1", [1], ["w1"], 1);
+    assert.deepEqual(m.replicas("db1", 1), ["w1"]);
+    const g0 = reader.generation();
+    assert.deepEqual(reader.replicas("db1", 1), ["w1"]);
+    // Same turn, same connection: each write is seen by the next read.
+    m.addReplica("db1", 1, "w2");
+    assert.deepEqual(m.replicas("db1", 1), ["w1", "w2"]);
+    assert.equal(m.removeReplica("db1", 1, "w1"), true);
+    assert.deepEqual(m.replicas("db1", 1), ["w2"]);
+    assert.equal(m.table("db1", "Object"), null);
+    m.registerTable({ config: table("Object"), loadId: "L1", rows: 1, chunks: [{ id: 1, rows: 1, overlapRows: 0 }] });
+    assert.equal(m.table("db1", "Object")?.rows, 1);
+    assert.equal(m.snapshotSeq("db1"), 1);
+    // The reader's answers are of its turn; from the next one it sees the writer's commits.
+    await new Promise((r) => setImmediate(r));
+    assert.notEqual(reader.generation(), g0);
+    assert.deepEqual(reader.replicas("db1", 1), ["w2"]);
+    assert.equal(reader.table("db1", "Object")?.rows, 1);
+    // Shared answers cannot be changed by a caller; replica lists are the caller's own copy.
+    const t = m.table("db1", "Object");
+    assert.throws(() => {
+      (t as { rows: number }).rows = 5;
+    }, TypeError);
+    assert.throws(() => {
+      (t?.config as { directorKey: string }).directorKey = "x";
+    }, TypeError);
+    m.replicas("db1", 1).push("w9");
+    assert.deepEqual(m.replicas("db1", 1), ["w2"]);
+    reader.close();
+    m.close();
+  });
+
   test("a file keeps everything across close and reopen", () => {
     const file = join(tempDir(), "meta.sqlite");
     const m = Metadata.open(file);
