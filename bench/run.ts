@@ -62,6 +62,8 @@ const bars = tty
 const bar = bars?.create(1, 0, { step: "" });
 const say = (line: string) => (bars ? bars.log(`${line}\n`) : process.stdout.write(`${line}\n`));
 
+// Read at the start: the build measured is the one checked out now.
+const commit = commitMeasured();
 const catalog = await cachedCatalog(join(outDir, `catalog-${size}`), size, say, "bench", HSC_FRACTION);
 say(`catalog: ${catalog.objects} objects, ${catalog.sources} sources`);
 
@@ -169,7 +171,7 @@ try {
 const cpus = os.cpus();
 const report: Report = {
   date: new Date().toISOString(),
-  commit: commitMeasured(),
+  commit,
   objects: catalog.objects,
   sources: catalog.sources,
   quick,
