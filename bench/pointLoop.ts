@@ -1,12 +1,14 @@
 /**
- * `npm run bench:point -- [--objects N] [--runs R] [--workers W] [--replicas R] [--compare]`: the
+ * `npm run bench:point -- [--objects N] [--runs R] [--workers W] [--replicas R] [--compare] [--clients N]`: the
  * fixed cost of a query. A cluster on loopback with the demo catalog; point lookups by objectId,
  * light curves and `IN` lists of 1,000 ids, each over HTTP (POST /query) and over the MySQL port
  * (mysql2); p50/p95 per kind. `--compare`: a second cluster beside it with the plan cache and the
  * workers' inline queries off (MINI_QSERV_PLAN_CACHE=0, MINI_QSERV_WORKER_INLINE=0), the same
  * queries sent to both in turn (same load on both), and the ratio of their p50s. `--baseline DIR`:
  * the second cluster runs another checkout's build (DIR/bin/mini-qserv.js, e.g. the commit before a
- * change), features on in both. With
+ * change), features on in both. `--clients N` (N > 1): N HTTP clients at once send `--runs` queries of
+ * each kind (`cone`: a 0.1° cone at a random position, also a kind) to the first cluster: QPS, and
+ * each node's and the client's CPU per query and busy share of one core. With
  * MINI_QSERV_CPU_PROF=DIR every node writes a CPU profile there.
  */
 import { appendFileSync, readFileSync, rmSync } from "node:fs";
@@ -29,6 +31,8 @@ const { values } = parseArgs({
     compare: { type: "boolean", default: false },
     baseline: { type: "string" },
     kinds: { type: "string", default: "point,lightcurve,in1000" },
+    /** More than 1: that many HTTP clients at once on the first cluster (QPS, and each node's busy share of a core). */
+    clients: { type: "string", default: "1" },
     log: { type: "string" },
     catalog: { type: "string", default: join(tmpdir(), "mini-qserv-point-catalog") },
   },
@@ -95,13 +99,39 @@ try {
     point: () => `SELECT objectId, ra, decl, gFlux, rFlux, flags FROM Object WHERE objectId = ${id()}`,
     lightcurve: () => `SELECT sourceId, taiMidPoint, filterId, psfFlux FROM Source WHERE objectId = ${id()}`,
     in1000: () => `SELECT objectId, ra, decl FROM Object WHERE objectId IN (${Array.from({ length: 1000 }, id)})`,
+    cone: () =>
+      `SELECT objectId, ra, decl FROM Object WHERE qserv_areaspec_circle(${(10 + rnd() * 340).toFixed(4)}, ${(-60 + rnd() * 120).toFixed(4)}, 0.1)`,
   };
   const via = {
     http: (t: Target, sql: string) => postJson(`${t.cluster.url}/query`, { query: sql, database: DEMO_DATABASE }),
     mysql: (t: Target, sql: string) => t.conn.query(sql),
   };
   const chosen = (values.kinds as string).split(",");
-  for (const [kind, text] of Object.entries(kinds).filter(([k]) => chosen.includes(k))) {
+  const clients = Number(values.clients);
+  for (const [kind, text] of Object.entries(kinds).filter(([k]) => clients > 1 && chosen.includes(k))) {
+    // Concurrent clients on the first cluster: where the CPU goes when the cores are full.
+    const t = targets[0]!;
+    for (let i = 0; i < 10; i++) await via.http(t, text()); // warm-up
+    const cpu0 = cpuMs(t);
+    const own0 = process.cpuUsage();
+    const t0 = performance.now();
+    let left = runs;
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (left-- > 0) await via.http(t, text());
+      }),
+    );
+    const wall = performance.now() - t0;
+    const own = process.cpuUsage(own0);
+    const used = Object.entries(cpuMs(t)).map(([node, ms]) => [node, ms - cpu0[node]!] as const);
+    used.push(["client", (own.user + own.system) / 1000]);
+    process.stdout.write(
+      `${kind.padEnd(10)} http ×${clients} clients, ${runs} queries: ${((runs * 1000) / wall).toFixed(1)} QPS\n` +
+        `${"".padEnd(17)}CPU ms per query: ${used.map(([n, ms]) => `${n} ${(ms / runs).toFixed(2)}`).join(", ")}\n` +
+        `${"".padEnd(17)}busy, share of one core: ${used.map(([n, ms]) => `${n} ${(ms / wall).toFixed(2)}`).join(", ")}\n`,
+    );
+  }
+  for (const [kind, text] of Object.entries(kinds).filter(([k]) => clients <= 1 && chosen.includes(k))) {
     for (const [name, run] of Object.entries(via)) {
       const n = kind === "in1000" ? Math.ceil(runs / 10) : runs;
       for (let i = 0; i < 10; i++) for (const t of targets) await run(t, text()); // warm-up
