@@ -89,7 +89,7 @@ function latencySpec(r: Report, queries: string[], qservs: [SystemReport, QservC
               type: "quantitative",
               title: "num_stripes",
               scale: { zero: false, padding: 12 },
-              axis: { values: stripes },
+              axis: { values: stripes, format: "d" },
             },
             y: { field: "ms", type: "quantitative", title: "p50 (ms, log scale)", scale: { type: "log" } },
             color,
