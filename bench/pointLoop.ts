@@ -39,6 +39,11 @@ const { values } = parseArgs({
 });
 const objects = Number(values.objects);
 const runs = Number(values.runs);
+const clients = Number(values.clients);
+if (!Number.isInteger(clients) || clients < 1) {
+  process.stderr.write(`--clients takes a positive integer, got ${values.clients}\n`);
+  process.exit(2);
+}
 const OFF = { MINI_QSERV_PLAN_CACHE: "0", MINI_QSERV_WORKER_INLINE: "0" };
 
 interface Target {
@@ -107,7 +112,6 @@ try {
     mysql: (t: Target, sql: string) => t.conn.query(sql),
   };
   const chosen = (values.kinds as string).split(",");
-  const clients = Number(values.clients);
   for (const [kind, text] of Object.entries(kinds).filter(([k]) => clients > 1 && chosen.includes(k))) {
     // Concurrent clients on the first cluster: where the CPU goes when the cores are full.
     const t = targets[0]!;

@@ -25,7 +25,7 @@ import type { System } from "./systems/system.js";
 
 /** The Hsc table (the cross-match's second catalog) holds this fraction of the objects. */
 const HSC_FRACTION = 0.1;
-/** Point lookups per table that open every chunk file before mini-qserv is timed. */
+/** Point lookups per table before mini-qserv is timed: they open every chunk file on the workers' service threads. */
 const WARM_LOOKUPS = 3000;
 
 const { values } = parseArgs({
@@ -51,6 +51,10 @@ const configs = (values.configs ?? (quick ? "18/6/1,42/8/2" : "18/6/2,42/8/2,85/
   .map(parseConfig);
 const runs = Number(values.runs ?? (quick ? 5 : 30));
 const clientCounts = (values.clients as string).split(",").map(Number);
+if (clientCounts.some((n) => !Number.isInteger(n) || n < 1)) {
+  process.stderr.write(`--clients takes positive integers separated by commas, got ${values.clients}\n`);
+  process.exit(2);
+}
 const outDir = values.out as string;
 mkdirSync(outDir, { recursive: true });
 
@@ -115,7 +119,7 @@ const reports: SystemReport[] = [];
 const notes: string[] = [
   "SQLite: one file, objectId/sourceId as rowids, an index on Object(decl, ra) for cone and box searches (decl range searched, ra tested on the index entries, exact scisql test on what is left), Source(objectId), an R*Tree of positions for near-neighbour pairs (each o1's 1′ neighbourhood, then o2 by rowid); queried by one read-only connection per core in worker threads.",
   "PostgreSQL: COPY, a q3c_ang2ipix(ra, decl) index, CLUSTER on it, primary key objectId, Source(objectId) index, ANALYZE; boxes as q3c_radial_query on the circle around the box AND the ra/decl ranges; near-neighbours with q3c_join, the pairs fenced by OFFSET 0 before the box test on o2; jit=off (q3c's cost estimates make it JIT-compile index lookups); psql sessions on a Unix socket.",
-  `mini-qserv: a supervised cluster (up()) on loopback, ingest through POST /ingest (partition + load + director index), queries through POST /query; times are wall-clock at the client, HTTP and JSON included. Before timing, ${WARM_LOOKUPS.toLocaleString("en")} point lookups on Object and on Source open every chunk file on the workers (as on a server that has been up: a chunk's first query opens its file).`,
+  `mini-qserv: a supervised cluster (up()) on loopback, ingest through POST /ingest (partition + load + director index), queries through POST /query; times are wall-clock at the client, HTTP and JSON included. Before timing, ${WARM_LOOKUPS.toLocaleString("en")} point lookups on Object and on Source open every chunk file on the workers' service threads, where key lookups run (as on a server that has been up: a chunk's first query there opens its file); the executor threads, which run everything else, open theirs as the timed queries come.`,
   "mini-qserv: as in Qserv, qserv_areaspec_* restricts every partitioned table of FROM (both sides of the near-neighbour self-join); the baselines' SQL does the same.",
 ];
 
@@ -199,8 +203,9 @@ writeFileSync(`${base}.md`, md);
 process.stdout.write(`${md}\nwrote ${[`${base}.md`, `${base}.json`, ...plots.files].join(", ")}\n`);
 
 /**
- * Point lookups by random key on Object and Source: each chunk file's first query opens it on its
- * worker (connection, pragmas, functions), which a server that has been up has done long before.
+ * Point lookups by random key on Object and Source: each chunk file's first key lookup opens it on
+ * its worker's service thread (connection, pragmas, functions), which a server that has been up has
+ * done long before. Executor threads keep connections of their own, opened as queries come.
  */
 async function warmChunks(sys: System): Promise<void> {
   const rnd = prng(23);
